@@ -1,0 +1,1 @@
+// The Boxes module; see README.md ("Layout").

@@ -1,0 +1,1 @@
+// The Criterion module; see README.md ("Layout").

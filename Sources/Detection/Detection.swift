@@ -1,0 +1,1 @@
+// The Detection module; see README.md ("Layout").

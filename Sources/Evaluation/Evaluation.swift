@@ -1,0 +1,1 @@
+// The Evaluation module; see README.md ("Layout").

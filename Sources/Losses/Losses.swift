@@ -1,0 +1,1 @@
+// The Losses module; see README.md ("Layout").

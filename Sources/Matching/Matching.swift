@@ -1,0 +1,1 @@
+// The Matching module; see README.md ("Layout").

@@ -1,0 +1,18 @@
+import ArgumentParser
+import NeuralNet
+
+/// The `detector` command: thin subcommands over the Detection library.
+@main
+struct Detector: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detector",
+        abstract: "Train, evaluate and run set-prediction object detectors on the CPU.",
+        subcommands: [
+        ])
+
+    static func main() {
+        // OpenBLAS reads OPENBLAS_CORETYPE when it loads; re-execute once with it set where needed.
+        BLASRuntime.ensureFastKernel()
+        Self.main(nil)
+    }
+}
