@@ -11,21 +11,16 @@ enum BatchNormKernels {
                     let ms = SharedPointer(mb.baseAddress!), vs = SharedPointer(vb.baseAddress!)
                     Parallel.forEachChunk(C, workPerItem: n * P) { channels in
                         for c in channels {
-                            var s: Float = 0
                             var total = 0.0
                             for i in 0..<n {
                                 let row = xs.base + (i * C + c) * P
-                                s = 0
-                                for p in 0..<P { s += row[p] }
-                                total += Double(s)
+                                total += Double(Reductions.sum(row, P))
                             }
                             let mu = Float(total / Double(n * P))
                             var sq = 0.0
                             for i in 0..<n {
                                 let row = xs.base + (i * C + c) * P
-                                s = 0
-                                for p in 0..<P { let d = row[p] - mu; s += d * d }
-                                sq += Double(s)
+                                sq += Double(Reductions.sumSquaredDeviation(row, P, mu))
                             }
                             ms.base[c] = mu
                             vs.base[c] = Float(sq / Double(n * P))
@@ -74,8 +69,7 @@ enum BatchNormKernels {
                                 var t1 = 0.0, t2 = 0.0
                                 for i in 0..<n {
                                     let xr = xs.base + (i * C + c) * P, dr = ds.base + (i * C + c) * P
-                                    var u1: Float = 0, u2: Float = 0
-                                    for p in 0..<P { u1 += dr[p]; u2 += dr[p] * (xr[p] - mu) }
+                                    let (u1, u2) = Reductions.sumAndDeviationDot(dr, xr, P, mu)
                                     t1 += Double(u1); t2 += Double(u2)
                                 }
                                 a1.base[c] = Float(t1)
