@@ -9,6 +9,8 @@ extension KernelBenchmark {
         public var reluMilliseconds: Double
         /// Residual Add forward.
         public var addMilliseconds: Double
+        /// BatchNorm2D with fused ReLU, forward + backward.
+        public var fusedMilliseconds: Double
     }
 
     /// The activation shapes of the reference backbone after each convolution, at `batch` images.
@@ -23,7 +25,8 @@ extension KernelBenchmark {
             let x = Initializer.normal(std: 1).tensor(shape: shape, generator: &g)
             let dy = Initializer.normal(std: 1).tensor(shape: shape, generator: &g)
             let bn = BatchNorm2D(name: "bn", channels: shape[1]), relu = ReLU(), add = Add()
-            var tb: [Double] = [], tr: [Double] = [], ta: [Double] = []
+            let fused = BatchNorm2D(name: "bnr", channels: shape[1], fusedReLU: true)
+            var tb: [Double] = [], tr: [Double] = [], ta: [Double] = [], tf: [Double] = []
             for r in 0...repetitions {
                 let t0 = now()
                 _ = bn.forward(x); _ = bn.backward(dy)
@@ -32,10 +35,13 @@ extension KernelBenchmark {
                 let t2 = now()
                 _ = add.forward(x, dy)
                 let t3 = now()
-                if r > 0 { tb.append(t1 - t0); tr.append(t2 - t1); ta.append(t3 - t2) }
+                _ = fused.forward(x); _ = fused.backward(dy)
+                let t4 = now()
+                if r > 0 { tb.append(t1 - t0); tr.append(t2 - t1); ta.append(t3 - t2); tf.append(t4 - t3) }
             }
             return ElementwiseResult(shape: shape, batchNormMilliseconds: median(tb) * 1e3,
-                                     reluMilliseconds: median(tr) * 1e3, addMilliseconds: median(ta) * 1e3)
+                                     reluMilliseconds: median(tr) * 1e3, addMilliseconds: median(ta) * 1e3,
+                                     fusedMilliseconds: median(tf) * 1e3)
         }
     }
 }
