@@ -56,7 +56,7 @@ enum AttentionCheck {
     /// Asserts `actual` matches `expected` within `atol + rtol·max|expected|` (a scale-aware bound suited to Float32
     /// finite differences, whose error grows with the size of the gradient as a whole, not each entry).
     static func assertGradientClose(
-        _ actual: [Float], _ expected: [Double], rtol: Double = 2e-2, atol: Double = 2e-3, _ what: String,
+        _ actual: [Float], _ expected: [Double], rtol: Double = 1e-3, atol: Double = 1e-4, _ what: String,
         file: StaticString = #filePath, line: UInt = #line
     ) {
         XCTAssertEqual(actual.count, expected.count, what, file: file, line: line)
@@ -64,7 +64,8 @@ enum AttentionCheck {
         XCTAssertGreaterThan(scale, 0, "\(what): the expected gradient is identically zero", file: file, line: line)
         let bound = atol + rtol * scale
         for i in expected.indices where abs(Double(actual[i]) - expected[i]) > bound {
-            XCTFail("\(what)[\(i)]: analytic \(actual[i]) vs numerical \(expected[i]) (bound \(bound))", file: file, line: line)
+            XCTFail("\(what)[\(i)]: analytic \(actual[i]) vs numerical \(expected[i]) (bound \(bound))",
+                        file: file, line: line)
             return
         }
     }

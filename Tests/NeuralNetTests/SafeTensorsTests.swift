@@ -133,7 +133,9 @@ final class SafeTensorsTests: XCTestCase {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "python3 exited with \(process.terminationStatus)"])
+            throw CocoaError(.fileReadUnknown, userInfo: [
+                NSLocalizedDescriptionKey: "python3 exited with \(process.terminationStatus)",
+            ])
         }
         return data
     }
