@@ -1,4 +1,5 @@
 import Boxes
+import Dispatch
 import Losses
 
 /// The loss of a dense anchor head, RetinaNet style (Lin et al., "Focal Loss for Dense Object Detection",
@@ -83,15 +84,22 @@ public struct DenseCriterion: Sendable {
             try checkFinite(deltas[i], output: "deltas", image: i)
             try validate(targets[i], image: i, classes: c)
         }
-        let labels = targets.map { configuration.assigner.assign(anchors: anchors, targets: $0) }
+        let labels = parallelMap(images) { configuration.assigner.assign(anchors: anchors, targets: targets[$0]) }
         let positives = labels.reduce(0) { $0 + $1.filter { $0 >= 0 }.count }
         let ignored = labels.reduce(0) { $0 + $1.filter { $0 == AnchorAssigner.ignored }.count }
         let norm = normaliser ?? Double(max(1, positives))
+        // Images are independent: one task each, spread over the cores.
+        let perImage = parallelMap(images) { i in
+            Result { () throws -> (Double, [Float], Double, Double, [Float]) in
+                let (f, gl) = try focal(logits[i], labels[i], targets[i], scale: configuration.focalWeight / norm)
+                let (s, g, gd) = try boxTerms(anchors, deltas[i], labels[i], targets[i], norm: norm)
+                return (f, gl, s, g, gd)
+            }
+        }
         var sums = (focal: 0.0, smoothL1: 0.0, giou: 0.0)
         var logitGrads = [[Float]](), deltaGrads = [[Float]]()
-        for i in 0..<images {
-            let (f, gl) = try focal(logits[i], labels[i], targets[i], scale: configuration.focalWeight / norm)
-            let (s, g, gd) = try boxTerms(anchors, deltas[i], labels[i], targets[i], norm: norm)
+        for r in perImage {
+            let (f, gl, s, g, gd) = try r.get()
             sums.focal += f
             sums.smoothL1 += s
             sums.giou += g
@@ -164,4 +172,14 @@ public struct DenseCriterion: Sendable {
         }
         return (s.value, g.value, grad)
     }
+}
+
+/// `(0..<count).map(body)` with the iterations spread over the cores (`DispatchQueue.concurrentPerform`).
+func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
+    var out = [T?](repeating: nil, count: count)
+    out.withUnsafeMutableBufferPointer { buffer in
+        let base = buffer.baseAddress!
+        DispatchQueue.concurrentPerform(iterations: count) { base[$0] = body($0) }
+    }
+    return out.map { $0! }
 }
