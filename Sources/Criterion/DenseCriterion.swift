@@ -11,7 +11,7 @@ import Losses
 /// - `focal`: sigmoid focal loss (α 0.25, γ 2) of every class logit of every non-ignored anchor against the
 ///   one-hot class of its box (all zeros for background), summed, `/ P`;
 /// - `smooth_l1`: SmoothL1 (β 1/9) of the predicted deltas of the positives against the encoded deltas of
-///   their boxes (`DeltaCoder`, torchvision's `BoxCoder`), summed over the 4 coordinates, `/ P`;
+///   their boxes (`BoxCoder`, as torchvision's), summed over the 4 coordinates, `/ P`;
 /// - `giou`: `Σ (1 − GIoU)` of the decoded boxes of the positives against their boxes, `/ P`.
 /// The total is `Σ weight · term`.
 public struct DenseCriterion: Sendable {
@@ -28,7 +28,7 @@ public struct DenseCriterion: Sendable {
         /// Weights of `focal`, `smooth_l1` and `giou` in the total.
         public var focalWeight = 1.0, smoothL1Weight = 1.0, giouWeight = 1.0
         /// Delta encoding of the boxes.
-        public var coder = DeltaCoder()
+        public var coder = BoxCoder()
 
         /// A configuration for `classes` classes with RetinaNet's defaults.
         public init(classes: Int) {
@@ -155,8 +155,10 @@ public struct DenseCriterion: Sendable {
             let d = (0..<4).map { Double(deltas[4 * a + $0]) }
             let box = t.boxes[labels[a]]
             predicted += d
-            encoded += coder.encode(box, anchor: anchors[a])
-            decoded += coder.decode(d[...], anchor: anchors[a])
+            let e = coder.encode(box, anchor: anchors[a])
+            encoded += [e.dx, e.dy, e.dw, e.dh]
+            let b = coder.decode(BoxDelta(dx: d[0], dy: d[1], dw: d[2], dh: d[3]), anchor: anchors[a])
+            decoded += [b.x1, b.y1, b.x2, b.y2]
             boxes += [box.x1, box.y1, box.x2, box.y2]
         }
         let s = try term("smooth_l1") {
