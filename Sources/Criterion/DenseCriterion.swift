@@ -23,6 +23,9 @@ public struct DenseCriterion: Sendable {
         public var assigner = AnchorAssigner()
         /// Focal α (< 0 disables it) and γ.
         public var focalAlpha = 0.25, focalGamma = 2.0
+        /// Optional `[C]` weights of the focal loss per class column, e.g. `Loss.classBalancedWeights`
+        /// (Cui et al., CVPR 2019) of the training set's class counts.
+        public var classWeights: [Double]? = nil
         /// SmoothL1 β on the deltas.
         public var smoothL1Beta = 1.0 / 9
         /// Weights of `focal`, `smooth_l1` and `giou` in the total.
@@ -128,7 +131,8 @@ public struct DenseCriterion: Sendable {
         for (a, l) in labels.enumerated() where l >= 0 { target[a * c + t.classes[l]] = 1 }
         let r = try term("focal") {
             try Loss.sigmoidFocal(logits: logits.map(Double.init), targets: target,
-                                  alpha: configuration.focalAlpha, gamma: configuration.focalGamma)
+                                  alpha: configuration.focalAlpha, gamma: configuration.focalGamma,
+                                  classWeights: configuration.classWeights)
         }
         var sum = 0.0
         var grad = [Float](repeating: 0, count: logits.count)
