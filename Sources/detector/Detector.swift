@@ -8,7 +8,9 @@ struct Detector: ParsableCommand {
         commandName: "detector",
         abstract: "Train, evaluate and run set-prediction object detectors on the CPU.",
         subcommands: [
+            Bench.self,
             EvaluateCommand.self,
+            MatchCommand.self,
             SynthCommand.self,
             DatasetCommand.self,
         ])
