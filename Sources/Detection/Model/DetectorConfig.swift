@@ -119,9 +119,22 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
         return String(decoding: (try? enc.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
-    /// Decodes a configuration from JSON text (a checkpoint's metadata or a `--config` file).
-    public static func from(json: String, source: String) throws -> DetectorConfig {
-        do { return try JSONDecoder().decode(DetectorConfig.self, from: Data(json.utf8)) } catch {
+    /// Decodes a configuration from JSON text (a checkpoint's metadata or a `--config` file); keys that are
+    /// missing keep the values of `base`, unknown keys are an error naming them.
+    public static func from(json: String, source: String, base: DetectorConfig = DetectorConfig()) throws -> DetectorConfig {
+        guard let user = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] else {
+            throw DetectionError.invalidOption("config", "\(source): not a JSON object")
+        }
+        var merged = (try? JSONSerialization.jsonObject(with: Data(base.jsonString().utf8))) as? [String: Any] ?? [:]
+        let unknown = user.keys.filter { merged[$0] == nil }.sorted()
+        guard unknown.isEmpty else {
+            throw DetectionError.invalidOption("config", "\(source): unknown keys \(unknown.joined(separator: ", "))")
+        }
+        merged.merge(user) { _, new in new }
+        do {
+            let data = try JSONSerialization.data(withJSONObject: merged)
+            return try JSONDecoder().decode(DetectorConfig.self, from: data)
+        } catch {
             throw DetectionError.invalidOption("config", "\(source): \(error)")
         }
     }
