@@ -82,6 +82,9 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
     /// Class-balance β (Cui et al., CVPR 2019; 0 = off) for the dense focal loss and set cross-entropy.
     public var classBalanceBeta: Double = 0
 
+    /// The reference configuration with one class named `object`.
+    public init() {}
+
     /// Number of object classes C.
     public var numClasses: Int { classNames.count }
     /// Anchors per feature-map location.
