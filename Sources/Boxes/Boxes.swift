@@ -1,1 +1,0 @@
-// The Boxes module; see README.md ("Layout").

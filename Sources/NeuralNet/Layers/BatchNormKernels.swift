@@ -1,0 +1,116 @@
+/// The loops of `BatchNorm2D`, each parallel over channels. Shape key: `x, dy: [N, C, H, W]`, per-channel
+/// vectors `[C]`, `P = H·W`, `M = N·P`.
+enum BatchNormKernels {
+    /// Per-channel mean and biased variance of `x`, two passes in Double per plane.
+    static func statistics(_ x: Tensor, mean: inout [Float], variance: inout [Float]) {
+        let n = x.shape[0], C = x.shape[1], P = x.shape[2] * x.shape[3]
+        x.data.withUnsafeBufferPointer { xb in
+            mean.withUnsafeMutableBufferPointer { mb in
+                variance.withUnsafeMutableBufferPointer { vb in
+                    let xs = SharedPointer(UnsafeMutablePointer(mutating: xb.baseAddress!))
+                    let ms = SharedPointer(mb.baseAddress!), vs = SharedPointer(vb.baseAddress!)
+                    Parallel.forEachChunk(C, workPerItem: n * P) { channels in
+                        for c in channels {
+                            var s: Float = 0
+                            var total = 0.0
+                            for i in 0..<n {
+                                let row = xs.base + (i * C + c) * P
+                                s = 0
+                                for p in 0..<P { s += row[p] }
+                                total += Double(s)
+                            }
+                            let mu = Float(total / Double(n * P))
+                            var sq = 0.0
+                            for i in 0..<n {
+                                let row = xs.base + (i * C + c) * P
+                                s = 0
+                                for p in 0..<P { let d = row[p] - mu; s += d * d }
+                                sq += Double(s)
+                            }
+                            ms.base[c] = mu
+                            vs.base[c] = Float(sq / Double(n * P))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `y[n, c, p] = x[n, c, p]·scale[c] + shift[c]`.
+    static func affine(_ x: Tensor, scale: [Float], shift: [Float]) -> Tensor {
+        let n = x.shape[0], C = x.shape[1], P = x.shape[2] * x.shape[3]
+        return Tensor(shape: x.shape) { yb in
+            let ys = SharedPointer(yb.baseAddress!)
+            x.data.withUnsafeBufferPointer { xb in
+                let xs = SharedPointer(UnsafeMutablePointer(mutating: xb.baseAddress!))
+                Parallel.forEachChunk(n * C, workPerItem: P) { planes in
+                    for plane in planes {
+                        let c = plane % C, a = scale[c], b = shift[c]
+                        let src = xs.base + plane * P, dst = ys.base + plane * P
+                        for p in 0..<P { dst[p] = src[p] * a + b }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gradients of batch normalisation; see `BatchNorm2D` for the formulas.
+    static func backward(
+        x: Tensor, dy: Tensor, mean: [Float], invStd: [Float], gamma: [Float],
+        dGamma: inout Tensor, dBeta: inout Tensor, throughStatistics: Bool
+    ) -> Tensor {
+        let n = x.shape[0], C = x.shape[1], P = x.shape[2] * x.shape[3], M = n * P
+        var sumDy = [Float](repeating: 0, count: C), sumDyXhat = [Float](repeating: 0, count: C)
+        x.data.withUnsafeBufferPointer { xb in
+            dy.data.withUnsafeBufferPointer { db in
+                sumDy.withUnsafeMutableBufferPointer { s1 in
+                    sumDyXhat.withUnsafeMutableBufferPointer { s2 in
+                        let xs = SharedPointer(UnsafeMutablePointer(mutating: xb.baseAddress!))
+                        let ds = SharedPointer(UnsafeMutablePointer(mutating: db.baseAddress!))
+                        let a1 = SharedPointer(s1.baseAddress!), a2 = SharedPointer(s2.baseAddress!)
+                        Parallel.forEachChunk(C, workPerItem: M) { channels in
+                            for c in channels {
+                                let mu = mean[c], inv = invStd[c]
+                                var t1 = 0.0, t2 = 0.0
+                                for i in 0..<n {
+                                    let xr = xs.base + (i * C + c) * P, dr = ds.base + (i * C + c) * P
+                                    var u1: Float = 0, u2: Float = 0
+                                    for p in 0..<P { u1 += dr[p]; u2 += dr[p] * (xr[p] - mu) }
+                                    t1 += Double(u1); t2 += Double(u2)
+                                }
+                                a1.base[c] = Float(t1)
+                                a2.base[c] = Float(t2) * inv
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for c in 0..<C {
+            dBeta.data[c] += sumDy[c]
+            dGamma.data[c] += sumDyXhat[c]
+        }
+        // dx = k·(dy − u − x̂·v), k = γ·invStd, u = Σdy/M, v = Σ(dy·x̂)/M (u = v = 0 without statistics)
+        var k = [Float](repeating: 0, count: C), u = k, v = k
+        for c in 0..<C {
+            k[c] = gamma[c] * invStd[c]
+            if throughStatistics { u[c] = sumDy[c] / Float(M); v[c] = sumDyXhat[c] / Float(M) }
+        }
+        return Tensor(shape: x.shape) { out in
+            let os = SharedPointer(out.baseAddress!)
+            x.data.withUnsafeBufferPointer { xb in
+                dy.data.withUnsafeBufferPointer { db in
+                    let xs = SharedPointer(UnsafeMutablePointer(mutating: xb.baseAddress!))
+                    let ds = SharedPointer(UnsafeMutablePointer(mutating: db.baseAddress!))
+                    Parallel.forEachChunk(n * C, workPerItem: P) { planes in
+                        for plane in planes {
+                            let c = plane % C, mu = mean[c], inv = invStd[c], kc = k[c], uc = u[c], vc = v[c]
+                            let xr = xs.base + plane * P, dr = ds.base + plane * P, o = os.base + plane * P
+                            for p in 0..<P { o[p] = kc * (dr[p] - uc - (xr[p] - mu) * inv * vc) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
