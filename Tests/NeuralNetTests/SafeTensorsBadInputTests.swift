@@ -43,7 +43,8 @@ final class SafeTensorsBadInputTests: XCTestCase {
     }
 
     func testInvalidJSONHeaders() {
-        for header in ["{not json", "[1, 2]", "\"a\"", "", "{\"w\": 3}", "{\"w\": {\"dtype\": \"F32\", \"shape\": [1]}}",
+        for header in ["{not json", "[1, 2]", "\"a\"", "", "{\"w\": 3}",
+                       "{\"w\": {\"dtype\": \"F32\", \"shape\": [1]}}",
                        "{\"w\": {\"dtype\": \"F32\", \"shape\": [1.5], \"data_offsets\": [0, 4]}}",
                        "{\"w\": {\"dtype\": \"F32\", \"shape\": [1e30], \"data_offsets\": [0, 4]}}",
                        "{\"w\": {\"dtype\": 32, \"shape\": [1], \"data_offsets\": [0, 4]}}"] {
@@ -73,7 +74,8 @@ final class SafeTensorsBadInputTests: XCTestCase {
     func testUnsupportedDTypesAreNamed() {
         for dtype in ["F16", "I64", "BF16", "F64", "U8", "Q4"] {
             let header = "{\"w\": {\"dtype\": \"\(dtype)\", \"shape\": [2], \"data_offsets\": [0, 8]}}"
-            assertThrows(file(header), .unsupportedDType(file: f, tensor: "w", dtype: dtype), mentions: [dtype, "\"w\""])
+            assertThrows(file(header), .unsupportedDType(file: f, tensor: "w", dtype: dtype),
+                         mentions: [dtype, "\"w\""])
         }
     }
 

@@ -1,1 +1,0 @@
-// The Losses module; see README.md ("Layout").
