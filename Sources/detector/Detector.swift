@@ -9,6 +9,7 @@ struct Detector: ParsableCommand {
         abstract: "Train, evaluate and run set-prediction object detectors on the CPU.",
         subcommands: [
             EvaluateCommand.self,
+            MatchCommand.self,
         ])
 
     static func main() {
