@@ -165,8 +165,13 @@ extension Loss {
                                 let ce = logisticCrossEntropy(x, t)
                                 let at = useAlpha ? alpha * t + (1 - alpha) * (1 - t) : 1
                                 let dat = useAlpha ? 2 * alpha - 1 : 0
-                                let mg = gamma == 0 ? 1 : pow(m, gamma)
-                                let dmg = (gamma == 0 || m == 0) ? 0 : gamma * pow(m, gamma - 1)
+                                let mg: Double, dmg: Double
+                                if gamma == 2 {
+                                    (mg, dmg) = (m * m, 2 * m)
+                                } else {
+                                    mg = gamma == 0 ? 1 : pow(m, gamma)
+                                    dmg = (gamma == 0 || m == 0) ? 0 : gamma * pow(m, gamma - 1)
+                                }
                                 var w = 1.0
                                 if let cw = classWeights { w = cw[i % cw.count] }
                                 vp[i] = w * at * ce * mg
