@@ -76,8 +76,8 @@ public struct PostProcessor: Sendable {
         var boxes: [Box] = [], scores: [Double] = [], classes: [Int] = []
         for cand in cands {
             let d = (b * total + cand.anchor) * 4
-            let delta = (Double(out.denseDeltas.data[d]), Double(out.denseDeltas.data[d + 1]),
-                         Double(out.denseDeltas.data[d + 2]), Double(out.denseDeltas.data[d + 3]))
+            let delta = BoxDelta(dx: Double(out.denseDeltas.data[d]), dy: Double(out.denseDeltas.data[d + 1]),
+                                 dw: Double(out.denseDeltas.data[d + 2]), dh: Double(out.denseDeltas.data[d + 3]))
             let inInput = coder.decode(delta, anchor: anchors[cand.anchor]).clipped(width: s, height: s)
             boxes.append(Box(x1: inInput.x1 / scale, y1: inInput.y1 / scale, x2: inInput.x2 / scale, y2: inInput.y2 / scale)
                 .clipped(width: Double(width), height: Double(height)))

@@ -40,6 +40,18 @@ public final class Detector {
     /// The dense head's box coder.
     public let coder = BoxCoder()
 
+    /// The query head's inputs that carry no gradient: selected anchors, their dense boxes and scores.
+    struct Queries {
+        var selected: [[Int]]
+        var proposals: [Float]
+        var scores: [Float]
+    }
+    /// The queries of the last forward pass.
+    private(set) var lastQueries: Queries?
+    /// When set, forward uses these queries instead of selecting them (finite-difference tests hold them fixed,
+    /// since the selection is piecewise constant and its inputs carry no gradient).
+    var pinnedQueries: Queries?
+
     /// A network for `config`, initialised from `seed`.
     public init(config: DetectorConfig, seed: UInt64) throws {
         try config.validate()
@@ -112,13 +124,20 @@ public final class Detector {
         var out = DetectorOutput(denseLogits: logits, denseDeltas: deltas, setBoxes: [], setLogits: Tensor(shape: [0, config.numClasses + 1]),
                                  selected: [], hypotheses: hypotheses)
         if let head = querySet {
-            let selected = topAnchors(logits: logits, k: config.hypotheses)
-            let (proposals, scores) = proposalsFor(selected: selected, logits: logits, deltas: deltas)
-            let cells = selected.map { $0.map { $0 / a } }
-            let r = head.forward(features: features, c4: c4, cells: cells, proposals: proposals, proposalScores: scores)
+            let q: Queries
+            if let pinned = pinnedQueries {
+                q = pinned
+            } else {
+                let selected = topAnchors(logits: logits, k: config.hypotheses)
+                let (proposals, scores) = proposalsFor(selected: selected, logits: logits, deltas: deltas)
+                q = Queries(selected: selected, proposals: proposals, scores: scores)
+            }
+            lastQueries = q
+            let cells = q.selected.map { $0.map { $0 / a } }
+            let r = head.forward(features: features, c4: c4, cells: cells, proposals: q.proposals, proposalScores: q.scores)
             out.setBoxes = r.boxes
             out.setLogits = r.logits
-            out.selected = selected
+            out.selected = q.selected
         } else if let head = globalSet {
             let r = head.forward(c4: c4)
             out.setBoxes = r.boxes
@@ -178,7 +197,8 @@ public final class Detector {
             for i in list {
                 let d = (b * total + i) * 4
                 let box = coder.decode(
-                    (Double(deltas.data[d]), Double(deltas.data[d + 1]), Double(deltas.data[d + 2]), Double(deltas.data[d + 3])),
+                    BoxDelta(dx: Double(deltas.data[d]), dy: Double(deltas.data[d + 1]),
+                             dw: Double(deltas.data[d + 2]), dh: Double(deltas.data[d + 3])),
                     anchor: anchors[i]
                 ).clipped(width: s, height: s)
                 boxes += [Float(box.cx / s), Float(box.cy / s), Float(max(box.width, 1) / s), Float(max(box.height, 1) / s)]

@@ -19,11 +19,11 @@ public final class QuerySetHead: Layer {
         let relu = ReLU()
 
         init(prefix: String, width: Int, heads: Int, hidden: Int, generator: inout SeededGenerator) {
-            attention = MultiHeadSelfAttention(prefix: prefix + ".attn", width: width, heads: heads, seed: generator.next())
-            norm1 = LayerNorm(prefix: prefix + ".norm1", width: width)
+            attention = MultiHeadSelfAttention(name: prefix + ".attn", width: width, heads: heads, generator: &generator)
+            norm1 = LayerNorm(name: prefix + ".norm1", features: width)
             ffn1 = Linear(name: prefix + ".ffn1", inFeatures: width, outFeatures: hidden, generator: &generator)
             ffn2 = Linear(name: prefix + ".ffn2", inFeatures: hidden, outFeatures: width, generator: &generator)
-            norm2 = LayerNorm(prefix: prefix + ".norm2", width: width)
+            norm2 = LayerNorm(name: prefix + ".norm2", features: width)
         }
 
         var parameters: [Parameter] {
