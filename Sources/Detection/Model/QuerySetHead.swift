@@ -92,8 +92,8 @@ public final class QuerySetHead: Layer {
 
     /// What the forward pass keeps for backward.
     struct Saved {
-        var gather8: CellGather
-        var gather16: CellGather
+        var cells8: [[Int]], shape8: [Int]
+        var cells16: [[Int]], shape16: [Int]
         var boxes: [Float]
         var n: Int, k: Int
     }
@@ -116,9 +116,7 @@ public final class QuerySetHead: Layer {
         let (h16, w16) = (lat.shape[2], lat.shape[3])
         let cells16 = cells.map { $0.map { c in min((c / w) / 2, h16 - 1) * w16 + min((c % w) / 2, w16 - 1) } }
         precondition(h == 2 * h16 || h == 2 * h16 + 1, "QuerySetHead: stride-8 map \(h)×\(w) vs stride-16 \(h16)×\(w16)")
-        let g8 = CellGather(featureShape: features.shape, cells: cells)
-        let g16 = CellGather(featureShape: lat.shape, cells: cells16)
-        let a = g8.forward(features), b = g16.forward(lat)
+        let a = Gather.cells(features, cells: cells), b = Gather.cells(lat, cells: cells16)
         let f = featureWidth, rows = n * k, inWidth = 2 * f + 4 + classes
         var input = Tensor(shape: [rows, inWidth])
         input.data.withUnsafeMutableBufferPointer { dst in
@@ -141,7 +139,7 @@ public final class QuerySetHead: Layer {
             let t = log(p / (1 - p)) + delta.data[i]
             boxes[i] = 1 / (1 + exp(-t))
         }
-        saved = Saved(gather8: g8, gather16: g16, boxes: boxes, n: n, k: k)
+        saved = Saved(cells8: cells, shape8: features.shape, cells16: cells16, shape16: lat.shape, boxes: boxes, n: n, k: k)
         return (boxes, logits)
     }
 
@@ -161,8 +159,9 @@ public final class QuerySetHead: Layer {
         for r in 0..<rows {
             for j in 0..<f { da.data[r * f + j] = dInput.data[r * inWidth + j]; db.data[r * f + j] = dInput.data[r * inWidth + f + j] }
         }
-        let dFeatures = s.gather8.backward(da)
-        let dLat = s.gather16.backward(db)
+        var dFeatures = Tensor(shape: s.shape8), dLat = Tensor(shape: s.shape16)
+        Gather.cellsBackward(dOut: da.reshaped([s.n, s.k, f]), cells: s.cells8, dX: &dFeatures)
+        Gather.cellsBackward(dOut: db.reshaped([s.n, s.k, f]), cells: s.cells16, dX: &dLat)
         return (dFeatures, lateral.backward(dLat))
     }
 }
