@@ -45,6 +45,16 @@ public final class TrainStep {
     public let setCriterion: SetCriterion
     /// Maximum global gradient norm.
     public var clipNorm: Float = 10
+    /// Receives the seconds of each phase (`forward`, `dense criterion`, `set criterion`, `backward`, `optimizer`).
+    public var phaseTimer: ((String, Double) -> Void)?
+    private var phaseStart = Date()
+
+    private func lap(_ name: String) {
+        guard let timer = phaseTimer else { return }
+        let now = Date()
+        timer(name, now.timeIntervalSince(phaseStart))
+        phaseStart = now
+    }
 
     /// A step for `detector` with `optimizer`; `classWeights` (class-balanced weighting) apply to both criteria.
     public init(detector: Detector, optimizer: Optimizer, classWeights: [Double]? = nil) {
@@ -72,8 +82,10 @@ public final class TrainStep {
         let c = detector.config
         let n = batch.images.shape[0]
         // 1. Forward.
+        phaseStart = Date()
         detector.setTraining(true)
         let out = detector.forward(batch.images)
+        lap("forward")
         // 2. Dense criterion.
         let (a, classes) = (out.denseLogits.shape[1], c.numClasses)
         let logits = (0..<n).map { Array(out.denseLogits.data[($0 * a * classes)..<(($0 + 1) * a * classes)]) }
@@ -84,6 +96,7 @@ public final class TrainStep {
             report.skipped = "dense criterion: \(error)"
             return report
         }
+        lap("dense criterion")
         report.positives = denseOut.positives
         report.losses += denseOut.terms.map { ("dense.\($0.name)", c.denseWeight * $0.value * $0.weight) }
         // 3. Set criterion.
@@ -104,6 +117,7 @@ public final class TrainStep {
             report.unmatchedBoxes = setOut!.unmatchedBoxes
             report.losses += setOut!.terms.map { ("set.\($0.name)", c.setWeight * $0.value * $0.weight) }
         }
+        lap("set criterion")
         report.total = report.losses.reduce(0) { $0 + $1.value }
         if let bad = report.losses.first(where: { !$0.value.isFinite }) {
             report.skipped = "non-finite loss term \(bad.name) = \(bad.value)"
@@ -124,6 +138,7 @@ public final class TrainStep {
             dSetLogits = Tensor(shape: out.setLogits.shape, data: s.logitGradients.flatMap { $0.map { $0 * sw } })
         }
         detector.backward(dDenseLogits: dLogits, dDenseDeltas: dDeltas, dSetBoxes: dSetBoxes, dSetLogits: dSetLogits)
+        lap("backward")
         // 5. Clip and step.
         let norm = clipGradientNorm(params, maxNorm: clipNorm)
         report.gradientNorm = Double(norm)
@@ -133,6 +148,7 @@ public final class TrainStep {
             return report
         }
         optimizer.step(params, learningRate: learningRate)
+        lap("optimizer")
         return report
     }
 }
