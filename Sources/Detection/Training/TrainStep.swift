@@ -1,5 +1,6 @@
 import Boxes
 import Criterion
+import Matching
 import Foundation
 import NeuralNet
 
@@ -72,7 +73,8 @@ public final class TrainStep {
         set.classWeight = c.classWeight
         set.l1Weight = c.l1Weight
         set.giouWeight = c.giouWeight
-        set.matchCost = c.matchCost == .reinspect ? .reinspect() : .detr(classWeight: c.classWeight, l1Weight: c.l1Weight, giouWeight: c.giouWeight)
+        set.matchCost = c.matchCost == .reinspect
+            ? .reinspect(ReInspectCost()) : .detr(DETRCost(classWeight: c.classWeight, l1Weight: c.l1Weight, giouWeight: c.giouWeight))
         setCriterion = SetCriterion(set)
     }
 
