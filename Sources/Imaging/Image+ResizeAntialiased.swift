@@ -19,22 +19,27 @@ extension Image {
         let yTaps = FilterTaps(input: height, output: outH)
         let inW = width, inH = height
         // Horizontal pass over every source row: inH × outW × 3 floats.
-        var middle = [Float](repeating: 0, count: inH * outW * 3)
-        pixels.withUnsafeBufferPointer { src in
+        // Each pixel is loaded as a 4-byte vector (its RGB and the next byte), so the source gets one byte of
+        // padding and every intermediate row one float, which the next pixel overwrites.
+        var padded = pixels
+        padded.append(0)
+        var middle = [Float](repeating: 0, count: inH * outW * 3 + 1)
+        padded.withUnsafeBytes { src in
             middle.withUnsafeMutableBufferPointer { mid in
                 xTaps.weights.withUnsafeBufferPointer { w in
                     for y in 0..<inH {
-                        let row = src.baseAddress! + y * inW * 3
-                        let out = mid.baseAddress! + y * outW * 3
+                        let rowOffset = y * inW * 3
+                        let out = UnsafeMutableRawPointer(mid.baseAddress! + y * outW * 3)
                         for x in 0..<outW {
                             let start = xTaps.starts[x], n = xTaps.counts[x]
                             let wx = w.baseAddress! + x * xTaps.stride
-                            var r: Float = 0, g: Float = 0, b: Float = 0
+                            var sum = SIMD4<Float>()
                             for k in 0..<n {
-                                let p = row + (start + k) * 3
-                                r += wx[k] * Float(p[0]); g += wx[k] * Float(p[1]); b += wx[k] * Float(p[2])
+                                let p = src.loadUnaligned(fromByteOffset: rowOffset + (start + k) * 3,
+                                                          as: SIMD4<UInt8>.self)
+                                sum += SIMD4<Float>(p) * wx[k]
                             }
-                            out[3 * x] = r; out[3 * x + 1] = g; out[3 * x + 2] = b
+                            out.storeBytes(of: sum, toByteOffset: x * 12, as: SIMD4<Float>.self)
                         }
                     }
                 }
@@ -58,7 +63,11 @@ extension Image {
                                 for i in 0..<rowLength { acc[i] += weight * row[i] }
                             }
                             let d = dst.baseAddress! + y * rowLength
-                            for i in 0..<rowLength { d[i] = UInt8(min(max(acc[i] + 0.5, 0), 255)) }
+                            // Normalised non-negative weights keep values in [0, 255] (up to float error);
+                            // 1.5 · 2^23 rounds to nearest into the low mantissa bits (see `resized`).
+                            for i in 0..<rowLength {
+                                d[i] = UInt8(truncatingIfNeeded: (acc[i] + 12_582_912).bitPattern)
+                            }
                         }
                     }
                 }

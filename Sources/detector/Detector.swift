@@ -10,6 +10,9 @@ struct Detector: ParsableCommand {
         subcommands: [
             Bench.self,
             EvaluateCommand.self,
+            MatchCommand.self,
+            SynthCommand.self,
+            DatasetCommand.self,
         ])
 
     static func main() {

@@ -9,15 +9,17 @@ import XCTest
 final class AttentionMultiHeadTests: XCTestCase {
     /// A layer with non-zero biases, so that the bias paths are exercised.
     private func layer(width: Int = 8, heads: Int = 2, seed: UInt64 = 21) -> MultiHeadSelfAttention {
-        let attention = MultiHeadSelfAttention(prefix: "set.attn", width: width, heads: heads, seed: seed)
+        var generator = SeededGenerator(seed: seed)
+        let attention = MultiHeadSelfAttention(name: "set.attn", width: width, heads: heads, generator: &generator)
         var rng = AttentionTestRandom(seed: seed &+ 1)
         for p in attention.parameters where p.name.hasSuffix("bias") { p.value = rng.tensor(p.value.shape, -0.5, 0.5) }
         return attention
     }
 
-    func testParametersAreNamedAndXavierInitialisedFromTheSeed() {
+    func testParametersAreNamedAndXavierInitialisedFromTheGenerator() {
         let width = 32
-        let attention = MultiHeadSelfAttention(prefix: "set.attn", width: width, heads: 4, seed: 7)
+        var generator = SeededGenerator(seed: 7)
+        let attention = MultiHeadSelfAttention(name: "set.attn", width: width, heads: 4, generator: &generator)
         XCTAssertEqual(attention.parameters.map(\.name), [
             "set.attn.q_proj.weight", "set.attn.q_proj.bias", "set.attn.k_proj.weight", "set.attn.k_proj.bias",
             "set.attn.v_proj.weight", "set.attn.v_proj.bias", "set.attn.out_proj.weight", "set.attn.out_proj.bias",
@@ -36,8 +38,9 @@ final class AttentionMultiHeadTests: XCTestCase {
                 XCTAssertFalse(p.decays)
             }
         }
-        let same = MultiHeadSelfAttention(prefix: "x", width: width, heads: 4, seed: 7)
-        let other = MultiHeadSelfAttention(prefix: "x", width: width, heads: 4, seed: 8)
+        var sameGenerator = SeededGenerator(seed: 7), otherGenerator = SeededGenerator(seed: 8)
+        let same = MultiHeadSelfAttention(name: "x", width: width, heads: 4, generator: &sameGenerator)
+        let other = MultiHeadSelfAttention(name: "x", width: width, heads: 4, generator: &otherGenerator)
         XCTAssertEqual(same.parameters.map(\.value), attention.parameters.map(\.value))
         XCTAssertNotEqual(other.parameters[0].value, attention.parameters[0].value)
         XCTAssertNotEqual(attention.parameters[0].value, attention.parameters[2].value,
@@ -138,7 +141,8 @@ final class AttentionMultiHeadTests: XCTestCase {
 
     func testSetHeadSizeRunsAndIsFinite() {
         // The set head's shape: 16 images × 50 hypotheses × 128 features, 4 heads.
-        let attention = MultiHeadSelfAttention(prefix: "set.attn", width: 128, heads: 4, seed: 1)
+        var generator = SeededGenerator(seed: 1)
+        let attention = MultiHeadSelfAttention(name: "set.attn", width: 128, heads: 4, generator: &generator)
         var rng = AttentionTestRandom(seed: 71)
         let x = rng.tensor([16, 50, 128]), g = rng.tensor([16, 50, 128])
         _ = attention.forward(x)

@@ -2,23 +2,17 @@ import NeuralNet
 import TestSupport
 import XCTest
 
-/// SplitMix64 (Steele, Lea & Flood 2014): a small seeded generator so that every attention test sees the same data.
+/// Seeded test data for the attention and safetensors tests, over the package's `SeededGenerator`.
 struct AttentionTestRandom {
-    private var state: UInt64
+    private var generator: SeededGenerator
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     /// Uniform in `[lo, hi)`.
     mutating func uniform(_ lo: Float = -1, _ hi: Float = 1) -> Float {
-        lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24)
+        lo + (hi - lo) * generator.nextUniform()
     }
 
     /// A tensor of `shape` with uniform values in `[lo, hi)`.

@@ -63,6 +63,23 @@ final class SafeTensorsBadInputTests: XCTestCase {
         }
     }
 
+    func testDeeplyNestedHeaderIsRejectedNotAStackOverflow() {
+        let deep = "{\"w\": " + String(repeating: "[", count: 100_000) + "}"
+        XCTAssertThrowsError(try SafeTensors.decode(file(deep), file: f)) { error in
+            guard case .invalidHeader? = error as? SafeTensorsError else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testDecodesFromADataSliceWithNonZeroStart() throws {
+        let valid = try SafeTensors.encode([("w", Tensor(shape: [2], data: [3, -4]))], metadata: ["k": "v"])
+        let padded = Data([9, 9, 9]) + valid
+        let slice = padded[3...]
+        XCTAssertEqual(slice.startIndex, 3)
+        let loaded = try SafeTensors.decode(slice)
+        XCTAssertEqual(loaded.tensors["w"], Tensor(shape: [2], data: [3, -4]))
+        XCTAssertEqual(loaded.metadata, ["k": "v"])
+    }
+
     func testInvalidMetadata() {
         let header = "{\"__metadata__\": {\"step\": 3}}"
         XCTAssertThrowsError(try SafeTensors.decode(file(header), file: f)) { error in

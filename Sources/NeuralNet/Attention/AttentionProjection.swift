@@ -51,29 +51,3 @@ struct AttentionProjection {
         }
     }
 }
-
-/// SplitMix64 (Steele, Lea & Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014): the seeded
-/// source of the attention layer's initial weights, so that a seed fixes the model.
-struct AttentionSeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Xavier/Glorot uniform (Glorot & Bengio, AISTATS 2010): `U(−a, a)` with `a = √(6 / (fanIn + fanOut))`,
-    /// for a weight of shape `[fanOut, fanIn]`.
-    mutating func xavierUniform(fanOut: Int, fanIn: Int) -> Tensor {
-        let bound = Float((6.0 / Double(fanIn + fanOut)).squareRoot())
-        let values = (0..<(fanOut * fanIn)).map { _ in
-            (2 * Float(next() >> 40) / Float(1 << 24) - 1) * bound
-        }
-        return Tensor(shape: [fanOut, fanIn], data: values)
-    }
-}

@@ -5,11 +5,13 @@
 /// Forward: `Q = x·Wqᵀ + bq`, `K = x·Wkᵀ + bk`, `V = x·Wvᵀ + bv` (each `[B, K, D]`); per set and head h, on
 /// columns `h·d ..< (h+1)·d`: `P = softmax(Q_h·K_hᵀ / √d)` (`[K, K]`, rows over keys), `O_h = P·V_h`;
 /// `y = O·Woᵀ + bo`, `[B, K, D]`. No mask and no dropout: every token attends to every token of its own set.
-/// Parameters (PyTorch `nn.Linear` layout `[out, in]`): `<prefix>.{q,k,v,out}_proj.{weight,bias}`; weights
-/// Xavier-uniform from `seed`, biases zero and without weight decay.
+/// Parameters (PyTorch `nn.Linear` layout `[out, in]`): `<name>.{q,k,v,out}_proj.{weight,bias}`; weights
+/// Xavier-uniform (`Initializer.xavierUniform()`, bound `√(6/2D)`), biases zero and without weight decay.
 /// Backward (in `MultiHeadSelfAttention+Backward.swift`) reads the forward in reverse and accumulates (`+=`)
 /// every parameter gradient.
-public final class MultiHeadSelfAttention: Layer {
+public final class MultiHeadSelfAttention: UnaryLayer {
+    /// Dotted name prefix of the parameters.
+    public let name: String
     /// Token width D.
     public let width: Int
     /// Number of heads H.
@@ -38,16 +40,17 @@ public final class MultiHeadSelfAttention: Layer {
     /// The last forward pass (nil before the first).
     var workspace: Workspace?
 
-    /// An attention layer over tokens of `width` features split into `heads` heads; weights drawn from `seed`.
-    public init(prefix: String, width: Int, heads: Int, seed: UInt64) {
+    /// An attention layer over tokens of `width` features split into `heads` heads, its parameters named
+    /// `<name>.q_proj.weight` etc.; the four weights are drawn in order q, k, v, out from `generator`.
+    public init(name: String, width: Int, heads: Int, generator: inout SeededGenerator) {
         precondition(width > 0 && heads > 0 && width % heads == 0,
-                     "MultiHeadSelfAttention: \(heads) heads ∤ width \(width)")
+                     "MultiHeadSelfAttention \(name): \(heads) heads ∤ width \(width)")
+        self.name = name
         self.width = width
         self.heads = heads
-        var generator = AttentionSeededGenerator(seed: seed)
-        func projection(_ name: String) -> AttentionProjection {
-            let weight = generator.xavierUniform(fanOut: width, fanIn: width)
-            return AttentionProjection(prefix: "\(prefix).\(name)", weight: weight)
+        func projection(_ suffix: String) -> AttentionProjection {
+            let weight = Initializer.xavierUniform().tensor(shape: [width, width], generator: &generator)
+            return AttentionProjection(prefix: "\(name).\(suffix)", weight: weight)
         }
         q = projection("q_proj")
         k = projection("k_proj")
@@ -72,7 +75,7 @@ public final class MultiHeadSelfAttention: Layer {
     /// Attends within each set of `x: [B, K, D]`; returns `[B, K, D]` and keeps what `backward` needs.
     public func forward(_ x: Tensor) -> Tensor {
         precondition(x.rank == 3 && x.shape[2] == width,
-                     "MultiHeadSelfAttention: input \(x.shape), want [B, K, \(width)]")
+                     "MultiHeadSelfAttention \(name): input \(x.shape), want [B, K, \(width)]")
         let (batch, tokens, d) = (x.shape[0], x.shape[1], width)
         let rows = batch * tokens, headWidth = d / heads, scale = self.scale
         if workspace?.shape != x.shape { workspace = Workspace(shape: x.shape, heads: heads) }
