@@ -18,8 +18,8 @@ extension Image {
         var out = [UInt8](repeating: 0, count: outW * outH * 3)
         let rowLength = outW * 3
         // Two horizontally interpolated source rows, reused while consecutive output rows need them.
-        var rowA = [Float](repeating: 0, count: rowLength)
-        var rowB = [Float](repeating: 0, count: rowLength)
+        var rowA = [Float](repeating: 0, count: rowLength + 1)
+        var rowB = [Float](repeating: 0, count: rowLength + 1)
         let inW = width
         pixels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
@@ -46,8 +46,11 @@ extension Image {
                             let d = dst.baseAddress! + y * rowLength
                             let gy = 1 - fy
                             for i in 0..<rowLength {
+                                // A convex blend of bytes lies in [0, 255]; adding 1.5 · 2^23 leaves the value
+                                // rounded to nearest (ties to even) in the low mantissa bits, without a checked
+                                // float-to-integer conversion, so this loop vectorises.
                                 let v = top[i] * gy + bottom[i] * fy
-                                d[i] = UInt8(min(max(v + 0.5, 0), 255))
+                                d[i] = UInt8(truncatingIfNeeded: (v + 12_582_912).bitPattern)
                             }
                         }
                     }
@@ -71,19 +74,35 @@ extension Image {
         }
     }
 
-    /// One source row interpolated horizontally at the positions `xs`, as `Float` RGB.
+    /// One source row interpolated horizontally at the positions `xs`, as `Float` RGB. `out` must have room for
+    /// one float past the row: each pixel is computed as a 4-lane vector (R, G, B and the next byte) and the
+    /// fourth lane is overwritten by the next pixel.
     @inline(__always)
     static func interpolateRow(
         _ row: UnsafePointer<UInt8>, _ xs: [(Int, Float)], _ inW: Int, into out: UnsafeMutablePointer<Float>
     ) {
         xs.withUnsafeBufferPointer { positions in
-            for (x, (x0, f)) in positions.enumerated() {
+            let raw = UnsafeRawPointer(row)
+            let n = positions.count
+            // The 4-byte loads read one byte past pixel x1; safe for every pixel but the row's last one.
+            var x = 0
+            while x < n {
+                let (x0, f) = positions[x]
+                let x1 = min(x0 + 1, inW - 1)
+                if x1 == inW - 1 { break }
+                let a = SIMD4<Float>(raw.loadUnaligned(fromByteOffset: x0 * 3, as: SIMD4<UInt8>.self))
+                let b = SIMD4<Float>(raw.loadUnaligned(fromByteOffset: x1 * 3, as: SIMD4<UInt8>.self))
+                UnsafeMutableRawPointer(out + x * 3).storeBytes(of: a + (b - a) * f, as: SIMD4<Float>.self)
+                x += 1
+            }
+            while x < n {
+                let (x0, f) = positions[x]
                 let x1 = min(x0 + 1, inW - 1)
                 let a = row + x0 * 3, b = row + x1 * 3, o = out + x * 3
-                let g = 1 - f
-                o[0] = Float(a[0]) * g + Float(b[0]) * f
-                o[1] = Float(a[1]) * g + Float(b[1]) * f
-                o[2] = Float(a[2]) * g + Float(b[2]) * f
+                o[0] = Float(a[0]) + (Float(b[0]) - Float(a[0])) * f
+                o[1] = Float(a[1]) + (Float(b[1]) - Float(a[1])) * f
+                o[2] = Float(a[2]) + (Float(b[2]) - Float(a[2])) * f
+                x += 1
             }
         }
     }

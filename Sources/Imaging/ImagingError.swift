@@ -20,8 +20,8 @@ public enum ImagingError: Error, CustomStringConvertible, Equatable {
         case let .corrupt(file, reason):
             return "\(file): corrupt or truncated PNG data (\(reason))"
         case let .tooLarge(file, width, height, maxPixels):
-            return "\(file): PNG header declares \(width)×\(height) = \(width * height) pixels, more than the limit of "
-                + "\(maxPixels); pass a larger maxPixels if the image is genuine"
+            return "\(file): PNG header declares \(width)×\(height) = \(width * height) pixels, more than the "
+                + "limit of \(maxPixels); pass a larger maxPixels if the image is genuine"
         case let .encodeFailed(file, reason):
             return "\(file): PNG encoding failed (\(reason))"
         case let .writeFailed(file, reason):

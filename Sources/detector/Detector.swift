@@ -8,7 +8,11 @@ struct Detector: ParsableCommand {
         commandName: "detector",
         abstract: "Train, evaluate and run set-prediction object detectors on the CPU.",
         subcommands: [
+            Bench.self,
             EvaluateCommand.self,
+            MatchCommand.self,
+            SynthCommand.self,
+            DatasetCommand.self,
         ])
 
     static func main() {

@@ -67,7 +67,9 @@ final class ColorTests: XCTestCase {
     func testWriteCHWFloatWithStridesFillsOnlyTheImage() {
         // Place the 9×7 image at the top-left of a 12×10 canvas pre-filled with a sentinel.
         var canvas = [Float](repeating: -99, count: 3 * 12 * 10)
-        canvas.withUnsafeMutableBufferPointer { image.writeCHWFloat(into: $0.baseAddress!, rowStride: 12, planeStride: 120) }
+        canvas.withUnsafeMutableBufferPointer {
+            image.writeCHWFloat(into: $0.baseAddress!, rowStride: 12, planeStride: 120)
+        }
         let plain = image.toCHWFloat()
         for c in 0..<3 {
             for y in 0..<10 {

@@ -70,10 +70,46 @@ final class ResizeTests: XCTestCase {
             for x in 0..<4 {
                 for c in 0..<3 {
                     var sum = 0
-                    for dy in 0..<2 { for dx in 0..<2 { sum += Int(source.pixels[((2 * y + dy) * 8 + 2 * x + dx) * 3 + c]) } }
+                    for dy in 0..<2 {
+                        for dx in 0..<2 { sum += Int(source.pixels[((2 * y + dy) * 8 + 2 * x + dx) * 3 + c]) }
+                    }
                     XCTAssertEqual(Int(half.pixels[(y * 4 + x) * 3 + c]), sum / 4, accuracy: 1)
                 }
             }
         }
+    }
+}
+
+/// The antialiased mode against Pillow's bilinear downsampling.
+final class AntialiasedResizeTests: XCTestCase {
+    func testMatchesPillowBilinearWhenShrinking() throws {
+        let src = try [UInt8](Data(contentsOf: Fixtures.url("imaging/resize_src_23x17.rgb")))
+        let image = Image(width: 23, height: 17, pixels: src)
+        for (w, h) in [(9, 7), (10, 17), (4, 3)] {
+            let pillow = try [UInt8](Data(contentsOf: Fixtures.url("imaging/resize_pillow_\(w)x\(h).rgb")))
+            let ours = image.resized(width: w, height: h, antialias: true)
+            // Pillow rounds to 8 bits between its two passes and uses fixed-point weights: tolerance one level.
+            XCTAssertLessThanOrEqual(
+                ResizeTests.maxDifference(ours, Image(width: w, height: h, pixels: pillow)), 1, "\(w)×\(h)")
+            if w < 23 && h < 17 {
+                // Without antialiasing, shrinking in both axes skips source pixels and departs from Pillow.
+                let plain = image.resized(width: w, height: h)
+                XCTAssertGreaterThan(ResizeTests.maxDifference(plain, Image(width: w, height: h, pixels: pillow)), 5)
+            }
+        }
+    }
+
+    func testEqualsPlainBilinearWhenEnlarging() {
+        let image = PNGWriteAndErrorTests.pattern(width: 7, height: 5)
+        let a = image.resized(width: 19, height: 11, antialias: true)
+        let b = image.resized(width: 19, height: 11)
+        XCTAssertLessThanOrEqual(ResizeTests.maxDifference(a, b), 1)
+        XCTAssertEqual(image.resized(width: 5, height: 5, antialias: false), image.resized(width: 5, height: 5))
+    }
+
+    func testConstantImageStaysConstant() {
+        let flat = Image(width: 31, height: 9, fill: (3, 250, 128))
+        XCTAssertEqual(flat.resized(width: 7, height: 4, antialias: true),
+                       Image(width: 7, height: 4, fill: (3, 250, 128)))
     }
 }

@@ -2,23 +2,17 @@ import NeuralNet
 import TestSupport
 import XCTest
 
-/// SplitMix64 (Steele, Lea & Flood 2014): a small seeded generator so that every attention test sees the same data.
+/// Seeded test data for the attention and safetensors tests, over the package's `SeededGenerator`.
 struct AttentionTestRandom {
-    private var state: UInt64
+    private var generator: SeededGenerator
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     /// Uniform in `[lo, hi)`.
     mutating func uniform(_ lo: Float = -1, _ hi: Float = 1) -> Float {
-        lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24)
+        lo + (hi - lo) * generator.nextUniform()
     }
 
     /// A tensor of `shape` with uniform values in `[lo, hi)`.
@@ -56,7 +50,7 @@ enum AttentionCheck {
     /// Asserts `actual` matches `expected` within `atol + rtol·max|expected|` (a scale-aware bound suited to Float32
     /// finite differences, whose error grows with the size of the gradient as a whole, not each entry).
     static func assertGradientClose(
-        _ actual: [Float], _ expected: [Double], rtol: Double = 2e-2, atol: Double = 2e-3, _ what: String,
+        _ actual: [Float], _ expected: [Double], rtol: Double = 1e-3, atol: Double = 1e-4, _ what: String,
         file: StaticString = #filePath, line: UInt = #line
     ) {
         XCTAssertEqual(actual.count, expected.count, what, file: file, line: line)
@@ -64,7 +58,8 @@ enum AttentionCheck {
         XCTAssertGreaterThan(scale, 0, "\(what): the expected gradient is identically zero", file: file, line: line)
         let bound = atol + rtol * scale
         for i in expected.indices where abs(Double(actual[i]) - expected[i]) > bound {
-            XCTFail("\(what)[\(i)]: analytic \(actual[i]) vs numerical \(expected[i]) (bound \(bound))", file: file, line: line)
+            XCTFail("\(what)[\(i)]: analytic \(actual[i]) vs numerical \(expected[i]) (bound \(bound))",
+                        file: file, line: line)
             return
         }
     }

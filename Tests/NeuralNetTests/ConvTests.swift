@@ -64,6 +64,29 @@ final class ConvTests: XCTestCase {
         }
     }
 
+    /// Shapes large enough for several row tiles per image and several images per worker: forward and all
+    /// gradients against the direct-loop Double reference (rtol 1e-3, atol 1e-3 on sums of ~10⁴ terms).
+    func testTiledShapesMatchReference() {
+        var d = TestData(seed: 6)
+        for (k, s, p) in [(3, 1, 1), (3, 2, 1), (1, 1, 0)] {
+            let conv = Conv2D(name: "t", inChannels: 32, outChannels: 5, kernelSize: k, stride: s, padding: p,
+                              initializer: .uniform(bound: 0.2), generator: &d.generator)
+            conv.bias!.value = d.tensor([5])
+            let x = d.tensor([5, 32, 26, 24])
+            let y = conv.forward(x)
+            let ref = Reference.conv2d(x: x.doubles, xShape: x.shape, weight: conv.weight.value.doubles, outChannels: 5,
+                                       kernel: k, bias: conv.bias!.value.doubles, stride: s, padding: p)
+            assertTensorClose(y, ref, rtol: 1e-3, atol: 1e-4, "y \(k) \(s)")
+            let dy = d.tensor(y.shape)
+            let dx = conv.backward(dy)
+            let (rdx, rdw, rdb) = Reference.conv2dBackward(x: x.doubles, xShape: x.shape, weight: conv.weight.value.doubles,
+                                                          outChannels: 5, kernel: k, stride: s, padding: p, dy: dy.doubles)
+            assertTensorClose(dx, rdx, rtol: 1e-3, atol: 1e-4, "dx \(k) \(s)")
+            assertTensorClose(conv.weight.grad, rdw, rtol: 1e-3, atol: 1e-3, "dW \(k) \(s)")
+            assertTensorClose(conv.bias!.grad, rdb, rtol: 1e-3, atol: 1e-3, "db \(k) \(s)")
+        }
+    }
+
     /// Without input gradient the parameter gradients are unchanged and dx is zero.
     func testNoInputGradient() {
         var d = TestData(seed: 4)

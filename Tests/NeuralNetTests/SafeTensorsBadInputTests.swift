@@ -43,7 +43,8 @@ final class SafeTensorsBadInputTests: XCTestCase {
     }
 
     func testInvalidJSONHeaders() {
-        for header in ["{not json", "[1, 2]", "\"a\"", "", "{\"w\": 3}", "{\"w\": {\"dtype\": \"F32\", \"shape\": [1]}}",
+        for header in ["{not json", "[1, 2]", "\"a\"", "", "{\"w\": 3}",
+                       "{\"w\": {\"dtype\": \"F32\", \"shape\": [1]}}",
                        "{\"w\": {\"dtype\": \"F32\", \"shape\": [1.5], \"data_offsets\": [0, 4]}}",
                        "{\"w\": {\"dtype\": \"F32\", \"shape\": [1e30], \"data_offsets\": [0, 4]}}",
                        "{\"w\": {\"dtype\": 32, \"shape\": [1], \"data_offsets\": [0, 4]}}"] {
@@ -62,6 +63,23 @@ final class SafeTensorsBadInputTests: XCTestCase {
         }
     }
 
+    func testDeeplyNestedHeaderIsRejectedNotAStackOverflow() {
+        let deep = "{\"w\": " + String(repeating: "[", count: 100_000) + "}"
+        XCTAssertThrowsError(try SafeTensors.decode(file(deep), file: f)) { error in
+            guard case .invalidHeader? = error as? SafeTensorsError else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testDecodesFromADataSliceWithNonZeroStart() throws {
+        let valid = try SafeTensors.encode([("w", Tensor(shape: [2], data: [3, -4]))], metadata: ["k": "v"])
+        let padded = Data([9, 9, 9]) + valid
+        let slice = padded[3...]
+        XCTAssertEqual(slice.startIndex, 3)
+        let loaded = try SafeTensors.decode(slice)
+        XCTAssertEqual(loaded.tensors["w"], Tensor(shape: [2], data: [3, -4]))
+        XCTAssertEqual(loaded.metadata, ["k": "v"])
+    }
+
     func testInvalidMetadata() {
         let header = "{\"__metadata__\": {\"step\": 3}}"
         XCTAssertThrowsError(try SafeTensors.decode(file(header), file: f)) { error in
@@ -73,7 +91,8 @@ final class SafeTensorsBadInputTests: XCTestCase {
     func testUnsupportedDTypesAreNamed() {
         for dtype in ["F16", "I64", "BF16", "F64", "U8", "Q4"] {
             let header = "{\"w\": {\"dtype\": \"\(dtype)\", \"shape\": [2], \"data_offsets\": [0, 8]}}"
-            assertThrows(file(header), .unsupportedDType(file: f, tensor: "w", dtype: dtype), mentions: [dtype, "\"w\""])
+            assertThrows(file(header), .unsupportedDType(file: f, tensor: "w", dtype: dtype),
+                         mentions: [dtype, "\"w\""])
         }
     }
 

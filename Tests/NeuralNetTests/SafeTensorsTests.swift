@@ -133,8 +133,58 @@ final class SafeTensorsTests: XCTestCase {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "python3 exited with \(process.terminationStatus)"])
+            throw CocoaError(.fileReadUnknown, userInfo: [
+                NSLocalizedDescriptionKey: "python3 exited with \(process.terminationStatus)",
+            ])
         }
         return data
+    }
+}
+
+/// Saving and loading model parameters by dotted name.
+final class SafeTensorsParameterTests: XCTestCase {
+    private func parameters(seed: UInt64) -> [Parameter] {
+        var generator = SeededGenerator(seed: seed)
+        let attention = MultiHeadSelfAttention(name: "set.attn", width: 8, heads: 2, generator: &generator)
+        return attention.parameters + LayerNorm(name: "set.norm", features: 8).parameters
+    }
+
+    func testParametersRoundTripThroughAFile() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("checkpoint.safetensors")
+        let saved = parameters(seed: 1)
+        try SafeTensors.write(parameters: saved, metadata: ["step": "3"], to: url)
+        let fresh = parameters(seed: 2)
+        XCTAssertNotEqual(fresh[0].value, saved[0].value)
+        let metadata = try SafeTensors.load(url, into: fresh, strict: true)
+        XCTAssertEqual(metadata, ["step": "3"])
+        XCTAssertEqual(fresh.map(\.value), saved.map(\.value))
+        XCTAssertEqual(try SafeTensors.read(url).order, saved.map(\.name))
+    }
+
+    func testMismatchedCheckpointsAreRejectedWithoutChangingTheModel() throws {
+        let model = parameters(seed: 3)
+        let before = model.map(\.value)
+        var tensors = Dictionary(uniqueKeysWithValues: parameters(seed: 4).map { ($0.name, $0.value) })
+        tensors["set.attn.q_proj.bias"] = Tensor(shape: [9])
+        XCTAssertThrowsError(try SafeTensors.assign(tensors, to: model, file: "c.safetensors")) { error in
+            XCTAssertEqual(error as? SafeTensorsError, .shapeMismatch(
+                file: "c.safetensors", tensor: "set.attn.q_proj.bias", expected: [8], found: [9]))
+        }
+        tensors["set.attn.q_proj.bias"] = nil
+        XCTAssertThrowsError(try SafeTensors.assign(tensors, to: model, file: "c.safetensors")) { error in
+            XCTAssertEqual(error as? SafeTensorsError,
+                           .missingTensor(file: "c.safetensors", tensor: "set.attn.q_proj.bias"))
+        }
+        tensors = Dictionary(uniqueKeysWithValues: parameters(seed: 4).map { ($0.name, $0.value) })
+        tensors["extra"] = Tensor(shape: [1])
+        XCTAssertThrowsError(try SafeTensors.assign(tensors, to: model, strict: true, file: "c.safetensors")) { error in
+            XCTAssertEqual(error as? SafeTensorsError, .unexpectedTensor(file: "c.safetensors", tensor: "extra"))
+            XCTAssertTrue("\(error)".contains("extra"))
+        }
+        XCTAssertEqual(model.map(\.value), before, "a failed load leaves the model as it was")
+        try SafeTensors.assign(tensors, to: model, file: "c.safetensors")
+        XCTAssertEqual(model.map(\.value), parameters(seed: 4).map(\.value))
     }
 }

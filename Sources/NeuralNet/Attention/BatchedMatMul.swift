@@ -1,7 +1,8 @@
 /// Batched matrix product with optional transposes, and its backward, through `GEMM.sgemm`.
 ///
 /// Shapes: `a: [B, M, K]` (`[B, K, M]` when `transA`), `b: [B, K, N]` (`[B, N, K]` when `transB`),
-/// `c: [B, M, N]`. Forward: `c[i] = op(a[i]) · op(b[i])` for each batch entry `i`, `op(X) = Xᵀ` when its flag is set.
+/// `c: [B, M, N]`. Forward: `c[i] = op(a[i]) · op(b[i])` for each batch entry `i`, `op(X) = Xᵀ` when its flag
+/// is set.
 /// Backward, from `dC`: `d op(A) = dC · op(B)ᵀ` and `d op(B) = op(A)ᵀ · dC`, written in the stored layout of
 /// `a` and `b` and accumulated (`+=`, GEMM with `beta = 1`).
 public enum BatchedMatMul {
@@ -19,7 +20,8 @@ public enum BatchedMatMul {
         precondition(a[0] == b[0], "BatchedMatMul: batch sizes \(a[0]) and \(b[0]) differ")
         let (m, k) = transA ? (a[2], a[1]) : (a[1], a[2])
         let (kb, n) = transB ? (b[2], b[1]) : (b[1], b[2])
-        precondition(k == kb, "BatchedMatMul: inner extents differ for \(a) × \(b) (transA \(transA), transB \(transB))")
+        precondition(k == kb, 
+                     "BatchedMatMul: inner extents differ for \(a) × \(b) (transA \(transA), transB \(transB))")
         return Dims(batch: a[0], m: m, k: k, n: n, transA: transA, transB: transB)
     }
 

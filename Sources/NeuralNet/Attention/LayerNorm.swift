@@ -7,28 +7,31 @@ import Darwin
 /// Layer normalisation over the last dimension (Ba, Kiros & Hinton, "Layer Normalization", 2016).
 ///
 /// Shapes: `x: [R..., D]` (`R` rows in all), `weight: [D]`, `bias: [D]`, `y` like `x`.
-/// Forward: `μ = mean(x[r, :])`, `σ² = mean((x[r, :] − μ)²)` (biased, as PyTorch), `rstd = 1/√(σ² + eps)`,
-/// `x̂ = (x − μ)·rstd`, `y = x̂ · weight + bias`. Defaults: weight 1, bias 0, eps 1e-5; parameters
-/// `<prefix>.weight` and `<prefix>.bias`, both without weight decay.
+/// Forward: `μ = mean(x[r, :])`, `σ² = mean((x[r, :] − μ)²)` (biased, as PyTorch), `rstd = 1/√(σ² + epsilon)`,
+/// `x̂ = (x − μ)·rstd`, `y = x̂ · weight + bias`. Defaults: weight 1, bias 0, epsilon 1e-5; parameters
+/// `<name>.weight` and `<name>.bias`, both without weight decay.
 /// Backward: `dweight += Σ_r dy·x̂`, `dbias += Σ_r dy`, and with `g = dy·weight`,
 /// `dx = rstd · (g − mean(g) − x̂ · mean(g·x̂))`.
-public final class LayerNorm: Layer {
-    /// Scale γ, `[D]`, named `<prefix>.weight`.
+public final class LayerNorm: UnaryLayer {
+    /// Dotted name prefix of the parameters.
+    public let name: String
+    /// Scale γ, `[D]`, named `<name>.weight`.
     public let weight: Parameter
-    /// Shift β, `[D]`, named `<prefix>.bias`.
+    /// Shift β, `[D]`, named `<name>.bias`.
     public let bias: Parameter
     /// Added to the variance before the square root.
-    public let eps: Float
+    public let epsilon: Float
 
     /// What `backward` needs from the last `forward`: the normalised input and the per-row `1/σ`.
     private var saved: (xhat: [Float], rstd: [Float], shape: [Int])?
 
-    /// A LayerNorm over `width` features with weight 1 and bias 0.
-    public init(prefix: String, width: Int, eps: Float = 1e-5) {
-        precondition(width > 0, "LayerNorm: width must be positive")
-        weight = Parameter(name: "\(prefix).weight", value: Tensor(shape: [width], repeating: 1), decays: false)
-        bias = Parameter(name: "\(prefix).bias", value: Tensor(shape: [width]), decays: false)
-        self.eps = eps
+    /// A LayerNorm over `features` values per row, with weight 1 and bias 0.
+    public init(name: String, features: Int, epsilon: Float = 1e-5) {
+        precondition(features > 0, "LayerNorm \(name): features must be positive")
+        self.name = name
+        weight = Parameter(name: "\(name).weight", value: Tensor(shape: [features], repeating: 1), decays: false)
+        bias = Parameter(name: "\(name).bias", value: Tensor(shape: [features]), decays: false)
+        self.epsilon = epsilon
     }
 
     /// `[weight, bias]`.
@@ -37,7 +40,7 @@ public final class LayerNorm: Layer {
     /// Normalises each row of `x` (`[R..., D]`) and keeps `x̂` and `rstd` for `backward`.
     public func forward(_ x: Tensor) -> Tensor {
         let width = weight.value.count
-        precondition(x.shape.last == width, "LayerNorm: input \(x.shape) does not end in \(width)")
+        precondition(x.shape.last == width, "LayerNorm \(name): input \(x.shape) does not end in \(width)")
         let rows = x.count / width
         var y = Tensor(shape: x.shape)
         var xhat = [Float](repeating: 0, count: x.count)
@@ -60,7 +63,7 @@ public final class LayerNorm: Layer {
                                     variance += c * c
                                 }
                                 variance /= Float(width)
-                                let s = 1 / sqrtf(variance + eps)
+                                let s = 1 / sqrtf(variance + epsilon)
                                 for j in 0..<width {
                                     let h = (xr[j] - mean) * s
                                     hr[j] = h
@@ -129,7 +132,7 @@ public final class LayerNorm: Layer {
             let mean = row.reduce(0, +) / Double(width)
             let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(width)
             for j in 0..<width {
-                let h = (row[j] - mean) / (variance + Double(eps)).squareRoot()
+                let h = (row[j] - mean) / (variance + Double(epsilon)).squareRoot()
                 out[r * width + j] = Float(h * Double(weight.value.data[j]) + Double(bias.value.data[j]))
             }
         }

@@ -24,7 +24,8 @@ public enum Softmax {
 
     /// `dX += ∂L/∂x` given `dY = ∂L/∂y` and the forward output `y`; all three share one shape.
     public static func backward(dY: Tensor, y: Tensor, dX: inout Tensor) {
-        precondition(dY.shape == y.shape && dX.shape == y.shape, "Softmax.backward: shapes \(dY.shape) \(y.shape) \(dX.shape)")
+        precondition(dY.shape == y.shape && dX.shape == y.shape,
+                     "Softmax.backward: shapes \(dY.shape) \(y.shape) \(dX.shape)")
         let (rows, width) = rowsAndWidth(y.shape)
         dY.data.withUnsafeBufferPointer { gp in
             y.data.withUnsafeBufferPointer { yp in

@@ -20,7 +20,6 @@ public final class Conv2D: Layer {
     public var computesInputGradient = true
 
     private var input: Tensor?
-    private var scratch: [Float] = []
 
     /// Every trainable parameter: weight, then bias if any.
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
@@ -47,41 +46,24 @@ public final class Conv2D: Layer {
                                kernel: kernelSize, stride: stride, padding: padding)
     }
 
-    /// Whether the patch matrix of one image is the image itself (1×1, stride 1, no padding).
-    private var isPointwise: Bool { kernelSize == 1 && stride == 1 && padding == 0 }
-
     /// `y = conv(x, weight) + bias`; keeps `x` for `backward`.
     public func forward(_ x: Tensor) -> Tensor {
         let g = geometry(for: x.shape)
-        let n = x.shape[0], P = g.columns, R = g.rows, cin = inChannels * g.height * g.width
         precondition(g.outHeight > 0 && g.outWidth > 0, "Conv2D \(name): input \(x.shape) smaller than the kernel")
         input = x
-        let cout = outChannels
-        if !isPointwise && scratch.count < R * P { scratch = [Float](repeating: 0, count: R * P) }
-        let pointwise = isPointwise
+        let n = x.shape[0], cout = outChannels
         return Tensor(shape: [n, cout, g.outHeight, g.outWidth]) { y in
-            let yp = y.baseAddress!
+            guard n > 0 else { return }
             x.data.withUnsafeBufferPointer { xb in
                 weight.value.data.withUnsafeBufferPointer { wb in
-                    scratch.withUnsafeMutableBufferPointer { sb in
-                        for i in 0..<n {
-                            let xi = xb.baseAddress! + i * cin
-                            let col: UnsafePointer<Float>
-                            if pointwise { col = xi } else {
-                                Im2Col.im2col(xi, g, sb.baseAddress!)
-                                col = UnsafePointer(sb.baseAddress!)
-                            }
-                            let yi = yp + i * cout * P
-                            var beta: Float = 0
-                            if let b = bias {
-                                b.value.data.withUnsafeBufferPointer { bb in
-                                    for o in 0..<cout { (yi + o * P).update(repeating: bb[o], count: P) }
-                                }
-                                beta = 1
-                            }
-                            GEMM.sgemm(m: cout, n: P, k: R, a: wb.baseAddress!, lda: R, b: col, ldb: P,
-                                       beta: beta, c: yi, ldc: P)
+                    if let b = bias {
+                        b.value.data.withUnsafeBufferPointer { bb in
+                            ConvKernels.forward(x: xb.baseAddress!, n: n, g: g, w: wb.baseAddress!, bias: bb.baseAddress!,
+                                                cout: cout, y: y.baseAddress!)
                         }
+                    } else {
+                        ConvKernels.forward(x: xb.baseAddress!, n: n, g: g, w: wb.baseAddress!, bias: nil,
+                                            cout: cout, y: y.baseAddress!)
                     }
                 }
             }
@@ -93,65 +75,29 @@ public final class Conv2D: Layer {
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("Conv2D \(name): backward before forward") }
         let g = geometry(for: x.shape)
-        let n = x.shape[0], P = g.columns, R = g.rows, cin = inChannels * g.height * g.width, cout = outChannels
+        let n = x.shape[0], cout = outChannels
         precondition(dy.shape == [n, cout, g.outHeight, g.outWidth], "Conv2D \(name): dy \(dy.shape)")
-        if let b = bias { Self.accumulateBiasGradient(dy, into: b, channels: cout, plane: P) }
-        var dx = Tensor(shape: x.shape)
-        let needsDx = computesInputGradient, pointwise = isPointwise
-        let dcolCount = needsDx && !pointwise ? R * P : 0
-        if scratch.count < R * P + dcolCount { scratch = [Float](repeating: 0, count: R * P + dcolCount) }
-        dx.data.withUnsafeMutableBufferPointer { dxb in
-            x.data.withUnsafeBufferPointer { xb in
-                dy.data.withUnsafeBufferPointer { dyb in
-                    weight.value.data.withUnsafeBufferPointer { wb in
-                        weight.grad.data.withUnsafeMutableBufferPointer { dwb in
-                            scratch.withUnsafeMutableBufferPointer { sb in
-                                for i in 0..<n {
-                                    let xi = xb.baseAddress! + i * cin, dyi = dyb.baseAddress! + i * cout * P
-                                    let col: UnsafePointer<Float>
-                                    if pointwise { col = xi } else {
-                                        Im2Col.im2col(xi, g, sb.baseAddress!)
-                                        col = UnsafePointer(sb.baseAddress!)
-                                    }
-                                    // dweight[Cout, R] += dy[n][Cout, P] · colᵀ[P, R]
-                                    GEMM.sgemm(transB: true, m: cout, n: R, k: P, a: dyi, lda: P, b: col, ldb: P,
-                                               beta: 1, c: dwb.baseAddress!, ldc: R)
-                                    guard needsDx else { continue }
-                                    let dxi = dxb.baseAddress! + i * cin
-                                    if pointwise {
-                                        // dx[n][Cin, P] = weightᵀ[Cin, Cout] · dy[n]
-                                        GEMM.sgemm(transA: true, m: R, n: P, k: cout, a: wb.baseAddress!, lda: R,
-                                                   b: dyi, ldb: P, c: dxi, ldc: P)
-                                    } else {
-                                        let dcol = sb.baseAddress! + R * P
-                                        GEMM.sgemm(transA: true, m: R, n: P, k: cout, a: wb.baseAddress!, lda: R,
-                                                   b: dyi, ldb: P, c: dcol, ldc: P)
-                                        Im2Col.col2im(dcol, g, dxi)
-                                    }
-                                }
+        guard n > 0 else { return Tensor(shape: x.shape) }
+        var dbias = Tensor(shape: [bias == nil ? 0 : cout])
+        let needsDx = computesInputGradient
+        var dx = needsDx ? Tensor(shape: x.shape, fill: { _ in }) : Tensor(shape: x.shape)
+        x.data.withUnsafeBufferPointer { xb in
+            dy.data.withUnsafeBufferPointer { dyb in
+                weight.value.data.withUnsafeBufferPointer { wb in
+                    weight.grad.data.withUnsafeMutableBufferPointer { dwb in
+                        dbias.data.withUnsafeMutableBufferPointer { dbb in
+                            dx.data.withUnsafeMutableBufferPointer { dxb in
+                                ConvKernels.backward(
+                                    x: xb.baseAddress!, n: n, g: g, w: wb.baseAddress!, cout: cout, dy: dyb.baseAddress!,
+                                    dw: dwb.baseAddress!, db: bias == nil ? nil : dbb.baseAddress!,
+                                    dx: needsDx ? dxb.baseAddress! : nil)
                             }
                         }
                     }
                 }
             }
         }
+        if let b = bias { b.grad.add(dbias) }
         return dx
-    }
-
-    /// `bias.grad[c] += Σ_{n,p} dy[n, c, p]`.
-    static func accumulateBiasGradient(_ dy: Tensor, into b: Parameter, channels: Int, plane: Int) {
-        let n = dy.shape[0]
-        dy.data.withUnsafeBufferPointer { d in
-            b.grad.data.withUnsafeMutableBufferPointer { gb in
-                for i in 0..<n {
-                    for c in 0..<channels {
-                        let row = d.baseAddress! + (i * channels + c) * plane
-                        var s: Float = 0
-                        for p in 0..<plane { s += row[p] }
-                        gb[c] += s
-                    }
-                }
-            }
-        }
     }
 }

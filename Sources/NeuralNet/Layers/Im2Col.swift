@@ -44,19 +44,35 @@ public enum Im2Col {
         let out = SharedPointer(col)
         let xs = SharedPointer(UnsafeMutablePointer(mutating: x))
         Parallel.forEachChunk(g.rows, workPerItem: g.columns) { rows in
-            for r in rows { fillRow(xs.base, g, r, out.base) }
+            for r in rows { fillRow(xs.base, g, r, 0..<g.outHeight, out.base) }
         }
     }
 
+    /// The columns of output rows `outRows` only, on the calling thread: `col` is
+    /// `[C·K·K, outRows.count·Wo]`, column `(oh − outRows.lowerBound)·Wo + ow`.
+    public static func im2col(_ x: UnsafePointer<Float>, _ g: Geometry, outRows: Range<Int>, _ col: UnsafeMutablePointer<Float>) {
+        let xs = UnsafeMutablePointer(mutating: x)
+        for r in 0..<g.rows { fillRow(xs, g, r, outRows, col) }
+    }
+
+    /// `dx += col2im(dcol)` for the output rows `outRows` only (layout as `im2col(_:_:outRows:_:)`), on the
+    /// calling thread.
+    public static func col2im(_ dcol: UnsafePointer<Float>, _ g: Geometry, outRows: Range<Int>, _ dx: UnsafeMutablePointer<Float>) {
+        let src = UnsafeMutablePointer(mutating: dcol)
+        for r in 0..<g.rows { addRow(src, g, r, outRows, dx) }
+    }
+
     @inlinable
-    static func fillRow(_ x: UnsafeMutablePointer<Float>, _ g: Geometry, _ r: Int, _ col: UnsafeMutablePointer<Float>) {
+    static func fillRow(
+        _ x: UnsafeMutablePointer<Float>, _ g: Geometry, _ r: Int, _ outRows: Range<Int>, _ col: UnsafeMutablePointer<Float>
+    ) {
         let K = g.kernel, s = g.stride, p = g.padding, W = g.width, H = g.height
-        let Ho = g.outHeight, Wo = g.outWidth
+        let Wo = g.outWidth
         let c = r / (K * K), ki = (r / K) % K, kj = r % K
         let (lo, hi) = g.validColumns(kj)
         let plane = x + c * H * W
-        var dst = col + r * Ho * Wo
-        for oh in 0..<Ho {
+        var dst = col + r * outRows.count * Wo
+        for oh in outRows {
             let ih = oh * s - p + ki
             if ih < 0 || ih >= H {
                 dst.update(repeating: 0, count: Wo)
@@ -84,20 +100,22 @@ public enum Im2Col {
         let K = g.kernel
         Parallel.forEachChunk(g.channels, workPerItem: K * K * g.columns) { channels in
             for c in channels {
-                for r in (c * K * K)..<((c + 1) * K * K) { addRow(src.base, g, r, out.base) }
+                for r in (c * K * K)..<((c + 1) * K * K) { addRow(src.base, g, r, 0..<g.outHeight, out.base) }
             }
         }
     }
 
     @inlinable
-    static func addRow(_ dcol: UnsafeMutablePointer<Float>, _ g: Geometry, _ r: Int, _ dx: UnsafeMutablePointer<Float>) {
+    static func addRow(
+        _ dcol: UnsafeMutablePointer<Float>, _ g: Geometry, _ r: Int, _ outRows: Range<Int>, _ dx: UnsafeMutablePointer<Float>
+    ) {
         let K = g.kernel, s = g.stride, p = g.padding, W = g.width, H = g.height
-        let Ho = g.outHeight, Wo = g.outWidth
+        let Wo = g.outWidth
         let c = r / (K * K), ki = (r / K) % K, kj = r % K
         let (lo, hi) = g.validColumns(kj)
         let plane = dx + c * H * W
-        var src = dcol + r * Ho * Wo
-        for oh in 0..<Ho {
+        var src = dcol + r * outRows.count * Wo
+        for oh in outRows {
             let ih = oh * s - p + ki
             if ih >= 0 && ih < H {
                 let dst = plane + ih * W - p + kj

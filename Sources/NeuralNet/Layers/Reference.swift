@@ -33,6 +33,29 @@ public enum Reference {
         return y
     }
 
+    /// Gradients of `conv2d` for output gradient `dy: [N, Cout, Ho, Wo]`: `(dx, dweight, dbias)` by direct loops.
+    public static func conv2dBackward(
+        x: [Double], xShape: [Int], weight: [Double], outChannels: Int, kernel K: Int,
+        stride s: Int, padding p: Int, dy: [Double]
+    ) -> (dx: [Double], dw: [Double], db: [Double]) {
+        let (N, C, H, W) = (xShape[0], xShape[1], xShape[2], xShape[3])
+        let Ho = (H + 2 * p - K) / s + 1, Wo = (W + 2 * p - K) / s + 1
+        var dx = [Double](repeating: 0, count: x.count), dw = [Double](repeating: 0, count: weight.count)
+        var db = [Double](repeating: 0, count: outChannels)
+        for n in 0..<N { for o in 0..<outChannels { for oh in 0..<Ho { for ow in 0..<Wo {
+            let g = dy[((n * outChannels + o) * Ho + oh) * Wo + ow]
+            db[o] += g
+            for c in 0..<C { for ki in 0..<K { for kj in 0..<K {
+                let ih = oh * s - p + ki, iw = ow * s - p + kj
+                guard ih >= 0, ih < H, iw >= 0, iw < W else { continue }
+                let xi = ((n * C + c) * H + ih) * W + iw, wi = ((o * C + c) * K + ki) * K + kj
+                dx[xi] += g * weight[wi]
+                dw[wi] += g * x[xi]
+            } } }
+        } } } }
+        return (dx, dw, db)
+    }
+
     /// Batch normalisation with batch statistics (biased variance). `x: [N, C, H, W]`, `gamma, beta: [C]`.
     public static func batchNorm(x: [Double], xShape: [Int], gamma: [Double], beta: [Double], epsilon: Double = 1e-5) -> [Double] {
         let (N, C, P) = (xShape[0], xShape[1], xShape[2] * xShape[3])

@@ -31,16 +31,16 @@ public enum SafeTensors {
 
     /// Decodes safetensors bytes already in memory; `file` names the source in error messages.
     public static func decode(_ data: Data, file: String = "<memory>") throws -> Contents {
-        let bytes = [UInt8](data)
-        guard bytes.count >= 8 else { throw SafeTensorsError.truncated(file: file, size: bytes.count) }
+        let size = data.count, start = data.startIndex
+        guard size >= 8 else { throw SafeTensorsError.truncated(file: file, size: size) }
         var length: UInt64 = 0
-        for i in 0..<8 { length |= UInt64(bytes[i]) << (8 * UInt64(i)) }
-        guard length <= maximumHeaderLength, length <= UInt64(bytes.count - 8) else {
-            throw SafeTensorsError.headerLengthBeyondFile(file: file, headerLength: length, fileSize: bytes.count)
+        for i in 0..<8 { length |= UInt64(data[start + i]) << (8 * UInt64(i)) }
+        guard length <= maximumHeaderLength, length <= UInt64(size - 8) else {
+            throw SafeTensorsError.headerLengthBeyondFile(file: file, headerLength: length, fileSize: size)
         }
         let headerEnd = 8 + Int(length)
-        let header = try parseHeader(Data(bytes[8..<headerEnd]), file: file)
-        let bufferSize = bytes.count - headerEnd
+        let header = try parseHeader(data.subdata(in: (start + 8)..<(start + headerEnd)), file: file)
+        let bufferSize = size - headerEnd
 
         // Validate every entry before touching the buffer.
         var ranges: [(name: String, begin: Int, end: Int, shape: [Int])] = []
@@ -68,7 +68,7 @@ public enum SafeTensors {
         }
 
         var tensors: [String: Tensor] = [:]
-        bytes.withUnsafeBytes { raw in
+        data.withUnsafeBytes { raw in
             for (name, begin, end, shape) in ranges {
                 let values = loadFloats(raw, from: headerEnd + begin, count: (end - begin) / 4)
                 tensors[name] = Tensor(shape: shape, data: values)

@@ -25,6 +25,12 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
     case invalidName(file: String, tensor: String, reason: String)
     /// The file could not be written (folder missing, disk full, permissions).
     case cannotWrite(file: String, reason: String)
+    /// A parameter being loaded has no tensor of its name in the file.
+    case missingTensor(file: String, tensor: String)
+    /// A tensor's shape differs from the shape of the parameter it is loaded into.
+    case shapeMismatch(file: String, tensor: String, expected: [Int], found: [Int])
+    /// A strict load found a tensor that no parameter takes.
+    case unexpectedTensor(file: String, tensor: String)
 
     /// A sentence naming the file, the tensor and what is wrong.
     public var description: String {
@@ -58,6 +64,14 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
             return "safetensors \(file): cannot write tensor \"\(tensor)\": \(reason)"
         case let .cannotWrite(file, reason):
             return "safetensors \(file): cannot write: \(reason)"
+        case let .missingTensor(file, tensor):
+            return "safetensors \(file): no tensor \"\(tensor)\"; the checkpoint belongs to a different model"
+                + " configuration"
+        case let .shapeMismatch(file, tensor, expected, found):
+            return "safetensors \(file): tensor \"\(tensor)\" has shape \(found) but the model expects \(expected);"
+                + " the checkpoint belongs to a different model configuration"
+        case let .unexpectedTensor(file, tensor):
+            return "safetensors \(file): tensor \"\(tensor)\" matches no parameter of the model"
         }
     }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Generates the PNG decoding fixtures for ImagingTests (run once; its output is committed).
 
-Requires Pillow and pypng (`pip install pillow pypng`). Pillow writes most files; pypng writes what Pillow cannot
+Requires Pillow and pypng (`pip install pillow pypng`; generated with Pillow 13.0.0, pypng 0.20220715.0, numpy's
+PCG64 generator seeded below, so a rerun reproduces the committed bytes). Pillow writes most files; pypng writes what Pillow cannot
 (Adam7-interlaced files, 16-bit grey+alpha and RGBA). Every image is made from known sample arrays; the expected
 8-bit RGB decode is computed from those arrays with the conventions of `Imaging.PNG`, not from any decoder:
   - n-bit grey/colour sample v -> round(v * 255 / (2^n - 1))  (16-bit samples are taken as sRGB-encoded)
@@ -10,7 +11,7 @@ Requires Pillow and pypng (`pip install pillow pypng`). Pillow writes most files
 Writes <name>.png and <name>.rgb (raw RGB bytes, rows top to bottom) per case, plus manifest.json with sizes,
 descriptions and the tolerance per case (in 8-bit levels: 0 for exact cases, 1 for rounding of 16-bit scaling and
 of compositing, 2 for 16-bit alpha, which the decoder quantises to 8 bits before compositing), plus a few deliberately broken files, and the Pillow
-bilinear upsampling reference (resize_src.rgb / resize_pillow.rgb).
+bilinear references (resize_src*.rgb / resize_pillow_WxH.rgb).
 """
 import json
 import os
@@ -169,4 +170,10 @@ src = rng.integers(0, 256, size=(4, 5, 3)).astype(np.uint8)
 open(os.path.join(HERE, "resize_src.rgb"), "wb").write(src.tobytes())
 up = np.asarray(Image.fromarray(src, mode="RGB").resize((13, 9), Image.BILINEAR))
 open(os.path.join(HERE, "resize_pillow_13x9.rgb"), "wb").write(up.tobytes())
+# Pillow bilinear downsampling reference (antialiased: the triangle filter widens by the scale factor).
+big = rng.integers(0, 256, size=(17, 23, 3)).astype(np.uint8)
+open(os.path.join(HERE, "resize_src_23x17.rgb"), "wb").write(big.tobytes())
+for w, h in ((9, 7), (10, 17), (4, 3)):
+    small = np.asarray(Image.fromarray(big, mode="RGB").resize((w, h), Image.BILINEAR))
+    open(os.path.join(HERE, f"resize_pillow_{w}x{h}.rgb"), "wb").write(small.tobytes())
 print(f"wrote {len(manifest)} decoding cases, 3 broken files and the resize reference to {HERE}")

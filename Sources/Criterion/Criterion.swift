@@ -1,1 +1,0 @@
-// The Criterion module; see README.md ("Layout").

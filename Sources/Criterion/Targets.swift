@@ -1,0 +1,106 @@
+import Boxes
+import Losses
+
+/// The ground truth of one image as the criteria read it.
+public struct ImageTargets: Sendable, Equatable {
+    /// Boxes in pixels, `(x1, y1, x2, y2)`.
+    public var boxes: [Box]
+    /// Class index of each box, 0-based (`0..<classes`).
+    public var classes: [Int]
+    /// Crowd / ignore flag of each box: such boxes are never matched; the dense criterion ignores the
+    /// anchors that lie mostly inside them instead of calling them background.
+    public var ignore: [Bool]
+
+    /// Ground truth of one image; `ignore` defaults to all `false`. Counts must agree.
+    public init(boxes: [Box], classes: [Int], ignore: [Bool]? = nil) {
+        precondition(boxes.count == classes.count, "ImageTargets: \(boxes.count) boxes, \(classes.count) classes")
+        precondition(ignore == nil || ignore!.count == boxes.count, "ImageTargets: ignore count differs")
+        self.boxes = boxes
+        self.classes = classes
+        self.ignore = ignore ?? [Bool](repeating: false, count: boxes.count)
+    }
+
+    /// The image without any box.
+    public static let empty = ImageTargets(boxes: [], classes: [])
+
+    /// Indices of the boxes that take part in matching (not ignored).
+    public var activeIndices: [Int] { boxes.indices.filter { !ignore[$0] } }
+}
+
+/// One named, weighted term of a criterion: `weight · value` enters the total.
+public struct LossTerm: Sendable, Equatable {
+    /// Name of the term (`focal`, `smooth_l1`, `giou`, `class`, `objectness`, `l1`).
+    public var name: String
+    /// Value of the term, already normalised (e.g. divided by the number of positives).
+    public var value: Double
+    /// Weight of the term in the total.
+    public var weight: Double
+
+    /// Creates a term.
+    public init(name: String, value: Double, weight: Double) {
+        self.name = name
+        self.value = value
+        self.weight = weight
+    }
+}
+
+extension Array where Element == LossTerm {
+    /// `Σ weight · value`.
+    public var weightedTotal: Double { reduce(0) { $0 + $1.weight * $1.value } }
+
+    /// The value of the term called `name`, if present.
+    public subscript(name: String) -> Double? { first { $0.name == name }?.value }
+}
+
+/// Errors a caller can cause: non-finite network outputs, bad targets, unsolvable matchings.
+public enum CriterionError: Error, CustomStringConvertible, Equatable {
+    /// A network output holds `nan` / `±inf`.
+    case nonFiniteOutput(output: String, image: Int, index: Int, value: Float)
+    /// A loss term came out non-finite; training must stop (DETR's rule), naming the term.
+    case nonFiniteTerm(term: String, detail: String)
+    /// A target is invalid (class out of range, non-finite box, rank count wrong, …).
+    case invalidTarget(image: Int, detail: String)
+    /// The assignment solver failed.
+    case matchingFailed(image: Int, detail: String)
+
+    /// A message naming the output, term or image at fault and what to do.
+    public var description: String {
+        switch self {
+        case let .nonFiniteOutput(output, image, index, value):
+            return "network output '\(output)' of image \(image) holds \(value) at index \(index); "
+                + "training diverged or the input is corrupt (lower the learning rate, check the data)"
+        case let .nonFiniteTerm(term, detail):
+            return "loss term '\(term)' is not finite (\(detail)); stopping instead of applying NaN gradients"
+        case let .invalidTarget(image, detail):
+            return "ground truth of image \(image): \(detail)"
+        case let .matchingFailed(image, detail):
+            return "matching of image \(image) failed: \(detail)"
+        }
+    }
+}
+
+/// Throws `CriterionError.nonFiniteOutput` at the first non-finite value.
+func checkFinite(_ x: [Float], output: String, image: Int) throws {
+    for i in x.indices where !x[i].isFinite {
+        throw CriterionError.nonFiniteOutput(output: output, image: image, index: i, value: x[i])
+    }
+}
+
+/// Checks classes and box coordinates of `targets`.
+func validate(_ t: ImageTargets, image: Int, classes: Int) throws {
+    for (k, c) in t.classes.enumerated() where c < 0 || c >= classes {
+        throw CriterionError.invalidTarget(image: image, detail: "box \(k) has class \(c), expected 0..<\(classes)")
+    }
+    for (k, b) in t.boxes.enumerated() where ![b.x1, b.y1, b.x2, b.y2].allSatisfy(\.isFinite) {
+        throw CriterionError.invalidTarget(image: image, detail: "box \(k) has non-finite coordinates \(b)")
+    }
+}
+
+/// Runs a loss and turns its errors into `CriterionError.nonFiniteTerm` naming `term`.
+func term<T>(_ name: String, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let e as LossesError {
+        throw CriterionError.nonFiniteTerm(term: name, detail: e.description)
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import NeuralNet
+
+/// `detector bench`: performance measurements.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the speed of the building blocks.",
+        subcommands: [Kernels.self, TrainSpeed.self])
+
+    /// `detector bench kernels`: conv forward + backward GFLOP/s beside OpenBLAS sgemm.
+    struct Kernels: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Conv2D forward+backward throughput on the reference backbone's shapes vs sgemm.")
+
+        @Option(help: "Images per batch.")
+        var batch = 16
+
+        @Option(help: "Timed repetitions per shape (after one warm-up); the median is reported.")
+        var repetitions = 3
+
+        func validate() throws {
+            guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
+            guard repetitions > 0 else { throw ValidationError("--repetitions must be positive, got \(repetitions)") }
+        }
+
+        func run() throws {
+            print("OpenBLAS core: \(BLASRuntime.coreName), threads: \(BLASRuntime.threads), workers: \(Parallel.workers)")
+            let r = KernelBenchmark.run(batch: batch, repetitions: repetitions)
+            func f(_ v: Double, _ w: Int = 8, _ p: Int = 1) -> String {
+                let s = String(format: "%.\(p)f", v)
+                return String(repeating: " ", count: max(0, w - s.count)) + s
+            }
+            print("shape (batch \(r.batch))".padding(toLength: 22, withPad: " ", startingAt: 0)
+                  + "   cin  cout  size  fwd ms  bwd ms  GFLOP/s")
+            for c in r.convs {
+                let s = c.shape
+                print(s.name.padding(toLength: 22, withPad: " ", startingAt: 0)
+                      + f(Double(s.inChannels), 6, 0) + f(Double(s.outChannels), 6, 0) + f(Double(s.size), 6, 0)
+                      + f(c.forwardSeconds * 1e3) + f(c.backwardSeconds * 1e3) + f(c.gflops, 9))
+            }
+            print("convs total: \(f(r.convFLOPs / 1e9, 0, 2)) GFLOP in \(f(r.convSeconds * 1e3, 0, 1)) ms = "
+                  + "\(f(r.convGFLOPs, 0, 1)) GFLOP/s")
+            print("sgemm \(r.gemmSize)³ (same FLOPs): \(f(r.gemmGFLOPs, 0, 1)) GFLOP/s")
+            print("ratio conv / sgemm: \(f(100 * r.ratio, 0, 1)) %")
+        }
+    }
+}
