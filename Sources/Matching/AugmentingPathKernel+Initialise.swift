@@ -6,7 +6,7 @@ extension AugmentingPathKernel {
     ///
     /// Rows with fewer than two finite entries are left to the augmentation phase (no transfer with an
     /// infinite gap), and the row-reduction passes run under a step budget, so the phase always ends.
-    func initialiseSquare(_ cost: UnsafePointer<Double>, n: Int) throws -> Int {
+    func initialiseSquare(_ cost: UnsafePointer<Double>, n: Int, rowReductionPasses: Int) throws -> Int {
         let v = self.v, u = self.u, columnOfRow = self.columnOfRow, rowOfColumn = self.rowOfColumn
         let freeRows = self.freeRows
         // Column minima by a row-major sweep (first row wins ties); the arg-min rows go to `argmin`.
@@ -54,7 +54,7 @@ extension AugmentingPathKernel {
         }
         // Augmenting row reduction, two passes.
         var budget = 16 * n + 64
-        for _ in 0..<2 {
+        for _ in 0..<rowReductionPasses {
             let previous = freeCount
             freeCount = 0
             var k = 0
