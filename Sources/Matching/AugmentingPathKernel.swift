@@ -4,7 +4,8 @@
 /// transfer as a warm start on square problems (Jonker & Volgenant, Computing 38, 1987).
 ///
 /// Works on an `nr × nc` problem with `nr ≤ nc` whose entry `(i, j)` is `cost[i·rowStride + j·columnStride]`
-/// (so a transposed view needs no copy), checked beforehand to hold only finite values and `+inf`.
+/// (so a transposed view needs no copy). Entries must be finite or `+inf` (forbidden); the kernel checks
+/// this on its way, as it reads every entry once before relying on it, and throws `InvalidEntryFound`.
 /// Keeps dual potentials `u` (rows) and `v` (columns) with `c_ij − u_i − v_j ≥ 0` on every pair of rows
 /// already matched and equality on matched pairs; each augmentation is one Dijkstra search on these
 /// reduced costs from a free row to the nearest free column, so every step is exact and a search scans
@@ -103,9 +104,10 @@ final class AugmentingPathKernel {
         // First scan: every column is still open.
         var row = cost.base + start * cost.rowStride
         var base = -u[start]
-        let (first, best) = cs == 1
+        let (first, best, invalid) = cs == 1
             ? firstScan(row, stride: 1, base: base, start: start, columns: nc)
             : firstScan(row, stride: cs, base: base, start: start, columns: nc)
+        if invalid > 0 { throw InvalidEntryFound() }
         var lowest = first
         if lowest == .infinity { throw MatchingError.infeasible(line: start, isRow: true) }
         var minVal = lowest
@@ -115,7 +117,14 @@ final class AugmentingPathKernel {
         var i = rowOfColumn[best]
         if i < 0 {
             sink = best
+            spc[best] = lowest
+            path[best] = start
         } else {
+            if cs == 1 {
+                fillPaths(row, stride: 1, base: base, start: start, columns: nc)
+            } else {
+                fillPaths(row, stride: cs, base: base, start: start, columns: nc)
+            }
             for j in 0..<nc { remaining[j] = j }
             remaining[best] = nc - 1
         }
@@ -156,25 +165,40 @@ final class AugmentingPathKernel {
             j = previous
         }
     }
-    /// The first scan of a search, from the free row `start`: path costs to every column, and the column
-    /// of least cost (a free one on ties). `stride` is the column stride of `row`.
+    /// The first scan of a search, from the free row `start`: the column of least reduced cost
+    /// `base + row[j] − v[j]` (a free one on ties), that cost, and the number of invalid entries (`nan`,
+    /// `−inf`) in the row. Read-only: most searches end here, at a free column, and need no path costs;
+    /// `fillPaths` writes them when the search goes on. `stride` is the column stride of `row`.
+    ///
+    /// Every row gets exactly one first scan before any later scan reads it, so counting invalid entries
+    /// here checks the whole matrix without a separate pass.
     @inline(__always)
     private func firstScan(_ row: UnsafePointer<Double>, stride: Int, base: Double, start: Int, columns nc: Int)
-        -> (Double, Int)
+        -> (Double, Int, Int)
     {
-        let v = self.v, spc = self.pathCost, path = self.pathRow, rowOfColumn = self.rowOfColumn
+        let v = self.v, rowOfColumn = self.rowOfColumn
         var lowest = Double.infinity
         var best = -1
+        var invalid = 0
         for j in 0..<nc {
             let r = base + row[j * stride] - v[j]
-            spc[j] = r
-            path[j] = start
+            invalid &+= r > -.infinity ? 0 : 1
             if r < lowest || (r == lowest && rowOfColumn[j] < 0) {
                 lowest = r
                 best = j
             }
         }
-        return (lowest, best)
+        return (lowest, best, invalid)
+    }
+
+    /// The path costs and predecessors left by the first scan, when the search continues past it.
+    @inline(__always)
+    private func fillPaths(_ row: UnsafePointer<Double>, stride: Int, base: Double, start: Int, columns nc: Int) {
+        let v = self.v, spc = self.pathCost, path = self.pathRow
+        for j in 0..<nc {
+            spc[j] = base + row[j * stride] - v[j]
+            path[j] = start
+        }
     }
 
     /// A later scan, from the matched row `i` over the columns still open: relaxes their path costs and
@@ -206,6 +230,9 @@ final class AugmentingPathKernel {
         return index
     }
 }
+
+/// Thrown by the kernel when it meets a `nan` or `−inf` entry; the caller then locates the first one.
+struct InvalidEntryFound: Error {}
 
 /// A strided view of a cost matrix: entry `(i, j)` at `base[i·rowStride + j·columnStride]`.
 struct StridedCost {

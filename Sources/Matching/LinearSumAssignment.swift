@@ -48,33 +48,32 @@ public struct Assignment: Sendable, Equatable {
 /// - Throws: `MatchingError.invalidEntry` for a `nan` or `−inf` entry (`nan` or `+inf` with `maximize`);
 ///   `MatchingError.infeasible` when the forbidden pairs leave no complete matching.
 public func linearSumAssignment(_ cost: CostMatrix, maximize: Bool = false) throws -> Assignment {
-    let solver = SolverCache.shared.take()
-    defer { SolverCache.shared.give(solver) }
-    return try solver.solve(cost, maximize: maximize)
+    try SolverCache.current().solve(cost, maximize: maximize)
 }
 
-/// One spare solver kept between one-shot calls, so that small problems skip allocating work arrays.
-private final class SolverCache: @unchecked Sendable {
-    static let shared = SolverCache()
-    private let lock = NSLock()
-    private var spare: LinearAssignmentSolver?
-
-    /// The spare solver, or a new one when another thread holds it.
-    func take() -> LinearAssignmentSolver {
-        lock.lock()
-        defer { lock.unlock() }
-        if let s = spare {
-            spare = nil
-            return s
+/// One solver per thread, kept between one-shot calls so that small problems skip allocating work arrays.
+private enum SolverCache {
+    static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        #if canImport(Glibc)
+        let status = pthread_key_create(&key) { p in
+            if let p { Unmanaged<LinearAssignmentSolver>.fromOpaque(p).release() }
         }
-        return LinearAssignmentSolver()
-    }
+        #else
+        let status = pthread_key_create(&key) { p in Unmanaged<LinearAssignmentSolver>.fromOpaque(p).release() }
+        #endif
+        precondition(status == 0, "pthread_key_create failed (\(status))")
+        return key
+    }()
 
-    /// Returns a solver for the next call.
-    func give(_ solver: LinearAssignmentSolver) {
-        lock.lock()
-        spare = solver
-        lock.unlock()
+    /// This thread's solver, made on first use.
+    static func current() -> LinearAssignmentSolver {
+        if let p = pthread_getspecific(key) {
+            return Unmanaged<LinearAssignmentSolver>.fromOpaque(p).takeUnretainedValue()
+        }
+        let solver = LinearAssignmentSolver()
+        pthread_setspecific(key, Unmanaged.passRetained(solver).toOpaque())
+        return solver
     }
 }
 
@@ -101,7 +100,7 @@ public final class LinearAssignmentSolver {
     public func solve(_ cost: CostMatrix, maximize: Bool = false) throws -> Assignment {
         let nr = cost.rows, nc = cost.columns
         if nr == 0 || nc == 0 { return .empty(rows: nr, columns: nc) }
-        try Self.validate(cost, maximize: maximize)
+        if maximize { try Self.validate(cost, maximize: true) }
         let transpose = nr > nc
         let kr = transpose ? nc : nr, kc = transpose ? nr : nc
         do {
@@ -117,7 +116,13 @@ public final class LinearAssignmentSolver {
                     try kernel.solve($0.baseAddress!, rows: kr, columns: kc, rowStride: kc, columnStride: 1)
                 }
             }
+        } catch is InvalidEntryFound {
+            // The kernel saw nan or −inf; name the first one in the caller's row-major order.
+            try Self.validate(cost, maximize: maximize)
+            throw MatchingError.malformedMatrix("an invalid entry was reported but not found")
         } catch MatchingError.infeasible(let line, let isRow) {
+            // As in scipy, an invalid entry anywhere outranks infeasibility.
+            try Self.validate(cost, maximize: maximize)
             throw MatchingError.infeasible(line: line, isRow: transpose ? !isRow : isRow)
         }
         if scratch.count > Self.stridedLimit { scratch = [] }
