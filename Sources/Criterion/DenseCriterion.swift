@@ -1,4 +1,5 @@
 import Boxes
+import Dispatch
 import Losses
 
 /// The loss of a dense anchor head, RetinaNet style (Lin et al., "Focal Loss for Dense Object Detection",
@@ -10,7 +11,7 @@ import Losses
 /// - `focal`: sigmoid focal loss (α 0.25, γ 2) of every class logit of every non-ignored anchor against the
 ///   one-hot class of its box (all zeros for background), summed, `/ P`;
 /// - `smooth_l1`: SmoothL1 (β 1/9) of the predicted deltas of the positives against the encoded deltas of
-///   their boxes (`DeltaCoder`, torchvision's `BoxCoder`), summed over the 4 coordinates, `/ P`;
+///   their boxes (`BoxCoder`, as torchvision's), summed over the 4 coordinates, `/ P`;
 /// - `giou`: `Σ (1 − GIoU)` of the decoded boxes of the positives against their boxes, `/ P`.
 /// The total is `Σ weight · term`.
 public struct DenseCriterion: Sendable {
@@ -22,12 +23,15 @@ public struct DenseCriterion: Sendable {
         public var assigner = AnchorAssigner()
         /// Focal α (< 0 disables it) and γ.
         public var focalAlpha = 0.25, focalGamma = 2.0
+        /// Optional `[C]` weights of the focal loss per class column, e.g. `Loss.classBalancedWeights`
+        /// (Cui et al., CVPR 2019) of the training set's class counts.
+        public var classWeights: [Double]? = nil
         /// SmoothL1 β on the deltas.
         public var smoothL1Beta = 1.0 / 9
         /// Weights of `focal`, `smooth_l1` and `giou` in the total.
         public var focalWeight = 1.0, smoothL1Weight = 1.0, giouWeight = 1.0
         /// Delta encoding of the boxes.
-        public var coder = DeltaCoder()
+        public var coder = BoxCoder()
 
         /// A configuration for `classes` classes with RetinaNet's defaults.
         public init(classes: Int) {
@@ -83,15 +87,22 @@ public struct DenseCriterion: Sendable {
             try checkFinite(deltas[i], output: "deltas", image: i)
             try validate(targets[i], image: i, classes: c)
         }
-        let labels = targets.map { configuration.assigner.assign(anchors: anchors, targets: $0) }
+        let labels = parallelMap(images) { configuration.assigner.assign(anchors: anchors, targets: targets[$0]) }
         let positives = labels.reduce(0) { $0 + $1.filter { $0 >= 0 }.count }
         let ignored = labels.reduce(0) { $0 + $1.filter { $0 == AnchorAssigner.ignored }.count }
         let norm = normaliser ?? Double(max(1, positives))
+        // Images are independent: one task each, spread over the cores.
+        let perImage = parallelMap(images) { i in
+            Result { () throws -> (Double, [Float], Double, Double, [Float]) in
+                let (f, gl) = try focal(logits[i], labels[i], targets[i], scale: configuration.focalWeight / norm)
+                let (s, g, gd) = try boxTerms(anchors, deltas[i], labels[i], targets[i], norm: norm)
+                return (f, gl, s, g, gd)
+            }
+        }
         var sums = (focal: 0.0, smoothL1: 0.0, giou: 0.0)
         var logitGrads = [[Float]](), deltaGrads = [[Float]]()
-        for i in 0..<images {
-            let (f, gl) = try focal(logits[i], labels[i], targets[i], scale: configuration.focalWeight / norm)
-            let (s, g, gd) = try boxTerms(anchors, deltas[i], labels[i], targets[i], norm: norm)
+        for r in perImage {
+            let (f, gl, s, g, gd) = try r.get()
             sums.focal += f
             sums.smoothL1 += s
             sums.giou += g
@@ -120,7 +131,8 @@ public struct DenseCriterion: Sendable {
         for (a, l) in labels.enumerated() where l >= 0 { target[a * c + t.classes[l]] = 1 }
         let r = try term("focal") {
             try Loss.sigmoidFocal(logits: logits.map(Double.init), targets: target,
-                                  alpha: configuration.focalAlpha, gamma: configuration.focalGamma)
+                                  alpha: configuration.focalAlpha, gamma: configuration.focalGamma,
+                                  classWeights: configuration.classWeights)
         }
         var sum = 0.0
         var grad = [Float](repeating: 0, count: logits.count)
@@ -147,8 +159,10 @@ public struct DenseCriterion: Sendable {
             let d = (0..<4).map { Double(deltas[4 * a + $0]) }
             let box = t.boxes[labels[a]]
             predicted += d
-            encoded += coder.encode(box, anchor: anchors[a])
-            decoded += coder.decode(d[...], anchor: anchors[a])
+            let e = coder.encode(box, anchor: anchors[a])
+            encoded += [e.dx, e.dy, e.dw, e.dh]
+            let b = coder.decode(BoxDelta(dx: d[0], dy: d[1], dw: d[2], dh: d[3]), anchor: anchors[a])
+            decoded += [b.x1, b.y1, b.x2, b.y2]
             boxes += [box.x1, box.y1, box.x2, box.y2]
         }
         let s = try term("smooth_l1") {
@@ -164,4 +178,14 @@ public struct DenseCriterion: Sendable {
         }
         return (s.value, g.value, grad)
     }
+}
+
+/// `(0..<count).map(body)` with the iterations spread over the cores (`DispatchQueue.concurrentPerform`).
+func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
+    var out = [T?](repeating: nil, count: count)
+    out.withUnsafeMutableBufferPointer { buffer in
+        let base = buffer.baseAddress!
+        DispatchQueue.concurrentPerform(iterations: count) { base[$0] = body($0) }
+    }
+    return out.map { $0! }
 }

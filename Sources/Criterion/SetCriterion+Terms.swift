@@ -22,8 +22,10 @@ extension SetCriterion {
         let k = boxes.count / 4
         guard k > 0, !active.isEmpty else { return [] }
         let c = configuration.classes
-        var probabilities = [Double]()
+        var probabilities: [Double], classCount: Int, labels: [Int]
         if configuration.classification == .softmax {
+            classCount = c + 1
+            labels = active.map { t.classes[$0] }
             probabilities = [Double](repeating: 0, count: k * (c + 1))
             for i in 0..<k {
                 let row = logits[i * (c + 1)..<(i + 1) * (c + 1)]
@@ -31,16 +33,14 @@ extension SetCriterion {
                 let s = row.reduce(0) { $0 + exp($1 - m) }
                 for j in 0...c { probabilities[i * (c + 1) + j] = exp(logits[i * (c + 1) + j] - m) / s }
             }
-        }
-        let probability: (Int, Int) -> Double = { i, j in
-            if configuration.classification == .softmax {
-                return probabilities[i * (c + 1) + t.classes[active[j]]]
-            }
-            let x = logits[i]
-            return x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))
+        } else {
+            classCount = 1
+            labels = [Int](repeating: 0, count: active.count)
+            probabilities = logits.map { x in x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x)) }
         }
         let cost = configuration.matchCost.matrix(
-            boxes: boxes, probability: probability, targets: truth, ranks: ranks ?? Array(0..<k), size: size)
+            boxes: boxes, probabilities: probabilities, classCount: classCount, truth: truth, labels: labels,
+            ranks: ranks, size: size)
         do {
             let a = try linearSumAssignment(cost)
             return a.pairs.map { SetMatch(hypothesis: $0.row, box: active[$0.column]) }

@@ -1,18 +1,16 @@
 import Boxes
-import Foundation
 import Matching
 
-/// How the set criterion prices pairing hypothesis k with ground-truth box g before the assignment.
+/// How the set criterion prices pairing hypothesis k with ground-truth box g before the assignment
+/// (both costs from `Matching`).
 public enum SetMatchCost: Sendable, Equatable {
-    /// DETR (Carion et al., ECCV 2020): `w_class·(−p_k(class_g)) + w_L1·‖b_k − b_g‖₁ + w_giou·(−GIoU)`, the L1
-    /// on normalised `(cx, cy, w, h)`, GIoU of the corner boxes (torchvision `generalized_box_iou`), `p` the
-    /// softmax probability of the box's class (or the objectness sigmoid). DETR's weights: 1 / 5 / 2.
-    case detr(classWeight: Double = 1, l1Weight: Double = 5, giouWeight: Double = 2)
-    /// ReInspect (Stewart & Andriluka, CVPR 2016): lexicographic `100·miss + rank_k + L1_px/2000`, where
-    /// miss = the hypothesis centre lies outside the box scaled by `centreRatio` about its centre (0.5 in
-    /// training), rank = the hypothesis's rank given by the caller (its index by default), and `L1_px` the
-    /// L1 distance of `(cx, cy, w, h)` in pixels, which only breaks ties.
-    case reinspect(centreRatio: Double = 0.5)
+    /// DETR (Carion et al., ECCV 2020): `w_class·(−p) + w_L1·L1 + w_giou·(−GIoU)` on normalised
+    /// `(cx, cy, w, h)` boxes, `p` the softmax probability of the box's class (or the objectness sigmoid);
+    /// weights 1 / 5 / 2, focal-style class cost optional (`DETRCost.focal`).
+    case detr(DETRCost = DETRCost())
+    /// ReInspect (Stewart & Andriluka, CVPR 2016): lexicographic `100·miss + rank + L1_px/2000` on boxes in
+    /// pixels, rank = the hypothesis's rank given by the caller (its index by default).
+    case reinspect(ReInspectCost = ReInspectCost())
 }
 
 /// One matched pair of the set criterion.
@@ -33,44 +31,29 @@ extension SetMatchCost {
     /// The `[K × G]` cost matrix (hypotheses × boxes).
     /// - Parameters:
     ///   - boxes: `[K × 4]` normalised `(cx, cy, w, h)` of the hypotheses.
-    ///   - probability: `p(k, g)`, the probability hypothesis k gives to the class of box g.
-    ///   - targets: `[G × 4]` normalised `(cx, cy, w, h)` of the boxes.
-    ///   - ranks: `[K]` ranks (ReInspect).
-    ///   - size: image size in pixels (ReInspect's L1 and centre test).
+    ///   - probabilities: `[K × classCount]` probabilities (softmax over the object classes and no-object,
+    ///     or `[K × 1]` objectness).
+    ///   - truth: `[G × 4]` normalised `(cx, cy, w, h)` of the boxes; `labels`: their classes (0 for
+    ///     objectness).
+    ///   - ranks: `[K]` ranks (ReInspect); `size`: image size in pixels (ReInspect works in pixels).
     func matrix(
-        boxes: [Double], probability: (Int, Int) -> Double, targets: [Double], ranks: [Int],
+        boxes: [Double], probabilities: [Double], classCount: Int, truth: [Double], labels: [Int], ranks: [Int]?,
         size: (width: Double, height: Double)
     ) -> CostMatrix {
-        let k = boxes.count / 4, g = targets.count / 4
-        var values = [Double](repeating: 0, count: k * g)
-        func corners(_ b: [Double], _ i: Int) -> Box {
-            Box(cx: b[4 * i], cy: b[4 * i + 1], w: b[4 * i + 2], h: b[4 * i + 3])
+        func corners(_ b: [Double], sx: Double, sy: Double) -> [Box] {
+            stride(from: 0, to: b.count, by: 4).map { i in
+                Box(cx: b[i] * sx, cy: b[i + 1] * sy, w: b[i + 2] * sx, h: b[i + 3] * sy)
+            }
         }
         switch self {
-        case let .detr(wClass, wL1, wGIoU):
-            let generalized = pairwiseGIoU((0..<k).map { corners(boxes, $0) }, (0..<g).map { corners(targets, $0) })
-            for i in 0..<k {
-                for j in 0..<g {
-                    var l1 = 0.0
-                    for c in 0..<4 { l1 += abs(boxes[4 * i + c] - targets[4 * j + c]) }
-                    values[i * g + j] = -wClass * probability(i, j) + wL1 * l1 - wGIoU * generalized[i * g + j]
-                }
-            }
-        case let .reinspect(ratio):
-            let scale = [size.width, size.height, size.width, size.height]
-            for i in 0..<k {
-                let cx = boxes[4 * i] * size.width, cy = boxes[4 * i + 1] * size.height
-                for j in 0..<g {
-                    let gx = targets[4 * j] * size.width, gy = targets[4 * j + 1] * size.height
-                    let hw = 0.5 * ratio * targets[4 * j + 2] * size.width
-                    let hh = 0.5 * ratio * targets[4 * j + 3] * size.height
-                    let inside = abs(cx - gx) <= hw && abs(cy - gy) <= hh
-                    var l1 = 0.0
-                    for c in 0..<4 { l1 += abs(boxes[4 * i + c] - targets[4 * j + c]) * scale[c] }
-                    values[i * g + j] = (inside ? 0 : 100) + Double(ranks[i]) + l1 / 2000
-                }
-            }
+        case let .detr(cost):
+            return cost.matrix(probabilities: probabilities, classCount: classCount,
+                               boxes: corners(boxes, sx: 1, sy: 1), targetBoxes: corners(truth, sx: 1, sy: 1),
+                               targetLabels: labels)
+        case let .reinspect(cost):
+            return cost.matrix(hypotheses: corners(boxes, sx: size.width, sy: size.height),
+                               groundTruth: corners(truth, sx: size.width, sy: size.height),
+                               ranks: ranks?.map(Double.init))
         }
-        return CostMatrix(rows: k, columns: g, values: values)
     }
 }

@@ -63,6 +63,7 @@ public enum CriterionError: Error, CustomStringConvertible, Equatable {
     /// The assignment solver failed.
     case matchingFailed(image: Int, detail: String)
 
+    /// A message naming the output, term or image at fault and what to do.
     public var description: String {
         switch self {
         case let .nonFiniteOutput(output, image, index, value):

@@ -1,5 +1,17 @@
 /// Drawing boxes and short labels, clipped to the image.
 extension Image {
+    /// Ten well-separated colours (a qualitative palette in the style of Tableau 10) for telling classes apart.
+    public static let classColors: [(UInt8, UInt8, UInt8)] = [
+        (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+        (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+    ]
+
+    /// The colour for class `index` (cycling through `classColors`; negative indices allowed).
+    public static func classColor(_ index: Int) -> (UInt8, UInt8, UInt8) {
+        let n = classColors.count
+        return classColors[((index % n) + n) % n]
+    }
+
     /// Sets pixel `(x, y)` to `color` when it lies inside the image.
     @inline(__always)
     mutating func plot(_ x: Int, _ y: Int, _ color: (UInt8, UInt8, UInt8)) {

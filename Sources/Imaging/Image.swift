@@ -24,4 +24,12 @@ public struct Image: Sendable, Equatable {
         self.height = height
         self.pixels = pixels
     }
+
+    /// The colour of pixel `(x, y)`; `x` in `0..<width`, `y` in `0..<height`.
+    public func pixel(x: Int, y: Int) -> (UInt8, UInt8, UInt8) {
+        precondition(x >= 0 && y >= 0 && x < width && y < height,
+                     "Image.pixel: (\(x), \(y)) outside \(width)×\(height)")
+        let i = (y * width + x) * 3
+        return (pixels[i], pixels[i + 1], pixels[i + 2])
+    }
 }

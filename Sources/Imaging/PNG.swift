@@ -11,7 +11,8 @@ import Foundation
 ///   unchanged and fully transparent ones become black. libpng delivers straight 8-bit RGBA and `Compositing` does
 ///   the arithmetic, because libpng's own 8-bit compositing path loses up to ~13 levels near black.
 /// - 16-bit samples without a `gAMA`/`sRGB` chunk are taken as sRGB-encoded (`PNG_IMAGE_FLAG_16BIT_sRGB`), so
-///   a 16-bit value `v` becomes `round(v · 255 / 65535)` as in Pillow and OpenCV; 16-bit files that declare
+///   a 16-bit value `v` becomes `round(v · 255 / 65535)` (Pillow and OpenCV take the high byte, `v >> 8`, which
+///   differs by at most one level); 16-bit files that declare
 ///   linear gamma (as written by `encode(linearSamples:…)`) are converted by libpng with the power 1/2.2.
 /// - A file whose `gAMA` chunk differs from sRGB is converted to sRGB (Pillow and OpenCV ignore `gAMA`).
 public enum PNG {
@@ -111,7 +112,7 @@ public enum PNG {
     private static func finishRead(_ image: inout png_image, name: String, maxPixels: Int) throws -> Image {
         let width = Int(image.width), height = Int(image.height)
         guard width > 0, height > 0, width.multipliedReportingOverflow(by: height).partialValue <= maxPixels,
-            width <= Int(Int32.max) / 3
+            width <= Int(Int32.max) / 4
         else {
             png_image_free(&image)
             throw ImagingError.tooLarge(file: name, width: width, height: height, maxPixels: maxPixels)

@@ -160,9 +160,11 @@ extension Loss {
                         targets.withUnsafeBufferPointer { tp in
                             for i in 0..<n {
                                 let x = xp[i], t = tp[i]
-                                let p = sigmoid(x), q = sigmoid(-x)
+                                // One exp and one log1p: e = e^(−|x|), p = σ(x), q = σ(−x) = 1 − p.
+                                let e = exp(-abs(x)), r = 1 / (1 + e)
+                                let p = x >= 0 ? r : e * r, q = x >= 0 ? e * r : r
                                 let m = t * q + (1 - t) * p
-                                let ce = logisticCrossEntropy(x, t)
+                                let ce = max(x, 0) - x * t + log1p(e)
                                 let at = useAlpha ? alpha * t + (1 - alpha) * (1 - t) : 1
                                 let dat = useAlpha ? 2 * alpha - 1 : 0
                                 let mg: Double, dmg: Double

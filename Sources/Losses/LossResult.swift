@@ -50,6 +50,7 @@ public enum LossesError: Error, CustomStringConvertible, Equatable {
     /// A parameter is invalid (e.g. β outside [0, 1) for class-balanced weights).
     case invalidParameter(loss: String, parameter: String, value: Double, expected: String)
 
+    /// A message naming the loss, the input and the offending value.
     public var description: String {
         switch self {
         case let .nonFinite(loss, input, index, value):

@@ -38,13 +38,33 @@ final class DenseCriterionTests: XCTestCase {
         XCTAssertEqual(AnchorAssigner().assign(anchors: anchors, targets: t), [0, i, n, 1, i, n])
         XCTAssertEqual(AnchorAssigner(forceBestAnchor: false).assign(anchors: anchors, targets: t), [0, i, n, n, i, n])
         XCTAssertEqual(AnchorAssigner().assign(anchors: anchors, targets: .empty), [n, n, n, n, n, n])
+        // A box that overlaps no anchor forces nothing (torchvision would mark every IoU-0 anchor).
+        let far = ImageTargets(boxes: [Box(x1: 900, y1: 900, x2: 920, y2: 920)], classes: [0])
+        XCTAssertEqual(AnchorAssigner().assign(anchors: anchors, targets: far), [n, n, n, n, n, n])
+    }
+
+    /// `BoxCoder.decodeBackward` against central differences of `decode`, inside and beyond the clamp.
+    func testDecodeBackward() {
+        let coder = BoxCoder(weights: SIMD4(10, 10, 5, 5))
+        let anchor = Box(x1: 10, y1: 20, x2: 42, y2: 36)
+        let upstream = [0.3, -1.1, 0.7, 0.25]
+        for d in [[0.4, -0.7, 1.3, -2.1], [0.1, 0.2, 30, 0.5]] {
+            func f(_ x: [Double]) -> Double {
+                let b = coder.decode(BoxDelta(dx: x[0], dy: x[1], dw: x[2], dh: x[3]), anchor: anchor)
+                return zip([b.x1, b.y1, b.x2, b.y2], upstream).reduce(0) { $0 + $1.0 * $1.1 }
+            }
+            assertClose(coder.decodeBackward(d[...], anchor: anchor, gradient: upstream),
+                        numericalGradient(d, h: 1e-6, f), rtol: 1e-6, atol: 1e-8, "\(d)")
+        }
     }
 
     /// Gradients of the total w.r.t. logits and deltas match finite differences (assignment is fixed by
     /// the anchors and the ground truth).
     func testGradientsMatchFiniteDifferences() throws {
         let (logits, deltas, targets) = batch()
-        let criterion = DenseCriterion(.init(classes: classes))
+        var cfg = DenseCriterion.Configuration(classes: classes)
+        cfg.classWeights = [0.4, 1.1, 1.5]
+        let criterion = DenseCriterion(cfg)
         let out = try criterion(anchors: anchors, logits: logits, deltas: deltas, targets: targets)
         XCTAssertGreaterThan(out.positives, 8)
         XCTAssertGreaterThan(out.ignored, 0)

@@ -56,7 +56,7 @@ func gridAnchors(cells: Int, stride: Double) -> [Box] {
 
 /// Central differences of `f` w.r.t. the Float array `x`, exact in the step actually taken:
 /// `(f(x + h) − f(x − h)) / (Double(Float(x + h)) − Double(Float(x − h)))`, entries in `skip` left at 0.
-func floatGradient(_ x: [Float], h: Float = 1e-3, skip: Set<Int> = [], _ f: ([Float]) -> Double) -> [Double] {
+func floatGradient(_ x: [Float], h: Float = 1e-4, skip: Set<Int> = [], _ f: ([Float]) -> Double) -> [Double] {
     var g = [Double](repeating: 0, count: x.count)
     var xp = x
     for i in x.indices where !skip.contains(i) {
@@ -71,12 +71,12 @@ func floatGradient(_ x: [Float], h: Float = 1e-3, skip: Set<Int> = [], _ f: ([Fl
     return g
 }
 
-/// Asserts analytic Float gradients match finite differences (rtol 2e-3, atol 2e-5), skipping `skip`.
+/// Asserts analytic Float gradients match finite differences (rtol 2e-4, atol 2e-6), skipping `skip`.
 func assertGradient(
     _ analytic: [Float], _ numeric: [Double], skip: Set<Int> = [], _ label: String,
     file: StaticString = #filePath, line: UInt = #line
 ) {
     var a = analytic.map(Double.init)
     for i in skip { a[i] = 0 }
-    assertClose(a, numeric, rtol: 2e-3, atol: 2e-5, label, file: file, line: line)
+    assertClose(a, numeric, rtol: 2e-4, atol: 2e-6, label, file: file, line: line)
 }

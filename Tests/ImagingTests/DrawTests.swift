@@ -86,4 +86,11 @@ final class DrawTests: XCTestCase {
         }
         XCTAssertEqual(BitmapFont.glyph("é"), BitmapFont.glyph("?"))
     }
+
+    func testClassColorsCycleAndDiffer() {
+        let colors = (0..<10).map { Image.classColor($0) }
+        XCTAssertEqual(Set(colors.map { [$0.0, $0.1, $0.2] }).count, 10)
+        XCTAssertTrue(Image.classColor(12) == Image.classColor(2))
+        XCTAssertTrue(Image.classColor(-1) == Image.classColor(9))
+    }
 }

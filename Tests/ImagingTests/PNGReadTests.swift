@@ -57,4 +57,25 @@ final class PNGReadTests: XCTestCase {
         XCTAssertEqual(small.width, 13)
         XCTAssertEqual(small.height, 5)
     }
+
+    func testConcurrentDecodingMatchesSerial() throws {
+        // Datasets decode on several threads at once; libpng's simplified API keeps all state per call.
+        let names = try loadCases().map(\.name)
+        let serial = try names.map { try PNG.read(Fixtures.url("imaging/\($0).png")) }
+        let results = UnsafeMutableBufferPointer<Image?>.allocate(capacity: names.count * 8)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: names.count * 8) { i in
+            results[i] = try? PNG.read(Fixtures.url("imaging/\(names[i % names.count]).png"))
+        }
+        for i in 0..<(names.count * 8) { XCTAssertEqual(results[i], serial[i % names.count], names[i % names.count]) }
+    }
+
+    func testPixelAccessor() throws {
+        let image = try PNG.read(Fixtures.url("imaging/rgb8.png"))
+        let expected = try [UInt8](Data(contentsOf: Fixtures.url("imaging/rgb8.rgb")))
+        let p = image.pixel(x: 4, y: 3)
+        let i = (3 * 13 + 4) * 3
+        XCTAssertEqual([p.0, p.1, p.2], Array(expected[i..<(i + 3)]))
+    }
 }

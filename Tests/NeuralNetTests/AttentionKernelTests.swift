@@ -42,6 +42,27 @@ final class AttentionKernelTests: XCTestCase {
         AttentionCheck.assertGradientClose(dX.data, numeric, "gather dX")
     }
 
+    func testGatherCellsMatchesReferenceAndFiniteDifferences() {
+        var rng = AttentionTestRandom(seed: 8)
+        let x = rng.tensor([2, 3, 4, 5])  // [B, C, H, W]
+        let cells = [[7, 19, 7, 0], [12, 3, 3, 18]]
+        let y = Gather.cells(x, cells: cells)
+        XCTAssertEqual(y.shape, [2, 4, 3])
+        XCTAssertEqual(y, Gather.cellsReference(x, cells: cells))
+        // Token 1 of image 1 is cell 3 = (h 0, w 3): channel c sits at x[1, c, 0, 3].
+        for c in 0..<3 { XCTAssertEqual(y.data[(1 * 4 + 1) * 3 + c], x.data[(1 * 3 + c) * 20 + 3]) }
+
+        let w = rng.tensor(y.shape)
+        var dX = Tensor(shape: x.shape)
+        Gather.cellsBackward(dOut: w, cells: cells, dX: &dX)
+        let numeric = AttentionCheck.finiteDifference(x) {
+            AttentionCheck.weightedSum(Gather.cells($0, cells: cells), w)
+        }
+        AttentionCheck.assertGradientClose(dX.data, numeric, "gather cells dX")
+        // Cell 7 of image 0 was taken twice: both tokens' gradients land on it.
+        XCTAssertEqual(dX.data[7], w.data[0] + w.data[2 * 3], accuracy: 1e-6)
+    }
+
     func testSoftmaxRowsSumToOneAndMatchReference() {
         var rng = AttentionTestRandom(seed: 3)
         var x = rng.tensor([2, 3, 9], -4, 4)

@@ -94,10 +94,7 @@ enum ConvKernels {
                     }
                     if db != nil {
                         for o in 0..<cout {
-                            let row = dyt + o * P
-                            var s: Float = 0
-                            for p in 0..<pt { s += row[p] }
-                            dbp[o] += s
+                            dbp[o] += Reductions.sum(dyt + o * P, pt)
                         }
                     }
                     // dw[Cout, R] += dy_tile[Cout, pt] · colᵀ[pt, R]

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Generates the PNG decoding fixtures for ImagingTests (run once; its output is committed).
 
-Requires Pillow and pypng (`pip install pillow pypng`). Pillow writes most files; pypng writes what Pillow cannot
+Requires Pillow and pypng (`pip install pillow pypng`; generated with Pillow 13.0.0, pypng 0.20220715.0, numpy's
+PCG64 generator seeded below, so a rerun reproduces the committed bytes). Pillow writes most files; pypng writes what Pillow cannot
 (Adam7-interlaced files, 16-bit grey+alpha and RGBA). Every image is made from known sample arrays; the expected
 8-bit RGB decode is computed from those arrays with the conventions of `Imaging.PNG`, not from any decoder:
   - n-bit grey/colour sample v -> round(v * 255 / (2^n - 1))  (16-bit samples are taken as sRGB-encoded)

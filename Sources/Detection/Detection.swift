@@ -1,1 +1,0 @@
-// The Detection module; see README.md ("Layout").

@@ -1,0 +1,96 @@
+import Boxes
+import Foundation
+import NeuralNet
+
+/// One detected object in original image pixels.
+public struct DetectedObject: Sendable, Equatable, Codable {
+    /// Box, xyxy in the original image's pixels.
+    public var box: Box
+    /// Confidence in `[0, 1]`.
+    public var score: Double
+    /// 0-based class index (`DetectorConfig.classNames`).
+    public var classIndex: Int
+
+    /// Creates a detection.
+    public init(box: Box, score: Double, classIndex: Int) {
+        self.box = box; self.score = score; self.classIndex = classIndex
+    }
+}
+
+/// Turns network outputs into detections: the set head by thresholding alone (no NMS: duplicates are trained
+/// away by the one-to-one matching), the dense head by decoding, a score threshold, top-k and class-aware NMS
+/// (RetinaNet's inference: 0.05, 1000 candidates, NMS at IoU 0.5, 100 detections).
+public struct PostProcessor: Sendable {
+    /// Minimum score kept.
+    public var scoreThreshold: Double = 0.001
+    /// Dense head: candidates kept before NMS, per image.
+    public var denseCandidates: Int = 1000
+    /// Dense head: NMS IoU threshold.
+    public var nmsIoU: Double = 0.5
+    /// Detections kept per image (COCO's maxDets 100).
+    public var maxDetections: Int = 100
+
+    /// Default settings.
+    public init() {}
+
+    /// Set-head detections of image `b`: class = the most probable real class, score = its softmax probability.
+    /// `scale` maps input pixels to original pixels (`original = input / scale`); boxes clipped to `width × height`.
+    public func setDetections(_ out: DetectorOutput, image b: Int, inputSize: Int, scale: Double,
+                              width: Int, height: Int) -> [DetectedObject] {
+        let k = out.hypotheses
+        guard k > 0 else { return [] }
+        let c1 = out.setLogits.shape[1], s = Double(inputSize)
+        var dets: [DetectedObject] = []
+        for h in 0..<k {
+            let r = b * k + h
+            var m = -Double.infinity
+            for j in 0..<c1 { m = max(m, Double(out.setLogits.data[r * c1 + j])) }
+            var z = 0.0, best = 0, bestValue = -Double.infinity
+            for j in 0..<c1 {
+                let e = exp(Double(out.setLogits.data[r * c1 + j]) - m)
+                z += e
+                if j < c1 - 1 && e > bestValue { bestValue = e; best = j }
+            }
+            let score = bestValue / z
+            guard score >= scoreThreshold else { continue }
+            let bx = out.setBoxes[(r * 4)..<(r * 4 + 4)].map { Double($0) * s / scale }
+            let box = Box(cx: bx[0], cy: bx[1], w: bx[2], h: bx[3]).clipped(width: Double(width), height: Double(height))
+            dets.append(DetectedObject(box: box, score: score, classIndex: best))
+        }
+        return top(dets)
+    }
+
+    /// Dense-head detections of image `b` after class-aware NMS.
+    public func denseDetections(_ out: DetectorOutput, image b: Int, anchors: [Box], coder: BoxCoder, inputSize: Int,
+                                scale: Double, width: Int, height: Int) -> [DetectedObject] {
+        let (total, c) = (out.denseLogits.shape[1], out.denseLogits.shape[2])
+        let logitThreshold = Float(log(scoreThreshold / (1 - scoreThreshold)))
+        var cands: [(score: Float, anchor: Int, cls: Int)] = []
+        out.denseLogits.data.withUnsafeBufferPointer { p in
+            let base = p.baseAddress! + b * total * c
+            for i in 0..<(total * c) where base[i] > logitThreshold { cands.append((base[i], i / c, i % c)) }
+        }
+        cands.sort { $0.score > $1.score || ($0.score == $1.score && $0.anchor * c + $0.cls < $1.anchor * c + $1.cls) }
+        if cands.count > denseCandidates { cands.removeLast(cands.count - denseCandidates) }
+        let s = Double(inputSize)
+        var boxes: [Box] = [], scores: [Double] = [], classes: [Int] = []
+        for cand in cands {
+            let d = (b * total + cand.anchor) * 4
+            let delta = BoxDelta(dx: Double(out.denseDeltas.data[d]), dy: Double(out.denseDeltas.data[d + 1]),
+                                 dw: Double(out.denseDeltas.data[d + 2]), dh: Double(out.denseDeltas.data[d + 3]))
+            let inInput = coder.decode(delta, anchor: anchors[cand.anchor]).clipped(width: s, height: s)
+            boxes.append(Box(x1: inInput.x1 / scale, y1: inInput.y1 / scale, x2: inInput.x2 / scale, y2: inInput.y2 / scale)
+                .clipped(width: Double(width), height: Double(height)))
+            scores.append(1 / (1 + exp(-Double(cand.score))))
+            classes.append(cand.cls)
+        }
+        let keep = batchedNMS(boxes: boxes, scores: scores, classes: classes, iouThreshold: nmsIoU)
+        return top(keep.map { DetectedObject(box: boxes[$0], score: scores[$0], classIndex: classes[$0]) })
+    }
+
+    /// The `maxDetections` best, by descending score (stable).
+    func top(_ dets: [DetectedObject]) -> [DetectedObject] {
+        let sorted = dets.enumerated().sorted { $0.element.score > $1.element.score || ($0.element.score == $1.element.score && $0.offset < $1.offset) }
+        return sorted.prefix(maxDetections).map(\.element)
+    }
+}

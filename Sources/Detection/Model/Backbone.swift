@@ -1,0 +1,58 @@
+import NeuralNet
+
+/// The reference backbone: stem conv3×3/2, then three stages of conv3×3/2 + residual blocks.
+///
+/// Shape key (reference widths 16/32/64/128, input 320): `x: [N, 3, 320, 320]` → stem `[N, 16, 160, 160]` →
+/// stage 1 `[N, 32, 80, 80]` → stage 2 `c3: [N, 64, 40, 40]` (stride 8) → stage 3 `c4: [N, 128, 20, 20]`
+/// (stride 16). Parameter names `backbone.stem…`, `backbone.stage<k>.down…`, `backbone.stage<k>.block<j>…`.
+public final class Backbone: Layer, HasBatchNorm {
+    /// The stem.
+    public let stem: ConvBNReLU
+    /// Stages 1–3, each a strided conv then residual blocks.
+    public let stages: [[UnaryLayer & HasBatchNorm]]
+
+    /// A backbone with the given four widths and `blocks` residual blocks per stage.
+    public init(widths: [Int], blocks: Int, generator: inout SeededGenerator) {
+        precondition(widths.count == 4, "Backbone: four widths expected")
+        stem = ConvBNReLU(name: "backbone.stem", in: 3, out: widths[0], stride: 2, generator: &generator)
+        stem.conv.computesInputGradient = false
+        var stages: [[UnaryLayer & HasBatchNorm]] = []
+        for k in 1...3 {
+            var stage: [UnaryLayer & HasBatchNorm] = [
+                ConvBNReLU(name: "backbone.stage\(k).down", in: widths[k - 1], out: widths[k], stride: 2,
+                           generator: &generator)
+            ]
+            for j in 0..<blocks {
+                stage.append(ResidualBlock(name: "backbone.stage\(k).block\(j)", channels: widths[k], generator: &generator))
+            }
+            stages.append(stage)
+        }
+        self.stages = stages
+    }
+
+    /// All parameters in forward order.
+    public var parameters: [Parameter] { stem.parameters + stages.flatMap { $0.flatMap(\.parameters) } }
+
+    /// All BatchNorm layers.
+    public var batchNorms: [BatchNorm2D] { stem.batchNorms + stages.flatMap { $0.flatMap(\.batchNorms) } }
+
+    /// `x: [N, 3, S, S]` → `(c3: stride 8, c4: stride 16)`.
+    public func forward(_ x: Tensor) -> (c3: Tensor, c4: Tensor) {
+        var h = stem.forward(x)
+        for layer in stages[0] { h = layer.forward(h) }
+        for layer in stages[1] { h = layer.forward(h) }
+        let c3 = h
+        for layer in stages[2] { h = layer.forward(h) }
+        return (c3, h)
+    }
+
+    /// Gradients of the loss w.r.t. `c3` and `c4` → parameter gradients (the image gradient is not needed).
+    public func backward(dC3: Tensor, dC4: Tensor) {
+        var d = dC4
+        for layer in stages[2].reversed() { d = layer.backward(d) }
+        d.add(dC3)
+        for layer in stages[1].reversed() { d = layer.backward(d) }
+        for layer in stages[0].reversed() { d = layer.backward(d) }
+        _ = stem.backward(d)
+    }
+}

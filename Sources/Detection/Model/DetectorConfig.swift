@@ -1,0 +1,144 @@
+import Foundation
+
+/// Everything that defines a detector's architecture and losses; stored in every checkpoint's metadata
+/// (as JSON under the key `config`) so a checkpoint is self-describing.
+///
+/// `DetectorConfig.reference(classes:)` is the reference configuration of ARCHITECTURE.md: input 320×320,
+/// stem conv3×3/2 16 → conv3×3/2 32 + residual block → conv3×3/2 64 + block (stride 8) → conv3×3/2 128 + block
+/// (stride 16), BatchNorm + ReLU after every conv; dense head on stride 8 (two conv3×3 64, then class and box
+/// convs, 3 anchors per location); query-selection set head over the dense head's 50 best anchors.
+public struct DetectorConfig: Codable, Equatable, Sendable {
+    /// Which set head, if any, sits on the network.
+    public enum SetHeadKind: String, Codable, Sendable, CaseIterable {
+        /// Query selection (two-stage Deformable DETR / RT-DETR): the K best dense anchors, gathered
+        /// features, one self-attention layer, box refinement and class logits.
+        case query
+        /// Global head: conv1×1 on stride 16 → flatten → Linear 256 → Linear K·(4 + C + 1).
+        case fc
+        /// No set head (dense head only).
+        case none
+    }
+
+    /// Which assignment cost the set criterion uses.
+    public enum MatchCostKind: String, Codable, Sendable, CaseIterable {
+        /// DETR: `w_class·(−p) + w_L1·L1 + w_giou·(−GIoU)`.
+        case detr
+        /// ReInspect: `100·miss + rank + L1/2000`.
+        case reinspect
+    }
+
+    /// Name of the configuration (`reference`, or `custom` after overrides).
+    public var name: String = "reference"
+    /// Square network input side in pixels (images are letterboxed to it).
+    public var inputSize: Int = 320
+    /// Channels of stem, stage 1, stage 2 (stride 8) and stage 3 (stride 16).
+    public var widths: [Int] = [16, 32, 64, 128]
+    /// Residual blocks in each of stages 1–3.
+    public var blocksPerStage: Int = 1
+    /// Channels of the dense head's convolutions.
+    public var headWidth: Int = 64
+    /// Number of conv3×3 + BN + ReLU layers in the dense head before the class and box convs.
+    public var headConvs: Int = 2
+    /// Anchor side lengths in input pixels at stride 8 (one anchor per size and ratio at every location).
+    public var anchorSizes: [Double] = [12, 24, 48]
+    /// Anchor aspect ratios (height / width).
+    public var anchorRatios: [Double] = [1]
+    /// Category names, index = class id used in training (0-based).
+    public var classNames: [String] = ["object"]
+    /// The set head.
+    public var setHead: SetHeadKind = .query
+    /// Number of set hypotheses K.
+    public var hypotheses: Int = 50
+    /// Width of the set head's embedding.
+    public var setWidth: Int = 128
+    /// Attention heads in the set head's self-attention.
+    public var attentionHeads: Int = 4
+    /// Hidden width of the set head's feed-forward block.
+    public var feedForward: Int = 256
+    /// Self-attention layers in the set head.
+    public var attentionLayers: Int = 1
+
+    // Losses.
+    /// Weight of the dense criterion's total.
+    public var denseWeight: Double = 1
+    /// Weight of the set criterion's total.
+    public var setWeight: Double = 1
+    /// Focal loss α (negative disables) and γ of the dense head.
+    public var focalAlpha: Double = 0.25
+    /// Focal loss γ of the dense head.
+    public var focalGamma: Double = 2
+    /// Assignment cost of the set criterion.
+    public var matchCost: MatchCostKind = .detr
+    /// Weight of the no-object class in the set head's cross-entropy (DETR `eos_coef`).
+    public var eosCoef: Double = 0.1
+    /// Weight of the set head's L1 box loss (and cost).
+    public var l1Weight: Double = 5
+    /// Weight of the set head's GIoU loss (and cost).
+    public var giouWeight: Double = 2
+    /// Weight of the set head's class loss (and cost).
+    public var classWeight: Double = 1
+    /// Label smoothing of the set head's class cross-entropy.
+    public var labelSmoothing: Double = 0
+    /// Class-balance β (Cui et al., CVPR 2019; 0 = off) for the dense focal loss and set cross-entropy.
+    public var classBalanceBeta: Double = 0
+
+    /// The reference configuration with one class named `object`.
+    public init() {}
+
+    /// Number of object classes C.
+    public var numClasses: Int { classNames.count }
+    /// Anchors per feature-map location.
+    public var anchorsPerLocation: Int { anchorSizes.count * anchorRatios.count }
+    /// Side of the stride-8 feature map.
+    public var featureSize: Int { inputSize / 8 }
+
+    /// The reference configuration for the given class names.
+    public static func reference(classes: [String]) -> DetectorConfig {
+        var c = DetectorConfig()
+        c.classNames = classes
+        return c
+    }
+
+    /// Checks that the numbers can build a network; throws naming the first bad option.
+    public func validate() throws {
+        func bad(_ name: String, _ why: String) -> DetectionError { .invalidOption(name, why) }
+        guard inputSize >= 32, inputSize % 16 == 0 else { throw bad("input-size", "\(inputSize) must be a multiple of 16, at least 32") }
+        guard widths.count == 4, widths.allSatisfy({ $0 > 0 }) else { throw bad("widths", "need 4 positive channel counts, got \(widths)") }
+        guard !classNames.isEmpty else { throw bad("classes", "at least one class is needed") }
+        guard hypotheses > 0 else { throw bad("hypotheses", "must be positive, got \(hypotheses)") }
+        guard hypotheses <= featureSize * featureSize * anchorsPerLocation else {
+            throw bad("hypotheses", "\(hypotheses) exceeds the \(featureSize * featureSize * anchorsPerLocation) dense anchors")
+        }
+        guard setWidth % attentionHeads == 0 else { throw bad("attention-heads", "\(attentionHeads) must divide the set width \(setWidth)") }
+        guard !anchorSizes.isEmpty, !anchorRatios.isEmpty, anchorSizes.allSatisfy({ $0 > 0 }), anchorRatios.allSatisfy({ $0 > 0 }) else {
+            throw bad("anchors", "sizes and ratios must be positive and non-empty")
+        }
+    }
+
+    /// JSON text (sorted keys) for checkpoint metadata.
+    public func jsonString() -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? enc.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    /// Decodes a configuration from JSON text (a checkpoint's metadata or a `--config` file); keys that are
+    /// missing keep the values of `base`, unknown keys are an error naming them.
+    public static func from(json: String, source: String, base: DetectorConfig = DetectorConfig()) throws -> DetectorConfig {
+        guard let user = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] else {
+            throw DetectionError.invalidOption("config", "\(source): not a JSON object")
+        }
+        var merged = (try? JSONSerialization.jsonObject(with: Data(base.jsonString().utf8))) as? [String: Any] ?? [:]
+        let unknown = user.keys.filter { merged[$0] == nil }.sorted()
+        guard unknown.isEmpty else {
+            throw DetectionError.invalidOption("config", "\(source): unknown keys \(unknown.joined(separator: ", "))")
+        }
+        merged.merge(user) { _, new in new }
+        do {
+            let data = try JSONSerialization.data(withJSONObject: merged)
+            return try JSONDecoder().decode(DetectorConfig.self, from: data)
+        } catch {
+            throw DetectionError.invalidOption("config", "\(source): \(error)")
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import NeuralNet
+
+/// The query-selection set head (as in two-stage Deformable DETR, Zhu et al. ICLR 2021, and RT-DETR, Zhao et al.
+/// CVPR 2024): the K best dense anchors become K hypotheses that look at each other and are refined.
+///
+/// Shape key (reference, C classes, K = 50, N images): per hypothesis, the dense head's shared features at its cell
+/// (`[N·K, 64]`) and the stride-16 features through a 1×1 lateral conv at the same place (`[N·K, 64]`, which is the
+/// nearest-upsampled map at that cell), the dense box as normalised `(cx, cy, w, h)` (4) and the dense class
+/// probabilities (C), both without gradient → MLP `64+64+4+C → 128 → 128` → `attentionLayers` × [self-attention
+/// (residual, LayerNorm), FFN 128 → 256 → 128 (residual, LayerNorm)] → box offsets `[N·K, 4]` added to the logit of
+/// the dense box, `box = σ(logit(b_dense) + Δ)`, and class logits `[N·K, C + 1]` (last = no-object).
+public final class QuerySetHead: Layer {
+    /// One self-attention + feed-forward block (post-norm, as DETR's encoder layer).
+    final class AttentionBlock {
+        let attention: MultiHeadSelfAttention
+        let norm1, norm2: LayerNorm
+        let ffn1, ffn2: Linear
+        let relu = ReLU()
+
+        init(prefix: String, width: Int, heads: Int, hidden: Int, generator: inout SeededGenerator) {
+            attention = MultiHeadSelfAttention(name: prefix + ".attn", width: width, heads: heads, generator: &generator)
+            norm1 = LayerNorm(name: prefix + ".norm1", features: width)
+            ffn1 = Linear(name: prefix + ".ffn1", inFeatures: width, outFeatures: hidden, generator: &generator)
+            ffn2 = Linear(name: prefix + ".ffn2", inFeatures: hidden, outFeatures: width, generator: &generator)
+            norm2 = LayerNorm(name: prefix + ".norm2", features: width)
+        }
+
+        var parameters: [Parameter] {
+            let layers: [Layer] = [attention, norm1, ffn1, ffn2, norm2]
+            return layers.flatMap(\.parameters)
+        }
+
+        /// `x: [N, K, D]` → `[N, K, D]`.
+        func forward(_ x: Tensor) -> Tensor {
+            var s = attention.forward(x)
+            s.add(x)
+            let z = norm1.forward(s.reshaped([x.shape[0] * x.shape[1], x.shape[2]]))
+            var f = ffn2.forward(relu.forward(ffn1.forward(z)))
+            f.add(z)
+            return norm2.forward(f).reshaped(x.shape)
+        }
+
+        func backward(_ dy: Tensor) -> Tensor {
+            let shape = dy.shape
+            let df = norm2.backward(dy.reshaped([shape[0] * shape[1], shape[2]]))
+            var dz = ffn1.backward(relu.backward(ffn2.backward(df)))
+            dz.add(df)
+            let ds = norm1.backward(dz).reshaped(shape)
+            var dx = attention.backward(ds)
+            dx.add(ds)
+            return dx
+        }
+    }
+
+    /// Channels of the dense features and of the lateral stride-16 features.
+    public let featureWidth: Int
+    /// Number of classes C.
+    public let classes: Int
+    /// 1×1 conv from stride-16 features to `featureWidth` channels.
+    public let lateral: Conv2D
+    let embed1, embed2: Linear
+    let embedReLU = ReLU()
+    let blocks: [AttentionBlock]
+    /// Box offsets and class logits.
+    let boxOut, classOut: Linear
+
+    /// A head for `classes` classes over dense features of `featureWidth` channels and stride-16 features of
+    /// `c4Channels` channels.
+    public init(featureWidth: Int, c4Channels: Int, classes: Int, width: Int, heads: Int, hidden: Int, layers: Int,
+                generator: inout SeededGenerator) {
+        self.featureWidth = featureWidth
+        self.classes = classes
+        lateral = Conv2D(name: "set.lateral", inChannels: c4Channels, outChannels: featureWidth, kernelSize: 1,
+                         generator: &generator)
+        embed1 = Linear(name: "set.embed1", inFeatures: 2 * featureWidth + 4 + classes, outFeatures: width, generator: &generator)
+        embed2 = Linear(name: "set.embed2", inFeatures: width, outFeatures: width, generator: &generator)
+        var blocks: [AttentionBlock] = []
+        for l in 0..<layers {
+            blocks.append(AttentionBlock(prefix: "set.layer\(l)", width: width, heads: heads, hidden: hidden, generator: &generator))
+        }
+        self.blocks = blocks
+        boxOut = Linear(name: "set.box", inFeatures: width, outFeatures: 4, initializer: .normal(std: 0.001), generator: &generator)
+        classOut = Linear(name: "set.cls", inFeatures: width, outFeatures: classes + 1, generator: &generator)
+    }
+
+    /// All parameters in forward order.
+    public var parameters: [Parameter] {
+        let front: [Layer] = [lateral, embed1, embed2], back: [Layer] = [boxOut, classOut]
+        return front.flatMap(\.parameters) + blocks.flatMap(\.parameters) + back.flatMap(\.parameters)
+    }
+
+    /// What the forward pass keeps for backward.
+    struct Saved {
+        var cells8: [[Int]], shape8: [Int]
+        var cells16: [[Int]], shape16: [Int]
+        var boxes: [Float]
+        var n: Int, k: Int
+    }
+    var saved: Saved?
+
+    /// The forward pass.
+    /// - Parameters:
+    ///   - features: the dense head's shared features `[N, F, H, W]` (stride 8).
+    ///   - c4: stride-16 backbone features `[N, C4, H/2, W/2]`.
+    ///   - cells: per image, the K selected cells `y·W + x` of the stride-8 map.
+    ///   - proposals: `[N·K·4]` dense boxes as normalised `(cx, cy, w, h)`, no gradient.
+    ///   - proposalScores: `[N·K·C]` dense class probabilities, no gradient.
+    /// - Returns: `boxes: [N·K·4]` normalised `(cx, cy, w, h)` and `logits: [N·K, C + 1]`.
+    public func forward(features: Tensor, c4: Tensor, cells: [[Int]], proposals: [Float], proposalScores: [Float])
+        -> (boxes: [Float], logits: Tensor)
+    {
+        let n = features.shape[0], (h, w) = (features.shape[2], features.shape[3])
+        let k = cells.first?.count ?? 0
+        let lat = lateral.forward(c4)
+        let (h16, w16) = (lat.shape[2], lat.shape[3])
+        let cells16 = cells.map { $0.map { c in min((c / w) / 2, h16 - 1) * w16 + min((c % w) / 2, w16 - 1) } }
+        precondition(h == 2 * h16 || h == 2 * h16 + 1, "QuerySetHead: stride-8 map \(h)×\(w) vs stride-16 \(h16)×\(w16)")
+        let a = Gather.cells(features, cells: cells), b = Gather.cells(lat, cells: cells16)
+        let f = featureWidth, rows = n * k, inWidth = 2 * f + 4 + classes
+        var input = Tensor(shape: [rows, inWidth])
+        input.data.withUnsafeMutableBufferPointer { dst in
+            for r in 0..<rows {
+                let o = r * inWidth
+                for j in 0..<f { dst[o + j] = a.data[r * f + j]; dst[o + f + j] = b.data[r * f + j] }
+                for j in 0..<4 { dst[o + 2 * f + j] = proposals[r * 4 + j] }
+                for j in 0..<classes { dst[o + 2 * f + 4 + j] = proposalScores[r * classes + j] }
+            }
+        }
+        var e = embed2.forward(embedReLU.forward(embed1.forward(input)))
+        e = e.reshaped([n, k, e.shape[1]])
+        for block in blocks { e = block.forward(e) }
+        let z = e.reshaped([rows, e.shape[2]])
+        let delta = boxOut.forward(z)
+        let logits = classOut.forward(z)
+        var boxes = [Float](repeating: 0, count: rows * 4)
+        for i in 0..<(rows * 4) {
+            let p = min(max(proposals[i], 1e-4), 1 - 1e-4)
+            let t = log(p / (1 - p)) + delta.data[i]
+            boxes[i] = 1 / (1 + exp(-t))
+        }
+        saved = Saved(cells8: cells, shape8: features.shape, cells16: cells16, shape16: lat.shape, boxes: boxes, n: n, k: k)
+        return (boxes, logits)
+    }
+
+    /// Gradients w.r.t. the output boxes and logits → gradients w.r.t. the dense features and `c4`.
+    public func backward(dBoxes: [Float], dLogits: Tensor) -> (dFeatures: Tensor, dC4: Tensor) {
+        guard let s = saved else { preconditionFailure("QuerySetHead.backward before forward") }
+        let rows = s.n * s.k
+        var dDelta = Tensor(shape: [rows, 4])
+        for i in 0..<(rows * 4) { dDelta.data[i] = dBoxes[i] * s.boxes[i] * (1 - s.boxes[i]) }
+        var dz = classOut.backward(dLogits)
+        dz.add(boxOut.backward(dDelta))
+        var de = dz.reshaped([s.n, s.k, dz.shape[1]])
+        for block in blocks.reversed() { de = block.backward(de) }
+        let dInput = embed1.backward(embedReLU.backward(embed2.backward(de.reshaped([rows, de.shape[2]]))))
+        let f = featureWidth, inWidth = dInput.shape[1]
+        var da = Tensor(shape: [rows, f]), db = Tensor(shape: [rows, f])
+        for r in 0..<rows {
+            for j in 0..<f { da.data[r * f + j] = dInput.data[r * inWidth + j]; db.data[r * f + j] = dInput.data[r * inWidth + f + j] }
+        }
+        var dFeatures = Tensor(shape: s.shape8), dLat = Tensor(shape: s.shape16)
+        Gather.cellsBackward(dOut: da.reshaped([s.n, s.k, f]), cells: s.cells8, dX: &dFeatures)
+        Gather.cellsBackward(dOut: db.reshaped([s.n, s.k, f]), cells: s.cells16, dX: &dLat)
+        return (dFeatures, lateral.backward(dLat))
+    }
+}
