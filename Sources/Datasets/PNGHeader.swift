@@ -1,22 +1,18 @@
 import Foundation
+import Imaging
 
-/// The width and height of a PNG file from its `IHDR` chunk, without decoding the pixels (PNG spec §11.2.2:
-/// 8-byte signature, then the 13-byte IHDR whose first two fields are big-endian 32-bit width and height).
-public enum PNGHeader {
-    /// `(width, height)` of the PNG at `url`; throws `DatasetError.badImage` when it is not a PNG.
-    public static func size(of url: URL) throws -> (width: Int, height: Int) {
-        guard let handle = FileHandle(forReadingAtPath: url.path) else {
-            throw DatasetError.badImage(file: url.path, reason: "cannot open")
+/// Image sizes for formats that do not store them (YOLO, `.idl`), from the PNG header.
+enum PNGHeader {
+    /// `(width, height)` of the PNG at `url`; a file that is not a readable PNG is `DatasetError.badImage`.
+    static func size(of url: URL) throws -> (width: Int, height: Int) {
+        do {
+            let s = try PNG.size(of: url)
+            guard s.width > 0, s.height > 0 else {
+                throw DatasetError.badImage(file: url.path, reason: "PNG header declares \(s.width)×\(s.height)")
+            }
+            return s
+        } catch let e as DatasetError { throw e } catch {
+            throw DatasetError.badImage(file: url.path, reason: "\(error)")
         }
-        defer { try? handle.close() }
-        let head = [UInt8](handle.readData(ofLength: 24))
-        let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        guard head.count == 24, Array(head[0..<8]) == signature, Array(head[12..<16]) == Array("IHDR".utf8) else {
-            throw DatasetError.badImage(file: url.path, reason: "not a PNG file (no PNG signature and IHDR chunk)")
-        }
-        func be32(_ i: Int) -> Int { head[i..<i + 4].reduce(0) { $0 << 8 | Int($1) } }
-        let w = be32(16), h = be32(20)
-        guard w > 0, h > 0 else { throw DatasetError.badImage(file: url.path, reason: "PNG header has size \(w)×\(h)") }
-        return (w, h)
     }
 }

@@ -11,6 +11,8 @@ struct Detector: ParsableCommand {
             Bench.self,
             EvaluateCommand.self,
             MatchCommand.self,
+            SynthCommand.self,
+            DatasetCommand.self,
         ])
 
     static func main() {

@@ -1,0 +1,101 @@
+import Boxes
+@testable import Datasets
+import Foundation
+import Imaging
+import TestSupport
+import XCTest
+
+final class SyntheticTests: XCTestCase {
+    func testRenderIsDeterministicAndSeedDependent() {
+        let a = SyntheticScenes.render(index: 3, seed: 7)
+        let b = SyntheticScenes.render(index: 3, seed: 7)
+        let c = SyntheticScenes.render(index: 3, seed: 8)
+        XCTAssertEqual(a.image, b.image)
+        XCTAssertEqual(a.annotations, b.annotations)
+        XCTAssertNotEqual(a.image, c.image)
+    }
+
+    func testSceneStatisticsAreCrowded() {
+        let config = SyntheticSceneConfig()
+        var boxes: [[Box]] = []
+        var drawn = 0, hidden = 0
+        let start = Date()
+        for i in 0..<40 {
+            let s = SyntheticScenes.render(index: i, seed: 1, config: config)
+            boxes.append(s.annotations.map(\.box))
+            drawn += s.drawnObjects; hidden += s.hiddenObjects
+            XCTAssertTrue((config.minObjects...config.maxObjects).contains(s.drawnObjects))
+            for a in s.annotations {
+                XCTAssertTrue(a.box.width >= 8 && a.box.width <= 64 && a.box.height >= 8 && a.box.height <= 64)
+                XCTAssertTrue(a.box.x1 >= 0 && a.box.y1 >= 0 && a.box.x2 <= 320 && a.box.y2 <= 320)
+            }
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        let share03 = DatasetStatistics.overlapShare(boxes, threshold: 0.3)
+        let share05 = DatasetStatistics.overlapShare(boxes, threshold: 0.5)
+        print("synthetic: \(boxes.count) images in \(elapsed)s, drawn \(drawn), hidden \(hidden), overlap>0.3 \(share03), >0.5 \(share05)")
+        XCTAssertGreaterThan(share03, 0.3, "a large share of objects overlaps another at IoU > 0.3")
+        XCTAssertGreaterThan(hidden, 0)
+    }
+}
+
+final class SyntheticFilesTests: XCTestCase {
+    func testGenerateIsByteIdenticalForTheSameSeed() throws {
+        let a = try Fixtures.temporaryDirectory(), b = try Fixtures.temporaryDirectory()
+        var config = SyntheticSceneConfig()
+        config.imageSize = 96
+        config.maxObjectSize = 32
+        let ra = try SyntheticScenes.generate(to: a, trainCount: 4, valCount: 2, seed: 11, config: config)
+        _ = try SyntheticScenes.generate(to: b, trainCount: 4, valCount: 2, seed: 11, config: config)
+        for rel in ["train.json", "val.json", "train/images/000001.png", "train/images/000004.png", "val/images/000002.png"] {
+            XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent(rel)), try Data(contentsOf: b.appendingPathComponent(rel)), rel)
+        }
+        let c = try Fixtures.temporaryDirectory()
+        _ = try SyntheticScenes.generate(to: c, trainCount: 1, valCount: 0, seed: 12, config: config)
+        XCTAssertNotEqual(try Data(contentsOf: a.appendingPathComponent("train/images/000001.png")),
+                          try Data(contentsOf: c.appendingPathComponent("train/images/000001.png")))
+        // The written COCO files load back with the reported counts and the images decode at the right size.
+        let train = try DetectionDataset.load(a.appendingPathComponent("train.json"))
+        let val = try DetectionDataset.load(a.appendingPathComponent("val.json"))
+        XCTAssertEqual(train.images.count, 4)
+        XCTAssertEqual(train.annotationCount + val.annotationCount, ra.boxes)
+        XCTAssertEqual(train.categories.map(\.name), ["ellipse", "rectangle", "triangle"])
+        XCTAssertTrue(train.report.isClean)
+        let image = try PNG.read(train.images[0].file)
+        XCTAssertEqual(image, SyntheticScenes.render(index: 0, split: 0, seed: 11, config: config).image)
+    }
+
+    func testCommittedSettingsAreTheDefaults() throws {
+        let url = Fixtures.packageRoot.appendingPathComponent("datasets/synthetic.json")
+        XCTAssertEqual(try SyntheticSceneConfig.load(url), SyntheticSceneConfig())
+        XCTAssertThrowsError(try JSONDecoder().decode(SyntheticSceneConfig.self, from: Data("{\"classCount\": 5}".utf8)).validate())
+    }
+
+    func testCommittedSampleLoadsAndIsCrowded() throws {
+        let root = Fixtures.packageRoot.appendingPathComponent("datasets/sample")
+        let train = try DetectionDataset.load(root.appendingPathComponent("train.json"))
+        XCTAssertEqual(train.images.count, 16)
+        let stats = DatasetStatistics(train)
+        XCTAssertGreaterThan(stats.overlapShare03, 0.3)
+        XCTAssertEqual(stats.large, 0)
+    }
+
+    func testTrianglesAndEllipsesCoverTheirExpectedArea() {
+        var canvas = SceneCanvas(width: 100, height: 100)
+        let tri = canvas.paint(.triangle, x1: 10, y1: 10, x2: 70, y2: 50, fill: (255, 0, 0), edge: (0, 0, 0), outline: 1,
+                               apexX: 30, object: 0)
+        XCTAssertEqual(Double(tri), 60 * 40 / 2, accuracy: 40)
+        let flipped = canvas.paint(.triangle, x1: 10, y1: 10, x2: 70, y2: 50, fill: (255, 0, 0), edge: (0, 0, 0),
+                                   outline: 1, apexX: 30, flip: true, object: 1)
+        XCTAssertEqual(Double(flipped), 60 * 40 / 2, accuracy: 40)
+        let ell = canvas.paint(.ellipse, x1: 0, y1: 60, x2: 40, y2: 80, fill: (0, 255, 0), edge: (0, 0, 0), outline: 1,
+                               object: 2)
+        XCTAssertEqual(Double(ell), Double.pi * 20 * 10, accuracy: 20)
+        let rect = canvas.paint(.rectangle, x1: 90, y1: 90, x2: 110, y2: 95, fill: (0, 0, 255), edge: (0, 0, 0),
+                                outline: 1, object: 3)
+        XCTAssertEqual(rect, 10 * 5, "clipped to the canvas")
+        let visible = canvas.visibleCounts(4)
+        XCTAssertEqual(visible[1], flipped)
+        XCTAssertLessThan(visible[0], tri, "the flipped triangle covers part of the first")
+    }
+}
