@@ -70,7 +70,8 @@ extension Trainer {
         defer { StopSignal.uninstall() }
         loader.start(epoch: state.epoch, step: state.stepInEpoch)
         defer { loader.stop() }
-        let progress = ProgressReporter(total: state.totalSteps, plainInterval: 15)
+        // Progress counts steps, or seconds of the budget in a time-budgeted run.
+        let progress = ProgressReporter(total: budget.map { Int($0) } ?? state.totalSteps, plainInterval: 15)
         let runStart = Date(), trainedBefore = state.trainingSeconds
         var trainSeconds = 0.0, imagesThisRun = 0, nonFinite = 0, stoppedBy: String? = nil
         var evalSeconds = 0.0
@@ -120,15 +121,10 @@ extension Trainer {
                 log.append(record)
                 let terms = report.losses.map { String(format: "%@ %.3f", ($0.name.split(separator: ".").last.map(String.init) ?? $0.name) as NSString, $0.value) }
                 let rate = Double(imagesThisRun) / max(trainSeconds, 1e-9)
-                let done = budget.map { Int(Double(progress.total) * min(1, (trainedBefore + trainSeconds) / $0)) } ?? state.step
+                let done = budget.map { Int(min($0, trainedBefore + trainSeconds)) } ?? state.step
                 let status = String(format: "epoch %d step %d loss %.3f (", state.epoch + 1, state.step, report.total)
                     + terms.joined(separator: ", ") + String(format: ") %.1f img/s", rate)
-                if budget != nil {
-                    let left = max(0, budget! - (trainedBefore + trainSeconds))
-                    progress.update(done: done, status: status + " left " + ProgressReporter.format(seconds: left))
-                } else {
-                    progress.update(done: done, status: status)
-                }
+                progress.update(done: done, status: status)
             }
             state.epoch += 1
             state.stepInEpoch = 0

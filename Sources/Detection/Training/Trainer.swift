@@ -63,13 +63,13 @@ public final class Trainer {
             if valURL == nil { valURL = valJSON }
         }
         let validation = ValidationOptions()
-        let train = try DatasetLoader.load(trainURL!, imageDirectory: options.images, options: validation)
+        let train = try DetectionDataset.load(trainURL!, imageDirectory: options.images, options: validation)
         say("training data: \(trainURL!.path): \(train.images.count) images, \(train.annotationCount) boxes, "
             + "classes \(train.categories.map(\.name).joined(separator: ", "))")
         if !train.report.isClean { say("  \(train.report)") }
         var val: DetectionDataset? = nil
         if let v = valURL {
-            let d = try DatasetLoader.load(v, imageDirectory: options.valImages, options: validation)
+            let d = try DetectionDataset.load(v, imageDirectory: options.valImages, options: validation)
             guard d.categories.map(\.name) == train.categories.map(\.name) else {
                 throw DetectionError.invalidOption("--val", "\(v.path) has classes \(d.categories.map(\.name)), training data has \(train.categories.map(\.name))")
             }
