@@ -60,7 +60,7 @@ extension Trainer {
         if state.totalSteps == 0 || options.resume == nil {
             state.totalSteps = budget == nil ? epochs * perEpoch : 0
         }
-        if let limit = options.maxSteps { state.totalSteps = state.totalSteps == 0 ? limit : min(state.totalSteps, limit) }
+        // `maxSteps` stops the run early without changing the schedule, so a stopped run resumes exactly.
         let schedule = LearningRateSchedule(base: Float(options.learningRate), warmupSteps: options.warmupSteps,
                                             decay: .cosine(floor: 0.02))
         let log = try JSONLinesLog(url: out.appendingPathComponent("log.jsonl"), truncate: options.resume == nil)
