@@ -81,14 +81,22 @@ extension COCOEvaluator {
         var ignored = [UInt32](repeating: 0, count: detectionCount * areaCount)
         var relevant = [Int32](repeating: 0, count: groups * areaCount)
         let chunks = chunkCount(for: groups)
+        let input = MatchInput(self, grouped)
+        defer { input.deallocate() }
         matched.withUnsafeMutableBufferPointer { matched in
             ignored.withUnsafeMutableBufferPointer { ignored in
                 relevant.withUnsafeMutableBufferPointer { relevant in
                     let out = MatchOutput(matched: matched, ignored: ignored, relevant: relevant)
                     parallelChunks(chunks) { chunk in
-                        var scratch = MatchScratch()
                         let lo = groups * chunk / chunks, hi = groups * (chunk + 1) / chunks
-                        for g in lo..<hi { matchGroup(g, grouped, out, &scratch) }
+                        var largest = 0
+                        for g in lo..<hi {
+                            largest = max(largest, (input.gtStart[g + 1] - input.gtStart[g])
+                                * max(1, input.dStart[g + 1] - input.dStart[g]))
+                        }
+                        let scratch = MatchScratch(capacity: largest, thresholds: input.thresholds.count)
+                        defer { scratch.deallocate() }
+                        for g in lo..<hi { matchGroup(g, input, out, scratch) }
                     }
                 }
             }
@@ -97,66 +105,96 @@ extension COCOEvaluator {
     }
 
     /// `evaluateImg` for one group and every area range.
-    private func matchGroup(_ g: Int, _ grouped: GroupedDetections, _ out: MatchOutput, _ s: inout MatchScratch) {
-        let g0 = gtStart[g], gCount = gtStart[g + 1] - g0
-        let d0 = grouped.start[g], dCount = grouped.start[g + 1] - d0
-        let areaCount = parameters.areaRanges.count
+    private func matchGroup(_ g: Int, _ input: MatchInput, _ out: MatchOutput, _ s: MatchScratch) {
+        let g0 = input.gtStart[g], gCount = input.gtStart[g + 1] - g0
+        let d0 = input.dStart[g], dCount = input.dStart[g + 1] - d0
         if gCount == 0 && dCount == 0 { return }
+        let areaCount = input.areas.count
+        let gtBoxes = input.gtBoxes + g0, gtAreas = input.gtAreas + g0, gtCrowd = input.gtCrowd + g0
+        let gtCounts = input.gtCounts + g0, boxes = input.dBoxes + d0
         // IoU of every detection (score order) with every ground truth (file order).
-        s.iou.removeAll(keepingCapacity: true)
         for d in 0..<dCount {
-            let box = grouped.boxes[d0 + d]
             for j in 0..<gCount {
-                s.iou.append(cocoBoxIoU(detection: box, groundTruth: gtBoxes[g0 + j], crowd: gtCrowd[g0 + j]))
+                s.iou[d * gCount + j] = cocoBoxIoU(detection: boxes[d], groundTruth: gtBoxes[j], crowd: gtCrowd[j])
             }
         }
-        let thresholds = parameters.iouThresholds
-        let allBits: UInt32 = thresholds.count == 32 ? ~0 : (1 << UInt32(thresholds.count)) - 1
-        for (a, range) in parameters.areaRanges.enumerated() {
+        let T = input.thresholds.count
+        let allBits: UInt32 = T == 32 ? ~0 : (1 << UInt32(T)) - 1
+        for a in 0..<areaCount {
+            let lower = input.areas[a].lower, upper = input.areas[a].upper
             // Ground truth ordered with ignored ones last (stable, like argsort(kind='mergesort')).
-            s.order.removeAll(keepingCapacity: true)
-            s.isIgnored.removeAll(keepingCapacity: true)
+            var n = 0
             var relevantCount: Int32 = 0
             for pass in 0..<2 {
                 for j in 0..<gCount {
-                    let area = gtAreas[g0 + j]
-                    let ignore = gtCrowd[g0 + j] || area < range.lower || area > range.upper
+                    let area = gtAreas[j]
+                    let ignore = gtCrowd[j] || area < lower || area > upper
                     if ignore == (pass == 1) {
-                        s.order.append(j)
-                        s.isIgnored.append(ignore)
+                        s.order[n] = j
+                        s.isIgnored[n] = ignore
+                        s.isCrowd[n] = gtCrowd[j]
+                        n += 1
                         if !ignore { relevantCount += 1 }
                     }
                 }
             }
             out.relevant[g * areaCount + a] = relevantCount
-            s.taken.removeAll(keepingCapacity: true)
-            s.taken.append(contentsOf: repeatElement(false, count: thresholds.count * gCount))
+            s.taken.update(repeating: false, count: T * gCount)
             for d in 0..<dCount {
                 var matchedBits: UInt32 = 0, ignoredBits: UInt32 = 0
-                for (t, threshold) in thresholds.enumerated() {
-                    var best = min(threshold, 1 - 1e-10)
+                let iouRow = s.iou + d * gCount
+                for t in 0..<T {
+                    var best = min(input.thresholds[t], 1 - 1e-10)
                     var m = -1
+                    let taken = s.taken + t * gCount
                     for jj in 0..<gCount {
-                        let j = s.order[jj]
-                        if s.taken[t * gCount + jj] && !gtCrowd[g0 + j] { continue }
+                        if taken[jj] && !s.isCrowd[jj] { continue }
                         if m > -1 && !s.isIgnored[m] && s.isIgnored[jj] { break }
-                        let iou = s.iou[d * gCount + j]
+                        let iou = iouRow[s.order[jj]]
                         if iou < best { continue }
                         best = iou
                         m = jj
                     }
                     if m == -1 { continue }
-                    s.taken[t * gCount + m] = true
+                    taken[m] = true
                     if s.isIgnored[m] { ignoredBits |= 1 << UInt32(t) }
-                    if gtCountsAsMatch[g0 + s.order[m]] { matchedBits |= 1 << UInt32(t) }
+                    if gtCounts[s.order[m]] { matchedBits |= 1 << UInt32(t) }
                 }
                 // Unmatched detections outside the area range are ignored (area = w · h, as loadRes sets it).
-                let area = grouped.boxes[d0 + d].area
-                if area < range.lower || area > range.upper { ignoredBits |= ~matchedBits & allBits }
+                let area = boxes[d].area
+                if area < lower || area > upper { ignoredBits |= ~matchedBits & allBits }
                 out.matched[(d0 + d) * areaCount + a] = matchedBits
                 out.ignored[(d0 + d) * areaCount + a] = ignoredBits
             }
         }
+    }
+}
+
+/// Read-only copies of the evaluator's and the detections' arrays for the matching workers.
+private struct MatchInput: @unchecked Sendable {
+    let gtStart: UnsafeMutablePointer<Int>, gtBoxes: UnsafeMutablePointer<COCOBox>
+    let gtAreas: UnsafeMutablePointer<Double>, gtCrowd: UnsafeMutablePointer<Bool>
+    let gtCounts: UnsafeMutablePointer<Bool>
+    let dStart: UnsafeMutablePointer<Int>, dBoxes: UnsafeMutablePointer<COCOBox>
+    let thresholds: [Double]
+    let areas: [COCOParameters.AreaRange]
+
+    init(_ e: COCOEvaluator, _ grouped: GroupedDetections) {
+        func copy<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(1, a.count))
+            _ = UnsafeMutableBufferPointer(start: p, count: a.count).initialize(from: a)
+            return p
+        }
+        gtStart = copy(e.gtStart); gtBoxes = copy(e.gtBoxes); gtAreas = copy(e.gtAreas)
+        gtCrowd = copy(e.gtCrowd); gtCounts = copy(e.gtCountsAsMatch)
+        dStart = copy(grouped.start); dBoxes = copy(grouped.boxes)
+        thresholds = e.parameters.iouThresholds
+        areas = e.parameters.areaRanges
+    }
+
+    func deallocate() {
+        gtStart.deallocate(); gtBoxes.deallocate(); gtAreas.deallocate(); gtCrowd.deallocate()
+        gtCounts.deallocate(); dStart.deallocate(); dBoxes.deallocate()
     }
 }
 
@@ -167,11 +205,27 @@ private struct MatchOutput: @unchecked Sendable {
     let relevant: UnsafeMutableBufferPointer<Int32>
 }
 
-/// Per-worker buffers reused across groups.
+/// Per-worker buffers sized for the largest group of the worker's chunk.
 private struct MatchScratch {
-    var iou: [Double] = []
-    var order: [Int] = []
-    var isIgnored: [Bool] = []
+    /// `[d · G + j]`: IoU of detection d with ground truth j (file order).
+    let iou: UnsafeMutablePointer<Double>
+    /// Ground truth in ignore order: file index, ignore flag, crowd flag.
+    let order: UnsafeMutablePointer<Int>
+    let isIgnored: UnsafeMutablePointer<Bool>
+    let isCrowd: UnsafeMutablePointer<Bool>
     /// `[t · G + jj]`: ground truth jj (in ignore order) already matched at threshold t.
-    var taken: [Bool] = []
+    let taken: UnsafeMutablePointer<Bool>
+
+    init(capacity: Int, thresholds: Int) {
+        let c = max(1, capacity)
+        iou = .allocate(capacity: c)
+        order = .allocate(capacity: c)
+        isIgnored = .allocate(capacity: c)
+        isCrowd = .allocate(capacity: c)
+        taken = .allocate(capacity: c * max(1, thresholds))
+    }
+
+    func deallocate() {
+        iou.deallocate(); order.deallocate(); isIgnored.deallocate(); isCrowd.deallocate(); taken.deallocate()
+    }
 }

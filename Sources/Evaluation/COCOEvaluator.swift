@@ -23,8 +23,8 @@ public struct COCOEvaluator: Sendable {
     /// Evaluated categories, ascending by id.
     public let categories: [COCOCategory]
 
-    let imageIndex: [Int: Int]
-    let categoryIndex: [Int: Int]
+    let imageIndex: IDIndex
+    let categoryIndex: IDIndex
     /// Ground truth grouped by (category, image): group `k · I + i` holds `gtStart[g] ..< gtStart[g + 1]`,
     /// in file order.
     let gtStart: [Int]
@@ -47,8 +47,8 @@ public struct COCOEvaluator: Sendable {
         var names: [Int: String] = [:]
         for c in groundTruth.categories where names[c.id] == nil { names[c.id] = c.name }
         categories = names.keys.sorted().map { COCOCategory(id: $0, name: names[$0]!) }
-        imageIndex = Dictionary(uniqueKeysWithValues: imageIDs.enumerated().map { ($1, $0) })
-        categoryIndex = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1.id, $0) })
+        imageIndex = IDIndex(imageIDs)
+        categoryIndex = IDIndex(categories.map(\.id))
 
         let imageCount = imageIDs.count
         let groups = categories.count * imageCount

@@ -188,9 +188,9 @@ public struct COCOGroundTruth: Sendable {
             default: try reader.skipValue()
             }
         }
-        let missing = [("id", id == nil), ("image_id", imageID == nil), ("category_id", categoryID == nil),
-                       ("bbox", box == nil), ("area", area == nil)].filter { $0.1 }.map { "'\($0.0)'" }
-        guard missing.isEmpty, let id, let imageID, let categoryID, let box, let area else {
+        guard let id, let imageID, let categoryID, let box, let area else {
+            let missing = [("id", id == nil), ("image_id", imageID == nil), ("category_id", categoryID == nil),
+                           ("bbox", box == nil), ("area", area == nil)].filter { $0.1 }.map { "'\($0.0)'" }
             throw reader.format("annotations[\(index)] has no \(missing.joined(separator: ", "))")
         }
         return COCOAnnotation(id: id, imageID: imageID, categoryID: categoryID, box: box, area: area,
@@ -205,7 +205,7 @@ extension JSONReader {
     }
 
     /// Reads `[x, y, w, h]`.
-    mutating func readBox(_ what: String) throws -> COCOBox {
+    mutating func readBox(_ what: @autoclosure () -> String) throws -> COCOBox {
         var values = (0.0, 0.0, 0.0, 0.0)
         var n = 0
         try forEachElement { reader in
@@ -219,7 +219,7 @@ extension JSONReader {
             }
             n += 1
         }
-        guard n == 4 else { throw format("\(what) has \(n) numbers; a box is [x, y, width, height]") }
+        guard n == 4 else { throw format("\(what()) has \(n) numbers; a box is [x, y, width, height]") }
         return COCOBox(x: values.0, y: values.1, width: values.2, height: values.3)
     }
 }

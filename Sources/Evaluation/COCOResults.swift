@@ -64,9 +64,9 @@ public enum COCOResults {
             default: try reader.skipValue()
             }
         }
-        let missing = [("image_id", imageID == nil), ("category_id", categoryID == nil), ("bbox", box == nil),
-                       ("score", score == nil)].filter { $0.1 }.map { "'\($0.0)'" }
-        guard missing.isEmpty, let imageID, let categoryID, let box, let score else {
+        guard let imageID, let categoryID, let box, let score else {
+            let missing = [("image_id", imageID == nil), ("category_id", categoryID == nil), ("bbox", box == nil),
+                           ("score", score == nil)].filter { $0.1 }.map { "'\($0.0)'" }
             throw reader.format("results[\(index)] has no \(missing.joined(separator: ", "))")
         }
         return COCODetection(imageID: imageID, categoryID: categoryID, box: box, score: score)

@@ -1,5 +1,11 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A small pull reader over JSON bytes, fast enough for results files with millions of numbers.
 ///
 /// It validates the grammar of RFC 8259 as it goes and parses numbers to the nearest `Double`
@@ -18,18 +24,23 @@ struct JSONReader {
 
     /// Reads the whole file and runs `body` on a reader positioned at its start.
     static func withContents<R>(of url: URL, _ body: (inout JSONReader) throws -> R) throws -> R {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw EvaluationError.unreadable(file: url.path, reason: error.localizedDescription)
+        guard let handle = fopen(url.path, "rb") else {
+            throw EvaluationError.unreadable(file: url.path, reason: String(cString: strerror(errno)))
         }
-        var bytes = [UInt8](data)
-        bytes.append(0)
-        return try bytes.withUnsafeBufferPointer { buffer in
-            var reader = JSONReader(base: buffer.baseAddress!, count: buffer.count - 1, file: url.path)
-            return try body(&reader)
+        defer { fclose(handle) }
+        var info = stat()
+        guard fstat(fileno(handle), &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw EvaluationError.unreadable(file: url.path, reason: "not a regular file")
         }
+        let size = Int(info.st_size)
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: size + 1)
+        defer { buffer.deallocate() }
+        guard fread(buffer, 1, size, handle) == size else {
+            throw EvaluationError.unreadable(file: url.path, reason: "short read")
+        }
+        buffer[size] = 0
+        var reader = JSONReader(base: buffer, count: size, file: url.path)
+        return try body(&reader)
     }
 
     /// The error for the current position, with a 1-based line and column.
@@ -156,12 +167,12 @@ struct JSONReader {
     }
 
     /// A number that must be integral (ids); `what` names the field in the error.
-    mutating func readInteger(_ what: String) throws -> Int {
+    mutating func readInteger(_ what: @autoclosure () -> String) throws -> Int {
         let start = position
         let value = try readDouble()
         guard value == value.rounded(), abs(value) < 9.0e15 else {
             position = start
-            throw error("\(what) must be an integer, found \(value)")
+            throw error("\(what()) must be an integer, found \(value)")
         }
         return Int(value)
     }

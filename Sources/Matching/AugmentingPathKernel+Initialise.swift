@@ -4,22 +4,36 @@ extension AugmentingPathKernel {
     /// matching in which every matched row sits on a column of least reduced cost `c_ij − v_j`, sets
     /// `u_i` to that least reduced cost, writes the still-free rows to `freeRows` and returns their count.
     ///
+    /// Throws `InvalidEntryFound` when the matrix holds `nan` or `−inf`.
+    ///
     /// Rows with fewer than two finite entries are left to the augmentation phase (no transfer with an
     /// infinite gap), and the row-reduction passes run under a step budget, so the phase always ends.
-    func initialiseSquare(_ cost: UnsafePointer<Double>, n: Int) throws -> Int {
+    func initialiseSquare(_ cost: UnsafePointer<Double>, n: Int, rowReductionPasses: Int) throws -> Int {
         let v = self.v, u = self.u, columnOfRow = self.columnOfRow, rowOfColumn = self.rowOfColumn
         let freeRows = self.freeRows
         // Column minima by a row-major sweep (first row wins ties); the arg-min rows go to `argmin`.
         let argmin = self.pathRow
         let matches = self.remaining
-        for j in 0..<n { v[j] = cost[j]; argmin[j] = 0 }
+        // The sweep reads every entry, so it also counts the invalid ones (nan, −inf).
+        var invalid = 0
+        for j in 0..<n {
+            let x = cost[j]
+            invalid &+= x > -.infinity ? 0 : 1
+            v[j] = x
+            argmin[j] = 0
+        }
         for i in 1..<n {
             let row = cost + i * n
-            for j in 0..<n where row[j] < v[j] {
-                v[j] = row[j]
-                argmin[j] = i
+            for j in 0..<n {
+                let x = row[j]
+                invalid &+= x > -.infinity ? 0 : 1
+                if x < v[j] {
+                    v[j] = x
+                    argmin[j] = i
+                }
             }
         }
+        if invalid > 0 { throw InvalidEntryFound() }
         for i in 0..<n { matches[i] = 0 }
         // Column reduction, last column first: each row keeps the column of smallest v among its minima.
         for j in stride(from: n - 1, through: 0, by: -1) {
@@ -54,7 +68,7 @@ extension AugmentingPathKernel {
         }
         // Augmenting row reduction, two passes.
         var budget = 16 * n + 64
-        for _ in 0..<2 {
+        for _ in 0..<rowReductionPasses {
             let previous = freeCount
             freeCount = 0
             var k = 0

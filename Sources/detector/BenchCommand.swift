@@ -43,6 +43,13 @@ struct Bench: ParsableCommand {
                   + "\(f(r.convGFLOPs, 0, 1)) GFLOP/s")
             print("sgemm \(r.gemmSize)³ (same FLOPs): \(f(r.gemmGFLOPs, 0, 1)) GFLOP/s")
             print("ratio conv / sgemm: \(f(100 * r.ratio, 0, 1)) %")
+            print("activation shape        BN f+b ms  ReLU f+b ms  Add ms  BN+ReLU fused f+b ms")
+            for e in KernelBenchmark.runElementwise(shapes: KernelBenchmark.referenceActivationShapes(batch: batch),
+                                                    repetitions: repetitions) {
+                print("\(e.shape)".padding(toLength: 22, withPad: " ", startingAt: 0)
+                      + f(e.batchNormMilliseconds, 11) + f(e.reluMilliseconds, 13) + f(e.addMilliseconds, 8)
+                      + f(e.fusedMilliseconds, 22))
+            }
         }
     }
 }

@@ -29,8 +29,11 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let start = Date()
-        let evaluation = try COCOEvaluator.evaluate(groundTruthFile: URL(fileURLWithPath: groundTruth),
-                                                    resultsFile: URL(fileURLWithPath: results))
+        let evaluator = COCOEvaluator(groundTruth: try COCOGroundTruth(contentsOf: URL(fileURLWithPath: groundTruth)))
+        let detections = try COCOResults.load(contentsOf: URL(fileURLWithPath: results))
+        let loaded = Date()
+        let evaluation = try evaluator.evaluate(detections: detections, source: results)
+        let evaluated = Date()
         print(evaluation.summary, terminator: "")
         print()
         print(evaluation.categoryTable, terminator: "")
@@ -43,7 +46,7 @@ struct EvaluateCommand: ParsableCommand {
                 .write(to: URL(fileURLWithPath: plot))
             print("precision-recall chart: \(plot)")
         }
-        print(String(format: "%d images, %d detections, evaluated in %.2f s", evaluation.imageCount,
-                     evaluation.detectionCount, Date().timeIntervalSince(start)))
+        print(String(format: "%d images, %d detections; load %.3f s, evaluate %.3f s", evaluation.imageCount,
+                     evaluation.detectionCount, loaded.timeIntervalSince(start), evaluated.timeIntervalSince(loaded)))
     }
 }

@@ -91,3 +91,29 @@ final class BatchNormTests: XCTestCase {
         }
     }
 }
+
+final class FusedBatchNormReLUTests: XCTestCase {
+    /// BatchNorm2D with `fusedReLU` equals BatchNorm2D then ReLU: outputs, input gradients and γ/β gradients
+    /// (rtol 1e-5, atol 1e-6), in training and in evaluation mode.
+    func testFusedEqualsSequence() {
+        for training in [true, false] {
+            var d = TestData(seed: 14)
+            let x = d.tensor([3, 4, 5, 7], scale: 2), dy = d.tensor([3, 4, 5, 7])
+            let gamma = d.tensor([4]), beta = d.tensor([4], scale: 0.5)
+            let fused = BatchNorm2D(name: "f", channels: 4, fusedReLU: true)
+            let plain = BatchNorm2D(name: "p", channels: 4)
+            let relu = ReLU()
+            for bn in [fused, plain] {
+                bn.weight.value = gamma; bn.bias.value = beta; bn.training = training
+                bn.runningMean = Tensor(shape: [4], data: [0.1, -0.2, 0.3, 0]); bn.runningVar = Tensor(shape: [4], data: [1.5, 0.5, 2, 1])
+            }
+            let yf = fused.forward(x), yp = relu.forward(plain.forward(x))
+            XCTAssertGreaterThan(yp.data.filter { $0 == 0 }.count, 10, "some outputs clipped")
+            assertTensorClose(yf, yp.doubles, rtol: 1e-5, atol: 1e-6, "y training \(training)")
+            let dxf = fused.backward(dy), dxp = plain.backward(relu.backward(dy))
+            assertTensorClose(dxf, dxp.doubles, rtol: 1e-5, atol: 1e-6, "dx training \(training)")
+            assertTensorClose(fused.weight.grad, plain.weight.grad.doubles, rtol: 1e-5, atol: 1e-6, "dγ")
+            assertTensorClose(fused.bias.grad, plain.bias.grad.doubles, rtol: 1e-5, atol: 1e-6, "dβ")
+        }
+    }
+}

@@ -1,21 +1,49 @@
 import Foundation
 
-/// Element-wise map over a tensor, parallel over the cores: `y[i] = f(x[i])`.
+/// An element-wise function with one parameter `a` and its derivative, as static functions so that the
+/// generic loops below are specialised with the function inlined.
+protocol ElementOp {
+    /// `f(v; a)`.
+    static func apply(_ v: Float, _ a: Float) -> Float
+    /// `f'` expressed through the saved value `s` (the input or the output, as the layer keeps).
+    static func derivative(_ s: Float, _ a: Float) -> Float
+}
 
-func mapElements(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
+enum ReLUOp: ElementOp {
+    static func apply(_ v: Float, _ a: Float) -> Float { v > 0 ? v : 0 }
+    static func derivative(_ y: Float, _ a: Float) -> Float { y > 0 ? 1 : 0 }
+}
+
+enum LeakyReLUOp: ElementOp {
+    static func apply(_ v: Float, _ a: Float) -> Float { v > 0 ? v : a * v }
+    static func derivative(_ x: Float, _ a: Float) -> Float { x > 0 ? 1 : a }
+}
+
+enum SigmoidOp: ElementOp {
+    static func apply(_ v: Float, _ a: Float) -> Float {
+        if v >= 0 { return 1 / (1 + Foundation.exp(-v)) }
+        let e = Foundation.exp(v)
+        return e / (1 + e)
+    }
+    static func derivative(_ y: Float, _ a: Float) -> Float { y * (1 - y) }
+}
+
+/// `y[i] = Op.apply(x[i], a)`, parallel over the cores.
+func mapElements<Op: ElementOp>(_ x: Tensor, _ op: Op.Type, _ a: Float = 0) -> Tensor {
     Tensor(shape: x.shape) { yb in
         let ys = SharedPointer(yb.baseAddress!)
         x.data.withUnsafeBufferPointer { xb in
             let xs = SharedPointer(UnsafeMutablePointer(mutating: xb.baseAddress!))
-            Parallel.forEachChunk(xb.count) { r in for i in r { ys.base[i] = f(xs.base[i]) } }
+            Parallel.forEachChunk(xb.count) { r in
+                let xp = xs.base, yp = ys.base
+                for i in r { yp[i] = Op.apply(xp[i], a) }
+            }
         }
     }
 }
 
-/// Element-wise product of a gradient with a local derivative read from a saved tensor:
-/// `dx[i] = dy[i] · g(saved[i])`.
-
-func mapGradient(_ dy: Tensor, _ saved: Tensor, _ g: (Float) -> Float) -> Tensor {
+/// `dx[i] = dy[i]·Op.derivative(saved[i], a)`, parallel over the cores.
+func mapGradient<Op: ElementOp>(_ dy: Tensor, _ saved: Tensor, _ op: Op.Type, _ a: Float = 0) -> Tensor {
     precondition(dy.shape == saved.shape, "activation backward: dy \(dy.shape) ≠ \(saved.shape)")
     return Tensor(shape: dy.shape) { out in
         let os = SharedPointer(out.baseAddress!)
@@ -23,7 +51,10 @@ func mapGradient(_ dy: Tensor, _ saved: Tensor, _ g: (Float) -> Float) -> Tensor
             saved.data.withUnsafeBufferPointer { sb in
                 let ds = SharedPointer(UnsafeMutablePointer(mutating: db.baseAddress!))
                 let ss = SharedPointer(UnsafeMutablePointer(mutating: sb.baseAddress!))
-                Parallel.forEachChunk(db.count) { r in for i in r { os.base[i] = ds.base[i] * g(ss.base[i]) } }
+                Parallel.forEachChunk(db.count) { r in
+                    let dp = ds.base, sp = ss.base, op = os.base
+                    for i in r { op[i] = dp[i] * Op.derivative(sp[i], a) }
+                }
             }
         }
     }
@@ -38,14 +69,14 @@ public final class ReLU: Layer {
     public init() {}
     /// `max(x, 0)`.
     public func forward(_ x: Tensor) -> Tensor {
-        let y = mapElements(x) { $0 > 0 ? $0 : 0 }
+        let y = mapElements(x, ReLUOp.self)
         output = y
         return y
     }
     /// `dy` where the output was positive, else 0.
     public func backward(_ dy: Tensor) -> Tensor {
         guard let y = output else { preconditionFailure("ReLU: backward before forward") }
-        return mapGradient(dy, y) { $0 > 0 ? 1 : 0 }
+        return mapGradient(dy, y, ReLUOp.self)
     }
 }
 
@@ -61,14 +92,12 @@ public final class LeakyReLU: Layer {
     /// `x > 0 ? x : slope·x`.
     public func forward(_ x: Tensor) -> Tensor {
         input = x
-        let a = slope
-        return mapElements(x) { $0 > 0 ? $0 : a * $0 }
+        return mapElements(x, LeakyReLUOp.self, slope)
     }
     /// `dy·(x > 0 ? 1 : slope)`.
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("LeakyReLU: backward before forward") }
-        let a = slope
-        return mapGradient(dy, x) { $0 > 0 ? 1 : a }
+        return mapGradient(dy, x, LeakyReLUOp.self, slope)
     }
 }
 
@@ -81,17 +110,13 @@ public final class Sigmoid: Layer {
     public init() {}
     /// `1/(1 + e^(−x))`, computed without overflow for large `|x|`.
     public func forward(_ x: Tensor) -> Tensor {
-        let y = mapElements(x) { v in
-            if v >= 0 { return 1 / (1 + Foundation.exp(-v)) }
-            let e = Foundation.exp(v)
-            return e / (1 + e)
-        }
+        let y = mapElements(x, SigmoidOp.self)
         output = y
         return y
     }
     /// `dy·y·(1 − y)`.
     public func backward(_ dy: Tensor) -> Tensor {
         guard let y = output else { preconditionFailure("Sigmoid: backward before forward") }
-        return mapGradient(dy, y) { $0 * (1 - $0) }
+        return mapGradient(dy, y, SigmoidOp.self)
     }
 }

@@ -9,6 +9,8 @@ import Foundation
 /// Evaluation (`training == false`): the running statistics replace the batch statistics.
 /// Backward (training): `dβ += Σ dy`, `dγ += Σ dy·x̂`, `dx = γ/(M·√(σ²+ε))·(M·dy − Σdy − x̂·Σ(dy·x̂))`.
 /// Parameters `<name>.weight`, `<name>.bias` do not decay; buffers `<name>.running_mean`, `<name>.running_var`.
+/// With `fusedReLU`, the layer computes `max(y, 0)` in the same pass (and masks `dy` in backward), saving a
+/// full read and write of the activation against a separate `ReLU`.
 public final class BatchNorm2D: Layer {
     /// Dotted name prefix.
     public let name: String
@@ -28,10 +30,13 @@ public final class BatchNorm2D: Layer {
     public var runningVar: Tensor
     /// Batch statistics (true) or running statistics (false) in `forward`.
     public var training = true
+    /// Whether a ReLU follows inside this layer: `y = max(γ·x̂ + β, 0)`.
+    public let fusedReLU: Bool
 
     private var input: Tensor?
     private var savedMean: [Float] = [], savedInvStd: [Float] = []
     private var savedTraining = true
+    private var savedOutput: Tensor?
 
     /// γ and β.
     public var parameters: [Parameter] { [weight, bias] }
@@ -51,9 +56,10 @@ public final class BatchNorm2D: Layer {
         return false
     }
 
-    /// Batch normalisation of `channels` channels.
-    public init(name: String, channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
+    /// Batch normalisation of `channels` channels, followed by a ReLU when `fusedReLU`.
+    public init(name: String, channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1, fusedReLU: Bool = false) {
         self.name = name; self.channels = channels; self.epsilon = epsilon; self.momentum = momentum
+        self.fusedReLU = fusedReLU
         weight = Parameter(name: name + ".weight", value: Tensor(shape: [channels], repeating: 1), decays: false)
         bias = Parameter(name: name + ".bias", value: Tensor(shape: [channels]), decays: false)
         runningMean = Tensor(shape: [channels])
@@ -92,7 +98,9 @@ public final class BatchNorm2D: Layer {
             a[c] = weight.value.data[c] * invStd[c]
             b[c] = bias.value.data[c] - mean[c] * a[c]
         }
-        return BatchNormKernels.affine(x, scale: a, shift: b)
+        let y = BatchNormKernels.affine(x, scale: a, shift: b, relu: fusedReLU)
+        savedOutput = fusedReLU ? y : nil
+        return y
     }
 
     /// Accumulates `weight.grad`, `bias.grad` from `dy` and returns `dx` (through the batch statistics when
@@ -102,7 +110,7 @@ public final class BatchNorm2D: Layer {
         precondition(dy.shape == x.shape, "BatchNorm2D \(name): dy \(dy.shape) ≠ x \(x.shape)")
         return BatchNormKernels.backward(
             x: x, dy: dy, mean: savedMean, invStd: savedInvStd, gamma: weight.value.data,
-            dGamma: &weight.grad, dBeta: &bias.grad, throughStatistics: savedTraining)
+            dGamma: &weight.grad, dBeta: &bias.grad, throughStatistics: savedTraining, reluOutput: savedOutput)
     }
 
     /// The convolution equivalent to `conv` followed by this layer in evaluation mode: weights scaled by

@@ -11,21 +11,16 @@ enum BatchNormKernels {
                     let ms = SharedPointer(mb.baseAddress!), vs = SharedPointer(vb.baseAddress!)
                     Parallel.forEachChunk(C, workPerItem: n * P) { channels in
                         for c in channels {
-                            var s: Float = 0
                             var total = 0.0
                             for i in 0..<n {
                                 let row = xs.base + (i * C + c) * P
-                                s = 0
-                                for p in 0..<P { s += row[p] }
-                                total += Double(s)
+                                total += Double(Reductions.sum(row, P))
                             }
                             let mu = Float(total / Double(n * P))
                             var sq = 0.0
                             for i in 0..<n {
                                 let row = xs.base + (i * C + c) * P
-                                s = 0
-                                for p in 0..<P { let d = row[p] - mu; s += d * d }
-                                sq += Double(s)
+                                sq += Double(Reductions.sumSquaredDeviation(row, P, mu))
                             }
                             ms.base[c] = mu
                             vs.base[c] = Float(sq / Double(n * P))
@@ -37,7 +32,8 @@ enum BatchNormKernels {
     }
 
     /// `y[n, c, p] = x[n, c, p]·scale[c] + shift[c]`.
-    static func affine(_ x: Tensor, scale: [Float], shift: [Float]) -> Tensor {
+    /// With `relu`, `y = max(x·scale + shift, 0)`.
+    static func affine(_ x: Tensor, scale: [Float], shift: [Float], relu: Bool) -> Tensor {
         let n = x.shape[0], C = x.shape[1], P = x.shape[2] * x.shape[3]
         return Tensor(shape: x.shape) { yb in
             let ys = SharedPointer(yb.baseAddress!)
@@ -47,26 +43,35 @@ enum BatchNormKernels {
                     for plane in planes {
                         let c = plane % C, a = scale[c], b = shift[c]
                         let src = xs.base + plane * P, dst = ys.base + plane * P
-                        for p in 0..<P { dst[p] = src[p] * a + b }
+                        if relu {
+                            for p in 0..<P { dst[p] = max(src[p] * a + b, 0) }
+                        } else {
+                            for p in 0..<P { dst[p] = src[p] * a + b }
+                        }
                     }
                 }
             }
         }
     }
 
-    /// Gradients of batch normalisation; see `BatchNorm2D` for the formulas.
+    /// Gradients of batch normalisation; see `BatchNorm2D` for the formulas. With `reluOutput` (the output of
+    /// a fused ReLU), `dy` is first zeroed where that output is not positive.
     static func backward(
         x: Tensor, dy: Tensor, mean: [Float], invStd: [Float], gamma: [Float],
-        dGamma: inout Tensor, dBeta: inout Tensor, throughStatistics: Bool
+        dGamma: inout Tensor, dBeta: inout Tensor, throughStatistics: Bool, reluOutput: Tensor?
     ) -> Tensor {
+        let ySource = reluOutput ?? x
         let n = x.shape[0], C = x.shape[1], P = x.shape[2] * x.shape[3], M = n * P
         var sumDy = [Float](repeating: 0, count: C), sumDyXhat = [Float](repeating: 0, count: C)
+        let masked = reluOutput != nil
         x.data.withUnsafeBufferPointer { xb in
+          ySource.data.withUnsafeBufferPointer { yb in
             dy.data.withUnsafeBufferPointer { db in
                 sumDy.withUnsafeMutableBufferPointer { s1 in
                     sumDyXhat.withUnsafeMutableBufferPointer { s2 in
                         let xs = SharedPointer(UnsafeMutablePointer(mutating: xb.baseAddress!))
                         let ds = SharedPointer(UnsafeMutablePointer(mutating: db.baseAddress!))
+                        let ys = SharedPointer(UnsafeMutablePointer(mutating: yb.baseAddress!))
                         let a1 = SharedPointer(s1.baseAddress!), a2 = SharedPointer(s2.baseAddress!)
                         Parallel.forEachChunk(C, workPerItem: M) { channels in
                             for c in channels {
@@ -74,8 +79,9 @@ enum BatchNormKernels {
                                 var t1 = 0.0, t2 = 0.0
                                 for i in 0..<n {
                                     let xr = xs.base + (i * C + c) * P, dr = ds.base + (i * C + c) * P
-                                    var u1: Float = 0, u2: Float = 0
-                                    for p in 0..<P { u1 += dr[p]; u2 += dr[p] * (xr[p] - mu) }
+                                    let (u1, u2) = masked
+                                        ? Reductions.maskedSumAndDeviationDot(dr, xr, ys.base + (i * C + c) * P, P, mu)
+                                        : Reductions.sumAndDeviationDot(dr, xr, P, mu)
                                     t1 += Double(u1); t2 += Double(u2)
                                 }
                                 a1.base[c] = Float(t1)
@@ -85,6 +91,7 @@ enum BatchNormKernels {
                     }
                 }
             }
+          }
         }
         for c in 0..<C {
             dBeta.data[c] += sumDy[c]
@@ -99,17 +106,25 @@ enum BatchNormKernels {
         return Tensor(shape: x.shape) { out in
             let os = SharedPointer(out.baseAddress!)
             x.data.withUnsafeBufferPointer { xb in
+              ySource.data.withUnsafeBufferPointer { yb in
                 dy.data.withUnsafeBufferPointer { db in
                     let xs = SharedPointer(UnsafeMutablePointer(mutating: xb.baseAddress!))
                     let ds = SharedPointer(UnsafeMutablePointer(mutating: db.baseAddress!))
+                    let ys = SharedPointer(UnsafeMutablePointer(mutating: yb.baseAddress!))
                     Parallel.forEachChunk(n * C, workPerItem: P) { planes in
                         for plane in planes {
                             let c = plane % C, mu = mean[c], inv = invStd[c], kc = k[c], uc = u[c], vc = v[c]
                             let xr = xs.base + plane * P, dr = ds.base + plane * P, o = os.base + plane * P
-                            for p in 0..<P { o[p] = kc * (dr[p] - uc - (xr[p] - mu) * inv * vc) }
+                            if masked {
+                                let yr = ys.base + plane * P
+                                Reductions.maskedNormGradient(o, dr, xr, yr, P, k: kc, u: uc, mean: mu, w: inv * vc)
+                            } else {
+                                for p in 0..<P { o[p] = kc * (dr[p] - uc - (xr[p] - mu) * inv * vc) }
+                            }
                         }
                     }
                 }
+              }
             }
         }
     }

@@ -7,9 +7,19 @@ public final class Add: Layer {
     /// `a + b`, element-wise.
     public func forward(_ a: Tensor, _ b: Tensor) -> Tensor {
         precondition(a.shape == b.shape, "Add: shapes \(a.shape) and \(b.shape) differ")
-        var y = a
-        y.add(b)
-        return y
+        return Tensor(shape: a.shape) { yb in
+            let ys = SharedPointer(yb.baseAddress!)
+            a.data.withUnsafeBufferPointer { ab in
+                b.data.withUnsafeBufferPointer { bb in
+                    let aS = SharedPointer(UnsafeMutablePointer(mutating: ab.baseAddress!))
+                    let bS = SharedPointer(UnsafeMutablePointer(mutating: bb.baseAddress!))
+                    Parallel.forEachChunk(ab.count) { r in
+                        let ap = aS.base, bp = bS.base, yp = ys.base
+                        for i in r { yp[i] = ap[i] + bp[i] }
+                    }
+                }
+            }
+        }
     }
     /// `(da, db) = (dy, dy)`.
     public func backward(_ dy: Tensor) -> (Tensor, Tensor) { (dy, dy) }
