@@ -91,3 +91,19 @@ final class LayerTests: XCTestCase {
     }
 }
 
+
+final class EmptyTensorTests: XCTestCase {
+    /// Element-wise layers, BatchNorm in evaluation mode and Add accept an empty batch.
+    func testEmptyBatch() {
+        let x = Tensor(shape: [0, 3, 4, 4])
+        XCTAssertEqual(ReLU().forward(x).shape, [0, 3, 4, 4])
+        XCTAssertEqual(Sigmoid().forward(x).count, 0)
+        XCTAssertEqual(Add().forward(x, x).shape, [0, 3, 4, 4])
+        let bn = BatchNorm2D(name: "bn", channels: 3)
+        bn.training = false
+        XCTAssertEqual(bn.forward(x).shape, [0, 3, 4, 4])
+        var g = SeededGenerator(seed: 1)
+        let conv = Conv2D(name: "c", inChannels: 3, outChannels: 2, kernelSize: 3, generator: &g)
+        XCTAssertEqual(conv.forward(x).shape, [0, 2, 4, 4])
+    }
+}

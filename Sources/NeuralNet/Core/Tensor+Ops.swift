@@ -2,10 +2,12 @@
 extension Tensor {
     /// A tensor of `shape` whose storage `fill` initialises completely (no zero-fill pass first).
     ///
-    /// `fill` receives a buffer of `shape.reduce(1, *)` uninitialised elements and must write every one.
+    /// `fill` receives a buffer of `shape.reduce(1, *)` uninitialised elements and must write every one; it is
+    /// not called for an empty shape.
     @inlinable
     public init(shape: [Int], fill: (UnsafeMutableBufferPointer<Float>) -> Void) {
         let n = shape.reduce(1, *)
+        if n == 0 { self.init(shape: shape, data: []); return }
         let data = [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
             fill(buffer)
             initialized = n

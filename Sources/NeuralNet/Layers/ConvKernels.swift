@@ -77,9 +77,10 @@ enum ConvKernels {
         let dxs = dx.map { SharedPointer($0) }
         split(n) { worker, images in
             let tileSize = pointwise ? 1 : R * tr * Wo
-            let col = UnsafeMutablePointer<Float>.allocate(capacity: 2 * tileSize)
+            // One tile buffer: the patch matrix, then (once dw has used it) the patch-matrix gradient.
+            let col = UnsafeMutablePointer<Float>.allocate(capacity: tileSize)
             defer { col.deallocate() }
-            let dcol = col + tileSize
+            let dcol = col
             let dwp = ps.base + worker * (cout * R + cout), dbp = dwp + cout * R
             for i in images {
                 let xi = xs.base + i * cinPlane

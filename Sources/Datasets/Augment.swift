@@ -1,0 +1,116 @@
+import Boxes
+import Imaging
+
+/// Settings of the box-aware training augmentation. `AugmentConfig.none` is the plain letterbox used for
+/// evaluation.
+public struct AugmentConfig: Sendable, Equatable, Codable {
+    /// Probability of a horizontal flip. Default 0.5.
+    public var flipProbability: Double = 0.5
+    /// Random scale relative to the letterbox scale `S / max(W, H)`; above 1 the image is larger than the input
+    /// and a random `S × S` window is cropped, below 1 it is padded. Default `0.75…1.25`.
+    public var minScale: Double = 0.75
+    /// Upper end of the random scale.
+    public var maxScale: Double = 1.25
+    /// A box cut by the crop is kept when at least this share of its area remains inside (then clipped to the
+    /// window), else dropped. Default 0.4.
+    public var minKeptFraction: Double = 0.4
+    /// Boxes narrower or shorter than this after clipping (input pixels) are dropped. Default 2 px.
+    public var minBoxSize: Double = 2
+    /// Colour jitter: factors drawn uniformly from `1 ± brightness`, `1 ± contrast`, `1 ± saturation`
+    /// (torchvision `ColorJitter` semantics, see `Image.jittered`). Default 0.2 each.
+    public var brightness: Double = 0.2
+    /// Contrast jitter amplitude.
+    public var contrast: Double = 0.2
+    /// Saturation jitter amplitude.
+    public var saturation: Double = 0.2
+
+    /// The training defaults above.
+    public init() {}
+
+    /// No augmentation: letterbox only (flip 0, scale 1, no jitter).
+    public static let none: AugmentConfig = {
+        var c = AugmentConfig()
+        c.flipProbability = 0
+        c.minScale = 1
+        c.maxScale = 1
+        c.brightness = 0
+        c.contrast = 0
+        c.saturation = 0
+        return c
+    }()
+}
+
+/// One image prepared for the network: the square input, its targets in input pixels and the transform back.
+public struct PreparedSample: Sendable {
+    /// The `S × S` input image (content top-left, padding right/bottom).
+    public var image: Image
+    /// Kept annotations with boxes in input pixels (clipped to the content).
+    public var annotations: [Annotation]
+    /// The map from original to input pixels.
+    public var transform: InputTransform
+}
+
+/// Box-aware, seeded augmentation and letterboxing.
+public enum Augmenter {
+    /// Padding colour: the ImageNet mean `(0.485, 0.456, 0.406) · 255`, which normalises to about 0.
+    public static let padColor: (UInt8, UInt8, UInt8) = (124, 116, 104)
+
+    /// Flip (with probability `flipProbability`), scale by `letterbox · U(minScale, maxScale)`, crop a random
+    /// `S × S` window when larger, colour-jitter, pad right/bottom to `S × S`. Boxes follow the same geometry, are
+    /// clipped to the content, and are dropped when less than `minKeptFraction` of their area stays inside or
+    /// when smaller than `minBoxSize`. Random draws come from `rng` in a fixed order, so the result is a
+    /// function of the seed.
+    public static func apply(_ image: Image, annotations: [Annotation], inputSize s: Int, config: AugmentConfig,
+                             rng: inout SeededRandom) -> PreparedSample {
+        let flip = rng.unit() < config.flipProbability
+        let factor = rng.uniform(config.minScale...max(config.minScale, config.maxScale))
+        let base = Double(s) / Double(max(image.width, image.height))
+        let scaledW = max(1, Int((Double(image.width) * base * factor).rounded()))
+        let scaledH = max(1, Int((Double(image.height) * base * factor).rounded()))
+        let offX = scaledW > s ? rng.int(0...(scaledW - s)) : 0
+        let offY = scaledH > s ? rng.int(0...(scaledH - s)) : 0
+        let b = rng.uniform(max(0, 1 - config.brightness)...(1 + config.brightness))
+        let c = rng.uniform(max(0, 1 - config.contrast)...(1 + config.contrast))
+        let sat = rng.uniform(max(0, 1 - config.saturation)...(1 + config.saturation))
+
+        let transform = InputTransform(
+            originalWidth: image.width, originalHeight: image.height, scaleX: Double(scaledW) / Double(image.width),
+            scaleY: Double(scaledH) / Double(image.height), offsetX: Double(offX), offsetY: Double(offY), flipped: flip,
+            inputSize: s, contentWidth: min(s, scaledW), contentHeight: min(s, scaledH))
+        var out = flip ? image.flippedHorizontally() : image
+        out = out.resized(width: scaledW, height: scaledH)
+        if offX != 0 || offY != 0 || scaledW > s || scaledH > s {
+            out = out.cropped(x: offX, y: offY, width: transform.contentWidth, height: transform.contentHeight)
+        }
+        if b != 1 || c != 1 || sat != 1 { out = out.jittered(brightness: Float(b), contrast: Float(c), saturation: Float(sat)) }
+        if out.width != s || out.height != s { out = out.padded(toWidth: s, height: s, fill: padColor) }
+        let kept = mapBoxes(annotations, transform: transform, minKeptFraction: config.minKeptFraction,
+                            minBoxSize: config.minBoxSize)
+        return PreparedSample(image: out, annotations: kept, transform: transform)
+    }
+
+    /// The plain letterbox (no randomness): `apply` with `AugmentConfig.none`.
+    public static func letterbox(_ image: Image, annotations: [Annotation], inputSize: Int) -> PreparedSample {
+        var rng = SeededRandom(seed: 0)
+        return apply(image, annotations: annotations, inputSize: inputSize, config: .none, rng: &rng)
+    }
+
+    /// Annotations mapped by `transform`, clipped to the content window `[0, contentWidth] × [0, contentHeight]`,
+    /// and dropped when less than `minKeptFraction` of the mapped area remains or the clipped box is smaller
+    /// than `minBoxSize` on a side.
+    public static func mapBoxes(_ annotations: [Annotation], transform: InputTransform, minKeptFraction: Double,
+                                minBoxSize: Double) -> [Annotation] {
+        let cw = Double(transform.contentWidth), ch = Double(transform.contentHeight)
+        var out: [Annotation] = []
+        out.reserveCapacity(annotations.count)
+        for var a in annotations {
+            let m = transform.toInput(a.box)
+            let c = Box(x1: min(max(m.x1, 0), cw), y1: min(max(m.y1, 0), ch), x2: min(max(m.x2, 0), cw), y2: min(max(m.y2, 0), ch))
+            guard c.width >= minBoxSize, c.height >= minBoxSize else { continue }
+            guard m.area > 0, c.area >= minKeptFraction * m.area else { continue }
+            a.box = c
+            out.append(a)
+        }
+        return out
+    }
+}

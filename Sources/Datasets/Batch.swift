@@ -1,0 +1,101 @@
+import Boxes
+import Foundation
+import Imaging
+
+/// Ground truth of one image of a batch, in input pixels.
+public struct BatchTarget: Sendable, Equatable {
+    /// Boxes `(x1, y1, x2, y2)` in input pixels.
+    public var boxes: [Box]
+    /// 0-based class index per box.
+    public var classes: [Int]
+    /// Per box: neither reward nor penalise (COCO `ignore` or `iscrowd`).
+    public var ignore: [Bool]
+
+    /// A target from parallel arrays.
+    public init(boxes: [Box], classes: [Int], ignore: [Bool]) {
+        precondition(boxes.count == classes.count && boxes.count == ignore.count, "BatchTarget: array lengths differ")
+        self.boxes = boxes
+        self.classes = classes
+        self.ignore = ignore
+    }
+
+    /// A target from annotations (crowd boxes count as ignored).
+    public init(_ annotations: [Annotation]) {
+        self.init(boxes: annotations.map(\.box), classes: annotations.map(\.classIndex),
+                  ignore: annotations.map { $0.ignore || $0.isCrowd })
+    }
+}
+
+/// A batch ready for the network.
+public struct Batch: Sendable {
+    /// Images as `[N, 3, S, S]` row-major floats, normalised `(v / 255 − mean) / std` with the ImageNet mean and
+    /// std (`BatchLoader.mean`, `BatchLoader.std`).
+    public var images: [Float]
+    /// Number of images `N` (smaller than the batch size only at the end of an epoch without `dropLast`, or when
+    /// bad images were skipped).
+    public var count: Int
+    /// Input side `S`.
+    public var inputSize: Int
+    /// Per image: boxes, classes and ignore flags in input pixels.
+    public var targets: [BatchTarget]
+    /// Per image: the dataset's image id.
+    public var imageIDs: [Int]
+    /// Per image: the map from original to input pixels (`toOriginal` maps predictions back).
+    public var transforms: [InputTransform]
+    /// Epoch and step (0-based within the epoch) this batch belongs to.
+    public var epoch: Int, step: Int
+
+    /// Per image: the scale from original to input pixels (`transforms[i].scaleX`).
+    public var scales: [Double] { transforms.map(\.scaleX) }
+}
+
+/// Options of a `BatchLoader`.
+public struct BatchLoaderOptions: Sendable {
+    /// Images per batch. Default 16.
+    public var batchSize = 16
+    /// Side of the square network input. Default 320.
+    public var inputSize = 320
+    /// Shuffle the order each epoch (a permutation seeded by `(seed, epoch)`). Default true.
+    public var shuffle = true
+    /// Augmentation; `AugmentConfig.none` for evaluation (letterbox only). Default: training augmentation.
+    public var augment = AugmentConfig()
+    /// Seed of the order and the augmentation.
+    public var seed: UInt64 = 0
+    /// Drop the last incomplete batch of an epoch. Default true.
+    public var dropLast = true
+    /// Batches prepared ahead of the consumer. Default 3.
+    public var prefetch = 3
+    /// Background threads preparing batches (each works on its own batch). Default 2 (this machine's cores).
+    public var workers = 2
+    /// Keep decoded images in memory after the first read (for small datasets). Default false.
+    public var cacheImages = false
+    /// Skip (and count) images that cannot be read instead of failing. Default false.
+    public var skipBadImages = false
+    /// Largest number of pixels accepted from one PNG header.
+    public var maxPixels = PNG.defaultMaxPixels
+
+    /// The defaults above.
+    public init() {}
+}
+
+/// Loader throughput figures.
+public struct BatchLoaderStatistics: Sendable, CustomStringConvertible {
+    /// Batches handed to the consumer since `start`.
+    public var batches = 0
+    /// Images in those batches.
+    public var images = 0
+    /// Seconds the consumer spent waiting in `next()`.
+    public var waitSeconds = 0.0
+    /// Seconds since `start`.
+    public var elapsedSeconds = 0.0
+    /// Images skipped as unreadable (with `skipBadImages`), counted once per image.
+    public var skippedImages = 0
+
+    /// Share of the consumer's time spent waiting for data (`waitSeconds / elapsedSeconds`).
+    public var waitFraction: Double { elapsedSeconds > 0 ? waitSeconds / elapsedSeconds : 0 }
+
+    public var description: String {
+        String(format: "%d batches, %d images, consumer waited %.1f%% of %.2f s, %d bad image(s) skipped",
+               batches, images, 100 * waitFraction, elapsedSeconds, skippedImages)
+    }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import Imaging
+
+/// Turns a dataset into batches: decode, augment, letterbox, normalise, with background prefetching.
+///
+/// Determinism: the order of epoch `e` is a permutation seeded by `(seed, e)`, and the augmentation of an image
+/// is seeded by `(seed, e, image index)`, so `makeBatch(epoch:step:)` is a pure function of its arguments and a
+/// run resumed with `start(epoch:step:)` sees exactly the batches the uninterrupted run would have seen.
+///
+/// Prefetching: `start` launches `workers` threads; each takes the next batch number, prepares the whole batch
+/// and puts it in a buffer of `prefetch` batches; `next()` hands them out in order and counts the time it waits.
+public final class BatchLoader: @unchecked Sendable {
+    /// ImageNet channel mean used for normalisation (torchvision's).
+    public static let mean: [Float] = [0.485, 0.456, 0.406]
+    /// ImageNet channel standard deviation used for normalisation.
+    public static let std: [Float] = [0.229, 0.224, 0.225]
+
+    /// The dataset read from.
+    public let dataset: DetectionDataset
+    /// The options in force.
+    public let options: BatchLoaderOptions
+
+    private let cond = NSCondition()
+    private var cache: [Int: Image] = [:]
+    private var skipped = Set<Int>()
+    // Prefetch state, guarded by `cond`.
+    private var startEpoch = 0, startStep = 0
+    private var produced = 0, consumed = 0
+    private var ready: [Int: Result<Batch, Error>] = [:]
+    private var running = false, activeWorkers = 0, generation = 0
+    private var stats = BatchLoaderStatistics()
+    private var startTime = Date()
+
+    /// A loader over `dataset`; nothing runs until `start` (or a direct `makeBatch`).
+    public init(dataset: DetectionDataset, options: BatchLoaderOptions = BatchLoaderOptions()) {
+        precondition(options.batchSize > 0 && options.inputSize > 0 && options.prefetch > 0 && options.workers > 0,
+                     "BatchLoader: batchSize, inputSize, prefetch and workers must be positive")
+        self.dataset = dataset
+        self.options = options
+    }
+
+    deinit { stop() }
+
+    /// Batches per epoch (`⌊n / B⌋` with `dropLast`, else `⌈n / B⌉`).
+    public var batchesPerEpoch: Int {
+        let n = dataset.images.count, b = options.batchSize
+        return options.dropLast ? n / b : (n + b - 1) / b
+    }
+
+    /// The image indices of epoch `epoch`, in the order they are served.
+    public func order(epoch: Int) -> [Int] {
+        let n = dataset.images.count
+        guard options.shuffle else { return Array(0..<n) }
+        var rng = SeededRandom(mixing: options.seed, 0x0D0E, UInt64(epoch))
+        return rng.permutation(n)
+    }
+
+    /// Prepares batch `step` of epoch `epoch` on the calling thread; deterministic.
+    /// Throws on an unreadable image unless `skipBadImages`, in which case it is left out and counted.
+    public func makeBatch(epoch: Int, step: Int) throws -> Batch {
+        precondition(step >= 0 && step < max(1, batchesPerEpoch), "BatchLoader: step \(step) outside the epoch")
+        let indices = order(epoch: epoch).dropFirst(step * options.batchSize).prefix(options.batchSize)
+        let s = options.inputSize, plane = 3 * s * s
+        var samples: [(Int, PreparedSample)] = []
+        for index in indices {
+            guard let image = try decoded(index) else { continue }
+            var rng = SeededRandom(mixing: options.seed, UInt64(epoch), UInt64(index))
+            samples.append((index, Augmenter.apply(image, annotations: dataset.images[index].annotations, inputSize: s,
+                                                   config: options.augment, rng: &rng)))
+        }
+        var floats = [Float](repeating: 0, count: samples.count * plane)
+        floats.withUnsafeMutableBufferPointer { buf in
+            for (k, sample) in samples.enumerated() {
+                sample.1.image.writeCHWFloat(into: buf.baseAddress! + k * plane, mean: Self.mean, std: Self.std)
+            }
+        }
+        return Batch(images: floats, count: samples.count, inputSize: s, targets: samples.map { BatchTarget($0.1.annotations) },
+                     imageIDs: samples.map { dataset.images[$0.0].id }, transforms: samples.map(\.1.transform),
+                     epoch: epoch, step: step)
+    }
+
+    /// The decoded original image `index` (from the cache when enabled), or nil when it is bad and skipped.
+    private func decoded(_ index: Int) throws -> Image? {
+        if options.cacheImages {
+            cond.lock()
+            let hit = cache[index]
+            cond.unlock()
+            if let hit { return hit }
+        }
+        let record = dataset.images[index]
+        let image: Image
+        do {
+            image = try PNG.read(record.file, maxPixels: options.maxPixels)
+        } catch {
+            guard options.skipBadImages else {
+                throw DatasetError.badImage(file: record.file.path, reason: "\(error)")
+            }
+            cond.lock()
+            skipped.insert(index)
+            cond.unlock()
+            return nil
+        }
+        if options.cacheImages {
+            cond.lock()
+            cache[index] = image
+            cond.unlock()
+        }
+        return image
+    }
+
+    /// Images skipped as unreadable so far (with `skipBadImages`).
+    public var skippedImageCount: Int {
+        cond.lock(); defer { cond.unlock() }
+        return skipped.count
+    }
+
+    /// Starts (or restarts) prefetching so that `next()` returns batch `step` of `epoch` first, then continues
+    /// through the following steps and epochs. Resets the statistics.
+    public func start(epoch: Int = 0, step: Int = 0) {
+        stop()
+        precondition(batchesPerEpoch > 0, "BatchLoader: the dataset has fewer images than one batch")
+        cond.lock()
+        startEpoch = epoch
+        startStep = step
+        produced = 0
+        consumed = 0
+        ready = [:]
+        running = true
+        generation += 1
+        stats = BatchLoaderStatistics()
+        startTime = Date()
+        let myGeneration = generation
+        activeWorkers = options.workers
+        cond.unlock()
+        for _ in 0..<options.workers {
+            let t = Thread { [self] in workerLoop(generation: myGeneration) }
+            t.name = "BatchLoader worker"
+            t.start()
+        }
+    }
+
+    /// The batch number `k` after the start position as `(epoch, step)`.
+    private func position(_ k: Int) -> (Int, Int) {
+        let flat = startStep + k, bpe = batchesPerEpoch
+        return (startEpoch + flat / bpe, flat % bpe)
+    }
+
+    private func workerLoop(generation myGeneration: Int) {
+        while true {
+            cond.lock()
+            while running && generation == myGeneration && produced - consumed >= options.prefetch { cond.wait() }
+            guard running && generation == myGeneration else {
+                activeWorkers -= 1
+                cond.broadcast()
+                cond.unlock()
+                return
+            }
+            let k = produced
+            produced += 1
+            cond.unlock()
+            let (e, s) = position(k)
+            let result = Result { try makeBatch(epoch: e, step: s) }
+            cond.lock()
+            if generation == myGeneration { ready[k] = result }
+            cond.broadcast()
+            cond.unlock()
+        }
+    }
+
+    /// The next batch in order (blocks until it is ready); rethrows a worker's error for that batch.
+    public func next() throws -> Batch {
+        cond.lock()
+        defer { cond.unlock() }
+        precondition(running, "BatchLoader.next() before start()")
+        let waitStart = Date()
+        while ready[consumed] == nil { cond.wait() }
+        stats.waitSeconds += Date().timeIntervalSince(waitStart)
+        let result = ready.removeValue(forKey: consumed)!
+        consumed += 1
+        cond.broadcast()
+        let batch = try result.get()
+        stats.batches += 1
+        stats.images += batch.count
+        return batch
+    }
+
+    /// Stops the background threads and waits for them to finish their current batch.
+    public func stop() {
+        cond.lock()
+        running = false
+        cond.broadcast()
+        while activeWorkers > 0 { cond.wait() }
+        ready = [:]
+        cond.unlock()
+    }
+
+    /// Consumer waiting time, batches served and skipped images since `start`.
+    public var statistics: BatchLoaderStatistics {
+        cond.lock(); defer { cond.unlock() }
+        var s = stats
+        s.elapsedSeconds = Date().timeIntervalSince(startTime)
+        s.skippedImages = skipped.count
+        return s
+    }
+}
