@@ -18,14 +18,14 @@ public enum AssignmentBenchmark {
 
     /// Times `linearSumAssignment(cost, maximize:)` (a one-shot call, allocations included) within about
     /// `budgetSeconds`: one warm-up call sizes blocks of at least `minimumBlockSeconds`, then 5 to 31
-    /// blocks are timed and the median per-call time is reported.
+    /// blocks (3 when one call takes over 0.25 s) are timed and the median per-call time is reported.
     public static func time(_ cost: CostMatrix, maximize: Bool = false, budgetSeconds: Double = 1,
                             minimumBlockSeconds: Double = 0.002) throws -> Timing {
         let start = now()
         var total = try linearSumAssignment(cost, maximize: maximize).total
         let once = max(now() - start, 1e-8)
         let calls = max(1, Int((minimumBlockSeconds / once).rounded(.up)))
-        let blocks = max(5, min(31, Int(budgetSeconds / (once * Double(calls)))))
+        let blocks = max(once > 0.25 ? 3 : 5, min(31, Int(budgetSeconds / (once * Double(calls)))))
         var perCall: [Double] = []
         for _ in 0..<blocks {
             let t0 = now()

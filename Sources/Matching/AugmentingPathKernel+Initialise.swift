@@ -4,22 +4,24 @@ extension AugmentingPathKernel {
     /// matching in which every matched row sits on a column of least reduced cost `c_ij − v_j`, sets
     /// `u_i` to that least reduced cost, writes the still-free rows to `freeRows` and returns their count.
     ///
+    /// Throws `InvalidEntryFound` when the matrix holds `nan` or `−inf`.
+    ///
     /// Rows with fewer than two finite entries are left to the augmentation phase (no transfer with an
     /// infinite gap), and the row-reduction passes run under a step budget, so the phase always ends.
-    func initialiseSquare(_ cost: UnsafePointer<Double>, n: Int) throws -> Int {
+    func initialiseSquare(_ cost: UnsafePointer<Double>, n: Int, rowReductionPasses: Int) throws -> Int {
         let v = self.v, u = self.u, columnOfRow = self.columnOfRow, rowOfColumn = self.rowOfColumn
         let freeRows = self.freeRows
         // Column minima by a row-major sweep (first row wins ties); the arg-min rows go to `argmin`.
         let argmin = self.pathRow
         let matches = self.remaining
-        for j in 0..<n { v[j] = cost[j]; argmin[j] = 0 }
-        for i in 1..<n {
-            let row = cost + i * n
-            for j in 0..<n where row[j] < v[j] {
-                v[j] = row[j]
-                argmin[j] = i
-            }
+        // The sweep reads every entry, so it also counts the invalid ones (nan, −inf).
+        v.update(repeating: .infinity, count: n)
+        argmin.update(repeating: 0, count: n)
+        var invalid = false
+        for i in 0..<n {
+            invalid = Self.foldColumnMinima(cost + i * n, rowIndex: i, count: n, minima: v, argmin: argmin) || invalid
         }
+        if invalid { throw InvalidEntryFound() }
         for i in 0..<n { matches[i] = 0 }
         // Column reduction, last column first: each row keeps the column of smallest v among its minima.
         for j in stride(from: n - 1, through: 0, by: -1) {
@@ -44,17 +46,14 @@ extension AugmentingPathKernel {
             } else if matches[i] == 1 {
                 let j1 = columnOfRow[i]
                 let row = cost + i * n
-                var least = Double.infinity
-                for j in 0..<n where j != j1 {
-                    let h = row[j] - v[j]
-                    if h < least { least = h }
-                }
+                let least = min(Self.leastReducedCost(row, v, from: 0, to: j1),
+                                Self.leastReducedCost(row, v, from: j1 + 1, to: n))
                 if least.isFinite { v[j1] -= least }
             }
         }
         // Augmenting row reduction, two passes.
         var budget = 16 * n + 64
-        for _ in 0..<2 {
+        for _ in 0..<rowReductionPasses {
             let previous = freeCount
             freeCount = 0
             var k = 0

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An optimal assignment: `rowIndices[k]` is matched with `columnIndices[k]`, rows in ascending order
 /// (the convention of `scipy.optimize.linear_sum_assignment`). `min(rows, columns)` pairs.
 public struct Assignment: Sendable, Equatable {
@@ -22,9 +24,9 @@ public struct Assignment: Sendable, Equatable {
         zip(rowIndices, columnIndices).map { (row: $0, column: $1) }
     }
 
-    /// For each of `rows` rows, its matched column or `nil`.
-    public func columnForRow(rows: Int) -> [Int?] {
-        var out = [Int?](repeating: nil, count: rows)
+    /// For each of `rowCount` rows, its matched column or `nil` (e.g. a hypothesis left unmatched).
+    public func matchedColumns(rowCount: Int) -> [Int?] {
+        var out = [Int?](repeating: nil, count: rowCount)
         for (r, c) in zip(rowIndices, columnIndices) { out[r] = c }
         return out
     }
@@ -46,7 +48,33 @@ public struct Assignment: Sendable, Equatable {
 /// - Throws: `MatchingError.invalidEntry` for a `nan` or `−inf` entry (`nan` or `+inf` with `maximize`);
 ///   `MatchingError.infeasible` when the forbidden pairs leave no complete matching.
 public func linearSumAssignment(_ cost: CostMatrix, maximize: Bool = false) throws -> Assignment {
-    try LinearAssignmentSolver().solve(cost, maximize: maximize)
+    try SolverCache.current().solve(cost, maximize: maximize)
+}
+
+/// One solver per thread, kept between one-shot calls so that small problems skip allocating work arrays.
+private enum SolverCache {
+    static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        #if canImport(Glibc)
+        let status = pthread_key_create(&key) { p in
+            if let p { Unmanaged<LinearAssignmentSolver>.fromOpaque(p).release() }
+        }
+        #else
+        let status = pthread_key_create(&key) { p in Unmanaged<LinearAssignmentSolver>.fromOpaque(p).release() }
+        #endif
+        precondition(status == 0, "pthread_key_create failed (\(status))")
+        return key
+    }()
+
+    /// This thread's solver, made on first use.
+    static func current() -> LinearAssignmentSolver {
+        if let p = pthread_getspecific(key) {
+            return Unmanaged<LinearAssignmentSolver>.fromOpaque(p).takeUnretainedValue()
+        }
+        let solver = LinearAssignmentSolver()
+        pthread_setspecific(key, Unmanaged.passRetained(solver).toOpaque())
+        return solver
+    }
 }
 
 /// `linearSumAssignment` on single-precision costs (solved in `Double`).
@@ -61,6 +89,9 @@ public func linearSumAssignment(rows: Int, columns: Int, floats: [Float], maximi
 public final class LinearAssignmentSolver {
     private let kernel = AugmentingPathKernel()
     private var scratch: [Double] = []
+    /// Tall matrices up to this many entries are read through a strided view; larger ones are transposed
+    /// into `scratch` first, so that the kernel's row scans stay contiguous.
+    static let stridedLimit = 1 << 16
 
     /// A solver with empty work arrays.
     public init() {}
@@ -69,17 +100,30 @@ public final class LinearAssignmentSolver {
     public func solve(_ cost: CostMatrix, maximize: Bool = false) throws -> Assignment {
         let nr = cost.rows, nc = cost.columns
         if nr == 0 || nc == 0 { return .empty(rows: nr, columns: nc) }
-        try Self.validate(cost, maximize: maximize)
+        if maximize { try Self.validate(cost, maximize: true) }
         let transpose = nr > nc
         let kr = transpose ? nc : nr, kc = transpose ? nr : nc
+        defer { if scratch.count > Self.stridedLimit { scratch = [] } }
         do {
-            if !transpose && !maximize {
-                try cost.values.withUnsafeBufferPointer { try kernel.solve($0.baseAddress!, rows: kr, columns: kc) }
+            if !maximize && (!transpose || nr * nc <= Self.stridedLimit) {
+                // Solve in place; a tall matrix is read through a transposed view.
+                try cost.values.withUnsafeBufferPointer {
+                    try kernel.solve($0.baseAddress!, rows: kr, columns: kc,
+                                     rowStride: transpose ? 1 : nc, columnStride: transpose ? nc : 1)
+                }
             } else {
                 prepareScratch(cost, transpose: transpose, negate: maximize)
-                try scratch.withUnsafeBufferPointer { try kernel.solve($0.baseAddress!, rows: kr, columns: kc) }
+                try scratch.withUnsafeBufferPointer {
+                    try kernel.solve($0.baseAddress!, rows: kr, columns: kc, rowStride: kc, columnStride: 1)
+                }
             }
+        } catch is InvalidEntryFound {
+            // The kernel saw nan or −inf; name the first one in the caller's row-major order.
+            try Self.validate(cost, maximize: maximize)
+            throw MatchingError.malformedMatrix("an invalid entry was reported but not found")
         } catch MatchingError.infeasible(let line, let isRow) {
+            // As in scipy, an invalid entry anywhere outranks infeasibility.
+            try Self.validate(cost, maximize: maximize)
             throw MatchingError.infeasible(line: line, isRow: transpose ? !isRow : isRow)
         }
         return assemble(cost, transpose: transpose, maximize: maximize)
@@ -88,12 +132,15 @@ public final class LinearAssignmentSolver {
     /// Rejects `nan` and `−inf` (`nan` and `+inf` under `maximize`), naming the first offending entry.
     static func validate(_ cost: CostMatrix, maximize: Bool) throws {
         let bad: Int? = cost.values.withUnsafeBufferPointer { p in
+            // A branch-free count first (the common case: nothing to report), then the position.
+            var count = 0
             if maximize {
-                for k in 0..<p.count where !(p[k] < .infinity) { return k }
+                for k in 0..<p.count { count &+= p[k] < .infinity ? 0 : 1 }
+                return count == 0 ? nil : (0..<p.count).first { !(p[$0] < .infinity) }
             } else {
-                for k in 0..<p.count where !(p[k] > -.infinity) { return k }
+                for k in 0..<p.count { count &+= p[k] > -.infinity ? 0 : 1 }
+                return count == 0 ? nil : (0..<p.count).first { !(p[$0] > -.infinity) }
             }
-            return nil
         }
         if let k = bad {
             throw MatchingError.invalidEntry(row: k / cost.columns, column: k % cost.columns, value: cost.values[k])
@@ -123,30 +170,31 @@ public final class LinearAssignmentSolver {
         let nr = cost.rows, nc = cost.columns
         let kr = transpose ? nc : nr, kc = transpose ? nr : nc
         let sign = maximize ? -1.0 : 1.0
-        let u = (0..<kr).map { sign * kernel.u[$0] }
-        let v = (0..<kc).map { sign * kernel.v[$0] }
+        let u = copy(kernel.u, count: kr, sign: sign)
+        let v = copy(kernel.v, count: kc, sign: sign)
+        // Kernel rows are the caller's columns when transposed: walk the kernel's columns (the caller's
+        // rows) in order, so the rows come out ascending.
+        let match = transpose ? kernel.rowOfColumn : kernel.columnOfRow
         var rowsOut = [Int](), colsOut = [Int]()
         rowsOut.reserveCapacity(kr)
         colsOut.reserveCapacity(kr)
-        if transpose {
-            // Kernel rows are the caller's columns; list the caller's rows ascending.
-            var columnOfRow = [Int](repeating: -1, count: nr)
-            for c in 0..<kr { columnOfRow[kernel.columnOfRow[c]] = c }
-            for r in 0..<nr where columnOfRow[r] >= 0 {
-                rowsOut.append(r)
-                colsOut.append(columnOfRow[r])
-            }
-        } else {
-            for r in 0..<kr {
-                rowsOut.append(r)
-                colsOut.append(kernel.columnOfRow[r])
-            }
-        }
         var total = 0.0
         cost.values.withUnsafeBufferPointer { p in
-            for k in rowsOut.indices { total += p[rowsOut[k] * nc + colsOut[k]] }
+            for r in 0..<nr where match[r] >= 0 {
+                rowsOut.append(r)
+                colsOut.append(match[r])
+                total += p[r * nc + match[r]]
+            }
         }
         return Assignment(rowIndices: rowsOut, columnIndices: colsOut, total: total,
                           rowPotentials: transpose ? v : u, columnPotentials: transpose ? u : v)
+    }
+
+    /// `sign · source[0..<count]` as an array.
+    private func copy(_ source: UnsafeMutablePointer<Double>, count: Int, sign: Double) -> [Double] {
+        [Double](unsafeUninitializedCapacity: count) { out, n in
+            for k in 0..<count { out[k] = sign * source[k] }
+            n = count
+        }
     }
 }

@@ -41,7 +41,8 @@ final class SolverPropertyTests: XCTestCase {
 
     func testCertificateOnLargeRandomMatrices() throws {
         var g = SeededGenerator(seed: 11)
-        let shapes = [(300, 300), (120, 400), (400, 120), (250, 250), (200, 201)]
+        // 600 × 600 takes the row-reduction start; 700 × 120 is transposed into scratch, 400 × 120 read strided.
+        let shapes = [(300, 300), (120, 400), (400, 120), (250, 250), (200, 201), (600, 600), (700, 120)]
         for (k, (r, c)) in shapes.enumerated() {
             let cost = randomMatrix(r, c, &g, ties: k == 3, forbiddenFraction: k == 4 ? 0.3 : 0)
             let a = try linearSumAssignment(cost)
@@ -72,6 +73,11 @@ final class SolverPropertyTests: XCTestCase {
         XCTAssertTrue(linearSumAssignments([]).isEmpty)
     }
 
+    func testMatchedColumnsListsEveryRow() throws {
+        let a = try linearSumAssignment(try CostMatrix([[5, 1], [1, 5], [9, 9]]))
+        XCTAssertEqual(a.matchedColumns(rowCount: 3), [1, 0, nil])
+    }
+
     func testEmptyInputs() throws {
         for (r, c) in [(0, 0), (0, 4), (3, 0)] {
             let a = try linearSumAssignment(CostMatrix(rows: r, columns: c, values: []))
@@ -96,6 +102,26 @@ final class SolverPropertyTests: XCTestCase {
         cost[1, 2] = .infinity
         XCTAssertThrowsError(try linearSumAssignment(cost, maximize: true))
         XCTAssertThrowsError(try CostMatrix([[1, 2], [3]]))
+    }
+
+    func testInvalidEntriesAreFoundInEveryShapeAndOutrankInfeasibility() {
+        var g = SeededGenerator(seed: 5)
+        for (r, c) in [(1, 1), (3, 7), (7, 3), (6, 6), (60, 9), (600, 600), (300, 230)] {
+            for bad in [Double.nan, -.infinity] {
+                var cost = randomMatrix(r, c, &g)
+                let k = Int.random(in: 0..<(r * c), using: &g)
+                cost.values[k] = bad
+                XCTAssertThrowsError(try linearSumAssignment(cost), "\(r)×\(c)") { e in
+                    guard case MatchingError.invalidEntry(let row, let column, _) = e else { return XCTFail("\(e)") }
+                    XCTAssertEqual(row * c + column, k)
+                }
+            }
+        }
+        // Row 0 is all forbidden (infeasible) and a nan sits in the last row: the nan is reported, as scipy does.
+        var cost = randomMatrix(4, 6, &g)
+        for j in 0..<6 { cost[0, j] = .infinity }
+        cost[3, 5] = .nan
+        XCTAssertThrowsError(try linearSumAssignment(cost)) { XCTAssertEqual(($0 as? MatchingError)?.kind, "invalid") }
     }
 
     func testInfeasibleNamesTheLineInTheCallersOrientation() {
