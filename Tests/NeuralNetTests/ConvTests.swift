@@ -87,6 +87,23 @@ final class ConvTests: XCTestCase {
         }
     }
 
+    /// At stride 1 the transposed-convolution input gradient equals the col2im one (rtol 1e-4, atol 1e-5).
+    func testTransposedConvolutionMatchesCol2Im() {
+        var d = TestData(seed: 7)
+        for (k, p) in [(3, 1), (5, 2), (3, 0), (4, 1)] {
+            let conv = Conv2D(name: "t", inChannels: 6, outChannels: 5, kernelSize: k, padding: p,
+                              initializer: .uniform(bound: 0.3), generator: &d.generator)
+            let x = d.tensor([3, 6, 11, 9])
+            let y = conv.forward(x)
+            let dy = d.tensor(y.shape)
+            conv.useTransposedConvolution = true
+            let a = conv.backward(dy)
+            conv.useTransposedConvolution = false
+            let b = conv.backward(dy)
+            assertTensorClose(a, b.doubles, rtol: 1e-4, atol: 1e-5, "k \(k) p \(p)")
+        }
+    }
+
     /// Without input gradient the parameter gradients are unchanged and dx is zero.
     func testNoInputGradient() {
         var d = TestData(seed: 4)

@@ -18,6 +18,10 @@ public final class Conv2D: Layer {
     public let bias: Parameter?
     /// Whether `backward` computes the input gradient (false for a stem on images saves a third of its work).
     public var computesInputGradient = true
+    /// Whether stride-1 input gradients use the transposed convolution (true) or col2im (false); both are exact.
+    /// Default: true from 64 output channels, where it measured faster (batch 16, 3×3: 64 channels at 40²
+    /// 37–45 ms against 40–51 ms for col2im); at 32 channels col2im was faster (54–58 against 66 ms).
+    public var useTransposedConvolution: Bool
 
     private var input: Tensor?
 
@@ -36,6 +40,7 @@ public final class Conv2D: Layer {
         self.kernelSize = kernelSize; self.stride = stride; self.padding = padding ?? kernelSize / 2
         let w = initializer.tensor(shape: [outChannels, inChannels, kernelSize, kernelSize], generator: &generator)
         self.weight = Parameter(name: name + ".weight", value: w)
+        self.useTransposedConvolution = outChannels >= 64
         self.bias = bias ? Parameter(name: name + ".bias", value: Tensor(shape: [outChannels]), decays: false) : nil
     }
 
@@ -79,7 +84,11 @@ public final class Conv2D: Layer {
         precondition(dy.shape == [n, cout, g.outHeight, g.outWidth], "Conv2D \(name): dy \(dy.shape)")
         guard n > 0 else { return Tensor(shape: x.shape) }
         var dbias = Tensor(shape: [bias == nil ? 0 : cout])
-        let needsDx = computesInputGradient
+        // At stride 1, dx is the convolution of dy with the flipped, transposed kernel and padding K − 1 − p
+        // (a forward pass, no scatter-add); otherwise col2im of wᵀ·dy.
+        let viaTransposedConv = computesInputGradient && useTransposedConvolution && stride == 1
+            && kernelSize > 1 && padding <= kernelSize - 1
+        let needsDx = computesInputGradient && !viaTransposedConv
         var dx = needsDx ? Tensor(shape: x.shape, fill: { _ in }) : Tensor(shape: x.shape)
         x.data.withUnsafeBufferPointer { xb in
             dy.data.withUnsafeBufferPointer { dyb in
@@ -98,6 +107,28 @@ public final class Conv2D: Layer {
             }
         }
         if let b = bias { b.grad.add(dbias) }
+        if viaTransposedConv { dx = transposedConvolution(dy, inputShape: x.shape) }
         return dx
+    }
+
+    /// `dx = conv(dy, flip(weight)ᵀ)` with padding `K − 1 − p` (stride 1): `wt[ci, co, ki, kj] = w[co, ci, K−1−ki, K−1−kj]`.
+    private func transposedConvolution(_ dy: Tensor, inputShape: [Int]) -> Tensor {
+        let K = kernelSize, cin = inChannels, cout = outChannels, n = dy.shape[0]
+        var wt = [Float](repeating: 0, count: weight.value.count)
+        weight.value.data.withUnsafeBufferPointer { w in
+            for co in 0..<cout { for ci in 0..<cin { for ki in 0..<K { for kj in 0..<K {
+                wt[((ci * cout + co) * K + (K - 1 - ki)) * K + (K - 1 - kj)] = w[((co * cin + ci) * K + ki) * K + kj]
+            } } } }
+        }
+        let g = Im2Col.Geometry(channels: cout, height: dy.shape[2], width: dy.shape[3], kernel: K, stride: 1,
+                                padding: K - 1 - padding)
+        precondition(g.outHeight == inputShape[2] && g.outWidth == inputShape[3], "Conv2D \(name): transposed geometry")
+        return Tensor(shape: inputShape) { dx in
+            dy.data.withUnsafeBufferPointer { d in
+                wt.withUnsafeBufferPointer { w in
+                    ConvKernels.forward(x: d.baseAddress!, n: n, g: g, w: w.baseAddress!, bias: nil, cout: cin, y: dx.baseAddress!)
+                }
+            }
+        }
     }
 }
