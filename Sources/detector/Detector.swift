@@ -8,6 +8,7 @@ struct Detector: ParsableCommand {
         commandName: "detector",
         abstract: "Train, evaluate and run set-prediction object detectors on the CPU.",
         subcommands: [
+            TrainCommand.self,
             Bench.self,
             EvaluateCommand.self,
             MatchCommand.self,

@@ -1,4 +1,5 @@
 import Boxes
+import Datasets
 import Foundation
 import NeuralNet
 
@@ -33,13 +34,12 @@ public struct PostProcessor: Sendable {
     /// Default settings.
     public init() {}
 
-    /// Set-head detections of image `b`: class = the most probable real class, score = its softmax probability.
-    /// `scale` maps input pixels to original pixels (`original = input / scale`); boxes clipped to `width × height`.
-    public func setDetections(_ out: DetectorOutput, image b: Int, inputSize: Int, scale: Double,
-                              width: Int, height: Int) -> [DetectedObject] {
+    /// Set-head detections of image `b`: class = the most probable real class, score = its softmax probability;
+    /// boxes mapped back to original pixels by `transform` (and clipped to the image).
+    public func setDetections(_ out: DetectorOutput, image b: Int, transform: InputTransform) -> [DetectedObject] {
         let k = out.hypotheses
         guard k > 0 else { return [] }
-        let c1 = out.setLogits.shape[1], s = Double(inputSize)
+        let c1 = out.setLogits.shape[1], s = Double(transform.inputSize)
         var dets: [DetectedObject] = []
         for h in 0..<k {
             let r = b * k + h
@@ -53,16 +53,16 @@ public struct PostProcessor: Sendable {
             }
             let score = bestValue / z
             guard score >= scoreThreshold else { continue }
-            let bx = out.setBoxes[(r * 4)..<(r * 4 + 4)].map { Double($0) * s / scale }
-            let box = Box(cx: bx[0], cy: bx[1], w: bx[2], h: bx[3]).clipped(width: Double(width), height: Double(height))
+            let bx = out.setBoxes[(r * 4)..<(r * 4 + 4)].map { Double($0) * s }
+            let box = transform.toOriginal(Box(cx: bx[0], cy: bx[1], w: bx[2], h: bx[3]))
             dets.append(DetectedObject(box: box, score: score, classIndex: best))
         }
         return top(dets)
     }
 
     /// Dense-head detections of image `b` after class-aware NMS.
-    public func denseDetections(_ out: DetectorOutput, image b: Int, anchors: [Box], coder: BoxCoder, inputSize: Int,
-                                scale: Double, width: Int, height: Int) -> [DetectedObject] {
+    public func denseDetections(_ out: DetectorOutput, image b: Int, anchors: [Box], coder: BoxCoder,
+                                transform: InputTransform) -> [DetectedObject] {
         let (total, c) = (out.denseLogits.shape[1], out.denseLogits.shape[2])
         let logitThreshold = Float(log(scoreThreshold / (1 - scoreThreshold)))
         var cands: [(score: Float, anchor: Int, cls: Int)] = []
@@ -72,15 +72,14 @@ public struct PostProcessor: Sendable {
         }
         cands.sort { $0.score > $1.score || ($0.score == $1.score && $0.anchor * c + $0.cls < $1.anchor * c + $1.cls) }
         if cands.count > denseCandidates { cands.removeLast(cands.count - denseCandidates) }
-        let s = Double(inputSize)
+        let s = Double(transform.inputSize)
         var boxes: [Box] = [], scores: [Double] = [], classes: [Int] = []
         for cand in cands {
             let d = (b * total + cand.anchor) * 4
             let delta = BoxDelta(dx: Double(out.denseDeltas.data[d]), dy: Double(out.denseDeltas.data[d + 1]),
                                  dw: Double(out.denseDeltas.data[d + 2]), dh: Double(out.denseDeltas.data[d + 3]))
             let inInput = coder.decode(delta, anchor: anchors[cand.anchor]).clipped(width: s, height: s)
-            boxes.append(Box(x1: inInput.x1 / scale, y1: inInput.y1 / scale, x2: inInput.x2 / scale, y2: inInput.y2 / scale)
-                .clipped(width: Double(width), height: Double(height)))
+            boxes.append(transform.toOriginal(inInput))
             scores.append(1 / (1 + exp(-Double(cand.score))))
             classes.append(cand.cls)
         }

@@ -10,6 +10,8 @@ public final class ProgressReporter {
     private var lastPrint = Date.distantPast
     private let plainInterval: TimeInterval
     private var lastLineLength = 0
+    /// Progress and time at the first update: a resumed run starts part-way, and its rate counts from there.
+    private var firstUpdate: (done: Int, seconds: TimeInterval)?
 
     /// A reporter for `total` units; `plainInterval` is the minimum seconds between plain (non-terminal) lines.
     public init(total: Int, plainInterval: TimeInterval = 10) {
@@ -24,12 +26,15 @@ public final class ProgressReporter {
     /// Estimated seconds left after `done` of `total` units at the average rate so far.
     public func eta(done: Int) -> TimeInterval? {
         guard done > 0, total > 0, done <= total else { return nil }
-        return elapsed / Double(done) * Double(total - done)
+        let start = firstUpdate ?? (0, 0)
+        guard done > start.done else { return nil }
+        return (elapsed - start.seconds) / Double(done - start.done) * Double(total - done)
     }
 
     /// Reports `done` units with a free-form status (loss terms, images/s). `force` prints a plain line now.
     public func update(done: Int, status: String, force: Bool = false) {
         let now = Date()
+        if firstUpdate == nil { firstUpdate = (done, elapsed) }
         let etaText = eta(done: done).map { " ETA " + Self.format(seconds: $0) } ?? ""
         let head = total > 0 ? "\(done)/\(total)" : "\(done)"
         if isTerminal {

@@ -65,6 +65,7 @@ public final class TrainStep {
         var dense = DenseCriterion.Configuration(classes: c.numClasses)
         dense.focalAlpha = c.focalAlpha
         dense.focalGamma = c.focalGamma
+        dense.classWeights = classWeights
         denseCriterion = DenseCriterion(dense)
         var set = SetCriterion.Configuration(classes: c.numClasses)
         set.eosCoef = c.eosCoef

@@ -4,8 +4,9 @@ import Foundation
 ///
 /// Work below `minimumWork` elements runs on the calling thread: dispatching costs tens of microseconds.
 public enum Parallel {
-    /// Number of worker chunks used (the active processor count, at least 1).
-    public static let workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Number of worker chunks used (the active processor count, at least 1). Set it before training starts
+    /// (e.g. to 1 for bit-exact single-threaded runs); it is read, not synchronised, by the kernels.
+    nonisolated(unsafe) public static var workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     /// Calls `body` on disjoint contiguous sub-ranges covering `0..<count`, concurrently when
     /// `count · workPerItem ≥ minimumWork` and more than one core is available.
