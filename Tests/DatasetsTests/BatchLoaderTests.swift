@@ -135,5 +135,6 @@ final class DataPipelineBenchmarkTests: XCTestCase {
         XCTAssertEqual(r.images, 32)
         XCTAssertGreaterThan(r.batchImagesPerSecond, 0)
         XCTAssertGreaterThan(r.prefetchImagesPerSecond, 0)
+        XCTAssertGreaterThan(r.cachedImagesPerSecond, 0)
     }
 }
