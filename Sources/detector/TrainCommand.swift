@@ -87,10 +87,6 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            _ = try Trainer(options: options()).run()
-        } catch let e as DetectionError {
-            throw ValidationError(e.description)
-        }
+        try reportingErrors { _ = try Trainer(options: options()).run() }
     }
 }
