@@ -94,6 +94,7 @@ public struct BatchLoaderStatistics: Sendable, CustomStringConvertible {
     /// Share of the consumer's time spent waiting for data (`waitSeconds / elapsedSeconds`).
     public var waitFraction: Double { elapsedSeconds > 0 ? waitSeconds / elapsedSeconds : 0 }
 
+    /// One line: batches, images, waiting share, skipped images.
     public var description: String {
         String(format: "%d batches, %d images, consumer waited %.1f%% of %.2f s, %d bad image(s) skipped",
                batches, images, 100 * waitFraction, elapsedSeconds, skippedImages)

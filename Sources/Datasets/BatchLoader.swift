@@ -9,6 +9,7 @@ import Imaging
 ///
 /// Prefetching: `start` launches `workers` threads; each takes the next batch number, prepares the whole batch
 /// and puts it in a buffer of `prefetch` batches; `next()` hands them out in order and counts the time it waits.
+/// Call `stop()` when done: running workers keep the loader alive.
 public final class BatchLoader: @unchecked Sendable {
     /// ImageNet channel mean used for normalisation (torchvision's).
     public static let mean: [Float] = [0.485, 0.456, 0.406]

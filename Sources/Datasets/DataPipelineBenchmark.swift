@@ -19,6 +19,7 @@ public enum DataPipelineBenchmark {
         /// Share of the consumer's time spent waiting in the prefetch run (≈ 1 for an idle consumer).
         public var waitFraction = 0.0
 
+        /// One line with every figure.
         public var description: String {
             String(format: "%d images: decode %.0f img/s; decode+augment+batch %.0f img/s (1 thread); "
                    + "prefetch with %d workers %.0f img/s (consumer waited %.0f%%)",

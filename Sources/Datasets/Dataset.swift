@@ -122,6 +122,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     /// An image file could not be decoded (used by loaders that skip bad images).
     case badImage(file: String, reason: String)
 
+    /// The message: the file (and place), then what is wrong and what to do.
     public var description: String {
         switch self {
         case let .unreadable(file, reason):

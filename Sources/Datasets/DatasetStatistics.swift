@@ -89,6 +89,7 @@ public struct DatasetStatistics: Sendable, CustomStringConvertible {
         return i + 1 < sorted.count ? sorted[i] * (1 - f) + sorted[i + 1] * f : sorted[i]
     }
 
+    /// A multi-line human-readable summary, ending with the problems found.
     public var description: String {
         func f(_ v: Double) -> String { String(format: "%.1f", v) }
         func pct(_ v: Double) -> String { String(format: "%.1f%%", 100 * v) }

@@ -21,6 +21,7 @@ public struct SyntheticGenerationReport: Sendable, CustomStringConvertible {
     /// Images per second.
     public var imagesPerSecond: Double { seconds > 0 ? Double(trainImages + valImages) / seconds : 0 }
 
+    /// One line with counts, overlap share, occlusion and timing.
     public var description: String {
         String(format: "%d train + %d val images, %d boxes (%.1f per image); %d of %d drawn objects occluded beyond "
                + "the visibility rule and not annotated; %.1f%% of boxes overlap another at IoU > 0.3 (%.1f%% at > 0.5); "

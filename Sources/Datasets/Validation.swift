@@ -27,6 +27,7 @@ public struct ValidationReport: Sendable, Equatable, CustomStringConvertible {
         if notes.count < Self.maxNotes { notes.append(text()) }
     }
 
+    /// The counts on one line, then the example notes.
     public var description: String {
         var s = "clipped \(clippedBoxes) box(es) to their image, dropped \(droppedDegenerateBoxes) degenerate, "
             + "kept \(duplicateBoxes) exact duplicate(s); \(imagesWithoutBoxes) image(s) without boxes"

@@ -15,25 +15,13 @@ extension AugmentingPathKernel {
         let argmin = self.pathRow
         let matches = self.remaining
         // The sweep reads every entry, so it also counts the invalid ones (nan, −inf).
-        var invalid = 0
-        for j in 0..<n {
-            let x = cost[j]
-            invalid &+= x > -.infinity ? 0 : 1
-            v[j] = x
-            argmin[j] = 0
+        v.update(repeating: .infinity, count: n)
+        argmin.update(repeating: 0, count: n)
+        var invalid = false
+        for i in 0..<n {
+            invalid = Self.foldColumnMinima(cost + i * n, rowIndex: i, count: n, minima: v, argmin: argmin) || invalid
         }
-        for i in 1..<n {
-            let row = cost + i * n
-            for j in 0..<n {
-                let x = row[j]
-                invalid &+= x > -.infinity ? 0 : 1
-                if x < v[j] {
-                    v[j] = x
-                    argmin[j] = i
-                }
-            }
-        }
-        if invalid > 0 { throw InvalidEntryFound() }
+        if invalid { throw InvalidEntryFound() }
         for i in 0..<n { matches[i] = 0 }
         // Column reduction, last column first: each row keeps the column of smallest v among its minima.
         for j in stride(from: n - 1, through: 0, by: -1) {
@@ -58,11 +46,8 @@ extension AugmentingPathKernel {
             } else if matches[i] == 1 {
                 let j1 = columnOfRow[i]
                 let row = cost + i * n
-                var least = Double.infinity
-                for j in 0..<n where j != j1 {
-                    let h = row[j] - v[j]
-                    if h < least { least = h }
-                }
+                let least = min(Self.leastReducedCost(row, v, from: 0, to: j1),
+                                Self.leastReducedCost(row, v, from: j1 + 1, to: n))
                 if least.isFinite { v[j1] -= least }
             }
         }

@@ -24,9 +24,9 @@ public struct Assignment: Sendable, Equatable {
         zip(rowIndices, columnIndices).map { (row: $0, column: $1) }
     }
 
-    /// For each of `rows` rows, its matched column or `nil`.
-    public func columnForRow(rows: Int) -> [Int?] {
-        var out = [Int?](repeating: nil, count: rows)
+    /// For each of `rowCount` rows, its matched column or `nil` (e.g. a hypothesis left unmatched).
+    public func matchedColumns(rowCount: Int) -> [Int?] {
+        var out = [Int?](repeating: nil, count: rowCount)
         for (r, c) in zip(rowIndices, columnIndices) { out[r] = c }
         return out
     }
@@ -103,6 +103,7 @@ public final class LinearAssignmentSolver {
         if maximize { try Self.validate(cost, maximize: true) }
         let transpose = nr > nc
         let kr = transpose ? nc : nr, kc = transpose ? nr : nc
+        defer { if scratch.count > Self.stridedLimit { scratch = [] } }
         do {
             if !maximize && (!transpose || nr * nc <= Self.stridedLimit) {
                 // Solve in place; a tall matrix is read through a transposed view.
@@ -125,7 +126,6 @@ public final class LinearAssignmentSolver {
             try Self.validate(cost, maximize: maximize)
             throw MatchingError.infeasible(line: line, isRow: transpose ? !isRow : isRow)
         }
-        if scratch.count > Self.stridedLimit { scratch = [] }
         return assemble(cost, transpose: transpose, maximize: maximize)
     }
 

@@ -34,6 +34,10 @@ struct EvaluateCommand: ParsableCommand {
         let loaded = Date()
         let evaluation = try evaluator.evaluate(detections: detections, source: results)
         let evaluated = Date()
+        if detections.isEmpty {
+            print("note: \(results) holds no detections: AP and AR are 0 wherever there is ground truth "
+                + "(pycocotools' loadRes rejects an empty list)")
+        }
         print(evaluation.summary, terminator: "")
         print()
         print(evaluation.categoryTable, terminator: "")

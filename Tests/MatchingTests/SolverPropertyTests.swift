@@ -73,6 +73,11 @@ final class SolverPropertyTests: XCTestCase {
         XCTAssertTrue(linearSumAssignments([]).isEmpty)
     }
 
+    func testMatchedColumnsListsEveryRow() throws {
+        let a = try linearSumAssignment(try CostMatrix([[5, 1], [1, 5], [9, 9]]))
+        XCTAssertEqual(a.matchedColumns(rowCount: 3), [1, 0, nil])
+    }
+
     func testEmptyInputs() throws {
         for (r, c) in [(0, 0), (0, 4), (3, 0)] {
             let a = try linearSumAssignment(CostMatrix(rows: r, columns: c, values: []))

@@ -1,5 +1,5 @@
 extension KernelBenchmark {
-    /// Timing of the memory-bound layers on one activation shape: median milliseconds forward + backward.
+    /// Timing of the memory-bound layers on one activation shape: best (minimum) milliseconds over the repetitions.
     public struct ElementwiseResult: Sendable {
         /// `[N, C, H, W]` measured.
         public var shape: [Int]
@@ -39,9 +39,9 @@ extension KernelBenchmark {
                 let t4 = now()
                 if r > 0 { tb.append(t1 - t0); tr.append(t2 - t1); ta.append(t3 - t2); tf.append(t4 - t3) }
             }
-            return ElementwiseResult(shape: shape, batchNormMilliseconds: median(tb) * 1e3,
-                                     reluMilliseconds: median(tr) * 1e3, addMilliseconds: median(ta) * 1e3,
-                                     fusedMilliseconds: median(tf) * 1e3)
+            return ElementwiseResult(shape: shape, batchNormMilliseconds: best(tb) * 1e3,
+                                     reluMilliseconds: best(tr) * 1e3, addMilliseconds: best(ta) * 1e3,
+                                     fusedMilliseconds: best(tf) * 1e3)
         }
     }
 }

@@ -44,11 +44,11 @@ public enum KernelBenchmark {
         ConvShape("head.conv2", 64, 64, stride: 1, size: 40),
     ]
 
-    /// Timing of one shape: median seconds of forward and of backward over the repetitions.
+    /// Timing of one shape: best (minimum) seconds of forward and of backward over the repetitions, the statistic least disturbed by other load on the machine.
     public struct ConvResult: Sendable {
         /// The shape measured.
         public var shape: ConvShape
-        /// Median forward and backward time in seconds.
+        /// Best (minimum) forward and backward time in seconds.
         public var forwardSeconds, backwardSeconds: Double
         /// Forward + backward FLOPs.
         public var flops: Double
@@ -62,7 +62,7 @@ public enum KernelBenchmark {
         public var convs: [ConvResult]
         /// Batch size used.
         public var batch: Int
-        /// Total conv FLOPs per training step and total median seconds.
+        /// Total conv FLOPs per training step and total best seconds.
         public var convFLOPs, convSeconds: Double
         /// sgemm problem size `m = n = k` and its measured GFLOP/s.
         public var gemmSize: Int
@@ -80,7 +80,7 @@ public enum KernelBenchmark {
         return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 
-    static func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
+    static func best(_ v: [Double]) -> Double { v.min() ?? 0 }
 
     /// Measures every shape (`repetitions` timed runs after one warm-up) and the same-FLOP sgemm.
     public static func run(shapes: [ConvShape] = referenceShapes, batch: Int = 16, repetitions: Int = 3) -> Report {
@@ -101,7 +101,7 @@ public enum KernelBenchmark {
                 let t2 = now()
                 if r > 0 { fw.append(t1 - t0); bw.append(t2 - t1) }
             }
-            results.append(ConvResult(shape: s, forwardSeconds: median(fw), backwardSeconds: median(bw),
+            results.append(ConvResult(shape: s, forwardSeconds: best(fw), backwardSeconds: best(bw),
                                       flops: s.trainingFLOPs(batch: batch)))
         }
         let totalFLOPs = results.reduce(0) { $0 + $1.flops }
@@ -129,7 +129,7 @@ public enum KernelBenchmark {
                 }
             }
         }
-        let gemmRate = gemmFLOPs * Double(calls) / median(times) / 1e9
+        let gemmRate = gemmFLOPs * Double(calls) / best(times) / 1e9
         return Report(convs: results, batch: batch, convFLOPs: totalFLOPs, convSeconds: totalSeconds,
                       gemmSize: d, gemmGFLOPs: gemmRate)
     }
