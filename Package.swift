@@ -35,7 +35,7 @@ let package = Package(
             dependencies: ["Boxes", "Matching", "NeuralNet", "Losses", "Imaging", "Datasets", "Criterion", "Evaluation"]),
         .executableTarget(
             name: "detector",
-            dependencies: ["Detection", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Detection", "Evaluation", "Datasets", "NeuralNet", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BoxesTests", dependencies: ["Boxes", "TestSupport"]),

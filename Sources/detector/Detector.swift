@@ -9,6 +9,7 @@ struct Detector: ParsableCommand {
         abstract: "Train, evaluate and run set-prediction object detectors on the CPU.",
         subcommands: [
             TrainCommand.self,
+            DetectCommand.self,
             Bench.self,
             EvaluateCommand.self,
             MatchCommand.self,

@@ -31,6 +31,8 @@ struct TrainCommand: ParsableCommand {
     var lr = 2e-3
     @Option(help: "AdamW weight decay.")
     var weightDecay = 1e-4
+    @Option(help: "Linear learning-rate warmup steps.")
+    var warmupSteps = 100
     @Option(help: "Square network input size (multiple of 16).")
     var inputSize: Int?
     @Option(help: "Seed of initialisation, data order and augmentation.")
@@ -77,7 +79,7 @@ struct TrainCommand: ParsableCommand {
         let url = { (p: String) in URL(fileURLWithPath: p) }
         o.data = data.map(url); o.images = images.map(url); o.val = val.map(url); o.valImages = valImages.map(url)
         o.epochs = epochs; o.minutes = minutes; o.batchSize = batchSize; o.learningRate = lr
-        o.weightDecay = weightDecay; o.inputSize = inputSize; o.seed = seed; o.threads = threads
+        o.weightDecay = weightDecay; o.warmupSteps = warmupSteps; o.inputSize = inputSize; o.seed = seed; o.threads = threads
         o.out = url(out); o.resume = resume.map(url); o.config = config.map(url)
         o.setHead = setHead.flatMap(DetectorConfig.SetHeadKind.init(rawValue:)); o.hypotheses = hypotheses
         o.matchCost = matchCost.flatMap(DetectorConfig.MatchCostKind.init(rawValue:))
@@ -87,10 +89,6 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            _ = try Trainer(options: options()).run()
-        } catch let e as DetectionError {
-            throw ValidationError(e.description)
-        }
+        try reportingErrors { _ = try Trainer(options: options()).run() }
     }
 }

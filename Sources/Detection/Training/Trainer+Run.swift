@@ -62,7 +62,7 @@ extension Trainer {
         }
         // `maxSteps` stops the run early without changing the schedule, so a stopped run resumes exactly.
         let schedule = LearningRateSchedule(base: Float(options.learningRate), warmupSteps: options.warmupSteps,
-                                            decay: .cosine(floor: 0.02))
+                                            decay: .cosine(floor: Float(options.learningRate) * 0.02))
         let log = try JSONLinesLog(url: out.appendingPathComponent("log.jsonl"), truncate: options.resume == nil)
         let last = out.appendingPathComponent("last.safetensors"), best = out.appendingPathComponent("best.safetensors")
 
