@@ -8,25 +8,24 @@ import NeuralNet
 public final class ConvBNReLU: UnaryLayer {
     /// The convolution.
     public let conv: Conv2D
-    /// Its batch normalisation.
+    /// Its batch normalisation, with the ReLU fused into the same pass.
     public let bn: BatchNorm2D
-    private let relu = ReLU()
 
     /// A `kernel`×`kernel` conv with `stride` and "same" padding, then BN and ReLU.
     public init(name: String, in cin: Int, out cout: Int, kernel: Int = 3, stride: Int = 1, generator: inout SeededGenerator) {
         conv = Conv2D(name: name + ".conv", inChannels: cin, outChannels: cout, kernelSize: kernel, stride: stride,
                       bias: false, generator: &generator)
-        bn = BatchNorm2D(name: name + ".bn", channels: cout)
+        bn = BatchNorm2D(name: name + ".bn", channels: cout, fusedReLU: true)
     }
 
     /// Conv weight, BN γ and β.
     public var parameters: [Parameter] { conv.parameters + bn.parameters }
 
     /// `relu(bn(conv(x)))`.
-    public func forward(_ x: Tensor) -> Tensor { relu.forward(bn.forward(conv.forward(x))) }
+    public func forward(_ x: Tensor) -> Tensor { bn.forward(conv.forward(x)) }
 
-    /// Gradient through ReLU, BN and conv, in reverse.
-    public func backward(_ dy: Tensor) -> Tensor { conv.backward(bn.backward(relu.backward(dy))) }
+    /// Gradient through ReLU and BN (one pass), then the conv.
+    public func backward(_ dy: Tensor) -> Tensor { conv.backward(bn.backward(dy)) }
 }
 
 /// A residual block (He et al., CVPR 2016, "basic block"): `y = relu(x + bn₂(conv₂(relu(bn₁(conv₁(x))))))`,
