@@ -65,7 +65,8 @@ public final class Detector {
             querySet = QuerySetHead(
                 featureWidth: config.headConvs == 0 ? config.widths[2] : config.headWidth, c4Channels: config.widths[3],
                 classes: config.numClasses, width: config.setWidth, heads: config.attentionHeads,
-                hidden: config.feedForward, layers: config.attentionLayers, generator: &g)
+                hidden: config.feedForward, layers: config.attentionLayers, classPrior: config.setClassPrior,
+                generator: &g)
             globalSet = nil
         case .fc:
             querySet = nil

@@ -57,6 +57,9 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
     public var feedForward: Int = 256
     /// Self-attention layers in the set head.
     public var attentionLayers: Int = 1
+    /// Query head: add the dense head's class logits of each proposal to the set head's class logits (a prior
+    /// without gradient, as the dense box is for the box offsets).
+    public var setClassPrior: Bool = false
 
     // Losses.
     /// Weight of the dense criterion's total.

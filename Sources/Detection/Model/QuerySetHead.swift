@@ -64,12 +64,15 @@ public final class QuerySetHead: Layer {
     let blocks: [AttentionBlock]
     /// Box offsets and class logits.
     let boxOut, classOut: Linear
+    /// Whether the class logits add the dense head's class logits of the proposal (a prior without gradient).
+    public let classPrior: Bool
 
     /// A head for `classes` classes over dense features of `featureWidth` channels and stride-16 features of
     /// `c4Channels` channels.
     public init(featureWidth: Int, c4Channels: Int, classes: Int, width: Int, heads: Int, hidden: Int, layers: Int,
-                generator: inout SeededGenerator) {
+                classPrior: Bool = false, generator: inout SeededGenerator) {
         self.featureWidth = featureWidth
+        self.classPrior = classPrior
         self.classes = classes
         lateral = Conv2D(name: "set.lateral", inChannels: c4Channels, outChannels: featureWidth, kernelSize: 1,
                          generator: &generator)
@@ -132,7 +135,18 @@ public final class QuerySetHead: Layer {
         for block in blocks { e = block.forward(e) }
         let z = e.reshaped([rows, e.shape[2]])
         let delta = boxOut.forward(z)
-        let logits = classOut.forward(z)
+        var logits = classOut.forward(z)
+        if classPrior {
+            // Dense-score prior: each real class starts from the dense head's logit for it (no gradient), so the
+            // hypotheses begin ranked as the dense head ranks them and learn what to change (duplicates, misses).
+            let c1 = classes + 1
+            for r in 0..<rows {
+                for j in 0..<classes {
+                    let p = min(max(proposalScores[r * classes + j], 1e-6), 1 - 1e-6)
+                    logits.data[r * c1 + j] += log(p / (1 - p))
+                }
+            }
+        }
         var boxes = [Float](repeating: 0, count: rows * 4)
         for i in 0..<(rows * 4) {
             let p = min(max(proposals[i], 1e-4), 1 - 1e-4)
