@@ -100,7 +100,7 @@ public struct DetectRun {
                 results.append(Result(file: chunk[j], width: images[j].width, height: images[j].height, detections: dets))
                 if overlays != nil {
                     let picture = Overlay.draw(images[j], detections: dets, classNames: names)
-                    try PNG.write(picture, to: pictures[start + j])
+                    try PNG.write(picture, to: pictures[start + j], fast: true)
                 }
             }
             start += chunk.count

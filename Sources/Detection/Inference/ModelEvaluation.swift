@@ -172,7 +172,7 @@ public enum ModelEvaluation {
                                        groundTruth: record.annotations.map(\.box))
             let stem = URL(fileURLWithPath: record.fileName).deletingPathExtension().lastPathComponent
             let url = folder.appendingPathComponent("\(head.rawValue)_\(stem).png")
-            try PNG.write(picture, to: url)
+            try PNG.write(picture, to: url, fast: true)
             files.append(url)
         }
         return files
