@@ -136,93 +136,11 @@ public enum PNG {
     }
 
     /// libpng's NUL-terminated `png_image.message`.
-    private static func message(_ image: inout png_image) -> String {
+    static func message(_ image: inout png_image) -> String {
         let text = withUnsafeBytes(of: &image.message) { raw -> String in
             let bytes = raw.prefix { $0 != 0 }
             return String(decoding: bytes, as: UTF8.self)
         }
         return text.isEmpty ? "libpng reported no message" : text
-    }
-
-    // MARK: Writing
-
-    /// Encodes an RGB image as an 8-bit RGB PNG.
-    public static func encode(_ image: Image) throws -> [UInt8] {
-        try encode(samples: image.pixels, width: image.width, height: image.height, format: .rgb)
-    }
-
-    /// Encodes 8-bit samples (`width · height · format.channels` bytes, rows top to bottom) as an 8-bit PNG of the
-    /// matching colour type. Used for test fixtures of other colour types.
-    public static func encode(samples: [UInt8], width: Int, height: Int, format: SampleFormat) throws -> [UInt8] {
-        precondition(samples.count == width * height * format.channels,
-                     "PNG.encode: \(samples.count) samples for \(width)×\(height)×\(format.channels)")
-        return try samples.withUnsafeBytes { raw in
-            try encode(raw, width: width, height: height, format: format.flags, stride: width * format.channels)
-        }
-    }
-
-    /// Encodes 16-bit **linear** samples (libpng's `PNG_FORMAT_LINEAR_*`; with alpha the colour samples must be
-    /// premultiplied by alpha) as a 16-bit PNG carrying a linear `gAMA` chunk. Reading it back converts linear
-    /// light with libpng's power-law approximation of sRGB, `255 · (v / 65535)^(1/2.2)`: `32768 → 186`.
-    public static func encode(linearSamples: [UInt16], width: Int, height: Int, format: SampleFormat) throws
-        -> [UInt8]
-    {
-        precondition(linearSamples.count == width * height * format.channels,
-                     "PNG.encode: \(linearSamples.count) samples for \(width)×\(height)×\(format.channels)")
-        return try linearSamples.withUnsafeBytes { raw in
-            try encode(raw, width: width, height: height, format: format.flags | flagLinear,
-                       stride: width * format.channels)
-        }
-    }
-
-    /// Two calls of `png_image_write_to_memory`: the first sizes the output, the second fills it.
-    private static func encode(
-        _ raw: UnsafeRawBufferPointer, width: Int, height: Int, format: UInt32, stride: Int
-    ) throws -> [UInt8] {
-        precondition(width > 0 && height > 0, "PNG.encode: empty image \(width)×\(height)")
-        var image = png_image()
-        image.version = UInt32(PNG_IMAGE_VERSION)
-        image.width = UInt32(width)
-        image.height = UInt32(height)
-        image.format = format
-        var size: png_alloc_size_t = 0
-        guard png_image_write_to_memory(&image, nil, &size, 0, raw.baseAddress, Int32(stride), nil) != 0 else {
-            let reason = message(&image)
-            png_image_free(&image)
-            throw ImagingError.encodeFailed(file: "<memory>", reason: reason)
-        }
-        var out = [UInt8](repeating: 0, count: Int(size))
-        let ok = out.withUnsafeMutableBytes { dst in
-            png_image_write_to_memory(&image, dst.baseAddress, &size, 0, raw.baseAddress, Int32(stride), nil)
-        }
-        guard ok != 0 else {
-            let reason = message(&image)
-            png_image_free(&image)
-            throw ImagingError.encodeFailed(file: "<memory>", reason: reason)
-        }
-        out.removeSubrange(Int(size)...)
-        return out
-    }
-
-    /// Writes `image` as an 8-bit RGB PNG at `url`, atomically: the bytes go to a temporary file in the same
-    /// folder, which is then renamed over `url`, so readers never see a half-written file.
-    public static func write(_ image: Image, to url: URL) throws {
-        try write(bytes: encode(image), to: url)
-    }
-
-    /// Writes already-encoded bytes to `url` atomically (temporary file in the same folder, then `rename`).
-    public static func write(bytes: [UInt8], to url: URL) throws {
-        let folder = url.deletingLastPathComponent()
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        do {
-            try Data(bytes).write(to: temporary)
-        } catch {
-            throw ImagingError.writeFailed(file: url.path, reason: "\(error.localizedDescription)")
-        }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw ImagingError.writeFailed(file: url.path, reason: reason)
-        }
     }
 }

@@ -1,33 +1,97 @@
 import ArgumentParser
+import Detection
 import Evaluation
 import Foundation
 
-/// `detector evaluate`: COCO bbox metrics of a results file against ground truth, as pycocotools computes them.
+/// `detector evaluate`: COCO bbox metrics as pycocotools computes them, either of a results file against ground
+/// truth (`--gt/--results`) or of a checkpoint run over a dataset (`--model/--data`).
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "COCO box AP of a results file against ground truth (the same numbers as pycocotools).",
+        abstract: "COCO box AP of a results file, or of a checkpoint on a dataset (the same numbers as pycocotools).",
         discussion: """
             Prints the 12 statistics in pycocotools' layout and a per-category table.
-            Example: detector evaluate --gt instances_val.json --results detections.json --json metrics.json --plot pr.svg
+            Results file: detector evaluate --gt instances_val.json --results detections.json --json metrics.json --plot pr.svg
+            Checkpoint:   detector evaluate --model runs/train/best.safetensors --data val.json --out eval --overlays 8
+              writes <head>_results.json, <head>_metrics.json, <head>_pr.svg per head and overlays/ pictures
+              (ground truth white, predictions with score ≥ 0.3 in class colours).
             """)
 
-    @Option(name: .customLong("gt"), help: "Ground truth in COCO JSON (images, annotations with area/iscrowd, categories).")
-    var groundTruth: String
+    @Option(name: .customLong("gt"), help: "Ground truth in COCO JSON (with --results).")
+    var groundTruth: String?
 
-    @Option(help: "Detections in COCO results format: a JSON array of {image_id, category_id, bbox, score}.")
-    var results: String
+    @Option(help: "Detections in COCO results format: a JSON array of {image_id, category_id, bbox, score} (with --gt).")
+    var results: String?
 
-    @Option(help: "Write the metrics (stats, per-category AP) to this JSON file.")
+    @Option(help: "Write the metrics (stats, per-category AP) to this JSON file (with --results).")
     var json: String?
 
-    @Option(help: "Write a precision–recall chart (AP50 and AP75 curves) to this SVG file.")
+    @Option(help: "Write a precision–recall chart (AP50 and AP75 curves) to this SVG file (with --results).")
     var plot: String?
 
-    @Flag(help: "Add each category's AP50 curve to the chart.")
+    @Flag(help: "Add each category's AP50 curve to the chart (with --results).")
     var plotPerCategory = false
 
+    @Option(help: "Checkpoint (.safetensors) to run over --data.")
+    var model: String?
+
+    @Option(help: "Dataset in COCO JSON whose images the model is run on (with --model).")
+    var data: String?
+
+    @Option(help: "Folder of the dataset's images (default: next to --data).")
+    var images: String?
+
+    @Option(help: "Heads to evaluate: set (no NMS), dense (NMS) or both.")
+    var head = "both"
+
+    @Option(help: "Output folder for results, metrics, charts and overlays (with --model).")
+    var out = "evaluation"
+
+    @Option(help: "Overlay pictures of the first N images (with --model).")
+    var overlays = 8
+
+    @Flag(help: "Skip unreadable images instead of stopping (their ground truth counts as missed).")
+    var skipBadImages = false
+
+    func validate() throws {
+        let fileMode = groundTruth != nil || results != nil
+        let modelMode = model != nil || data != nil
+        if fileMode && modelMode {
+            throw ValidationError("use either --gt with --results (evaluate a results file) or --model with --data "
+                + "(run a checkpoint), not both")
+        }
+        if fileMode {
+            guard groundTruth != nil, results != nil else {
+                throw ValidationError(groundTruth == nil ? "--results needs --gt (the ground truth)" : "--gt needs --results (the detections)")
+            }
+            if images != nil || skipBadImages {
+                throw ValidationError("--images and --skip-bad-images apply to --model/--data, not to --gt/--results")
+            }
+        } else if modelMode {
+            guard model != nil, data != nil else {
+                throw ValidationError(model == nil ? "--data needs --model (a checkpoint)" : "--model needs --data (a COCO dataset)")
+            }
+            if json != nil || plot != nil || plotPerCategory {
+                throw ValidationError("--json, --plot and --plot-per-category apply to --gt/--results; with --model "
+                    + "the metrics and charts go to --out")
+            }
+            guard ModelEvaluation.HeadChoice(rawValue: head) != nil else {
+                throw ValidationError("--head must be set, dense or both, got '\(head)'")
+            }
+            guard overlays >= 0 else { throw ValidationError("--overlays must be ≥ 0, got \(overlays)") }
+        } else {
+            throw ValidationError("give --gt and --results (evaluate a results file) or --model and --data (run a checkpoint)")
+        }
+    }
+
     func run() throws {
+        try reportingErrors {
+            if let model, let data { try runModel(model: model, data: data) } else { try runResultsFile() }
+        }
+    }
+
+    func runResultsFile() throws {
+        guard let groundTruth, let results else { return }
         let start = Date()
         let evaluator = COCOEvaluator(groundTruth: try COCOGroundTruth(contentsOf: URL(fileURLWithPath: groundTruth)))
         let detections = try COCOResults.load(contentsOf: URL(fileURLWithPath: results))
@@ -52,5 +116,36 @@ struct EvaluateCommand: ParsableCommand {
         }
         print(String(format: "%d images, %d detections; load %.3f s, evaluate %.3f s", evaluation.imageCount,
                      evaluation.detectionCount, loaded.timeIntervalSince(start), evaluated.timeIntervalSince(loaded)))
+    }
+
+    func runModel(model: String, data: String) throws {
+        var options = ModelEvaluation.Options(model: URL(fileURLWithPath: model), data: URL(fileURLWithPath: data),
+                                              out: URL(fileURLWithPath: out))
+        options.images = images.map { URL(fileURLWithPath: $0) }
+        options.heads = ModelEvaluation.HeadChoice(rawValue: head)!
+        options.overlays = overlays
+        options.skipBadImages = skipBadImages
+        var progress: ProgressReporter?
+        let report = try ModelEvaluation.run(options) { done, total in
+            if progress == nil { progress = ProgressReporter(total: total) }
+            progress?.update(done: done, status: "images")
+        }
+        progress?.finish()
+        for note in report.notes { print("note: \(note)") }
+        for h in report.heads {
+            print("== \(h.head.rawValue) head\(h.head == .set ? " (no NMS)" : " (NMS)") ==")
+            print(h.evaluation.summary, terminator: "")
+            print()
+            print(h.evaluation.categoryTable, terminator: "")
+            print("results: \(h.resultsFile.path); metrics: \(h.metricsFile.path); chart: \(h.plotFile.path)")
+            if !h.overlayFiles.isEmpty {
+                print(String(format: "%d overlay picture(s) in %@ (ground truth white, predictions with score ≥ %.2f)",
+                             h.overlayFiles.count, h.overlayFiles[0].deletingLastPathComponent().path as NSString,
+                             options.overlayThreshold))
+            }
+        }
+        let n = report.imageCount - report.skippedImages
+        print(String(format: "%d images predicted in %.2f s (%.1f images/s)", n, report.predictSeconds,
+                     Double(n) / max(report.predictSeconds, 1e-9)))
     }
 }

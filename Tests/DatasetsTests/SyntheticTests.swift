@@ -45,11 +45,22 @@ final class SyntheticFilesTests: XCTestCase {
         var config = SyntheticSceneConfig()
         config.imageSize = 96
         config.maxObjectSize = 32
-        let ra = try SyntheticScenes.generate(to: a, trainCount: 4, valCount: 2, seed: 11, config: config)
-        _ = try SyntheticScenes.generate(to: b, trainCount: 4, valCount: 2, seed: 11, config: config)
-        for rel in ["train.json", "val.json", "train/images/000001.png", "train/images/000004.png", "val/images/000002.png"] {
-            XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent(rel)), try Data(contentsOf: b.appendingPathComponent(rel)), rel)
+        // One worker against two and against more workers than images: the files do not depend on the split of work.
+        let ra = try SyntheticScenes.generate(to: a, trainCount: 5, valCount: 2, seed: 11, config: config, threads: 1)
+        let rb = try SyntheticScenes.generate(to: b, trainCount: 5, valCount: 2, seed: 11, config: config, threads: 2)
+        let d = try Fixtures.temporaryDirectory()
+        _ = try SyntheticScenes.generate(to: d, trainCount: 5, valCount: 2, seed: 11, config: config, threads: 8)
+        let names = ["train.json", "val.json"] + (1...5).map { "train/images/00000\($0).png" }
+            + (1...2).map { "val/images/00000\($0).png" }
+        for rel in names {
+            let bytes = try Data(contentsOf: a.appendingPathComponent(rel))
+            XCTAssertEqual(bytes, try Data(contentsOf: b.appendingPathComponent(rel)), rel)
+            XCTAssertEqual(bytes, try Data(contentsOf: d.appendingPathComponent(rel)), rel)
         }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: a.appendingPathComponent("train/images").path).count, 5)
+        XCTAssertEqual([ra.boxes, ra.drawnObjects, ra.hiddenObjects], [rb.boxes, rb.drawnObjects, rb.hiddenObjects])
+        XCTAssertEqual(ra.overlapShare03, rb.overlapShare03)
+        XCTAssertEqual(ra.overlapShare05, rb.overlapShare05)
         let c = try Fixtures.temporaryDirectory()
         _ = try SyntheticScenes.generate(to: c, trainCount: 1, valCount: 0, seed: 12, config: config)
         XCTAssertNotEqual(try Data(contentsOf: a.appendingPathComponent("train/images/000001.png")),
@@ -57,7 +68,7 @@ final class SyntheticFilesTests: XCTestCase {
         // The written COCO files load back with the reported counts and the images decode at the right size.
         let train = try DetectionDataset.load(a.appendingPathComponent("train.json"))
         let val = try DetectionDataset.load(a.appendingPathComponent("val.json"))
-        XCTAssertEqual(train.images.count, 4)
+        XCTAssertEqual(train.images.count, 5)
         XCTAssertEqual(train.annotationCount + val.annotationCount, ra.boxes)
         XCTAssertEqual(train.categories.map(\.name), ["ellipse", "rectangle", "triangle"])
         XCTAssertTrue(train.report.isClean)

@@ -42,6 +42,7 @@ public struct DetectRun {
             guard fm.fileExists(atPath: p.path, isDirectory: &isDir) else { throw DetectionError.io(p.path, "no such file or folder") }
             if isDir.boolValue {
                 let names = try fm.contentsOfDirectory(atPath: p.path).filter { $0.lowercased().hasSuffix(".png") }.sorted()
+                guard !names.isEmpty else { throw DetectionError.io(p.path, "folder holds no .png files") }
                 out += names.map { p.appendingPathComponent($0) }
             } else {
                 out.append(p)
@@ -60,9 +61,33 @@ public struct DetectRun {
         public var detections: [DetectedObject]
     }
 
-    /// Detects objects in `files`; with `overlays`, writes `<name>.png` pictures there. `progress` gets (done, total).
+    /// Overlay picture files for `files` in `folder`: `<stem>.png`, with `_2`, `_3`, … appended when two inputs share
+    /// a stem. Throws when a picture would overwrite one of the inputs (an output folder that holds the images).
+    public static func overlayFiles(for files: [URL], in folder: URL) throws -> [URL] {
+        let inputs = Set(files.map { $0.standardizedFileURL.path })
+        var used: Set<String> = []
+        return try files.map { f in
+            let stem = f.deletingPathExtension().lastPathComponent
+            var name = stem + ".png", n = 1
+            while used.contains(name) { n += 1; name = "\(stem)_\(n).png" }
+            used.insert(name)
+            let url = folder.appendingPathComponent(name)
+            if inputs.contains(url.standardizedFileURL.path) {
+                throw DetectionError.invalidOption("--out", "the picture \(url.path) would overwrite an input image; "
+                    + "choose another output folder")
+            }
+            return url
+        }
+    }
+
+    /// Detects objects in `files`; with `overlays`, writes pictures there (names from `overlayFiles(for:in:)`).
+    /// `progress` gets (done, total).
     public func run(_ files: [URL], overlays: URL? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> [Result] {
-        if let o = overlays { try FileManager.default.createDirectory(at: o, withIntermediateDirectories: true) }
+        var pictures: [URL] = []
+        if let o = overlays {
+            pictures = try Self.overlayFiles(for: files, in: o)
+            try FileManager.default.createDirectory(at: o, withIntermediateDirectories: true)
+        }
         var results: [Result] = []
         let names = predictor.detector.config.classNames
         var start = 0
@@ -73,9 +98,9 @@ public struct DetectRun {
             for (j, p) in predictions.enumerated() {
                 let dets = (head == .set ? p.set : p.dense).filter { $0.score >= threshold }
                 results.append(Result(file: chunk[j], width: images[j].width, height: images[j].height, detections: dets))
-                if let o = overlays {
+                if overlays != nil {
                     let picture = Overlay.draw(images[j], detections: dets, classNames: names)
-                    try PNG.write(picture, to: o.appendingPathComponent(chunk[j].deletingPathExtension().lastPathComponent + ".png"))
+                    try PNG.write(picture, to: pictures[start + j], fast: true)
                 }
             }
             start += chunk.count
