@@ -10,6 +10,7 @@ public enum DetectionError: Error, CustomStringConvertible {
     /// Training stopped: too many non-finite losses in a row.
     case diverged(String)
 
+    /// The message: the file or option, and what is wrong.
     public var description: String {
         switch self {
         case .io(let path, let why): return "\(path): \(why)"

@@ -1,18 +1,9 @@
+import TestSupport
 import XCTest
 @testable import Matching
 
-/// A small seeded generator (SplitMix64) so that random test matrices are the same on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded generator of the matching tests.
+typealias SeededGenerator = SplitMix64
 
 /// Asserts that `a` is a valid assignment of `cost`: `min(rows, columns)` pairs, rows ascending, no line
 /// used twice, no forbidden pair, and `total` equal to the sum of the matched costs.

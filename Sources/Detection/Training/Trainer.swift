@@ -90,6 +90,14 @@ public final class Trainer {
             c = try DetectorConfig.from(json: text, source: url.path, base: c)
             c.classNames = classes
         }
+        if options.data == nil && options.config == nil {
+            // The synthetic default (up to 60 objects an image): room for all of them, the ReInspect cost (the
+            // best-ranked hypothesis on an object is its match, which the head learns faster than DETR's cost) and
+            // the dense-score class prior (README, "Results", for what each choice measured).
+            c.hypotheses = 100
+            c.matchCost = .reinspect
+            c.setClassPrior = true
+        }
         if let s = options.inputSize { c.inputSize = s }
         if let h = options.setHead { c.setHead = h }
         if let k = options.hypotheses { c.hypotheses = k }
