@@ -1,5 +1,6 @@
 import Criterion
 import Datasets
+import Evaluation
 import Foundation
 import Losses
 import NeuralNet
@@ -72,7 +73,7 @@ extension Trainer {
         defer { loader.stop() }
         // Progress counts steps, or seconds of the budget in a time-budgeted run.
         let progress = ProgressReporter(total: budget.map { Int($0) } ?? state.totalSteps, plainInterval: 15)
-        let runStart = Date(), trainedBefore = state.trainingSeconds
+        let trainedBefore = state.trainingSeconds
         var trainSeconds = 0.0, imagesThisRun = 0, nonFinite = 0, stoppedBy: String? = nil
         var evalSeconds = 0.0
         var lastMetrics: HeadMetrics? = nil
@@ -158,7 +159,6 @@ extension Trainer {
                    state.step, state.epoch, state.trainingSeconds / 60, evalSeconds / 60,
                    Double(imagesThisRun) / max(trainSeconds, 1e-9), 100 * stats.waitFraction)
             + (stats.skippedImages > 0 ? ", \(stats.skippedImages) unreadable images skipped" : ""))
-        _ = runStart
         return TrainingSummary(steps: state.step, epochs: state.epoch, minutes: state.trainingSeconds / 60,
                                imagesPerSecond: Double(imagesThisRun) / max(trainSeconds, 1e-9),
                                dataWaitFraction: stats.waitFraction, metrics: lastMetrics, runFolder: out,
@@ -204,8 +204,7 @@ extension Trainer {
     /// `metrics.json`: the 12 COCO numbers of both heads.
     func writeMetrics(_ m: HeadMetrics, to url: URL, state: TrainingState) throws {
         var obj: [String: Any] = ["step": state.step, "epoch": state.epoch, "training_minutes": state.trainingSeconds / 60]
-        func stats(_ e: Any) -> Any { e }
-        let names = ["AP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large", "AR1", "AR10", "AR100", "AR_small", "AR_medium", "AR_large"]
+        let names = COCOEvaluation.statNames
         obj["dense"] = Dictionary(uniqueKeysWithValues: zip(names, m.dense.stats))
         if let s = m.set { obj["set"] = Dictionary(uniqueKeysWithValues: zip(names, s.stats)) }
         let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])

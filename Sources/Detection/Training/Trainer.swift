@@ -34,8 +34,6 @@ public struct TrainingSummary: Sendable {
 public final class Trainer {
     /// The options.
     public let options: TrainOptions
-    /// Where messages go (progress and results); standard error by default.
-    let progressOut: ProgressReporter.Type = ProgressReporter.self
 
     /// A trainer; throws when an option cannot work.
     public init(options: TrainOptions) throws {
