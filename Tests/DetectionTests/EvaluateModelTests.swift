@@ -11,9 +11,9 @@ final class EvaluateModelTests: XCTestCase {
     static let sample = Fixtures.packageRoot.appendingPathComponent("datasets/sample")
     static let classNames = ["ellipse", "rectangle", "triangle"]
 
-    /// A tiny network (64-pixel input) saved as a checkpoint in `folder`.
-    static func tinyCheckpoint(in folder: URL, setHead: DetectorConfig.SetHeadKind = .query,
-                               classes: [String] = classNames) throws -> URL {
+    /// A small network with every part of the reference one (64-pixel input), for runs that take seconds; the
+    /// trainer tests use it too.
+    static func smallConfig(classes: [String] = classNames, setHead: DetectorConfig.SetHeadKind = .query) -> DetectorConfig {
         var c = DetectorConfig()
         c.inputSize = 64
         c.widths = [8, 8, 16, 16]
@@ -25,6 +25,13 @@ final class EvaluateModelTests: XCTestCase {
         c.anchorSizes = [8, 16]
         c.classNames = classes
         c.setHead = setHead
+        return c
+    }
+
+    /// The small network saved as a checkpoint in `folder`.
+    static func tinyCheckpoint(in folder: URL, setHead: DetectorConfig.SetHeadKind = .query,
+                               classes: [String] = classNames) throws -> URL {
+        let c = smallConfig(classes: classes, setHead: setHead)
         let url = folder.appendingPathComponent("tiny.safetensors")
         try Checkpoint.save(try Detector(config: c, seed: 3), optimizer: nil, state: TrainingState(seed: 3), to: url)
         return url

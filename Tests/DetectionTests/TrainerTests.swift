@@ -8,14 +8,10 @@ import XCTest
 final class TrainerTests: XCTestCase {
     static let sample = Fixtures.packageRoot.appendingPathComponent("datasets/sample")
 
-    /// A small configuration file (keys of `DetectorConfig`) for quick runs.
-    static func smallConfig(in folder: URL, inputSize: Int = 64, hypotheses: Int = 12) throws -> URL {
+    /// The small configuration of `EvaluateModelTests` as a `--config` file.
+    static func smallConfig(in folder: URL) throws -> URL {
         let url = folder.appendingPathComponent("small.json")
-        let json = """
-            {"inputSize": \(inputSize), "widths": [8, 8, 16, 16], "headWidth": 16, "hypotheses": \(hypotheses),
-             "setWidth": 32, "attentionHeads": 2, "feedForward": 64, "anchorSizes": [8, 16]}
-            """
-        try json.write(to: url, atomically: true, encoding: .utf8)
+        try EvaluateModelTests.smallConfig().jsonString().write(to: url, atomically: true, encoding: .utf8)
         return url
     }
 
