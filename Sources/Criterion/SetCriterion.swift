@@ -1,4 +1,5 @@
 import Boxes
+import Dispatch
 import Losses
 import Matching
 
@@ -71,6 +72,9 @@ public struct SetCriterion: Sendable {
         public var unmatchedBoxes: Int
         /// The divisor of every term: `max(1, groundTruth)` unless given.
         public var normaliser: Double
+        /// Wall seconds spent matching (cost matrices and assignments, over the batch; 0 with given matches),
+        /// for time accounting.
+        public var matchingSeconds = 0.0
     }
 
     /// The settings.
@@ -115,7 +119,12 @@ public struct SetCriterion: Sendable {
             let k = boxes[i].count / 4
             let pred = boxes[i].map(Double.init), x = logits[i].map(Double.init)
             let truth = normalised(targets[i], active[i], imageSize)
-            let pairs = try given?[i] ?? match(i, pred, x, truth, active[i], targets[i], ranks?[i], imageSize)
+            let pairs: [SetMatch]
+            if let g = given?[i] { pairs = g } else {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                pairs = try match(i, pred, x, truth, active[i], targets[i], ranks?[i], imageSize)
+                out.matchingSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+            }
             out.matches.append(pairs)
             out.unmatchedBoxes += max(0, active[i].count - k)
             let (c, gLogits) = try classification(x, k: k, pairs: pairs, targets: targets[i])

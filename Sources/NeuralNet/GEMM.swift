@@ -6,6 +6,7 @@ public enum GEMM {
     ///
     /// Shapes: `op(A)` is `[m, k]` (A stored `[m, k]`, or `[k, m]` when transposed, with leading dimension `lda`),
     /// `op(B)` is `[k, n]` (B stored `[k, n]` or `[n, k]`, leading dimension `ldb`), C is `[m, n]` with `ldc`.
+    /// Timed under `TimeAccounting.gemm` when accounting is enabled.
     @inlinable
     public static func sgemm(
         transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
@@ -13,9 +14,11 @@ public enum GEMM {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
-        cblas_sgemm(
-            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-            blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+        TimeAccounting.measure(TimeAccounting.gemm) {
+            cblas_sgemm(
+                CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+        }
     }
 
     /// The naive triple loop computing what `sgemm` computes, in Double accumulation: the reference for tests.

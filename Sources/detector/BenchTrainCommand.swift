@@ -4,16 +4,22 @@ import Foundation
 import NeuralNet
 
 extension Bench {
-    /// `detector bench train`: images/s of full training steps of the reference configuration.
+    /// `detector bench train`: images/s of full training steps of the reference configuration, and where the
+    /// step's time goes (conv, GEMM, matching, losses, optimizer, data wait).
     struct TrainSpeed: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "train",
-            abstract: "Images/s of a full training step (both heads, matching, AdamW) and the share of each phase.")
+            abstract: "Images/s of a full training step (both heads, matching, AdamW) and the share of conv, GEMM, "
+                + "matching, losses, optimizer and data wait.")
 
         @Option(help: "Images per batch.") var batchSize = 16
         @Option(help: "Timed steps (after one warm-up step).") var steps = 5
-        @Option(help: "Classes of the synthetic targets.") var classes = 3
-        @Option(help: "Ground-truth boxes per image.") var boxes = 20
+        @Option(help: ArgumentHelp("Data: 'synthetic' (generated scenes through the prefetching batch loader, as in "
+            + "training, so the data wait is measured) or 'random' (one fixed batch of random images and boxes)."))
+        var data = "synthetic"
+        @Option(help: "Synthetic images generated (with --data synthetic).") var images = 64
+        @Option(help: "Classes of the random targets (with --data random).") var classes = 3
+        @Option(help: "Ground-truth boxes per image (with --data random).") var boxes = 20
         @Option(help: "Set head: query, fc or none.") var setHead = "query"
 
         func validate() throws {
@@ -21,19 +27,41 @@ extension Bench {
             guard DetectorConfig.SetHeadKind(rawValue: setHead) != nil else {
                 throw ValidationError("--set-head must be query, fc or none, got \(setHead)")
             }
+            guard data == "synthetic" || data == "random" else {
+                throw ValidationError("--data must be synthetic or random, got \(data)")
+            }
+            guard data == "random" || images >= batchSize else {
+                throw ValidationError("--images (\(images)) must hold at least one batch of \(batchSize)")
+            }
+            guard classes > 0, boxes >= 0 else { throw ValidationError("--classes must be positive and --boxes ≥ 0") }
         }
 
         func run() throws {
             var config = DetectorConfig.reference(classes: (0..<classes).map { "class\($0)" })
             config.setHead = DetectorConfig.SetHeadKind(rawValue: setHead)!
+            let source: TrainBenchmark.DataSource = data == "random" ? .random(boxesPerImage: boxes) : .synthetic(images: images)
             print("OpenBLAS core: \(BLASRuntime.coreName), threads: \(BLASRuntime.threads)")
-            print("reference configuration, input \(config.inputSize)², batch \(batchSize), \(boxes) boxes/image, set head \(setHead)")
-            let r = try TrainBenchmark.run(config: config, batchSize: batchSize, steps: steps, boxesPerImage: boxes)
-            for (name, seconds) in r.phases {
-                print(String(format: "  %-16@ %8.1f ms/step  %5.1f %%", name as NSString,
-                             1e3 * seconds / Double(r.steps), 100 * seconds / r.total))
+            let r = try TrainBenchmark.run(config: config, batchSize: batchSize, steps: steps, data: source)
+            print("reference configuration, input \(config.inputSize)², batch \(batchSize), set head \(setHead)"
+                  + (data == "random" ? ", \(boxes) boxes/image" : ""))
+            print("data: \(r.dataDescription)")
+            let perStep = 1e3 / Double(r.steps)
+            print(String(format: "%.1f images/s, %.1f ms/step (%d steps after 1 warm-up%@)", r.imagesPerSecond,
+                         perStep * r.total, r.steps, r.skippedSteps > 0 ? ", \(r.skippedSteps) skipped" as NSString : ""))
+            let s = r.shares
+            func padded(_ name: String) -> String { name.padding(toLength: 20, withPad: " ", startingAt: 0) }
+            func line(_ name: String, _ seconds: Double) {
+                print("  " + padded(name) + String(format: "%8.1f ms/step  %5.1f %%", perStep * seconds, s.percent(seconds)))
             }
-            print(String(format: "step: %.1f ms, %.1f images/s", 1e3 * r.total / Double(r.steps), r.imagesPerSecond))
+            print("share of step time:")
+            for (name, seconds) in s.rows {
+                line(name, seconds)
+                if name == "conv" { line("  of which GEMM", s.gemmInConv) }
+            }
+            print("  " + padded("sum") + String(format: "%8.1f ms/step  %5.1f %% (unaccounted %.1f %%)",
+                                                 perStep * s.sum, s.percent(s.sum), s.percent(s.unaccounted)))
+            print("phases of TrainStep:")
+            for (name, seconds) in r.phases { line(name, seconds) }
         }
     }
 }

@@ -51,8 +51,12 @@ public final class Conv2D: Layer {
                                kernel: kernelSize, stride: stride, padding: padding)
     }
 
-    /// `y = conv(x, weight) + bias`; keeps `x` for `backward`.
+    /// `y = conv(x, weight) + bias`; keeps `x` for `backward`. Timed under `TimeAccounting.conv`.
     public func forward(_ x: Tensor) -> Tensor {
+        TimeAccounting.measure(TimeAccounting.conv) { convolve(x) }
+    }
+
+    private func convolve(_ x: Tensor) -> Tensor {
         let g = geometry(for: x.shape)
         precondition(g.outHeight > 0 && g.outWidth > 0, "Conv2D \(name): input \(x.shape) smaller than the kernel")
         input = x
@@ -76,8 +80,12 @@ public final class Conv2D: Layer {
     }
 
     /// Accumulates `weight.grad` and `bias.grad` from `dy` (`[N, Cout, Ho, Wo]`) and returns `dx`
-    /// (`[N, Cin, H, W]`; zeros when `computesInputGradient` is false).
+    /// (`[N, Cin, H, W]`; zeros when `computesInputGradient` is false). Timed under `TimeAccounting.conv`.
     public func backward(_ dy: Tensor) -> Tensor {
+        TimeAccounting.measure(TimeAccounting.conv) { gradients(dy) }
+    }
+
+    private func gradients(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("Conv2D \(name): backward before forward") }
         let g = geometry(for: x.shape)
         let n = x.shape[0], cout = outChannels

@@ -16,12 +16,13 @@ enum ConvKernels {
     static func isPointwise(_ g: Im2Col.Geometry) -> Bool { g.kernel == 1 && g.stride == 1 && g.padding == 0 }
 
     /// Runs `body(worker, items)` over `items` split into contiguous ranges, one per worker; with more than one
-    /// worker, OpenBLAS is single-threaded meanwhile.
+    /// worker, OpenBLAS is single-threaded meanwhile (and the workers' sgemm time is accounted as a share of the
+    /// region's wall time, see `TimeAccounting`).
     static func split(_ items: Int, _ body: (Int, Range<Int>) -> Void) {
         let workers = min(Parallel.workers, items)
         if workers <= 1 { body(0, 0..<items); return }
         BLASRuntime.withSingleThread {
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
+            TimeAccounting.concurrentPerform(iterations: workers) { w in
                 body(w, (items * w / workers)..<(items * (w + 1) / workers))
             }
         }
