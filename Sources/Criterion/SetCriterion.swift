@@ -80,6 +80,10 @@ public struct SetCriterion: Sendable {
     /// The settings.
     public var configuration: Configuration
 
+    /// When set, receives `Output.matchingSeconds` of every successful call (time accounting of benchmarks);
+    /// nil by default. Set it only while no criterion runs (it is read without synchronisation).
+    nonisolated(unsafe) public static var matchingTimer: ((Double) -> Void)?
+
     /// A criterion with `configuration`.
     public init(_ configuration: Configuration) { self.configuration = configuration }
 
@@ -146,6 +150,7 @@ public struct SetCriterion: Sendable {
             throw CriterionError.nonFiniteTerm(term: t.name, detail: "value \(t.value)")
         }
         out.total = out.terms.weightedTotal
+        Self.matchingTimer?(out.matchingSeconds)
         return out
     }
 }

@@ -106,8 +106,12 @@ public enum TrainBenchmark {
         if case let .loader(l) = feed { waitBefore = l.statistics.waitSeconds }
         var phases: [String: Double] = [:]
         step.phaseTimer = { name, seconds in phases[name, default: 0] += seconds }
+        SetCriterion.matchingTimer = { TimeAccounting.add(TimeAccounting.matching, seconds: $0) }
         TimeAccounting.start()
-        defer { TimeAccounting.stop() }
+        defer {
+            TimeAccounting.stop()
+            SetCriterion.matchingTimer = nil
+        }
         let start = Date()
         for _ in 0..<steps { try runStep() }
         let total = Date().timeIntervalSince(start)

@@ -1,6 +1,5 @@
 import Boxes
 import Criterion
-import Datasets
 import Matching
 import Foundation
 import NeuralNet
@@ -16,14 +15,6 @@ public struct TrainingBatch {
     public init(images: Tensor, targets: [ImageTargets]) {
         self.images = images
         self.targets = targets
-    }
-
-    /// A `BatchLoader` batch as network input (`[count, 3, S, S]`) and criterion targets (boxes, classes and
-    /// ignore flags, in input pixels).
-    public init(_ batch: Batch) {
-        let s = batch.inputSize
-        self.init(images: Tensor(shape: [batch.count, 3, s, s], data: batch.images),
-                  targets: batch.targets.map { ImageTargets(boxes: $0.boxes, classes: $0.classes, ignore: $0.ignore) })
     }
 }
 
@@ -56,7 +47,6 @@ public final class TrainStep {
     /// Maximum global gradient norm.
     public var clipNorm: Float = 10
     /// Receives the seconds of each phase (`forward`, `dense criterion`, `set criterion`, `backward`, `optimizer`).
-    /// The set criterion's matching seconds also go to `TimeAccounting.matching` when accounting is enabled.
     public var phaseTimer: ((String, Double) -> Void)?
     private var phaseStart = Date()
 
@@ -127,7 +117,6 @@ public final class TrainStep {
                 report.skipped = "set criterion: \(error)"
                 return report
             }
-            TimeAccounting.add(TimeAccounting.matching, seconds: setOut!.matchingSeconds)
             report.unmatchedBoxes = setOut!.unmatchedBoxes
             report.losses += setOut!.terms.map { ("set.\($0.name)", c.setWeight * $0.value * $0.weight) }
         }

@@ -21,7 +21,7 @@ public enum TimeAccounting {
     public static let conv = "conv"
     /// Category of `GEMM.sgemm`.
     public static let gemm = "gemm"
-    /// Category of the set criterion's matching (cost matrices and assignments).
+    /// Category of the set criterion's matching (cost matrices and assignments), recorded with `add`.
     public static let matching = "matching"
 
     /// Seconds and calls accumulated under one path.

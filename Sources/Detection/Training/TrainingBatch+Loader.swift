@@ -1,0 +1,13 @@
+import Criterion
+import Datasets
+import NeuralNet
+
+extension TrainingBatch {
+    /// A `BatchLoader` batch as network input (`[count, 3, S, S]`, the loader's normalised floats) and criterion
+    /// targets (boxes, classes and ignore flags, in input pixels).
+    public init(_ batch: Batch) {
+        let s = batch.inputSize
+        self.init(images: Tensor(shape: [batch.count, 3, s, s], data: batch.images),
+                  targets: batch.targets.map { ImageTargets(boxes: $0.boxes, classes: $0.classes, ignore: $0.ignore) })
+    }
+}
