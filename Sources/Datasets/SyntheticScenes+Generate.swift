@@ -35,7 +35,8 @@ public struct SyntheticGenerationReport: Sendable, CustomStringConvertible {
 
 extension SyntheticScenes {
     /// Writes a synthetic dataset to `folder`: `train.json` and `val.json` (COCO, category ids 1…classCount named
-    /// `ellipse`, `rectangle`, `triangle`) and the pictures at `train/images/000001.png`, `val/images/…`
+    /// `ellipse`, `rectangle`, `triangle`), the pictures at `train/images/000001.png`, `val/images/…`, and last
+    /// `generated.json` (counts, seed, settings; see `isGenerated`)
     /// (`file_name` is the bare name; the COCO loader finds it in `<json stem>/images/`). Deterministic: each
     /// picture is a pure function of (seed, split, index), so the same arguments give byte-identical files whatever
     /// the thread count. Images render and encode in parallel; PNGs use libpng's fast setting (no row filters,
@@ -51,6 +52,7 @@ extension SyntheticScenes {
         if let size { config.imageSize = size }
         try config.validate()
         let workers = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        try? FileManager.default.removeItem(at: folder.appendingPathComponent("generated.json"))
         let start = Date()
         var report = SyntheticGenerationReport()
         var allBoxes: [[Box]] = []
@@ -78,10 +80,33 @@ extension SyntheticScenes {
             try COCOFormat.write(DetectionDataset(root: folder, source: json, images: images, categories: categories), to: json)
             if split == 0 { report.trainImages = count } else { report.valImages = count }
         }
+        // Written last: its presence says the folder is complete, its contents what it holds.
+        let stamp = try generationStamp(trainCount: trainCount, valCount: valCount, seed: seed, config: config)
+        do { try Data(stamp.utf8).write(to: folder.appendingPathComponent("generated.json"), options: .atomic) } catch {
+            throw DatasetError.unreadable(file: folder.appendingPathComponent("generated.json").path,
+                                          reason: "cannot write: \(error.localizedDescription)")
+        }
         report.overlapShare03 = DatasetStatistics.overlapShare(allBoxes, threshold: 0.3)
         report.overlapShare05 = DatasetStatistics.overlapShare(allBoxes, threshold: 0.5)
         report.seconds = Date().timeIntervalSince(start)
         return report
+    }
+
+    /// The text of `generated.json`, which `generate` writes last into its folder: image counts, seed and the
+    /// generator settings. `isGenerated` compares it to decide whether a folder is complete and current.
+    public static func generationStamp(trainCount: Int, valCount: Int, seed: UInt64,
+                                       config: SyntheticSceneConfig) throws -> String {
+        "{\"train\": \(trainCount), \"val\": \(valCount), \"seed\": \(seed), \"settings\": \(try config.jsonText())}\n"
+    }
+
+    /// Whether `folder` holds a complete dataset generated with exactly these arguments (its `generated.json`
+    /// matches); false for an older generator's settings or a generation that was interrupted.
+    public static func isGenerated(in folder: URL, trainCount: Int, valCount: Int, seed: UInt64,
+                                   config: SyntheticSceneConfig = SyntheticSceneConfig()) -> Bool {
+        guard let text = try? String(contentsOf: folder.appendingPathComponent("generated.json"), encoding: .utf8),
+              let want = try? generationStamp(trainCount: trainCount, valCount: valCount, seed: seed, config: config)
+        else { return false }
+        return text == want
     }
 
     /// Renders and writes `count` images of one split on `workers` threads (worker `w` takes indices `w`,

@@ -8,19 +8,21 @@ public struct SyntheticScene: Sendable {
     public var image: Image
     /// The annotated objects: each box is the object's full extent (even where occluded), in pixels.
     public var annotations: [Annotation]
-    /// Objects drawn, annotated or not.
+    /// Objects drawn, annotated or not (objects that found no place under the placement rule are not drawn).
     public var drawnObjects: Int
-    /// Objects left unannotated because less than `minVisibleFraction` of them stayed visible.
+    /// Objects drawn but left unannotated because less than `minVisibleFraction` of them stayed visible.
     public var hiddenObjects: Int
 }
 
 /// The embedded default dataset: synthetic crowded scenes of simple shapes on cluttered backgrounds.
 ///
 /// Each image: a two-colour gradient with smooth value noise, 6–18 distractors (lines, hollow rings, specks
-/// smaller than any object), then 10–60 objects of up to 3 shape classes (filled ellipse, rectangle or square,
-/// triangle; random colour, darker outline), 8–64 px, most of them gathered around 2–5 cluster centres so
-/// they overlap heavily, drawn in painter's order. An object is annotated with its full box unless less than
-/// 30% of its own pixels stay visible (occluded beyond 70%), in which case it is left out. Every image is a
+/// smaller than any object), then up to 10–60 objects of up to 3 shape classes (filled ellipse, rectangle or
+/// square, triangle; random colour, darker outline), 16–64 px, most of them gathered around 2–5 cluster centres
+/// (blobs, or rows where each object covers part of its neighbour) so they overlap, drawn in painter's order.
+/// An object is only placed where every earlier object keeps at least half of its box uncovered (else the
+/// cluster's next place is tried, and after 8 tries the object is dropped), and it is annotated with its full
+/// box unless less than 40% of its own pixels stay visible. Every image is a
 /// function of `(seed, split, index)` alone, so generation is deterministic and parallel.
 public enum SyntheticScenes {
     /// Renders image `index` of `split` (0 = train, 1 = val) for `seed`.
@@ -47,7 +49,8 @@ public enum SyntheticScenes {
                          angle: rng.uniform(0...(2 * Double.pi)), step: config.rowStep * rng.uniform(0.8...1.2))
         }
         var objects: [(box: Box, cls: Int, area: Int)] = []
-        for i in 0..<n {
+        var occupancy = BoxOccupancy(width: s, height: s)
+        for _ in 0..<n {
             let cls = rng.int(0...(config.classCount - 1))
             let clustered = !clusters.isEmpty && rng.chance(config.clusteredShare)
             let k = clusters.isEmpty ? 0 : rng.int(0...(clusters.count - 1))
@@ -56,26 +59,35 @@ public enum SyntheticScenes {
             let aspect = rng.chance(0.25) ? 1 : _exp(rng.uniform(_ln(0.6)...(_ln(1.6))))
             let w = min(config.maxObjectSize, max(config.minObjectSize, Int((side * aspect.squareRoot()).rounded())))
             let h = min(config.maxObjectSize, max(config.minObjectSize, Int((side / aspect.squareRoot()).rounded())))
-            var cx = rng.uniform(0...Double(s)), cy = rng.uniform(0...Double(s))
-            if clustered {
-                (cx, cy) = clusters[k].place(spread: config.clusterSpread, rng: &rng)
+            // Where it goes: its cluster's next place (or anywhere), tried again while it would bury an earlier object.
+            var spot: (Int, Int)?
+            for _ in 0..<8 {
+                var cx = rng.uniform(0...Double(s)), cy = rng.uniform(0...Double(s))
+                if clustered { (cx, cy) = clusters[k].place(spread: config.clusterSpread, rng: &rng) }
+                let x1 = min(s - w, max(0, Int((cx - Double(w) / 2).rounded())))
+                let y1 = min(s - h, max(0, Int((cy - Double(h) / 2).rounded())))
+                if occupancy.accepts(x1: x1, y1: y1, x2: x1 + w, y2: y1 + h, minVisible: config.minVisibleBoxFraction) {
+                    spot = (x1, y1)
+                    break
+                }
             }
-            let x1 = min(s - w, max(0, Int((cx - Double(w) / 2).rounded())))
-            let y1 = min(s - h, max(0, Int((cy - Double(h) / 2).rounded())))
+            guard let (x1, y1) = spot else { continue }
+            occupancy.add(x1: x1, y1: y1, x2: x1 + w, y2: y1 + h)
             let fill = randomColor(&rng, saturation: 0.45...1, value: 0.45...1)
             let edge = (UInt8(Double(fill.0) * 0.45), UInt8(Double(fill.1) * 0.45), UInt8(Double(fill.2) * 0.45))
             let area = canvas.paint(SceneShape(rawValue: cls)!, x1: x1, y1: y1, x2: x1 + w, y2: y1 + h, fill: fill,
                                     edge: edge, outline: config.outlineWidth,
-                                    apexX: rng.uniform(Double(x1)...Double(x1 + w)), flip: rng.chance(0.5), object: Int32(i))
+                                    apexX: rng.uniform(Double(x1)...Double(x1 + w)), flip: rng.chance(0.5),
+                                    object: Int32(objects.count))
             objects.append((Box(x1: Double(x1), y1: Double(y1), x2: Double(x1 + w), y2: Double(y1 + h)), cls, area))
         }
-        let visible = canvas.visibleCounts(n)
+        let visible = canvas.visibleCounts(objects.count)
         var annotations: [Annotation] = []
         for (i, o) in objects.enumerated() where o.area > 0 && Double(visible[i]) >= config.minVisibleFraction * Double(o.area) {
             annotations.append(Annotation(box: o.box, classIndex: o.cls))
         }
-        return SyntheticScene(image: canvas.image, annotations: annotations, drawnObjects: n,
-                              hiddenObjects: n - annotations.count)
+        return SyntheticScene(image: canvas.image, annotations: annotations, drawnObjects: objects.count,
+                              hiddenObjects: objects.count - annotations.count)
     }
 
     /// Background clutter: lines (1–3 px), hollow rings and clusters of specks (2–5 px, below the smallest object).

@@ -57,12 +57,16 @@ struct TrainCommand: ParsableCommand {
     var classBalance = 0.0
     @Option(help: "Label smoothing of the set head's class cross-entropy.")
     var labelSmoothing = 0.0
+    @Option(help: "Anchor sides in input pixels, comma-separated (e.g. 16,32,64), or 'auto' to fit them to the training boxes.")
+    var anchors: String?
     @Option(help: "Stop after this many steps.")
     var maxSteps: Int?
     @Option(help: "Synthetic default: training images to generate.")
     var syntheticTrain = 2000
     @Flag(help: "Skip unreadable images (counted and reported) instead of stopping.")
     var skipBadImages = false
+    @Flag(help: "Train on the images as they are: no flips, scale jitter or colour jitter.")
+    var noAugment = false
 
     func validate() throws {
         if let s = setHead, DetectorConfig.SetHeadKind(rawValue: s) == nil {
@@ -70,6 +74,9 @@ struct TrainCommand: ParsableCommand {
         }
         if let m = matchCost, DetectorConfig.MatchCostKind(rawValue: m) == nil {
             throw ValidationError("--match-cost must be detr or reinspect; got '\(m)'")
+        }
+        if let a = anchors, a != "auto", Self.anchorList(a) == nil {
+            throw ValidationError("--anchors must be 'auto' or comma-separated positive numbers; got '\(a)'")
         }
         do { try options().validate() } catch { throw ValidationError("\(error)") }
     }
@@ -85,7 +92,16 @@ struct TrainCommand: ParsableCommand {
         o.matchCost = matchCost.flatMap(DetectorConfig.MatchCostKind.init(rawValue:))
         o.evalEvery = evalEvery; o.classBalance = classBalance; o.labelSmoothing = labelSmoothing
         o.maxSteps = maxSteps; o.skipBadImages = skipBadImages; o.syntheticTrain = syntheticTrain
+        o.augment = !noAugment
+        o.autoAnchors = anchors == "auto"; o.anchorSizes = anchors.flatMap(Self.anchorList)
         return o
+    }
+
+    /// `"16,32,64"` → `[16, 32, 64]`; nil unless every item is a positive number.
+    static func anchorList(_ text: String) -> [Double]? {
+        let values = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return values.map { $0! }
     }
 
     func run() throws {

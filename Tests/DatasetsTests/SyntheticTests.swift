@@ -24,9 +24,9 @@ final class SyntheticTests: XCTestCase {
             let s = SyntheticScenes.render(index: i, seed: 1, config: config)
             boxes.append(s.annotations.map(\.box))
             drawn += s.drawnObjects; hidden += s.hiddenObjects
-            XCTAssertTrue((config.minObjects...config.maxObjects).contains(s.drawnObjects))
+            XCTAssertLessThanOrEqual(s.drawnObjects, config.maxObjects)
             for a in s.annotations {
-                XCTAssertTrue(a.box.width >= 8 && a.box.width <= 64 && a.box.height >= 8 && a.box.height <= 64)
+                XCTAssertTrue(a.box.width >= 16 && a.box.width <= 64 && a.box.height >= 16 && a.box.height <= 64)
                 XCTAssertTrue(a.box.x1 >= 0 && a.box.y1 >= 0 && a.box.x2 <= 320 && a.box.y2 <= 320)
             }
         }
@@ -34,7 +34,8 @@ final class SyntheticTests: XCTestCase {
         let share03 = DatasetStatistics.overlapShare(boxes, threshold: 0.3)
         let share05 = DatasetStatistics.overlapShare(boxes, threshold: 0.5)
         print("synthetic: \(boxes.count) images in \(elapsed)s, drawn \(drawn), hidden \(hidden), overlap>0.3 \(share03), >0.5 \(share05)")
-        XCTAssertGreaterThan(share03, 0.3, "a large share of objects overlaps another at IoU > 0.3")
+        XCTAssertGreaterThan(share03, 0.1, "a large share of objects overlaps another at IoU > 0.3")
+        XCTAssertGreaterThan(Double(drawn) / 40, 25, "crowded: tens of objects an image")
         XCTAssertGreaterThan(hidden, 0)
     }
 }
@@ -74,6 +75,46 @@ final class SyntheticFilesTests: XCTestCase {
         XCTAssertTrue(train.report.isClean)
         let image = try PNG.read(train.images[0].file)
         XCTAssertEqual(image, SyntheticScenes.render(index: 0, split: 0, seed: 11, config: config).image)
+    }
+
+    func testGeneratedStampNamesCountsSeedAndSettings() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        var config = SyntheticSceneConfig()
+        config.imageSize = 64
+        config.maxObjectSize = 24
+        XCTAssertFalse(SyntheticScenes.isGenerated(in: folder, trainCount: 2, valCount: 1, seed: 3, config: config))
+        _ = try SyntheticScenes.generate(to: folder, trainCount: 2, valCount: 1, seed: 3, config: config)
+        XCTAssertTrue(SyntheticScenes.isGenerated(in: folder, trainCount: 2, valCount: 1, seed: 3, config: config))
+        XCTAssertFalse(SyntheticScenes.isGenerated(in: folder, trainCount: 3, valCount: 1, seed: 3, config: config))
+        XCTAssertFalse(SyntheticScenes.isGenerated(in: folder, trainCount: 2, valCount: 1, seed: 4, config: config))
+        var other = config
+        other.rowStep = 0.3
+        XCTAssertFalse(SyntheticScenes.isGenerated(in: folder, trainCount: 2, valCount: 1, seed: 3, config: other),
+                       "another generator setting means a stale folder")
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("generated.json"))
+        XCTAssertFalse(SyntheticScenes.isGenerated(in: folder, trainCount: 2, valCount: 1, seed: 3, config: config),
+                       "an interrupted generation has no stamp")
+    }
+
+    func testPlacementRuleKeepsHalfOfEveryBoxUncovered() {
+        let config = SyntheticSceneConfig()
+        for i in 0..<20 {
+            let scene = SyntheticScenes.render(index: i, seed: 5, config: config)
+            let boxes = scene.annotations.map(\.box)
+            // Painter's order: annotations keep drawing order, so box j covers the earlier boxes.
+            for (a, box) in boxes.enumerated() {
+                var covered = [Bool](repeating: false, count: Int(box.width * box.height))
+                for later in boxes[(a + 1)...] where later.x1 < box.x2 && later.x2 > box.x1 && later.y1 < box.y2 && later.y2 > box.y1 {
+                    for y in Int(max(box.y1, later.y1))..<Int(min(box.y2, later.y2)) {
+                        for x in Int(max(box.x1, later.x1))..<Int(min(box.x2, later.x2)) {
+                            covered[(y - Int(box.y1)) * Int(box.width) + x - Int(box.x1)] = true
+                        }
+                    }
+                }
+                let visible = Double(covered.filter { !$0 }.count) / Double(covered.count)
+                XCTAssertGreaterThanOrEqual(visible, config.minVisibleBoxFraction - 1e-9, "image \(i) box \(a)")
+            }
+        }
     }
 
     func testCommittedSettingsAreTheDefaults() throws {

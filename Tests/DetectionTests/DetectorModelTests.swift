@@ -61,9 +61,10 @@ final class DetectorModelTests: XCTestCase {
     /// The whole network's analytic gradient against central differences of the training loss, for a few
     /// parameters of every part (backbone, dense head, set head), with BatchNorm in training mode.
     func testGradientsMatchFiniteDifferences() throws {
-        for (head, prior) in [(DetectorConfig.SetHeadKind.query, false), (.query, true), (.fc, false)] {
+        for (head, prior, geometry) in [(DetectorConfig.SetHeadKind.query, false, false), (.query, true, true), (.fc, false, false)] {
             var c = Self.tinyConfig(setHead: head)
             c.setClassPrior = prior
+            c.setGeometry = geometry
             let d = try Detector(config: c, seed: 3)
             let b = Self.batch(config: c, n: 2, seed: 4)
             let step = TrainStep(detector: d, optimizer: SGD(momentum: 0), classWeights: nil)
@@ -83,6 +84,7 @@ final class DetectorModelTests: XCTestCase {
             let picks = ["backbone.stem.conv.weight", "backbone.stage2.block0.conv2.bn.weight", "dense.cls.bias",
                          "dense.box.weight", head == .query ? "set.layer0.attn.q_proj.weight" : "set.fc1.weight",
                          head == .query ? "set.box.weight" : "set.fc2.bias", head == .query ? "set.lateral.weight" : "set.reduce.weight"]
+                + (geometry ? ["set.layer0.attn.geometry"] : [])
             for name in picks {
                 let p = try XCTUnwrap(params.first { $0.name == name }, name)
                 for idx in [0, p.value.count / 2, p.value.count - 1] {

@@ -65,7 +65,7 @@ public final class Detector {
             querySet = QuerySetHead(
                 featureWidth: config.headConvs == 0 ? config.widths[2] : config.headWidth, c4Channels: config.widths[3],
                 classes: config.numClasses, width: config.setWidth, heads: config.attentionHeads,
-                hidden: config.feedForward, layers: config.attentionLayers, classPrior: config.setClassPrior,
+                hidden: config.feedForward, layers: config.attentionLayers, classPrior: config.setClassPrior, geometry: config.setGeometry,
                 generator: &g)
             globalSet = nil
         case .fc:

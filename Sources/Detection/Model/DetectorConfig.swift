@@ -19,6 +19,14 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
         case none
     }
 
+    /// How the dense criterion picks positive anchors.
+    public enum DenseAssignmentKind: String, Codable, Sendable, CaseIterable {
+        /// RetinaNet: IoU ≥ 0.5 positive, < 0.4 background, each box's best anchor forced positive.
+        case maxIoU = "maxiou"
+        /// ATSS (Zhang et al., CVPR 2020): per box, an IoU threshold from the statistics of its nearest anchors.
+        case atss
+    }
+
     /// Which assignment cost the set criterion uses.
     public enum MatchCostKind: String, Codable, Sendable, CaseIterable {
         /// DETR: `w_class·(−p) + w_L1·L1 + w_giou·(−GIoU)`.
@@ -60,6 +68,9 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
     /// Query head: add the dense head's class logits of each proposal to the set head's class logits (a prior
     /// without gradient, as the dense box is for the box offsets).
     public var setClassPrior: Bool = false
+    /// Query head: self-attention adds a learnt mix of the proposals' pairwise IoU and IoU-with-higher-ranked maps
+    /// to its scores (`QuerySetHead.geometryMaps`).
+    public var setGeometry: Bool = false
 
     // Losses.
     /// Weight of the dense criterion's total.
@@ -70,6 +81,8 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
     public var focalAlpha: Double = 0.25
     /// Focal loss γ of the dense head.
     public var focalGamma: Double = 2
+    /// Positive-anchor rule of the dense criterion.
+    public var denseAssignment: DenseAssignmentKind = .maxIoU
     /// Assignment cost of the set criterion.
     public var matchCost: MatchCostKind = .detr
     /// Weight of the no-object class in the set head's cross-entropy (DETR `eos_coef`).

@@ -18,8 +18,11 @@ public final class QuerySetHead: Layer {
         let ffn1, ffn2: Linear
         let relu = ReLU()
 
-        init(prefix: String, width: Int, heads: Int, hidden: Int, generator: inout SeededGenerator) {
-            attention = MultiHeadSelfAttention(name: prefix + ".attn", width: width, heads: heads, generator: &generator)
+        init(prefix: String, width: Int, heads: Int, hidden: Int, geometryMaps: Int, generator: inout SeededGenerator) {
+            // Geometry weights start at 0 for head 0 (global) and grow with the head index (more local).
+            let initial = geometryMaps > 0 ? (0..<heads).flatMap { h in [Float](repeating: 2 * Float(h), count: geometryMaps) } : []
+            attention = MultiHeadSelfAttention(name: prefix + ".attn", width: width, heads: heads, geometryMaps: geometryMaps,
+                                               geometryInit: initial, generator: &generator)
             norm1 = LayerNorm(name: prefix + ".norm1", features: width)
             ffn1 = Linear(name: prefix + ".ffn1", inFeatures: width, outFeatures: hidden, generator: &generator)
             ffn2 = Linear(name: prefix + ".ffn2", inFeatures: hidden, outFeatures: width, generator: &generator)
@@ -31,9 +34,9 @@ public final class QuerySetHead: Layer {
             return layers.flatMap(\.parameters)
         }
 
-        /// `x: [N, K, D]` → `[N, K, D]`.
-        func forward(_ x: Tensor) -> Tensor {
-            var s = attention.forward(x)
+        /// `x: [N, K, D]` → `[N, K, D]`; `geometry`: `[N, G, K, K]` when the attention has geometry maps.
+        func forward(_ x: Tensor, geometry: Tensor?) -> Tensor {
+            var s = attention.forward(x, geometry: geometry)
             s.add(x)
             let z = norm1.forward(s.reshaped([x.shape[0] * x.shape[1], x.shape[2]]))
             var f = ffn2.forward(relu.forward(ffn1.forward(z)))
@@ -66,13 +69,16 @@ public final class QuerySetHead: Layer {
     let boxOut, classOut: Linear
     /// Whether the class logits add the dense head's class logits of the proposal (a prior without gradient).
     public let classPrior: Bool
+    /// Whether self-attention sees the proposals' pairwise geometry (see `geometryMaps(boxes:n:k:)`).
+    public let geometry: Bool
 
     /// A head for `classes` classes over dense features of `featureWidth` channels and stride-16 features of
     /// `c4Channels` channels.
     public init(featureWidth: Int, c4Channels: Int, classes: Int, width: Int, heads: Int, hidden: Int, layers: Int,
-                classPrior: Bool = false, generator: inout SeededGenerator) {
+                classPrior: Bool = false, geometry: Bool = false, generator: inout SeededGenerator) {
         self.featureWidth = featureWidth
         self.classPrior = classPrior
+        self.geometry = geometry
         self.classes = classes
         lateral = Conv2D(name: "set.lateral", inChannels: c4Channels, outChannels: featureWidth, kernelSize: 1,
                          generator: &generator)
@@ -80,7 +86,8 @@ public final class QuerySetHead: Layer {
         embed2 = Linear(name: "set.embed2", inFeatures: width, outFeatures: width, generator: &generator)
         var blocks: [AttentionBlock] = []
         for l in 0..<layers {
-            blocks.append(AttentionBlock(prefix: "set.layer\(l)", width: width, heads: heads, hidden: hidden, generator: &generator))
+            blocks.append(AttentionBlock(prefix: "set.layer\(l)", width: width, heads: heads, hidden: hidden,
+                                         geometryMaps: geometry ? 2 : 0, generator: &generator))
         }
         self.blocks = blocks
         boxOut = Linear(name: "set.box", inFeatures: width, outFeatures: 4, initializer: .normal(std: 0.001), generator: &generator)
@@ -132,7 +139,8 @@ public final class QuerySetHead: Layer {
         }
         var e = embed2.forward(embedReLU.forward(embed1.forward(input)))
         e = e.reshaped([n, k, e.shape[1]])
-        for block in blocks { e = block.forward(e) }
+        let maps = geometry ? Self.geometryMaps(boxes: proposals, n: n, k: k) : nil
+        for block in blocks { e = block.forward(e, geometry: maps) }
         let z = e.reshaped([rows, e.shape[2]])
         let delta = boxOut.forward(z)
         var logits = classOut.forward(z)
@@ -155,6 +163,35 @@ public final class QuerySetHead: Layer {
         }
         saved = Saved(cells8: cells, shape8: features.shape, cells16: cells16, shape16: lat.shape, boxes: boxes, n: n, k: k)
         return (boxes, logits)
+    }
+
+    /// The pairwise geometry of the proposals that attention sees, `[N, 2, K, K]`: map 0 is the IoU of
+    /// proposals i and j, map 1 the same IoU where j ranks above i (j < i: a higher dense score) and 0 elsewhere,
+    /// so a head can learn which proposals duplicate a better one (the relation a learnt NMS needs, Hosang et
+    /// al., "Learning non-maximum suppression", CVPR 2017). `boxes`: `[N·K·4]` normalised `(cx, cy, w, h)`.
+    public static func geometryMaps(boxes: [Float], n: Int, k: Int) -> Tensor {
+        var maps = Tensor(shape: [n, 2, k, k])
+        maps.data.withUnsafeMutableBufferPointer { m in
+            for b in 0..<n {
+                let base = b * k * 4
+                for i in 0..<k {
+                    let (ci, ai) = (base + i * 4, boxes[base + i * 4 + 2] * boxes[base + i * 4 + 3])
+                    for j in 0..<k {
+                        let cj = base + j * 4
+                        let ix = min(boxes[ci] + boxes[ci + 2] / 2, boxes[cj] + boxes[cj + 2] / 2)
+                            - max(boxes[ci] - boxes[ci + 2] / 2, boxes[cj] - boxes[cj + 2] / 2)
+                        let iy = min(boxes[ci + 1] + boxes[ci + 3] / 2, boxes[cj + 1] + boxes[cj + 3] / 2)
+                            - max(boxes[ci + 1] - boxes[ci + 3] / 2, boxes[cj + 1] - boxes[cj + 3] / 2)
+                        let inter = max(ix, 0) * max(iy, 0)
+                        let union = ai + boxes[cj + 2] * boxes[cj + 3] - inter
+                        let iou = union > 0 ? inter / union : 0
+                        m[((b * 2) * k + i) * k + j] = iou
+                        m[((b * 2 + 1) * k + i) * k + j] = j < i ? iou : 0
+                    }
+                }
+            }
+        }
+        return maps
     }
 
     /// Gradients w.r.t. the output boxes and logits → gradients w.r.t. the dense features and `c4`.

@@ -50,6 +50,13 @@ public struct TrainOptions: Sendable {
     public var hypotheses: Int?
     /// Matching cost override.
     public var matchCost: DetectorConfig.MatchCostKind?
+    /// Anchor sides override (input pixels, ascending).
+    public var anchorSizes: [Double]?
+    /// Random flips, scale jitter with crops and colour jitter on training images (`AugmentConfig()`); false feeds
+    /// the letterboxed images as they are.
+    public var augment = true
+    /// Fit the anchor sides to the training boxes (`AnchorFitting`, as many as the configuration has).
+    public var autoAnchors = false
     /// Folder of the synthetic default dataset (created when missing).
     public var syntheticFolder = URL(fileURLWithPath: "data/synthetic")
     /// Synthetic default: training and validation images.
@@ -77,6 +84,9 @@ public struct TrainOptions: Sendable {
         guard (0..<1).contains(labelSmoothing) else { throw bad("--label-smoothing", "must be in [0, 1), got \(labelSmoothing)") }
         if let s = inputSize, s < 32 || s % 16 != 0 { throw bad("--input-size", "must be a multiple of 16, at least 32, got \(s)") }
         if let h = hypotheses, h <= 0 { throw bad("--hypotheses", "must be positive, got \(h)") }
+        if let a = anchorSizes, a.isEmpty || !a.allSatisfy({ $0 > 0 && $0.isFinite }) {
+            throw bad("--anchors", "sides must be positive numbers, got \(a)")
+        }
         guard evalEvery >= 0 else { throw bad("--eval-every", "must be ≥ 0, got \(evalEvery)") }
     }
 }

@@ -66,6 +66,10 @@ public final class TrainStep {
         dense.focalAlpha = c.focalAlpha
         dense.focalGamma = c.focalGamma
         dense.classWeights = classWeights
+        if c.denseAssignment == .atss {
+            dense.assigner.atssTopK = 9
+            dense.assigner.anchorShapes = c.anchorsPerLocation
+        }
         denseCriterion = DenseCriterion(dense)
         var set = SetCriterion.Configuration(classes: c.numClasses)
         set.eosCoef = c.eosCoef

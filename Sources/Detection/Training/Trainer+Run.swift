@@ -34,7 +34,7 @@ extension Trainer {
             try optimizer.loadState(loaded.optimizerState, parameters: detector.parameters)
             say("resuming \(resume.path) at step \(state.step) (epoch \(state.epoch), batch \(state.stepInEpoch))")
         } else {
-            detector = try Detector(config: try makeConfig(classes: classes), seed: options.seed)
+            detector = try Detector(config: try makeConfig(classes: classes, train: train), seed: options.seed)
         }
         let config = detector.config
         let weights = try classWeights(train, beta: config.classBalanceBeta)
@@ -50,6 +50,7 @@ extension Trainer {
         loaderOptions.inputSize = config.inputSize
         loaderOptions.seed = state.seed
         loaderOptions.skipBadImages = options.skipBadImages
+        loaderOptions.augment = options.augment ? AugmentConfig() : .none
         loaderOptions.cacheImages = train.images.count <= 4000
         let loader = BatchLoader(dataset: train, options: loaderOptions)
         let perEpoch = loader.batchesPerEpoch

@@ -51,7 +51,8 @@ public final class Trainer {
         if trainURL == nil {
             let folder = options.syntheticFolder
             let trainJSON = folder.appendingPathComponent("train.json"), valJSON = folder.appendingPathComponent("val.json")
-            if !FileManager.default.fileExists(atPath: trainJSON.path) || !FileManager.default.fileExists(atPath: valJSON.path) {
+            if !SyntheticScenes.isGenerated(in: folder, trainCount: options.syntheticTrain, valCount: options.syntheticVal,
+                                            seed: 2026) {
                 say("generating the synthetic default dataset in \(folder.path) (\(options.syntheticTrain) train + \(options.syntheticVal) val images)…")
                 let report = try SyntheticScenes.generate(to: folder, trainCount: options.syntheticTrain,
                                                           valCount: options.syntheticVal, seed: 2026)
@@ -77,8 +78,9 @@ public final class Trainer {
         return (train, val)
     }
 
-    /// The configuration for `classes`: the reference one, then `--config`, then explicit options.
-    public func makeConfig(classes: [String]) throws -> DetectorConfig {
+    /// The configuration for `classes`: the reference one, then `--config`, then explicit options; `train` is
+    /// needed for `autoAnchors`.
+    public func makeConfig(classes: [String], train: DetectionDataset? = nil) throws -> DetectorConfig {
         var c = DetectorConfig.reference(classes: classes)
         if let url = options.config {
             let text: String
@@ -89,17 +91,27 @@ public final class Trainer {
             c.classNames = classes
         }
         if options.data == nil && options.config == nil {
-            // The synthetic default (up to 60 objects an image): room for all of them, the ReInspect cost (the
+            // The synthetic default (up to 60 objects an image, 16–64 px): room for all of them, anchors spanning
+            // the object sizes, the ReInspect cost (the
             // best-ranked hypothesis on an object is its match, which the head learns faster than DETR's cost) and
             // the dense-score class prior (README, "Results", for what each choice measured).
+            c.inputSize = SyntheticSceneConfig().imageSize
             c.hypotheses = 100
+            c.anchorSizes = [16, 32, 64]
             c.matchCost = .reinspect
             c.setClassPrior = true
+            c.setGeometry = true
         }
         if let s = options.inputSize { c.inputSize = s }
         if let h = options.setHead { c.setHead = h }
         if let k = options.hypotheses { c.hypotheses = k }
         if let m = options.matchCost { c.matchCost = m }
+        if let a = options.anchorSizes { c.anchorSizes = a }
+        if options.autoAnchors, let train,
+           let fitted = AnchorFitting.sizes(for: train, inputSize: c.inputSize, count: c.anchorSizes.count) {
+            c.anchorSizes = fitted
+            say("anchor sides fitted to the training boxes: \(fitted.map { String(format: "%g", $0) }.joined(separator: ", ")) px")
+        }
         c.labelSmoothing = options.labelSmoothing
         c.classBalanceBeta = options.classBalance
         if c != DetectorConfig.reference(classes: classes) { c.name = "custom" }

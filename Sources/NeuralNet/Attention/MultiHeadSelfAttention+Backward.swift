@@ -9,12 +9,13 @@ extension MultiHeadSelfAttention {
     ///
     /// The forward read in reverse: `dO = dY·Wo` (and `dWo += dYᵀ·O`, `dbo += Σ dY`); per set and head,
     /// `dP = dO_h·V_hᵀ`, `dV_h = Pᵀ·dO_h`, `dS = P ⊙ (dP − rowsum(P ⊙ dP)) / √d`, `dQ_h = dS·K_h`,
-    /// `dK_h = dSᵀ·Q_h`; then the q/k/v projections: `dX = dQ·Wq + dK·Wk + dV·Wv`.
+    /// `dK_h = dSᵀ·Q_h`, `dλ[h, g] += Σ dS_raw ⊙ M_g` (scores' gradient before the 1/√d); then the q/k/v
+    /// projections: `dX = dQ·Wq + dK·Wk + dV·Wv`.
     public func backward(_ dY: Tensor) -> Tensor {
         guard let w = workspace else { preconditionFailure("MultiHeadSelfAttention.backward before forward") }
         precondition(dY.shape == w.shape, "MultiHeadSelfAttention.backward: dY \(dY.shape) for input \(w.shape)")
         let (batch, tokens, d) = (w.shape[0], w.shape[1], width)
-        let rows = batch * tokens, headWidth = d / heads, scale = self.scale
+        let rows = batch * tokens, headWidth = d / heads, scale = self.scale, g = geometryMaps
         var dX = Tensor(shape: w.shape)
         guard rows > 0 else { return dX }
         for buffer in [w.dO, w.dQ, w.dK, w.dV] { buffer.zero() }
@@ -33,14 +34,24 @@ extension MultiHeadSelfAttention {
                 // dV_h += Pᵀ · dO_h
                 GEMM.sgemm(transA: true, m: tokens, n: headWidth, k: tokens, a: probabilities, lda: tokens,
                            b: dOh, ldb: d, beta: 1, c: w.dV.pointer + column, ldc: d)
-                // dS = softmax backward of dP, times the score scale
+                // dS = softmax backward of dP (gradient of the scores); dλ[h, g] += Σ dS ⊙ M_g
                 w.dS.zero()
                 Softmax.backwardRows(dY: w.dP.pointer, y: probabilities, dX: w.dS.pointer,
-                                     rows: tokens, width: tokens, scale: scale)
-                // dQ_h += dS · K_h ; dK_h += dSᵀ · Q_h
-                GEMM.sgemm(m: tokens, n: headWidth, k: tokens, a: w.dS.pointer, lda: tokens,
+                                     rows: tokens, width: tokens, scale: 1)
+                if g > 0, let maps = lastGeometry, let lambda = geometry {
+                    maps.data.withUnsafeBufferPointer { mp in
+                        for m in 0..<g {
+                            let map = mp.baseAddress! + (b * g + m) * tokens * tokens
+                            var sum: Float = 0
+                            for i in 0..<(tokens * tokens) { sum += w.dS.pointer[i] * map[i] }
+                            lambda.grad.data[h * g + m] += sum
+                        }
+                    }
+                }
+                // dQ_h += dS · K_h / √d ; dK_h += dSᵀ · Q_h / √d
+                GEMM.sgemm(m: tokens, n: headWidth, k: tokens, alpha: scale, a: w.dS.pointer, lda: tokens,
                            b: w.k.pointer + column, ldb: d, beta: 1, c: w.dQ.pointer + column, ldc: d)
-                GEMM.sgemm(transA: true, m: tokens, n: headWidth, k: tokens, a: w.dS.pointer, lda: tokens,
+                GEMM.sgemm(transA: true, m: tokens, n: headWidth, k: tokens, alpha: scale, a: w.dS.pointer, lda: tokens,
                            b: w.q.pointer + column, ldb: d, beta: 1, c: w.dK.pointer + column, ldc: d)
             }
         }
@@ -53,7 +64,8 @@ extension MultiHeadSelfAttention {
     }
 
     /// The forward pass by subscripts in Double, straight from the formula: the reference for tests.
-    public func reference(_ x: Tensor) -> Tensor {
+    public func reference(_ x: Tensor, geometry maps: Tensor? = nil) -> Tensor {
+        let g = maps == nil ? 0 : geometryMaps
         let (batch, tokens, d) = (x.shape[0], x.shape[1], width)
         let headWidth = d / heads
         func project(_ p: AttentionProjection) -> [Double] {
@@ -78,6 +90,10 @@ extension MultiHeadSelfAttention {
                             scores[j] += qv[(b * tokens + i) * d + c] * kv[(b * tokens + j) * d + c]
                         }
                         scores[j] /= Double(headWidth).squareRoot()
+                        for m in 0..<g {
+                            scores[j] += Double(geometry!.value.data[h * g + m])
+                                * Double(maps!.data[((b * g + m) * tokens + i) * tokens + j])
+                        }
                     }
                     let peak = scores.max() ?? 0
                     let e = scores.map { exp($0 - peak) }

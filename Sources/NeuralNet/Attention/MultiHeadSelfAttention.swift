@@ -5,6 +5,12 @@
 /// Forward: `Q = x·Wqᵀ + bq`, `K = x·Wkᵀ + bk`, `V = x·Wvᵀ + bv` (each `[B, K, D]`); per set and head h, on
 /// columns `h·d ..< (h+1)·d`: `P = softmax(Q_h·K_hᵀ / √d)` (`[K, K]`, rows over keys), `O_h = P·V_h`;
 /// `y = O·Woᵀ + bo`, `[B, K, D]`. No mask and no dropout: every token attends to every token of its own set.
+///
+/// Geometry bias (optional, `geometryMaps` G > 0): the caller passes G pairwise maps `[B, G, K, K]` (for boxes:
+/// IoU, IoU with higher-ranked boxes…) and each head adds a learnt mix of them to its scores before the softmax,
+/// `S_h = Q_h·K_hᵀ/√d + Σ_g λ[h, g]·M_g`, the geometric attention weights of Relation Networks (Hu et al.,
+/// "Relation Networks for Object Detection", CVPR 2018) in their simplest form. `λ` is `<name>.geometry`, `[H, G]`,
+/// without weight decay.
 /// Parameters (PyTorch `nn.Linear` layout `[out, in]`): `<name>.{q,k,v,out}_proj.{weight,bias}`; weights
 /// Xavier-uniform (`Initializer.xavierUniform()`, bound `√(6/2D)`), biases zero and without weight decay.
 /// Backward (in `MultiHeadSelfAttention+Backward.swift`) reads the forward in reverse and accumulates (`+=`)
@@ -18,6 +24,12 @@ public final class MultiHeadSelfAttention: UnaryLayer {
     public let heads: Int
     /// Query, key, value and output projections.
     let q, k, v, out: AttentionProjection
+    /// Per head, the weight of each geometry map (`[H, G]`); nil without geometry bias.
+    public let geometry: Parameter?
+    /// Number of geometry maps G the forward pass expects.
+    public var geometryMaps: Int { geometry?.value.shape[1] ?? 0 }
+    /// The geometry maps of the last forward pass, `[B, G, K, K]`, for backward.
+    var lastGeometry: Tensor?
 
     /// What `backward` needs from the last `forward`, in buffers reused while the input shape stays the same.
     final class Workspace {
@@ -42,7 +54,11 @@ public final class MultiHeadSelfAttention: UnaryLayer {
 
     /// An attention layer over tokens of `width` features split into `heads` heads, its parameters named
     /// `<name>.q_proj.weight` etc.; the four weights are drawn in order q, k, v, out from `generator`.
-    public init(name: String, width: Int, heads: Int, generator: inout SeededGenerator) {
+    /// - Parameter geometryInit: `[H·G]` initial geometry weights (head-major); empty for none.
+    public init(name: String, width: Int, heads: Int, geometryMaps: Int = 0, geometryInit: [Float] = [],
+                generator: inout SeededGenerator) {
+        precondition(geometryInit.isEmpty || geometryInit.count == heads * geometryMaps,
+                     "MultiHeadSelfAttention \(name): geometryInit needs \(heads)·\(geometryMaps) values")
         precondition(width > 0 && heads > 0 && width % heads == 0,
                      "MultiHeadSelfAttention \(name): \(heads) heads ∤ width \(width)")
         self.name = name
@@ -56,11 +72,17 @@ public final class MultiHeadSelfAttention: UnaryLayer {
         k = projection("k_proj")
         v = projection("v_proj")
         out = projection("out_proj")
+        geometry = geometryMaps > 0
+            ? Parameter(name: "\(name).geometry",
+                        value: Tensor(shape: [heads, geometryMaps],
+                                      data: geometryInit.isEmpty ? [Float](repeating: 0, count: heads * geometryMaps) : geometryInit),
+                        decays: false)
+            : nil
     }
 
     /// `q_proj.weight, q_proj.bias, k_proj…, v_proj…, out_proj…`.
     public var parameters: [Parameter] {
-        [q, k, v, out].flatMap { [$0.weight, $0.bias] }
+        [q, k, v, out].flatMap { [$0.weight, $0.bias] } + (geometry.map { [$0] } ?? [])
     }
 
     /// The attention probabilities of the last forward pass, `[B, H, K, K]` (row = query, column = key).
@@ -73,9 +95,19 @@ public final class MultiHeadSelfAttention: UnaryLayer {
     var scale: Float { 1 / Float(width / heads).squareRoot() }
 
     /// Attends within each set of `x: [B, K, D]`; returns `[B, K, D]` and keeps what `backward` needs.
-    public func forward(_ x: Tensor) -> Tensor {
+    public func forward(_ x: Tensor) -> Tensor { forward(x, geometry: nil) }
+
+    /// Attends within each set of `x: [B, K, D]` with the geometry maps `[B, G, K, K]` (required when the layer
+    /// has `geometryMaps` > 0, ignored otherwise); returns `[B, K, D]`.
+    public func forward(_ x: Tensor, geometry maps: Tensor?) -> Tensor {
         precondition(x.rank == 3 && x.shape[2] == width,
                      "MultiHeadSelfAttention \(name): input \(x.shape), want [B, K, \(width)]")
+        let g = geometryMaps
+        if g > 0 {
+            precondition(maps?.shape == [x.shape[0], g, x.shape[1], x.shape[1]],
+                         "MultiHeadSelfAttention \(name): geometry \(maps?.shape ?? []), want [B, \(g), K, K]")
+            lastGeometry = maps
+        }
         let (batch, tokens, d) = (x.shape[0], x.shape[1], width)
         let rows = batch * tokens, headWidth = d / heads, scale = self.scale
         if workspace?.shape != x.shape { workspace = Workspace(shape: x.shape, heads: heads) }
@@ -93,6 +125,14 @@ public final class MultiHeadSelfAttention: UnaryLayer {
                 // scores[K, K] = Q_h · K_hᵀ / √d, then softmax over each row (over keys)
                 GEMM.sgemm(transB: true, m: tokens, n: tokens, k: headWidth, alpha: scale, a: w.q.pointer + column,
                            lda: d, b: w.k.pointer + column, ldb: d, c: probabilities, ldc: tokens)
+                if g > 0, let maps, let lambda = geometry?.value.data {
+                    maps.data.withUnsafeBufferPointer { mp in
+                        for m in 0..<g {
+                            let weight = lambda[h * g + m], map = mp.baseAddress! + (b * g + m) * tokens * tokens
+                            for i in 0..<(tokens * tokens) { probabilities[i] += weight * map[i] }
+                        }
+                    }
+                }
                 Softmax.forwardRows(probabilities, rows: tokens, width: tokens)
                 // O_h[K, d] = P · V_h
                 GEMM.sgemm(m: tokens, n: headWidth, k: tokens, a: probabilities, lda: tokens,

@@ -1,0 +1,51 @@
+import Datasets
+import Foundation
+import TestSupport
+import XCTest
+@testable import Detection
+
+/// A short training run on images of the committed sample must learn them: the whole path (data, augmentation-free
+/// batches, both criteria, backward, AdamW, post-processing, COCO evaluation) has to work for AP50 on the training
+/// images to reach 0.95.
+final class OverfitSampleTests: XCTestCase {
+    func testShortRunOverfitsSampleImages() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let sample = TrainerTests.sample
+        // The first images of the sample's training split, as their own COCO file beside the sample's pictures.
+        let full = try DetectionDataset.load(sample.appendingPathComponent("train.json"))
+        let count = 4
+        let subset = DetectionDataset(root: full.root, source: full.source, images: Array(full.images.prefix(count)),
+                                      categories: full.categories)
+        let json = dir.appendingPathComponent("train.json")
+        try COCOFormat.write(subset, to: json)
+        var o = TrainOptions()
+        o.data = json
+        o.images = sample.appendingPathComponent("train/images")
+        o.val = json
+        o.valImages = o.images
+        o.out = dir.appendingPathComponent("run")
+        o.batchSize = count
+        o.epochs = Int(ProcessInfo.processInfo.environment["OVERFIT_STEPS"] ?? "") ?? 300
+        o.learningRate = 3e-3
+        o.warmupSteps = 20
+        o.evalEvery = 0
+        o.augment = false
+        o.verbose = ProcessInfo.processInfo.environment["OVERFIT_VERBOSE"] != nil
+        var config = DetectorConfig.reference(classes: full.categories.map(\.name))
+        config.inputSize = 256
+        config.anchorSizes = [16, 32, 64]
+        config.hypotheses = 60
+        config.matchCost = .reinspect
+        config.setClassPrior = true
+        config.setGeometry = true
+        let configURL = dir.appendingPathComponent("config.json")
+        try config.jsonString().write(to: configURL, atomically: true, encoding: .utf8)
+        o.config = configURL
+        let summary = try Trainer(options: o).run()
+        let metrics = try XCTUnwrap(summary.metrics)
+        let dense = metrics.dense.stats[1], set = try XCTUnwrap(metrics.set).stats[1]
+        print(String(format: "overfit %d sample images, %d steps: dense AP50 %.3f, set AP50 %.3f", count, summary.steps, dense, set))
+        XCTAssertGreaterThanOrEqual(dense, 0.95, "dense head AP50 on its training images")
+        XCTAssertGreaterThanOrEqual(set, 0.95, "set head AP50 on its training images")
+    }
+}
