@@ -21,6 +21,8 @@ extension Bench {
         @Option(help: "Classes of the random targets (with --data random).") var classes = 3
         @Option(help: "Ground-truth boxes per image (with --data random).") var boxes = 20
         @Option(help: "Set head: query, fc or none.") var setHead = "query"
+        @Flag(help: "Time without the conv/GEMM/matching accounting (to see what it costs): phases only.")
+        var noAccounting = false
 
         func validate() throws {
             guard batchSize > 0, steps > 0 else { throw ValidationError("--batch-size and --steps must be positive") }
@@ -41,7 +43,8 @@ extension Bench {
             config.setHead = DetectorConfig.SetHeadKind(rawValue: setHead)!
             let source: TrainBenchmark.DataSource = data == "random" ? .random(boxesPerImage: boxes) : .synthetic(images: images)
             print("OpenBLAS core: \(BLASRuntime.coreName), threads: \(BLASRuntime.threads)")
-            let r = try TrainBenchmark.run(config: config, batchSize: batchSize, steps: steps, data: source)
+            let r = try TrainBenchmark.run(config: config, batchSize: batchSize, steps: steps, data: source,
+                                           accounting: !noAccounting)
             print("reference configuration, input \(config.inputSize)², batch \(batchSize), set head \(setHead)"
                   + (data == "random" ? ", \(boxes) boxes/image" : ""))
             print("data: \(r.dataDescription)")
@@ -53,13 +56,22 @@ extension Bench {
             func line(_ name: String, _ seconds: Double) {
                 print("  " + padded(name) + String(format: "%8.1f ms/step  %5.1f %%", perStep * seconds, s.percent(seconds)))
             }
-            print("share of step time:")
-            for (name, seconds) in s.rows {
-                line(name, seconds)
-                if name == "conv" { line("  of which GEMM", s.gemmInConv) }
+            if !noAccounting {
+                let calls: [String: String] = ["conv": "conv", "  of which GEMM": "conv/gemm", "GEMM elsewhere": "gemm",
+                                               "matching": "matching"]
+                print("share of step time:" + String(repeating: " ", count: 25) + "calls/step")
+                func row(_ name: String, _ seconds: Double) {
+                    let n = calls[name].flatMap { r.accounting[$0]?.calls }.map { String(format: "%8.0f", Double($0) / Double(r.steps)) }
+                    print("  " + padded(name) + String(format: "%8.1f ms/step  %5.1f %%", perStep * seconds, s.percent(seconds))
+                          + (n ?? ""))
+                }
+                for (name, seconds) in s.rows {
+                    row(name, seconds)
+                    if name == "conv" { row("  of which GEMM", s.gemmInConv) }
+                }
+                print("  " + padded("sum") + String(format: "%8.1f ms/step  %5.1f %% (unaccounted %.1f %%)",
+                                                     perStep * s.sum, s.percent(s.sum), s.percent(s.unaccounted)))
             }
-            print("  " + padded("sum") + String(format: "%8.1f ms/step  %5.1f %% (unaccounted %.1f %%)",
-                                                 perStep * s.sum, s.percent(s.sum), s.percent(s.unaccounted)))
             print("phases of TrainStep:")
             for (name, seconds) in r.phases { line(name, seconds) }
         }

@@ -1,4 +1,5 @@
-@testable import Detection
+import Criterion
+import Detection
 import NeuralNet
 import TestSupport
 import XCTest
@@ -40,5 +41,15 @@ final class TrainBenchmarkTests: XCTestCase {
         XCTAssertEqual(r.dataWait, 0)
         XCTAssertEqual(r.batchAssembly, 0)
         checkShares(r, steps: 2)
+    }
+
+    func testWithoutAccountingNoCategoryIsRecorded() throws {
+        let config = EvaluateModelTests.smallConfig()
+        let r = try TrainBenchmark.run(config: config, batchSize: 2, steps: 1, data: .random(boxesPerImage: 3),
+                                       accounting: false)
+        XCTAssertTrue(r.accounting.isEmpty, "\(r.accounting)")
+        XCTAssertEqual(r.shares.conv, 0)
+        XCTAssertGreaterThan(r.shares.otherForwardBackward, 0)
+        XCTAssertNil(SetCriterion.matchingTimer)
     }
 }

@@ -52,9 +52,12 @@ public enum TrainBenchmark {
     }
 
     /// Runs `warmup` untimed and `steps` timed steps of `config` at `batchSize` on `data`, with time accounting
-    /// enabled during the timed steps (and disabled again afterwards).
+    /// enabled during the timed steps when `accounting` (and disabled again afterwards). Without accounting the
+    /// categories stay empty (shares then count conv, GEMM and matching as other forward/backward and losses),
+    /// which measures what the accounting itself costs.
     public static func run(config: DetectorConfig, batchSize: Int, steps: Int, warmup: Int = 1,
-                           data: DataSource = .synthetic(images: 64), seed: UInt64 = 0) throws -> Result {
+                           data: DataSource = .synthetic(images: 64), accounting: Bool = true,
+                           seed: UInt64 = 0) throws -> Result {
         precondition(batchSize > 0 && steps > 0 && warmup >= 0, "TrainBenchmark: batchSize and steps must be positive")
         var config = config
         var feed: Feed
@@ -106,8 +109,11 @@ public enum TrainBenchmark {
         if case let .loader(l) = feed { waitBefore = l.statistics.waitSeconds }
         var phases: [String: Double] = [:]
         step.phaseTimer = { name, seconds in phases[name, default: 0] += seconds }
-        SetCriterion.matchingTimer = { TimeAccounting.add(TimeAccounting.matching, seconds: $0) }
-        TimeAccounting.start()
+        TimeAccounting.reset()
+        if accounting {
+            SetCriterion.matchingTimer = { TimeAccounting.add(TimeAccounting.matching, seconds: $0) }
+            TimeAccounting.start()
+        }
         defer {
             TimeAccounting.stop()
             SetCriterion.matchingTimer = nil
