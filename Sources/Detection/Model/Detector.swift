@@ -129,7 +129,9 @@ public final class Detector {
             if let pinned = pinnedQueries {
                 q = pinned
             } else {
-                let selected = topAnchors(logits: logits, k: config.hypotheses)
+                let selected = config.querySelection == .peaks
+                    ? peakAnchors(logits: logits, k: config.hypotheses)
+                    : topAnchors(logits: logits, k: config.hypotheses)
                 let (proposals, scores) = proposalsFor(selected: selected, logits: logits, deltas: deltas)
                 q = Queries(selected: selected, proposals: proposals, scores: scores)
             }
@@ -185,6 +187,57 @@ public final class Detector {
             }
             let order = Array(0..<total).sorted { best[$0] > best[$1] || (best[$0] == best[$1] && $0 < $1) }
             return Array(order.prefix(k))
+        }
+    }
+
+    /// Per image, K anchors: first the confident local peaks (a location whose best anchor score is the highest of
+    /// its 3×3 neighbourhood and at least `peakThreshold` as a probability; its best anchor, peaks ordered by score),
+    /// then every other anchor by score (ties: lower index first). Peak picking is CenterNet's (Zhou et al., "Objects as Points", 2019) 3×3 maximum, used here only to
+    /// order the candidates, so objects whose peak loses to a neighbour still enter through the second list.
+    public func peakAnchors(logits: Tensor, k: Int, peakThreshold: Float = 0.05) -> [[Int]] {
+        let (n, total, c) = (logits.shape[0], logits.shape[1], logits.shape[2])
+        let threshold = log(peakThreshold / (1 - peakThreshold))  // the probability as a logit
+        let a = config.anchorsPerLocation, f = config.featureSize
+        return (0..<n).map { b in
+            var best = [Float](repeating: -.infinity, count: total)
+            logits.data.withUnsafeBufferPointer { p in
+                for i in 0..<total {
+                    let row = p.baseAddress! + (b * total + i) * c
+                    var m = row[0]
+                    for j in 1..<c where row[j] > m { m = row[j] }
+                    best[i] = m.isNaN ? -.infinity : m
+                }
+            }
+            var locationBest = [Float](repeating: -.infinity, count: f * f), locationAnchor = [Int](repeating: 0, count: f * f)
+            for l in 0..<(f * f) {
+                for s in 0..<a where best[l * a + s] > locationBest[l] { (locationBest[l], locationAnchor[l]) = (best[l * a + s], l * a + s) }
+            }
+            var peaks: [Int] = []
+            for y in 0..<f {
+                for x in 0..<f {
+                    let v = locationBest[y * f + x]
+                    var isPeak = v >= threshold
+                    for dy in -1...1 where isPeak {
+                        for dx in -1...1 where !(dx == 0 && dy == 0) {
+                            let (yy, xx) = (y + dy, x + dx)
+                            guard yy >= 0, yy < f, xx >= 0, xx < f else { continue }
+                            let u = locationBest[yy * f + xx]
+                            // Ties go to the earlier location, so a flat plateau yields one peak.
+                            if u > v || (u == v && yy * f + xx < y * f + x) { isPeak = false; break }
+                        }
+                    }
+                    if isPeak { peaks.append(locationAnchor[y * f + x]) }
+                }
+            }
+            peaks.sort { best[$0] > best[$1] || (best[$0] == best[$1] && $0 < $1) }
+            var chosen = Array(peaks.prefix(k))
+            if chosen.count < k {
+                let taken = Set(chosen)
+                let rest = Array(0..<total).filter { !taken.contains($0) }
+                    .sorted { best[$0] > best[$1] || (best[$0] == best[$1] && $0 < $1) }
+                chosen += rest.prefix(k - chosen.count)
+            }
+            return chosen
         }
     }
 

@@ -27,6 +27,16 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
         case atss
     }
 
+    /// How the query head picks its K dense anchors.
+    public enum QuerySelectionKind: String, Codable, Sendable, CaseIterable {
+        /// The K highest-scoring anchors.
+        case topK = "topk"
+        /// Confident local peaks first: anchors whose location holds the best score of its 3×3 neighbourhood and
+        /// a probability of at least 0.05 (one per location, best first), then the remaining anchors by score; fewer
+        /// slots go to duplicates of one object.
+        case peaks
+    }
+
     /// Which assignment cost the set criterion uses.
     public enum MatchCostKind: String, Codable, Sendable, CaseIterable {
         /// DETR: `w_class·(−p) + w_L1·L1 + w_giou·(−GIoU)`.
@@ -68,6 +78,8 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
     /// Query head: add the dense head's class logits of each proposal to the set head's class logits (a prior
     /// without gradient, as the dense box is for the box offsets).
     public var setClassPrior: Bool = false
+    /// Query head: how the K anchors are picked.
+    public var querySelection: QuerySelectionKind = .topK
     /// Query head: self-attention adds a learnt mix of the proposals' pairwise IoU and IoU-with-higher-ranked maps
     /// to its scores (`QuerySetHead.geometryMaps`).
     public var setGeometry: Bool = false

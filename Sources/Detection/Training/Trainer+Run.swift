@@ -96,7 +96,7 @@ extension Trainer {
                     total = state.totalSteps
                 }
                 let lr = schedule.learningRate(step: state.step, totalSteps: total)
-                let report = try step.run(trainingBatch(batch), learningRate: lr)
+                let report = try step.run(TrainingBatch(batch), learningRate: lr)
                 let seconds = Date().timeIntervalSince(t0)
                 trainSeconds += seconds
                 imagesThisRun += batch.count
@@ -172,13 +172,6 @@ extension Trainer {
         let w = try Loss.classBalancedWeights(counts: data.classCounts.map { Double(max($0, 1)) }, beta: beta)
         say("class-balanced weights (β \(beta)): " + zip(data.categories, w).map { String(format: "%@ %.3f", $0.name as NSString, $1) }.joined(separator: ", "))
         return w
-    }
-
-    /// A loader batch as network input and criterion targets.
-    func trainingBatch(_ b: Batch) -> TrainingBatch {
-        let s = b.inputSize
-        return TrainingBatch(images: Tensor(shape: [b.count, 3, s, s], data: b.images),
-                             targets: b.targets.map { ImageTargets(boxes: $0.boxes, classes: $0.classes, ignore: $0.ignore) })
     }
 
     /// Both heads' COCO metrics on `data`.
