@@ -91,13 +91,16 @@ public final class Trainer {
             c.classNames = classes
         }
         if options.data == nil && options.config == nil {
-            // The synthetic default (up to 60 objects an image, 16–64 px): room for all of them, anchors spanning
-            // the object sizes, the ReInspect cost (the
-            // best-ranked hypothesis on an object is its match, which the head learns faster than DETR's cost) and
-            // the dense-score class prior (README, "Results", for what each choice measured).
+            // The synthetic default (256² scenes of up to 60 objects of 16–64 px): input at the scenes' size, room
+            // for every object, anchors spanning the object sizes, ATSS positives, queries from confident peaks
+            // first, the ReInspect cost (the best-ranked hypothesis on an object is its match, which the head learns
+            // faster than DETR's cost), the dense-score class prior and IoU-aware attention (README, "Results", for
+            // what each choice measured).
             c.inputSize = SyntheticSceneConfig().imageSize
             c.hypotheses = 100
             c.anchorSizes = [16, 32, 64]
+            c.denseAssignment = .atss
+            c.querySelection = .peaks
             c.matchCost = .reinspect
             c.setClassPrior = true
             c.setGeometry = true
