@@ -90,14 +90,14 @@ final class BatchLoaderTests: XCTestCase {
         XCTAssertEqual(last.count, 1)
         let first = try loader.makeBatch(epoch: 0, step: 0)
         XCTAssertEqual(first.imageIDs, [1, 2, 3, 4, 5])
-        XCTAssertEqual(first.scales, [Double](repeating: 0.3, count: 5))
+        XCTAssertEqual(first.scales, [Double](repeating: 96.0 / 256, count: 5))
         // Channel 0 of pixel (0, 0) of image 0 equals the normalised decoded value.
         let png = try PNG.read(ds.images[0].file)
         let resized = png.resized(width: 96, height: 96)
         let expected = (Float(resized.pixels[0]) / 255 - BatchLoader.mean[0]) / BatchLoader.std[0]
         XCTAssertEqual(first.images[0], expected, accuracy: 1e-6)
         XCTAssertEqual(first.targets[0].boxes.count, ds.images[0].annotations.count)
-        assertClose(first.targets[0].boxes[0].xyxy, ds.images[0].annotations[0].box.xyxy.map { $0 * 0.3 }, rtol: 1e-12)
+        assertClose(first.targets[0].boxes[0].xyxy, ds.images[0].annotations[0].box.xyxy.map { $0 * 96 / 256 }, rtol: 1e-12)
     }
 
     func testSkipBadImagesSkipsATruncatedPNGAndCountsIt() throws {

@@ -36,8 +36,8 @@ final class DetectRunTests: XCTestCase {
             XCTAssertEqual(json.count, 8)
             for (entry, r) in zip(json, results) {
                 XCTAssertEqual(entry["file"] as? String, r.file.path)
-                XCTAssertEqual(entry["width"] as? Int, 320)
-                XCTAssertEqual(entry["height"] as? Int, 320)
+                XCTAssertEqual(entry["width"] as? Int, 256)
+                XCTAssertEqual(entry["height"] as? Int, 256)
                 let dets = try XCTUnwrap(entry["detections"] as? [[String: Any]])
                 XCTAssertEqual(dets.count, r.detections.count)
                 for (d, o) in zip(dets, r.detections) {

@@ -92,8 +92,8 @@ final class EvaluateModelTests: XCTestCase {
             XCTAssertEqual(h.overlayFiles.map(\.lastPathComponent), ["000001", "000002", "000003"].map { "\(name)_\($0).png" })
             for f in h.overlayFiles {
                 let size = try PNG.size(of: f)
-                XCTAssertEqual(size.width, 320)
-                XCTAssertEqual(size.height, 320)
+                XCTAssertEqual(size.width, 256)
+                XCTAssertEqual(size.height, 256)
             }
         }
     }
