@@ -30,12 +30,17 @@ public struct PostProcessor: Sendable {
     public var nmsIoU: Double = 0.5
     /// Detections kept per image (COCO's maxDets 100).
     public var maxDetections: Int = 100
+    /// Set head: one detection per hypothesis and real class (score = that class's probability), the best
+    /// `maxDetections` of all kept, as Deformable DETR's post-processing ranks query × class pairs; false keeps only
+    /// each hypothesis's most probable class.
+    public var setEveryClass = true
 
     /// Default settings.
     public init() {}
 
-    /// Set-head detections of image `b`: class = the most probable real class, score = its softmax probability;
-    /// boxes mapped back to original pixels by `transform` (and clipped to the image).
+    /// Set-head detections of image `b`: per hypothesis, each real class (or only the most probable one, see
+    /// `setEveryClass`) with its softmax probability as score; boxes mapped back to original pixels by `transform`
+    /// (and clipped to the image).
     public func setDetections(_ out: DetectorOutput, image b: Int, transform: InputTransform) -> [DetectedObject] {
         let k = out.hypotheses
         guard k > 0 else { return [] }
@@ -51,11 +56,12 @@ public struct PostProcessor: Sendable {
                 z += e
                 if j < c1 - 1 && e > bestValue { bestValue = e; best = j }
             }
-            let score = bestValue / z
-            guard score >= scoreThreshold else { continue }
             let bx = out.setBoxes[(r * 4)..<(r * 4 + 4)].map { Double($0) * s }
             let box = transform.toOriginal(Box(cx: bx[0], cy: bx[1], w: bx[2], h: bx[3]))
-            dets.append(DetectedObject(box: box, score: score, classIndex: best))
+            for j in (setEveryClass ? Array(0..<(c1 - 1)) : [best]) {
+                let score = exp(Double(out.setLogits.data[r * c1 + j]) - m) / z
+                if score >= scoreThreshold { dets.append(DetectedObject(box: box, score: score, classIndex: j)) }
+            }
         }
         return top(dets)
     }
