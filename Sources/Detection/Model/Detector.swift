@@ -174,40 +174,42 @@ public final class Detector {
 
     /// Per image, the indices of the K anchors with the highest best-class logit, best first (ties: lower index first).
     public func topAnchors(logits: Tensor, k: Int) -> [[Int]] {
-        let (n, total, c) = (logits.shape[0], logits.shape[1], logits.shape[2])
-        return (0..<n).map { b in
-            var best = [Float](repeating: -.infinity, count: total)
-            logits.data.withUnsafeBufferPointer { p in
-                for i in 0..<total {
-                    let row = p.baseAddress! + (b * total + i) * c
-                    var m = row[0]
-                    for j in 1..<c where row[j] > m { m = row[j] }
-                    best[i] = m.isNaN ? -.infinity : m
-                }
-            }
-            let order = Array(0..<total).sorted { best[$0] > best[$1] || (best[$0] == best[$1] && $0 < $1) }
-            return Array(order.prefix(k))
+        (0..<logits.shape[0]).map { b in
+            let best = Self.bestClassLogits(logits, image: b)
+            return Array(Self.byScore(Array(best.indices), best).prefix(k))
         }
+    }
+
+    /// Image `b`'s best-class logit of every anchor (NaN counts as −∞), from dense logits `[N, A, C]`.
+    static func bestClassLogits(_ logits: Tensor, image b: Int) -> [Float] {
+        let (total, c) = (logits.shape[1], logits.shape[2])
+        var best = [Float](repeating: -.infinity, count: total)
+        logits.data.withUnsafeBufferPointer { p in
+            for i in 0..<total {
+                let row = p.baseAddress! + (b * total + i) * c
+                var m = row[0]
+                for j in 1..<c where row[j] > m { m = row[j] }
+                best[i] = m.isNaN ? -.infinity : m
+            }
+        }
+        return best
+    }
+
+    /// `anchors` ordered by descending `best` score, ties by lower index.
+    static func byScore(_ anchors: [Int], _ best: [Float]) -> [Int] {
+        anchors.sorted { best[$0] > best[$1] || (best[$0] == best[$1] && $0 < $1) }
     }
 
     /// Per image, K anchors: first the confident local peaks (a location whose best anchor score is the highest of
     /// its 3×3 neighbourhood and at least `peakThreshold` as a probability; its best anchor, peaks ordered by score),
-    /// then every other anchor by score (ties: lower index first). Peak picking is CenterNet's (Zhou et al., "Objects as Points", 2019) 3×3 maximum, used here only to
-    /// order the candidates, so objects whose peak loses to a neighbour still enter through the second list.
+    /// then every other anchor by score (ties: lower index first). Peak picking is CenterNet's (Zhou et al., "Objects
+    /// as Points", 2019) 3×3 maximum, used here only to order the candidates, so objects whose peak loses to a
+    /// neighbour still enter through the second list.
     public func peakAnchors(logits: Tensor, k: Int, peakThreshold: Float = 0.05) -> [[Int]] {
-        let (n, total, c) = (logits.shape[0], logits.shape[1], logits.shape[2])
         let threshold = log(peakThreshold / (1 - peakThreshold))  // the probability as a logit
         let a = config.anchorsPerLocation, f = config.featureSize
-        return (0..<n).map { b in
-            var best = [Float](repeating: -.infinity, count: total)
-            logits.data.withUnsafeBufferPointer { p in
-                for i in 0..<total {
-                    let row = p.baseAddress! + (b * total + i) * c
-                    var m = row[0]
-                    for j in 1..<c where row[j] > m { m = row[j] }
-                    best[i] = m.isNaN ? -.infinity : m
-                }
-            }
+        return (0..<logits.shape[0]).map { b in
+            let best = Self.bestClassLogits(logits, image: b)
             var locationBest = [Float](repeating: -.infinity, count: f * f), locationAnchor = [Int](repeating: 0, count: f * f)
             for l in 0..<(f * f) {
                 for s in 0..<a where best[l * a + s] > locationBest[l] { (locationBest[l], locationAnchor[l]) = (best[l * a + s], l * a + s) }
@@ -229,13 +231,10 @@ public final class Detector {
                     if isPeak { peaks.append(locationAnchor[y * f + x]) }
                 }
             }
-            peaks.sort { best[$0] > best[$1] || (best[$0] == best[$1] && $0 < $1) }
-            var chosen = Array(peaks.prefix(k))
+            var chosen = Array(Self.byScore(peaks, best).prefix(k))
             if chosen.count < k {
                 let taken = Set(chosen)
-                let rest = Array(0..<total).filter { !taken.contains($0) }
-                    .sorted { best[$0] > best[$1] || (best[$0] == best[$1] && $0 < $1) }
-                chosen += rest.prefix(k - chosen.count)
+                chosen += Self.byScore(best.indices.filter { !taken.contains($0) }, best).prefix(k - chosen.count)
             }
             return chosen
         }

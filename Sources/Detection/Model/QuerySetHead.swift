@@ -1,3 +1,4 @@
+import Boxes
 import Foundation
 import NeuralNet
 
@@ -171,23 +172,17 @@ public final class QuerySetHead: Layer {
     /// al., "Learning non-maximum suppression", CVPR 2017). `boxes`: `[N·K·4]` normalised `(cx, cy, w, h)`.
     public static func geometryMaps(boxes: [Float], n: Int, k: Int) -> Tensor {
         var maps = Tensor(shape: [n, 2, k, k])
-        maps.data.withUnsafeMutableBufferPointer { m in
-            for b in 0..<n {
-                let base = b * k * 4
-                for i in 0..<k {
-                    let (ci, ai) = (base + i * 4, boxes[base + i * 4 + 2] * boxes[base + i * 4 + 3])
-                    for j in 0..<k {
-                        let cj = base + j * 4
-                        let ix = min(boxes[ci] + boxes[ci + 2] / 2, boxes[cj] + boxes[cj + 2] / 2)
-                            - max(boxes[ci] - boxes[ci + 2] / 2, boxes[cj] - boxes[cj + 2] / 2)
-                        let iy = min(boxes[ci + 1] + boxes[ci + 3] / 2, boxes[cj + 1] + boxes[cj + 3] / 2)
-                            - max(boxes[ci + 1] - boxes[ci + 3] / 2, boxes[cj + 1] - boxes[cj + 3] / 2)
-                        let inter = max(ix, 0) * max(iy, 0)
-                        let union = ai + boxes[cj + 2] * boxes[cj + 3] - inter
-                        let iou = union > 0 ? inter / union : 0
-                        m[((b * 2) * k + i) * k + j] = iou
-                        m[((b * 2 + 1) * k + i) * k + j] = j < i ? iou : 0
-                    }
+        for b in 0..<n {
+            let set = (0..<k).map { i -> Box in
+                let o = (b * k + i) * 4
+                return Box(cx: Double(boxes[o]), cy: Double(boxes[o + 1]), w: Double(boxes[o + 2]), h: Double(boxes[o + 3]))
+            }
+            for i in 0..<k {
+                for j in 0..<k {
+                    let v = iou(set[i], set[j], eps: 0)
+                    let overlap = v.isFinite ? Float(v) : 0  // two empty boxes: no overlap
+                    maps.data[((b * 2) * k + i) * k + j] = overlap
+                    maps.data[((b * 2 + 1) * k + i) * k + j] = j < i ? overlap : 0
                 }
             }
         }
