@@ -18,9 +18,11 @@ final class TrainBenchmarkTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(s.matching, 0, file: file, line: line)
         XCTAssertEqual(r.accounting["matching"]?.calls, steps, "one matching record per step", file: file, line: line)
         XCTAssertGreaterThan(r.accounting["conv"]?.calls ?? 0, 0, file: file, line: line)
-        // The parts cover the step: within 5 % of its wall time, never more than it (1 % clock slack).
-        XCTAssertGreaterThan(s.sum, 0.95 * s.total, "\(s.rows), total \(s.total)", file: file, line: line)
+        // Every phase ran and the disjoint parts never add up to more than the step (1 % clock slack). How much
+        // of the step they cover is a timing figure (`detector bench train` prints it), not asserted here.
+        for (name, seconds) in r.phases { XCTAssertGreaterThan(seconds, 0, name, file: file, line: line) }
         XCTAssertLessThanOrEqual(s.sum, 1.01 * s.total, "\(s.rows), total \(s.total)", file: file, line: line)
+        XCTAssertEqual(s.sum + s.unaccounted, s.total, accuracy: 1e-12, file: file, line: line)
         XCTAssertEqual(s.percent(s.total), 100, accuracy: 1e-9, file: file, line: line)
         XCTAssertEqual(r.images, r.batchSize * steps, file: file, line: line)
         XCTAssertFalse(TimeAccounting.isEnabled, "accounting is switched off after the run", file: file, line: line)
