@@ -34,10 +34,37 @@ public enum Fixtures {
         throw XCTSkip("../shared/\(relative) is not present")
     }
 
-    /// A new empty temporary folder.
+    /// A new empty temporary folder, removed with its contents when the running test case finishes.
     public static func temporaryDirectory() throws -> URL {
         let u = FileManager.default.temporaryDirectory.appendingPathComponent("detector-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+        TemporaryFolders.shared.add(u)
         return u
+    }
+}
+
+/// Removes the folders `Fixtures.temporaryDirectory()` made once the test case that made them has finished.
+private final class TemporaryFolders: NSObject, XCTestObservation, @unchecked Sendable {
+    static let shared: TemporaryFolders = {
+        let observer = TemporaryFolders()
+        XCTestObservationCenter.shared.addTestObserver(observer)
+        return observer
+    }()
+
+    private let lock = NSLock()
+    private var folders: [URL] = []
+
+    func add(_ folder: URL) {
+        lock.lock()
+        folders.append(folder)
+        lock.unlock()
+    }
+
+    func testCaseDidFinish(_ testCase: XCTestCase) {
+        lock.lock()
+        let done = folders
+        folders = []
+        lock.unlock()
+        for folder in done { try? FileManager.default.removeItem(at: folder) }
     }
 }
