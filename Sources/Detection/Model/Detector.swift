@@ -129,9 +129,13 @@ public final class Detector {
             if let pinned = pinnedQueries {
                 q = pinned
             } else {
-                let selected = config.querySelection == .peaks
-                    ? peakAnchors(logits: logits, k: config.hypotheses)
-                    : topAnchors(logits: logits, k: config.hypotheses)
+                let selected: [[Int]]
+                switch config.querySelection {
+                case .topK: selected = topAnchors(logits: logits, k: config.hypotheses)
+                case .peaks: selected = peakAnchors(logits: logits, k: config.hypotheses)
+                case .nms: selected = nmsAnchors(logits: logits, deltas: deltas, k: config.hypotheses,
+                                                 iouThreshold: config.queryNMSIoU)
+                }
                 let (proposals, scores) = proposalsFor(selected: selected, logits: logits, deltas: deltas)
                 q = Queries(selected: selected, proposals: proposals, scores: scores)
             }
@@ -240,6 +244,39 @@ public final class Detector {
         }
     }
 
+    /// Per image, K anchors: first those whose decoded dense box survives greedy suppression (anchors visited by
+    /// best-class score, ties by lower index; a box is dropped when its IoU with a kept box exceeds `iouThreshold`),
+    /// then every other anchor by score. Suppression stops once K boxes are kept.
+    public func nmsAnchors(logits: Tensor, deltas: Tensor, k: Int, iouThreshold: Double) -> [[Int]] {
+        let total = logits.shape[1]
+        return (0..<logits.shape[0]).map { b in
+            let best = Self.bestClassLogits(logits, image: b)
+            let order = Self.byScore(Array(best.indices), best)
+            var kept: [Int] = [], keptBoxes: [Box] = []
+            var isKept = [Bool](repeating: false, count: total)
+            for i in order where kept.count < k {
+                let box = denseBox(anchor: i, image: b, deltas: deltas)
+                if keptBoxes.allSatisfy({ iou($0, box) <= iouThreshold }) {
+                    kept.append(i)
+                    keptBoxes.append(box)
+                    isKept[i] = true
+                }
+            }
+            return kept + order.lazy.filter { !isKept[$0] }.prefix(k - kept.count)
+        }
+    }
+
+    /// Image `b`'s dense box of `anchor`: its deltas decoded against it, clipped to the input.
+    func denseBox(anchor i: Int, image b: Int, deltas: Tensor) -> Box {
+        let d = (b * deltas.shape[1] + i) * 4
+        let s = Double(config.inputSize)
+        return coder.decode(
+            BoxDelta(dx: Double(deltas.data[d]), dy: Double(deltas.data[d + 1]),
+                     dw: Double(deltas.data[d + 2]), dh: Double(deltas.data[d + 3])),
+            anchor: anchors[i]
+        ).clipped(width: s, height: s)
+    }
+
     /// For the selected anchors: dense boxes decoded and clipped to the input, as normalised `(cx, cy, w, h)`
     /// (`[N·K·4]`), and dense class probabilities (`[N·K·C]`).
     func proposalsFor(selected: [[Int]], logits: Tensor, deltas: Tensor) -> (boxes: [Float], scores: [Float]) {
@@ -248,12 +285,7 @@ public final class Detector {
         var boxes: [Float] = [], scores: [Float] = []
         for (b, list) in selected.enumerated() {
             for i in list {
-                let d = (b * total + i) * 4
-                let box = coder.decode(
-                    BoxDelta(dx: Double(deltas.data[d]), dy: Double(deltas.data[d + 1]),
-                             dw: Double(deltas.data[d + 2]), dh: Double(deltas.data[d + 3])),
-                    anchor: anchors[i]
-                ).clipped(width: s, height: s)
+                let box = denseBox(anchor: i, image: b, deltas: deltas)
                 boxes += [Float(box.cx / s), Float(box.cy / s), Float(max(box.width, 1) / s), Float(max(box.height, 1) / s)]
                 for j in 0..<c { scores.append(1 / (1 + exp(-logits.data[(b * total + i) * c + j]))) }
             }

@@ -35,6 +35,11 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
         /// a probability of at least 0.05 (one per location, best first), then the remaining anchors by score; fewer
         /// slots go to duplicates of one object.
         case peaks
+        /// Proposals without duplicates: the dense boxes (decoded against their anchors) visited by score, each kept
+        /// unless it overlaps an already kept one by IoU > `queryNMSIoU` (the proposal NMS of Faster R-CNN's region
+        /// proposal network), then the remaining anchors by score. Unlike a 3×3 peak on the grid, two objects whose
+        /// centres fall in neighbouring cells both get a query when their boxes differ.
+        case nms
     }
 
     /// Which assignment cost the set criterion uses.
@@ -83,6 +88,8 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
     /// Query head: self-attention adds a learnt mix of the proposals' pairwise IoU and IoU-with-higher-ranked maps
     /// to its scores (`QuerySetHead.geometryMaps`).
     public var setGeometry: Bool = false
+    /// Query head with `querySelection` `nms`: the IoU above which a proposal is a duplicate of a better one.
+    public var queryNMSIoU: Double = 0.6
 
     // Losses.
     /// Weight of the dense criterion's total.
@@ -137,6 +144,7 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
         guard hypotheses <= featureSize * featureSize * anchorsPerLocation else {
             throw bad("hypotheses", "\(hypotheses) exceeds the \(featureSize * featureSize * anchorsPerLocation) dense anchors")
         }
+        guard queryNMSIoU > 0, queryNMSIoU <= 1 else { throw bad("queryNMSIoU", "must be in (0, 1], got \(queryNMSIoU)") }
         guard setWidth % attentionHeads == 0 else { throw bad("attention-heads", "\(attentionHeads) must divide the set width \(setWidth)") }
         guard !anchorSizes.isEmpty, !anchorRatios.isEmpty, anchorSizes.allSatisfy({ $0 > 0 }), anchorRatios.allSatisfy({ $0 > 0 }) else {
             throw bad("anchors", "sizes and ratios must be positive and non-empty")
