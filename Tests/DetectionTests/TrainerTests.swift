@@ -37,6 +37,26 @@ final class TrainerTests: XCTestCase {
         return out
     }
 
+    /// With no data and no `--config`, the synthetic default's configuration (README, "Results"); a `--config`
+    /// file or data of one's own starts from the reference configuration instead.
+    func testSyntheticDefaultConfiguration() throws {
+        let c = try Trainer(options: TrainOptions()).makeConfig(classes: ["circle", "rectangle", "triangle"])
+        XCTAssertEqual(c.inputSize, 256)
+        XCTAssertEqual(c.hypotheses, 100)
+        XCTAssertEqual(c.anchorSizes, [16, 32, 64])
+        XCTAssertEqual(c.denseAssignment, .atss)
+        XCTAssertEqual(c.querySelection, .nms)
+        XCTAssertEqual(c.queryNMSIoU, 0.6)
+        XCTAssertEqual(c.matchCost, .reinspect)
+        XCTAssertTrue(c.setClassPrior && c.setGeometry)
+        XCTAssertEqual(c.name, "custom")
+        var own = TrainOptions()
+        own.data = Self.sample.appendingPathComponent("train.json")
+        let reference = try Trainer(options: own).makeConfig(classes: ["object"])
+        XCTAssertEqual(reference, DetectorConfig.reference(classes: ["object"]))
+        XCTAssertEqual(reference.querySelection, .topK)
+    }
+
     /// Resuming from a checkpoint continues exactly: the losses after the resume equal those of an uninterrupted
     /// run with the same seed (single-threaded).
     func testResumeEqualsUninterruptedRun() throws {

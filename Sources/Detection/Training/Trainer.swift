@@ -93,9 +93,9 @@ public final class Trainer {
         if options.data == nil && options.config == nil {
             // The synthetic default (256² scenes of up to 60 objects of 16–64 px): input at the scenes' size, room
             // for every object, anchors spanning the object sizes, ATSS positives, queries from the dense proposals
-            // after NMS (grid peaks miss one of two neighbours in a crowd), the ReInspect cost (the best-ranked hypothesis on an object is its match, which the head learns
-            // faster than DETR's cost), the dense-score class prior and IoU-aware attention (README, "Results", for
-            // what each choice measured).
+            // after NMS (grid peaks miss one of two neighbours in a crowd), the ReInspect cost (the best-ranked
+            // hypothesis on an object is its match, which the head learns faster than DETR's cost), the dense-score
+            // class prior and IoU-aware attention (README, "Results", for what each choice measured).
             c.inputSize = SyntheticSceneConfig().imageSize
             c.hypotheses = 100
             c.anchorSizes = [16, 32, 64]
