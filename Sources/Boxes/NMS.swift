@@ -4,11 +4,14 @@
 /// an inverted box has area 0).
 /// `nan` scores sort last.
 ///
+/// With `maxKept`, suppression stops once that many boxes are kept (the first `maxKept` of the full result, at
+/// a cost of `O(n · maxKept)` overlaps instead of `O(n²)`).
+///
 /// - Returns: the indices of the kept boxes, by descending score.
-public func nms(boxes: [Box], scores: [Double], iouThreshold: Double) -> [Int] {
+public func nms(boxes: [Box], scores: [Double], iouThreshold: Double, maxKept: Int = .max) -> [Int] {
     precondition(boxes.count == scores.count, "\(boxes.count) boxes but \(scores.count) scores")
     return greedySuppression(order: scoreOrder(scores, indices: Array(boxes.indices)), boxes: boxes,
-                             iouThreshold: iouThreshold)
+                             iouThreshold: iouThreshold, maxKept: maxKept)
 }
 
 /// Class-aware NMS (`torchvision.ops.batched_nms`): suppression only between boxes of the same class.
@@ -36,13 +39,15 @@ private func scoreOrder(_ scores: [Double], indices: [Int]) -> [Int] {
     }
 }
 
-/// Keeps boxes in `order`, dropping each one that overlaps an already kept box by IoU > threshold.
-private func greedySuppression(order: [Int], boxes: [Box], iouThreshold: Double) -> [Int] {
+/// Keeps boxes in `order`, dropping each one that overlaps an already kept box by IoU > threshold, until
+/// `maxKept` are kept.
+private func greedySuppression(order: [Int], boxes: [Box], iouThreshold: Double, maxKept: Int = .max) -> [Int] {
     var suppressed = [Bool](repeating: false, count: order.count)
     var kept: [Int] = []
     let sorted = order.map { boxes[$0] }
     let areas = sorted.map { max($0.x2 - $0.x1, 0) * max($0.y2 - $0.y1, 0) }
     for a in 0..<sorted.count where !suppressed[a] {
+        guard kept.count < maxKept else { break }
         kept.append(order[a])
         let p = sorted[a]
         for b in (a + 1)..<max(a + 1, sorted.count) where !suppressed[b] {

@@ -87,7 +87,11 @@ final class AnchorCoderNMSTests: XCTestCase {
             // Ties on purpose: scores on a coarse grid.
             let scores = (0..<n).map { _ in Double(Int.random(in: 0...5, using: &g)) / 5 }
             let t = [0.3, 0.5, 0.7][trial % 3]
-            XCTAssertEqual(nms(boxes: boxes, scores: scores, iouThreshold: t), bruteForceNMS(boxes, scores, t))
+            let all = bruteForceNMS(boxes, scores, t)
+            XCTAssertEqual(nms(boxes: boxes, scores: scores, iouThreshold: t), all)
+            let m = trial % 7
+            XCTAssertEqual(nms(boxes: boxes, scores: scores, iouThreshold: t, maxKept: m), Array(all.prefix(m)),
+                           "the first \(m) kept")
             let classes = (0..<n).map { _ in Int.random(in: 0...2, using: &g) }
             var expected: [Int] = []
             for c in 0...2 {

@@ -235,34 +235,26 @@ public final class Detector {
                     if isPeak { peaks.append(locationAnchor[y * f + x]) }
                 }
             }
-            var chosen = Array(Self.byScore(peaks, best).prefix(k))
-            if chosen.count < k {
-                let taken = Set(chosen)
-                chosen += Self.byScore(best.indices.filter { !taken.contains($0) }, best).prefix(k - chosen.count)
-            }
-            return chosen
+            return Self.filled(Array(Self.byScore(peaks, best).prefix(k)), best: best, k: k)
         }
+    }
+
+    /// `chosen` followed by the best-scoring other anchors, up to K in all.
+    static func filled(_ chosen: [Int], best: [Float], k: Int) -> [Int] {
+        guard chosen.count < k else { return chosen }
+        let taken = Set(chosen)
+        return chosen + byScore(best.indices.filter { !taken.contains($0) }, best).prefix(k - chosen.count)
     }
 
     /// Per image, K anchors: first those whose decoded dense box survives greedy suppression (anchors visited by
     /// best-class score, ties by lower index; a box is dropped when its IoU with a kept box exceeds `iouThreshold`),
-    /// then every other anchor by score. Suppression stops once K boxes are kept.
+    /// then every other anchor by score. Suppression (`Boxes.nms`) stops once K boxes are kept.
     public func nmsAnchors(logits: Tensor, deltas: Tensor, k: Int, iouThreshold: Double) -> [[Int]] {
-        let total = logits.shape[1]
-        return (0..<logits.shape[0]).map { b in
+        (0..<logits.shape[0]).map { b in
             let best = Self.bestClassLogits(logits, image: b)
-            let order = Self.byScore(Array(best.indices), best)
-            var kept: [Int] = [], keptBoxes: [Box] = []
-            var isKept = [Bool](repeating: false, count: total)
-            for i in order where kept.count < k {
-                let box = denseBox(anchor: i, image: b, deltas: deltas)
-                if keptBoxes.allSatisfy({ iou($0, box) <= iouThreshold }) {
-                    kept.append(i)
-                    keptBoxes.append(box)
-                    isKept[i] = true
-                }
-            }
-            return kept + order.lazy.filter { !isKept[$0] }.prefix(k - kept.count)
+            let boxes = best.indices.map { denseBox(anchor: $0, image: b, deltas: deltas) }
+            let kept = nms(boxes: boxes, scores: best.map(Double.init), iouThreshold: iouThreshold, maxKept: k)
+            return Self.filled(kept, best: best, k: k)
         }
     }
 
