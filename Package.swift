@@ -1,7 +1,7 @@
 // swift-tools-version:5.10
 import PackageDescription
 
-/// Targets in pipeline order; see README.md ("Layout") for what each holds.
+/// Targets in dependency order; docs/ARCHITECTURE.md says what each holds and what may import what.
 let package = Package(
     name: "SwiftDetector",
     platforms: [.macOS(.v13)],
@@ -10,7 +10,9 @@ let package = Package(
         .library(name: "Matching", targets: ["Matching"]),
         .library(name: "Boxes", targets: ["Boxes"]),
         .library(name: "NeuralNet", targets: ["NeuralNet"]),
-        .library(name: "Detection", targets: ["Detection"]),
+        .library(name: "DetectorModel", targets: ["DetectorModel"]),
+        .library(name: "Training", targets: ["Training"]),
+        .library(name: "Inference", targets: ["Inference"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -29,23 +31,49 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CLibPNG"]),
         .target(name: "Datasets", dependencies: ["Boxes", "Imaging"]),
         .target(name: "Criterion", dependencies: ["Boxes", "Matching", "Losses"]),
-        .target(name: "Evaluation", dependencies: ["Boxes"]),
+        .target(name: "Reporting"),
+        .target(name: "Evaluation", dependencies: ["Reporting"]),
+        .target(name: "DetectorModel", dependencies: ["Boxes", "NeuralNet"]),
+        .target(name: "Inference", dependencies: ["Boxes", "NeuralNet", "Imaging", "Datasets", "Evaluation", "DetectorModel"]),
         .target(
-            name: "Detection",
-            dependencies: ["Boxes", "Matching", "NeuralNet", "Losses", "Imaging", "Datasets", "Criterion", "Evaluation"]),
+            name: "Training",
+            dependencies: ["Boxes", "Matching", "NeuralNet", "Losses", "Datasets", "Criterion", "Evaluation", "Reporting",
+                           "DetectorModel", "Inference"]),
+        .target(
+            name: "Benchmarks",
+            dependencies: ["Boxes", "Matching", "NeuralNet", "Imaging", "Datasets", "Criterion", "DetectorModel", "Training"]),
         .executableTarget(
             name: "detector",
-            dependencies: ["Detection", "Evaluation", "Datasets", "NeuralNet", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Boxes", "Matching", "NeuralNet", "Datasets", "Evaluation", "Reporting", "DetectorModel", "Inference",
+                           "Training", "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(
+            name: "DetectorTestSupport",
+            dependencies: ["Boxes", "Criterion", "NeuralNet", "Reporting", "DetectorModel", "Training", "TestSupport"],
+            path: "Tests/DetectorTestSupport"),
         .testTarget(name: "BoxesTests", dependencies: ["Boxes", "TestSupport"]),
-        .testTarget(name: "MatchingTests", dependencies: ["Matching", "TestSupport"]),
+        .testTarget(name: "MatchingTests", dependencies: ["Matching", "Boxes", "TestSupport"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
-        .testTarget(name: "LossesTests", dependencies: ["Losses", "TestSupport"]),
+        .testTarget(name: "LossesTests", dependencies: ["Losses", "Boxes", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
-        .testTarget(name: "CriterionTests", dependencies: ["Criterion", "TestSupport"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
-        .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Boxes", "Imaging", "TestSupport"]),
+        .testTarget(name: "CriterionTests", dependencies: ["Criterion", "Boxes", "Matching", "Losses", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Reporting", "TestSupport"]),
+        .testTarget(
+            name: "DetectorModelTests",
+            dependencies: ["DetectorModel", "Boxes", "NeuralNet", "TestSupport", "DetectorTestSupport"]),
+        .testTarget(
+            name: "TrainingTests",
+            dependencies: ["Training", "DetectorModel", "Inference", "Criterion", "Datasets", "Boxes", "NeuralNet", "Matching",
+                           "TestSupport", "DetectorTestSupport"]),
+        .testTarget(
+            name: "InferenceTests",
+            dependencies: ["Inference", "DetectorModel", "Datasets", "Evaluation", "Imaging", "Boxes", "NeuralNet", "TestSupport",
+                           "DetectorTestSupport"]),
+        .testTarget(
+            name: "BenchmarksTests",
+            dependencies: ["Benchmarks", "Matching", "Imaging", "Datasets", "DetectorModel", "Training", "Criterion", "NeuralNet",
+                           "TestSupport", "DetectorTestSupport"]),
     ]
 )

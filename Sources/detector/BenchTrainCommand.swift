@@ -1,5 +1,7 @@
 import ArgumentParser
-import Detection
+import Benchmarks
+import DetectorModel
+import Training
 import Foundation
 import NeuralNet
 
@@ -14,39 +16,50 @@ extension Bench {
 
         @Option(help: "Images per batch.") var batchSize = 16
         @Option(help: "Timed steps (after one warm-up step).") var steps = 5
+        /// Where the benchmark's batches come from.
+        enum DataChoice: String, ExpressibleByArgument, CaseIterable {
+            /// Generated scenes through the prefetching batch loader, as in training.
+            case synthetic
+            /// One fixed batch of random images and boxes.
+            case random
+        }
+
         @Option(help: ArgumentHelp("Data: 'synthetic' (generated scenes through the prefetching batch loader, as in "
             + "training, so the data wait is measured) or 'random' (one fixed batch of random images and boxes)."))
-        var data = "synthetic"
+        var data = DataChoice.synthetic
         @Option(help: "Synthetic images generated (with --data synthetic).") var images = 64
         @Option(help: "Classes of the random targets (with --data random).") var classes = 3
         @Option(help: "Ground-truth boxes per image (with --data random).") var boxes = 20
-        @Option(help: "Set head: query, fc or none.") var setHead = "query"
+        @OptionGroup var model: ModelOptions
+        @OptionGroup var runtime: RuntimeOptions
         @Flag(help: "Time without the conv/GEMM/matching accounting (to see what it costs): phases only.")
         var noAccounting = false
 
         func validate() throws {
             guard batchSize > 0, steps > 0 else { throw ValidationError("--batch-size and --steps must be positive") }
-            guard DetectorConfig.SetHeadKind(rawValue: setHead) != nil else {
-                throw ValidationError("--set-head must be query, fc or none, got \(setHead)")
-            }
-            guard data == "synthetic" || data == "random" else {
-                throw ValidationError("--data must be synthetic or random, got \(data)")
-            }
-            guard data == "random" || images >= batchSize else {
+            guard model.anchors != .auto else { throw ValidationError("--anchors auto needs training data; give the sides") }
+            guard data == .random || images >= batchSize else {
                 throw ValidationError("--images (\(images)) must hold at least one batch of \(batchSize)")
             }
             guard classes > 0, boxes >= 0 else { throw ValidationError("--classes must be positive and --boxes ≥ 0") }
         }
 
         func run() throws {
-            var config = DetectorConfig.reference(classes: (0..<classes).map { "class\($0)" })
-            config.setHead = DetectorConfig.SetHeadKind(rawValue: setHead)!
-            let source: TrainBenchmark.DataSource = data == "random" ? .random(boxesPerImage: boxes) : .synthetic(images: images)
+            try reportingErrors { try measure() }
+        }
+
+        func measure() throws {
+            runtime.apply()
+            let patch = model.patch
+            let config = patch.applied(to: DetectorConfig.reference(classes: (0..<classes).map { "class\($0)" }))
+            let source: TrainBenchmark.DataSource = data == .random ? .random(boxesPerImage: boxes) : .synthetic(images: images)
             print("OpenBLAS core: \(BLASRuntime.coreName), threads: \(BLASRuntime.threads)")
             let r = try TrainBenchmark.run(config: config, batchSize: batchSize, steps: steps, data: source,
                                            accounting: !noAccounting)
-            print("reference configuration, input \(config.inputSize)², batch \(batchSize), set head \(setHead)"
-                  + (data == "random" ? ", \(boxes) boxes/image" : ""))
+            let changed = patch.entries.map { "\($0.key) \($0.value)" }
+            print("reference configuration\(changed.isEmpty ? "" : " with " + changed.joined(separator: ", ")), "
+                  + "input \(config.inputSize)², batch \(batchSize), set head \(config.setHead.rawValue)"
+                  + (data == .random ? ", \(boxes) boxes/image" : ""))
             print("data: \(r.dataDescription)")
             let perStep = 1e3 / Double(r.steps)
             print(String(format: "%.1f images/s, %.1f ms/step (%d steps after 1 warm-up%@)", r.imagesPerSecond,
@@ -73,7 +86,7 @@ extension Bench {
                                                      perStep * s.sum, s.percent(s.sum), s.percent(s.unaccounted)))
             }
             print("phases of TrainStep:")
-            for (name, seconds) in r.phases { line(name, seconds) }
+            for (phase, seconds) in r.phases { line(phase.rawValue, seconds) }
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Detection
+import Inference
+import Reporting
 import Foundation
 
 /// `detector detect`: boxes for new images, as JSON and as pictures.
@@ -16,21 +17,22 @@ struct DetectCommand: ParsableCommand {
     @Option(help: "Minimum score reported.")
     var threshold = 0.3
     @Option(help: "Head: set (no NMS) or dense (NMS).")
-    var head = "set"
+    var head = DetectRun.Head.set
+    @OptionGroup var runtime: RuntimeOptions
     @Option(help: "Folder for detections.json and the overlay pictures.")
     var out = "detections"
     @Flag(help: "Write only the JSON, no pictures.")
     var noOverlays = false
 
     func validate() throws {
-        guard DetectRun.Head(rawValue: head) != nil else { throw ValidationError("--head must be set or dense, got '\(head)'") }
         guard (0...1).contains(threshold) else { throw ValidationError("--threshold must be in [0, 1], got \(threshold)") }
         guard !inputs.isEmpty else { throw ValidationError("give at least one image or folder") }
     }
 
     func run() throws {
         try reportingErrors {
-            let detect = try DetectRun(checkpoint: URL(fileURLWithPath: model), threshold: threshold, head: DetectRun.Head(rawValue: head)!)
+            runtime.apply()
+            let detect = try DetectRun(checkpoint: URL(fileURLWithPath: model), threshold: threshold, head: head)
             let files = try DetectRun.imageFiles(inputs.map { URL(fileURLWithPath: $0) })
             let outDir = URL(fileURLWithPath: out)
             try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
@@ -45,7 +47,7 @@ struct DetectCommand: ParsableCommand {
             try detect.json(results).write(to: jsonURL, options: .atomic)
             let boxes = results.reduce(0) { $0 + $1.detections.count }
             print(String(format: "%d images, %d boxes (score ≥ %.2f, %@ head) in %.2f s: %.1f images/s",
-                         results.count, boxes, threshold, head as NSString, seconds, Double(results.count) / max(seconds, 1e-9)))
+                         results.count, boxes, threshold, head.rawValue as NSString, seconds, Double(results.count) / max(seconds, 1e-9)))
             print("detections: \(jsonURL.path)" + (noOverlays ? "" : "; pictures: \(outDir.path)/"))
         }
     }

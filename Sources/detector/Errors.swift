@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 
-/// Runs a command's work; any error is printed as `error: <description>` (each module's errors name the file and
-/// what is wrong) and the process exits with status 1, instead of a generic message.
+/// Runs a command's work; any error is printed as `error: <description>` and the process exits with status 1.
+/// Library errors name the file or setting; a setting is shown as the flag that sets it (`--lr: must be positive`).
 func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
@@ -11,7 +11,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
     } catch let e as ValidationError {
         throw e
     } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        FileHandle.standardError.write(Data("error: \(FlagNames.describe(error))\n".utf8))
         throw ExitCode.failure
     }
 }

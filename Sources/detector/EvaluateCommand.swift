@@ -1,5 +1,6 @@
 import ArgumentParser
-import Detection
+import Inference
+import Reporting
 import Evaluation
 import Foundation
 
@@ -35,14 +36,10 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Checkpoint (.safetensors) to run over --data.")
     var model: String?
 
-    @Option(help: "Dataset in COCO JSON whose images the model is run on (with --model).")
-    var data: String?
-
-    @Option(help: "Folder of the dataset's images (default: next to --data).")
-    var images: String?
+    @OptionGroup var dataOptions: DataOptions
 
     @Option(help: "Heads to evaluate: set (no NMS), dense (NMS) or both.")
-    var head = "both"
+    var head = ModelEvaluation.HeadChoice.both
 
     @Option(help: "Output folder for results, metrics, charts and overlays (with --model).")
     var out = "evaluation"
@@ -50,11 +47,11 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Overlay pictures of the first N images (with --model).")
     var overlays = 8
 
-    @Flag(help: "Skip unreadable images instead of stopping (their ground truth counts as missed).")
-    var skipBadImages = false
+    @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
         let fileMode = groundTruth != nil || results != nil
+        let (data, images, skipBadImages) = (dataOptions.data, dataOptions.images, dataOptions.skipBadImages)
         let modelMode = model != nil || data != nil
         if fileMode && modelMode {
             throw ValidationError("use either --gt with --results (evaluate a results file) or --model with --data "
@@ -75,9 +72,6 @@ struct EvaluateCommand: ParsableCommand {
                 throw ValidationError("--json, --plot and --plot-per-category apply to --gt/--results; with --model "
                     + "the metrics and charts go to --out")
             }
-            guard ModelEvaluation.HeadChoice(rawValue: head) != nil else {
-                throw ValidationError("--head must be set, dense or both, got '\(head)'")
-            }
             guard overlays >= 0 else { throw ValidationError("--overlays must be ≥ 0, got \(overlays)") }
         } else {
             throw ValidationError("give --gt and --results (evaluate a results file) or --model and --data (run a checkpoint)")
@@ -86,7 +80,7 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            if let model, let data { try runModel(model: model, data: data) } else { try runResultsFile() }
+            if let model, let data = dataOptions.data { try runModel(model: model, data: data) } else { try runResultsFile() }
         }
     }
 
@@ -121,10 +115,11 @@ struct EvaluateCommand: ParsableCommand {
     func runModel(model: String, data: String) throws {
         var options = ModelEvaluation.Options(model: URL(fileURLWithPath: model), data: URL(fileURLWithPath: data),
                                               out: URL(fileURLWithPath: out))
-        options.images = images.map { URL(fileURLWithPath: $0) }
-        options.heads = ModelEvaluation.HeadChoice(rawValue: head)!
+        runtime.apply()
+        options.images = dataOptions.imagesURL
+        options.heads = head
         options.overlays = overlays
-        options.skipBadImages = skipBadImages
+        options.skipBadImages = dataOptions.skipBadImages
         var progress: ProgressReporter?
         let report = try ModelEvaluation.run(options) { done, total in
             if progress == nil { progress = ProgressReporter(total: total) }

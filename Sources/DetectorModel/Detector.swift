@@ -1,0 +1,182 @@
+import Boxes
+import Foundation
+import NeuralNet
+
+/// Everything one forward pass produces for a batch of N images.
+public struct DetectorOutput {
+    /// Dense class logits per anchor, `[N, A_total, C]` (anchor order of `Detector.anchors`).
+    public var denseLogits: Tensor
+    /// Dense box deltas per anchor, `[N, A_total, 4]` (torchvision BoxCoder encoding against the anchors).
+    public var denseDeltas: Tensor
+    /// Set hypotheses' boxes, `[N·K·4]` normalised `(cx, cy, w, h)` in `[0, 1]` of the input; empty without a set head.
+    public var setBoxes: [Float]
+    /// Set hypotheses' class logits `[N·K, C + 1]` (last column = no-object); empty without a set head.
+    public var setLogits: Tensor
+    /// Per image, the dense anchor index behind each hypothesis (query head), in dense-score order: position k has
+    /// rank k, the ReInspect rank term.
+    public var selected: [[Int]]
+    /// Hypotheses per image K (0 without a set head).
+    public var hypotheses: Int
+
+    /// Outputs from their parts.
+    public init(denseLogits: Tensor, denseDeltas: Tensor, setBoxes: [Float], setLogits: Tensor, selected: [[Int]], hypotheses: Int) {
+        self.denseLogits = denseLogits; self.denseDeltas = denseDeltas; self.setBoxes = setBoxes
+        self.setLogits = setLogits; self.selected = selected; self.hypotheses = hypotheses
+    }
+}
+
+/// The whole network: backbone, dense anchor head, and a set head (query selection or global).
+///
+/// Built from a `DetectorConfig`; parameters are named by dotted paths (`backbone.stage2.block0.conv1.conv.weight`,
+/// `dense.cls.bias`, `set.layer0.attn.q_proj.weight`, …) and BatchNorm running statistics are buffers with the same
+/// kind of names, so a checkpoint is a flat map of names to tensors.
+public final class Detector {
+    /// The configuration the network was built from.
+    public let config: DetectorConfig
+    /// Backbone.
+    public let backbone: Backbone
+    /// Dense head on stride 8.
+    public let dense: DenseHead
+    /// Query-selection set head, when configured.
+    public let querySet: QuerySetHead?
+    /// Global set head, when configured.
+    public let globalSet: GlobalSetHead?
+    /// Dense anchors in input pixels from `config.anchorGenerator`, order `(y, x, a)` over the stride-8 map.
+    public let anchors: [Box]
+    /// Decodes the dense head's deltas against `anchors`.
+    public let decoder: DenseBoxDecoder
+    /// Picks the query head's anchors.
+    public let selector: QuerySelector
+
+    /// The query head's inputs that carry no gradient: selected anchors, their dense boxes and scores.
+    public struct Queries {
+        /// Per image, the selected dense anchors, best first.
+        public var selected: [[Int]]
+        /// Their dense boxes, normalised `(cx, cy, w, h)`, `[N·K·4]`.
+        public var proposals: [Float]
+        /// Their dense class probabilities, `[N·K·C]`.
+        public var scores: [Float]
+    }
+    /// The queries of the last forward pass.
+    public private(set) var lastQueries: Queries?
+    /// When set, forward uses these queries instead of selecting them (finite-difference tests hold them fixed,
+    /// since the selection is piecewise constant and its inputs carry no gradient).
+    public var pinnedQueries: Queries?
+
+    /// A network for `config`, initialised from `seed`.
+    public init(config: DetectorConfig, seed: UInt64) throws {
+        try config.validate()
+        self.config = config
+        var g = SeededGenerator(seed: seed)
+        backbone = Backbone(widths: config.widths, blocks: config.blocksPerStage, generator: &g)
+        dense = DenseHead(inChannels: config.widths[2], width: config.headWidth, depth: config.headConvs,
+                          anchors: config.anchorsPerLocation, classes: config.numClasses, generator: &g)
+        switch config.setHead {
+        case .query:
+            querySet = QuerySetHead(
+                featureWidth: config.headConvs == 0 ? config.widths[2] : config.headWidth, c4Channels: config.widths[3],
+                classes: config.numClasses, width: config.setWidth, heads: config.attentionHeads,
+                hidden: config.feedForward, layers: config.attentionLayers, classPrior: config.setClassPrior, geometry: config.setGeometry,
+                generator: &g)
+            globalSet = nil
+        case .fc:
+            querySet = nil
+            globalSet = GlobalSetHead(c4Channels: config.widths[3], c4Size: config.inputSize / 16,
+                                      hypotheses: config.hypotheses, classes: config.numClasses, generator: &g)
+        case .none:
+            querySet = nil
+            globalSet = nil
+        }
+        let f = config.featureSize
+        anchors = config.anchorGenerator.anchors(level: 0, gridHeight: f, gridWidth: f, strideY: 8, strideX: 8)
+        decoder = DenseBoxDecoder(anchors: anchors, inputSize: config.inputSize)
+        selector = QuerySelector(config: config)
+    }
+
+    /// Every trainable parameter.
+    public var parameters: [Parameter] {
+        backbone.parameters + dense.parameters + (querySet?.parameters ?? []) + (globalSet?.parameters ?? [])
+    }
+
+    /// Every BatchNorm layer.
+    public var batchNorms: [BatchNorm2D] { backbone.batchNorms + dense.batchNorms }
+
+    /// Batch statistics (training) or running statistics (inference) in every BatchNorm.
+    public func setTraining(_ training: Bool) {
+        for bn in batchNorms { bn.training = training }
+    }
+
+    /// Hypotheses per image.
+    public var hypotheses: Int { config.setHead == .none ? 0 : config.hypotheses }
+
+    /// The forward pass: `images: [N, 3, S, S]` normalised.
+    public func forward(_ images: Tensor) -> DetectorOutput {
+        let (c3, c4) = backbone.forward(images)
+        let (features, logitsMap, deltasMap) = dense.forward(c3)
+        let a = config.anchorsPerLocation
+        let logits = HeadLayout.toAnchors(logitsMap, anchors: a)
+        let deltas = HeadLayout.toAnchors(deltasMap, anchors: a)
+        var out = DetectorOutput(denseLogits: logits, denseDeltas: deltas, setBoxes: [], setLogits: Tensor(shape: [0, config.numClasses + 1]),
+                                 selected: [], hypotheses: hypotheses)
+        if let head = querySet {
+            let q: Queries
+            if let pinned = pinnedQueries {
+                q = pinned
+            } else {
+                let selected = selector.select(logits: logits, deltas: deltas, decoder: decoder)
+                let (proposals, scores) = proposalsFor(selected: selected, logits: logits, deltas: deltas)
+                q = Queries(selected: selected, proposals: proposals, scores: scores)
+            }
+            lastQueries = q
+            let cells = q.selected.map { $0.map { $0 / a } }
+            let r = head.forward(features: features, c4: c4, cells: cells, proposals: q.proposals, proposalScores: q.scores)
+            out.setBoxes = r.boxes
+            out.setLogits = r.logits
+            out.selected = q.selected
+        } else if let head = globalSet {
+            let r = head.forward(c4: c4)
+            out.setBoxes = r.boxes
+            out.setLogits = r.logits
+            out.selected = Array(repeating: Array(0..<config.hypotheses), count: images.shape[0])
+        }
+        return out
+    }
+
+    /// The backward pass from the gradients of the loss w.r.t. every output (`dSetBoxes`/`dSetLogits` empty without a
+    /// set head); accumulates into the parameters' gradients.
+    public func backward(dDenseLogits: Tensor, dDenseDeltas: Tensor, dSetBoxes: [Float], dSetLogits: Tensor) {
+        let f = config.featureSize, a = config.anchorsPerLocation
+        let dLogitsMap = HeadLayout.fromAnchors(dDenseLogits, anchors: a, height: f, width: f)
+        let dDeltasMap = HeadLayout.fromAnchors(dDenseDeltas, anchors: a, height: f, width: f)
+        var dFeatures: Tensor? = nil
+        var dC4: Tensor
+        if let head = querySet {
+            let r = head.backward(dBoxes: dSetBoxes, dLogits: dSetLogits)
+            dFeatures = r.dFeatures
+            dC4 = r.dC4
+        } else if let head = globalSet {
+            dC4 = head.backward(dBoxes: dSetBoxes, dLogits: dSetLogits)
+        } else {
+            let s = config.inputSize / 16
+            dC4 = Tensor(shape: [dDenseLogits.shape[0], config.widths[3], s, s])
+        }
+        let dC3 = dense.backward(dLogits: dLogitsMap, dDeltas: dDeltasMap, dFeatures: dFeatures)
+        backbone.backward(dC3: dC3, dC4: dC4)
+    }
+
+    /// For the selected anchors: dense boxes decoded and clipped to the input, as normalised `(cx, cy, w, h)`
+    /// (`[N·K·4]`), and dense class probabilities (`[N·K·C]`).
+    func proposalsFor(selected: [[Int]], logits: Tensor, deltas: Tensor) -> (boxes: [Float], scores: [Float]) {
+        let (total, c) = (logits.shape[1], logits.shape[2])
+        let s = Double(config.inputSize)
+        var boxes: [Float] = [], scores: [Float] = []
+        for (b, list) in selected.enumerated() {
+            for i in list {
+                let box = decoder.box(anchor: i, image: b, deltas: deltas)
+                boxes += [Float(box.cx / s), Float(box.cy / s), Float(max(box.width, 1) / s), Float(max(box.height, 1) / s)]
+                for j in 0..<c { scores.append(1 / (1 + exp(-logits.data[(b * total + i) * c + j]))) }
+            }
+        }
+        return (boxes, scores)
+    }
+}

@@ -1,0 +1,238 @@
+import Boxes
+import Foundation
+
+/// Everything that defines a detector's architecture and losses; stored in every checkpoint's metadata
+/// (as JSON under the key `config`) so a checkpoint is self-describing.
+///
+/// `DetectorConfig.reference(classes:)` is the reference configuration of ARCHITECTURE.md: input 320×320,
+/// stem conv3×3/2 16 → conv3×3/2 32 + residual block → conv3×3/2 64 + block (stride 8) → conv3×3/2 128 + block
+/// (stride 16), BatchNorm + ReLU after every conv; dense head on stride 8 (two conv3×3 64, then class and box
+/// convs, 3 anchors per location); query-selection set head over the dense head's 50 best anchors.
+public struct DetectorConfig: Codable, Equatable, Sendable {
+    /// Which set head, if any, sits on the network.
+    public enum SetHeadKind: String, Codable, Sendable, CaseIterable {
+        /// Query selection (two-stage Deformable DETR / RT-DETR): the K best dense anchors, gathered
+        /// features, one self-attention layer, box refinement and class logits.
+        case query
+        /// Global head: conv1×1 on stride 16 → flatten → Linear 256 → Linear K·(4 + C + 1).
+        case fc
+        /// No set head (dense head only).
+        case none
+    }
+
+    /// How the dense criterion picks positive anchors.
+    public enum DenseAssignmentKind: String, Codable, Sendable, CaseIterable {
+        /// RetinaNet: IoU ≥ 0.5 positive, < 0.4 background, each box's best anchor forced positive.
+        case maxIoU = "maxiou"
+        /// ATSS (Zhang et al., CVPR 2020): per box, an IoU threshold from the statistics of its nearest anchors.
+        case atss
+    }
+
+    /// How the query head picks its K dense anchors.
+    public enum QuerySelectionKind: String, Codable, Sendable, CaseIterable {
+        /// The K highest-scoring anchors.
+        case topK = "topk"
+        /// Confident local peaks first: anchors whose location holds the best score of its 3×3 neighbourhood and
+        /// a probability of at least 0.05 (one per location, best first), then the remaining anchors by score; fewer
+        /// slots go to duplicates of one object.
+        case peaks
+        /// Proposals without duplicates: the dense boxes (decoded against their anchors) visited by score, each kept
+        /// unless it overlaps an already kept one by IoU > `queryNMSIoU` (the proposal NMS of Faster R-CNN's region
+        /// proposal network), then the remaining anchors by score. Unlike a 3×3 peak on the grid, two objects whose
+        /// centres fall in neighbouring cells both get a query when their boxes differ.
+        case nms
+    }
+
+    /// Which assignment cost the set criterion uses.
+    public enum MatchCostKind: String, Codable, Sendable, CaseIterable {
+        /// DETR: `w_class·(−p) + w_L1·L1 + w_giou·(−GIoU)`.
+        case detr
+        /// ReInspect: `100·miss + rank + L1/2000`.
+        case reinspect
+    }
+
+    /// Name of the configuration (`reference`, or `custom` after overrides).
+    public var name: String = "reference"
+    /// Square network input side in pixels (images are letterboxed to it).
+    public var inputSize: Int = 320
+    /// Channels of stem, stage 1, stage 2 (stride 8) and stage 3 (stride 16).
+    public var widths: [Int] = [16, 32, 64, 128]
+    /// Residual blocks in each of stages 1–3.
+    public var blocksPerStage: Int = 1
+    /// Channels of the dense head's convolutions.
+    public var headWidth: Int = 64
+    /// Number of conv3×3 + BN + ReLU layers in the dense head before the class and box convs.
+    public var headConvs: Int = 2
+    /// Anchor side lengths in input pixels at stride 8 (one anchor per size and ratio at every location).
+    public var anchorSizes: [Double] = [12, 24, 48]
+    /// Anchor aspect ratios (height / width).
+    public var anchorRatios: [Double] = [1]
+    /// Category names, index = class id used in training (0-based).
+    public var classNames: [String] = ["object"]
+    /// The set head.
+    public var setHead: SetHeadKind = .query
+    /// Number of set hypotheses K.
+    public var hypotheses: Int = 50
+    /// Width of the set head's embedding.
+    public var setWidth: Int = 128
+    /// Attention heads in the set head's self-attention.
+    public var attentionHeads: Int = 4
+    /// Hidden width of the set head's feed-forward block.
+    public var feedForward: Int = 256
+    /// Self-attention layers in the set head.
+    public var attentionLayers: Int = 1
+    /// Query head: add the dense head's class logits of each proposal to the set head's class logits (a prior
+    /// without gradient, as the dense box is for the box offsets).
+    public var setClassPrior: Bool = false
+    /// Query head: how the K anchors are picked.
+    public var querySelection: QuerySelectionKind = .topK
+    /// Query head: self-attention adds a learnt mix of the proposals' pairwise IoU and IoU-with-higher-ranked maps
+    /// to its scores (`QuerySetHead.geometryMaps`).
+    public var setGeometry: Bool = false
+    /// Query head with `querySelection` `nms`: the IoU above which a proposal is a duplicate of a better one.
+    public var queryNMSIoU: Double = 0.6
+
+    // Losses.
+    /// Weight of the dense criterion's total.
+    public var denseWeight: Double = 1
+    /// Weight of the set criterion's total.
+    public var setWeight: Double = 1
+    /// Focal loss α (negative disables) and γ of the dense head.
+    public var focalAlpha: Double = 0.25
+    /// Focal loss γ of the dense head.
+    public var focalGamma: Double = 2
+    /// Positive-anchor rule of the dense criterion.
+    public var denseAssignment: DenseAssignmentKind = .maxIoU
+    /// Assignment cost of the set criterion.
+    public var matchCost: MatchCostKind = .detr
+    /// Weight of the no-object class in the set head's cross-entropy (DETR `eos_coef`).
+    public var eosCoef: Double = 0.1
+    /// Weight of the set head's L1 box loss (and cost).
+    public var l1Weight: Double = 5
+    /// Weight of the set head's GIoU loss (and cost).
+    public var giouWeight: Double = 2
+    /// Weight of the set head's class loss (and cost).
+    public var classWeight: Double = 1
+    /// Label smoothing of the set head's class cross-entropy.
+    public var labelSmoothing: Double = 0
+    /// Class-balance β (Cui et al., CVPR 2019; 0 = off) for the dense focal loss and set cross-entropy.
+    public var classBalanceBeta: Double = 0
+
+    /// The reference configuration with one class named `object`.
+    public init() {}
+
+    /// Number of object classes C.
+    public var numClasses: Int { classNames.count }
+    /// Anchors per feature-map location.
+    public var anchorsPerLocation: Int { anchorSizes.count * anchorRatios.count }
+    /// Side of the stride-8 feature map.
+    public var featureSize: Int { inputSize / 8 }
+
+    /// The generator of the dense anchors: one level at stride 8, `anchorSizes` × `anchorRatios` per location
+    /// (ratio-major, as torchvision), centred on the cells and not rounded.
+    public var anchorGenerator: AnchorGenerator {
+        AnchorGenerator(sizes: [anchorSizes], aspectRatios: [anchorRatios], centerOffset: 0.5, roundsBaseAnchors: false)
+    }
+
+    /// The reference configuration for the given class names.
+    public static func reference(classes: [String]) -> DetectorConfig {
+        var c = DetectorConfig()
+        c.classNames = classes
+        return c
+    }
+
+    /// Checks that the numbers can build a network; throws naming the first bad key.
+    public func validate() throws {
+        func bad(_ key: CodingKeys, _ why: String) -> ModelError { .invalidSetting(key: key.stringValue, reason: why) }
+        guard inputSize >= 32, inputSize % 16 == 0 else { throw bad(.inputSize, "\(inputSize) must be a multiple of 16, at least 32") }
+        guard widths.count == 4, widths.allSatisfy({ $0 > 0 }) else { throw bad(.widths, "need 4 positive channel counts, got \(widths)") }
+        guard !classNames.isEmpty else { throw bad(.classNames, "at least one class is needed") }
+        guard hypotheses > 0 else { throw bad(.hypotheses, "must be positive, got \(hypotheses)") }
+        guard hypotheses <= featureSize * featureSize * anchorsPerLocation else {
+            throw bad(.hypotheses, "\(hypotheses) exceeds the \(featureSize * featureSize * anchorsPerLocation) dense anchors")
+        }
+        guard queryNMSIoU > 0, queryNMSIoU <= 1 else { throw bad(.queryNMSIoU, "must be in (0, 1], got \(queryNMSIoU)") }
+        guard attentionHeads > 0, setWidth % attentionHeads == 0 else {
+            throw bad(.attentionHeads, "\(attentionHeads) must divide the set width \(setWidth)")
+        }
+        guard !anchorSizes.isEmpty, anchorSizes.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+            throw bad(.anchorSizes, "sides must be positive numbers, got \(anchorSizes)")
+        }
+        guard !anchorRatios.isEmpty, anchorRatios.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+            throw bad(.anchorRatios, "ratios must be positive numbers, got \(anchorRatios)")
+        }
+        guard (0..<1).contains(labelSmoothing) else { throw bad(.labelSmoothing, "must be in [0, 1), got \(labelSmoothing)") }
+        guard (0..<1).contains(classBalanceBeta) else { throw bad(.classBalanceBeta, "β must be in [0, 1), got \(classBalanceBeta)") }
+    }
+
+    /// The keys (as in JSON) of every setting.
+    public static var keys: [String] { Self.allKeys.map(\.stringValue) }
+
+    /// Keys of the settings that only shape the training objective (loss weights and terms, matching cost): a resumed
+    /// run may change them. Every other key shapes the network, its query selection or its classes, which a checkpoint
+    /// fixes.
+    public static let objectiveKeys: Set<String> = [
+        CodingKeys.denseWeight, .setWeight, .focalAlpha, .focalGamma, .denseAssignment, .matchCost, .eosCoef, .l1Weight,
+        .giouWeight, .classWeight, .labelSmoothing, .classBalanceBeta,
+    ].reduce(into: Set<String>()) { $0.insert($1.stringValue) }
+
+    /// The settings of `self` and `other` whose values differ, by key, in key order.
+    public func differences(from other: DetectorConfig) -> [String] {
+        let mine = (try? JSONSerialization.jsonObject(with: Data(jsonString().utf8))) as? [String: Any] ?? [:]
+        let theirs = (try? JSONSerialization.jsonObject(with: Data(other.jsonString().utf8))) as? [String: Any] ?? [:]
+        return Self.keys.filter { key in
+            guard let a = mine[key], let b = theirs[key] else { return (mine[key] == nil) != (theirs[key] == nil) }
+            let text = { (v: Any) in try? JSONSerialization.data(withJSONObject: [v], options: [.sortedKeys]) }
+            return text(a) != text(b)
+        }
+    }
+
+    /// JSON text (sorted keys) for checkpoint metadata.
+    public func jsonString() -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? enc.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    /// Decodes a configuration from a JSON object's entries (a checkpoint's metadata or a `--config` file): keys that
+    /// are missing keep the values of `base`; every entry must be a key of `DetectorConfig` (`source` names the file in
+    /// errors).
+    public static func from(entries user: [String: Any], source: String, base: DetectorConfig = DetectorConfig()) throws -> DetectorConfig {
+        var merged = (try? JSONSerialization.jsonObject(with: Data(base.jsonString().utf8))) as? [String: Any] ?? [:]
+        let unknown = user.keys.filter { merged[$0] == nil }.sorted()
+        guard unknown.isEmpty else {
+            throw ModelError.invalidConfigFile(path: source, reason: "unknown keys \(unknown.joined(separator: ", "))")
+        }
+        merged.merge(user) { _, new in new }
+        do {
+            let data = try JSONSerialization.data(withJSONObject: merged)
+            return try JSONDecoder().decode(DetectorConfig.self, from: data)
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
+                let DecodingError.dataCorrupted(context) {
+            let key = context.codingPath.first?.stringValue ?? "?"
+            throw ModelError.invalidConfigFile(path: source, reason: "key \(key): \(context.debugDescription)")
+        } catch {
+            throw ModelError.invalidConfigFile(path: source, reason: "\(error)")
+        }
+    }
+
+    /// Decodes a configuration from JSON text (a checkpoint's metadata or a `--config` file), as `from(entries:)`.
+    public static func from(json: String, source: String, base: DetectorConfig = DetectorConfig()) throws -> DetectorConfig {
+        guard let user = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] else {
+            throw ModelError.invalidConfigFile(path: source, reason: "not a JSON object")
+        }
+        return try from(entries: user, source: source, base: base)
+    }
+}
+
+extension DetectorConfig {
+    /// Keys of the settings, as in JSON.
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, inputSize, widths, blocksPerStage, headWidth, headConvs, anchorSizes, anchorRatios, classNames, setHead
+        case hypotheses, setWidth, attentionHeads, feedForward, attentionLayers, setClassPrior, querySelection, setGeometry
+        case queryNMSIoU, denseWeight, setWeight, focalAlpha, focalGamma, denseAssignment, matchCost, eosCoef, l1Weight
+        case giouWeight, classWeight, labelSmoothing, classBalanceBeta
+    }
+
+    static var allKeys: [CodingKeys] { CodingKeys.allCases }
+}

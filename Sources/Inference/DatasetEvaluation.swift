@@ -1,0 +1,57 @@
+import DetectorModel
+import Boxes
+import Datasets
+import Evaluation
+import Foundation
+
+/// COCO evaluation (pycocotools rules, through `Evaluation`) of both heads' predictions on a dataset.
+public struct HeadMetrics: Sendable {
+    /// Set head (no NMS).
+    public var set: COCOEvaluation?
+    /// Dense head (NMS).
+    public var dense: COCOEvaluation
+
+    /// `set AP50 … AP …, dense AP50 … AP …`.
+    public var summaryLine: String {
+        func f(_ e: COCOEvaluation) -> String { String(format: "AP50 %.3f AP %.3f", e.stats[1], e.stats[0]) }
+        return (set.map { "set head \(f($0)) | " } ?? "") + "dense head \(f(dense))"
+    }
+}
+
+extension DetectionDataset {
+    /// The dataset's ground truth for COCO evaluation: when the dataset came from a COCO file, that file as
+    /// pycocotools reads it (its `area`, `iscrowd` and `ignore` fields); otherwise boxes from the annotations with
+    /// `area = w·h`.
+    public func cocoGroundTruth() throws -> COCOGroundTruth {
+        if source.pathExtension.lowercased() == "json" { return try COCOGroundTruth(contentsOf: source) }
+        let images = self.images.map { COCOImage(id: $0.id, fileName: $0.fileName, width: $0.width, height: $0.height) }
+        let cats = categories.map { COCOCategory(id: $0.id, name: $0.name) }
+        var anns: [COCOAnnotation] = []
+        for r in self.images {
+            for a in r.annotations {
+                let b = COCOBox(x: a.box.x1, y: a.box.y1, width: a.box.width, height: a.box.height)
+                anns.append(COCOAnnotation(id: anns.count + 1, imageID: r.id, categoryID: categories[a.classIndex].id,
+                                           box: b, area: b.area, isCrowd: a.isCrowd, ignore: a.ignore))
+            }
+        }
+        return COCOGroundTruth(images: images, categories: cats, annotations: anns)
+    }
+
+    /// Predictions as COCO detections (category ids of this dataset).
+    public func cocoDetections(_ predictions: [ImagePrediction], head: KeyPath<ImagePrediction, [DetectedObject]>) -> [COCODetection] {
+        predictions.flatMap { p in
+            p[keyPath: head].map { d in
+                COCODetection(imageID: p.imageID, categoryID: categories[d.classIndex].id,
+                              box: COCOBox(x: d.box.x1, y: d.box.y1, width: d.box.width, height: d.box.height), score: d.score)
+            }
+        }
+    }
+
+    /// Evaluates both heads' predictions against this dataset's ground truth.
+    public func evaluate(_ predictions: [ImagePrediction], hasSetHead: Bool) throws -> HeadMetrics {
+        let evaluator = COCOEvaluator(groundTruth: try cocoGroundTruth())
+        let dense = try evaluator.evaluate(detections: cocoDetections(predictions, head: \.dense), source: "dense head")
+        let set = hasSetHead ? try evaluator.evaluate(detections: cocoDetections(predictions, head: \.set), source: "set head") : nil
+        return HeadMetrics(set: set, dense: dense)
+    }
+}

@@ -1,0 +1,126 @@
+import DetectorModel
+import Boxes
+import Foundation
+import Imaging
+
+/// `detector detect` as a library call: run a checkpoint over image files, keep detections above a threshold,
+/// write one JSON file with every image's boxes and, optionally, overlay pictures.
+public struct DetectRun {
+    /// Which head's detections to report.
+    public enum Head: String, Sendable, CaseIterable {
+        /// Set head (no NMS).
+        case set
+        /// Dense head (NMS).
+        case dense
+    }
+
+    /// The model.
+    public var predictor: Predictor
+    /// Minimum score reported.
+    public var threshold: Double
+    /// Head to report.
+    public var head: Head
+
+    /// A run over `checkpoint`; the set head is refused when the model has none.
+    public init(checkpoint: URL, threshold: Double, head: Head, batchSize: Int = 16) throws {
+        let loaded = try Checkpoint.load(checkpoint)
+        if head == .set && loaded.detector.config.setHead == .none {
+            throw InferenceError.invalidSetting(key: "head", reason: "\(checkpoint.path) has no set head; use --head dense")
+        }
+        var post = PostProcessor()
+        post.scoreThreshold = max(threshold, 1e-6)
+        predictor = Predictor(detector: loaded.detector, postProcessor: post, batchSize: batchSize)
+        self.threshold = threshold
+        self.head = head
+    }
+
+    /// PNG files: the files given, and the `.png` files of any folder given (sorted by name).
+    public static func imageFiles(_ paths: [URL]) throws -> [URL] {
+        var out: [URL] = []
+        let fm = FileManager.default
+        for p in paths {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: p.path, isDirectory: &isDir) else { throw InferenceError.io(path: p.path, reason: "no such file or folder") }
+            if isDir.boolValue {
+                let names = try fm.contentsOfDirectory(atPath: p.path).filter { $0.lowercased().hasSuffix(".png") }.sorted()
+                guard !names.isEmpty else { throw InferenceError.io(path: p.path, reason: "folder holds no .png files") }
+                out += names.map { p.appendingPathComponent($0) }
+            } else {
+                out.append(p)
+            }
+        }
+        return out
+    }
+
+    /// What one image gave.
+    public struct Result {
+        /// The file.
+        public var file: URL
+        /// Image size.
+        public var width: Int, height: Int
+        /// Detections at or above the threshold, best first.
+        public var detections: [DetectedObject]
+    }
+
+    /// Overlay picture files for `files` in `folder`: `<stem>.png`, with `_2`, `_3`, … appended when two inputs share
+    /// a stem. Throws when a picture would overwrite one of the inputs (an output folder that holds the images).
+    public static func overlayFiles(for files: [URL], in folder: URL) throws -> [URL] {
+        let inputs = Set(files.map { $0.standardizedFileURL.path })
+        var used: Set<String> = []
+        return try files.map { f in
+            let stem = f.deletingPathExtension().lastPathComponent
+            var name = stem + ".png", n = 1
+            while used.contains(name) { n += 1; name = "\(stem)_\(n).png" }
+            used.insert(name)
+            let url = folder.appendingPathComponent(name)
+            if inputs.contains(url.standardizedFileURL.path) {
+                throw InferenceError.invalidSetting(key: "out", reason: "the picture \(url.path) would overwrite an input image; "
+                    + "choose another output folder")
+            }
+            return url
+        }
+    }
+
+    /// Detects objects in `files`; with `overlays`, writes pictures there (names from `overlayFiles(for:in:)`).
+    /// `progress` gets (done, total).
+    public func run(_ files: [URL], overlays: URL? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> [Result] {
+        var pictures: [URL] = []
+        if let o = overlays {
+            pictures = try Self.overlayFiles(for: files, in: o)
+            try FileManager.default.createDirectory(at: o, withIntermediateDirectories: true)
+        }
+        var results: [Result] = []
+        let names = predictor.detector.config.classNames
+        var start = 0
+        while start < files.count {
+            let chunk = Array(files[start..<min(files.count, start + predictor.batchSize)])
+            let images = try chunk.map { try PNG.read($0) }
+            let predictions = predictor.predict(images.enumerated().map { ($0.offset, $0.element) })
+            for (j, p) in predictions.enumerated() {
+                let dets = (head == .set ? p.set : p.dense).filter { $0.score >= threshold }
+                results.append(Result(file: chunk[j], width: images[j].width, height: images[j].height, detections: dets))
+                if overlays != nil {
+                    let picture = Overlay.draw(images[j], detections: dets, classNames: names)
+                    try PNG.write(picture, to: pictures[start + j], fast: true)
+                }
+            }
+            start += chunk.count
+            progress?(start, files.count)
+        }
+        return results
+    }
+
+    /// The results as JSON: `[{"file", "width", "height", "detections": [{"box": [x1, y1, x2, y2], "score", "class",
+    /// "class_id"}]}]`, boxes in pixels.
+    public func json(_ results: [Result]) throws -> Data {
+        let names = predictor.detector.config.classNames
+        let arr: [[String: Any]] = results.map { r in
+            ["file": r.file.path, "width": r.width, "height": r.height,
+             "detections": r.detections.map { d -> [String: Any] in
+                 ["box": [d.box.x1, d.box.y1, d.box.x2, d.box.y2].map { ($0 * 100).rounded() / 100 },
+                  "score": (d.score * 10000).rounded() / 10000, "class": names[d.classIndex], "class_id": d.classIndex]
+             }]
+        }
+        return try JSONSerialization.data(withJSONObject: arr, options: [.prettyPrinted, .sortedKeys])
+    }
+}

@@ -1,0 +1,181 @@
+import DetectorModel
+import Boxes
+import Datasets
+import Evaluation
+import Foundation
+import Imaging
+
+/// `detector evaluate --model` as a library call: run a checkpoint over a COCO dataset's images and evaluate each
+/// requested head with pycocotools' rules (set head without NMS, dense head with class-aware NMS), writing per head
+/// `<head>_results.json` (COCO results format, the dataset's category ids), `<head>_metrics.json` and
+/// `<head>_pr.svg`, plus overlay pictures of the first images.
+public enum ModelEvaluation {
+    /// Which heads to evaluate.
+    public enum HeadChoice: String, Sendable, CaseIterable {
+        /// The set head only (refused when the model has none).
+        case set
+        /// The dense head only.
+        case dense
+        /// Both heads; a model without a set head gives the dense head alone (with a note).
+        case both
+    }
+
+    /// What to evaluate and where to write it.
+    public struct Options: Sendable {
+        /// Checkpoint written by `Checkpoint.save`.
+        public var model: URL
+        /// Ground truth in COCO JSON.
+        public var data: URL
+        /// Folder of the images (default: resolved next to `data`, see `COCOFormat.load`).
+        public var images: URL?
+        /// Heads to evaluate. Default `.both`.
+        public var heads: HeadChoice = .both
+        /// Output folder (created).
+        public var out: URL
+        /// Overlay pictures of the first `overlays` images, per head, in `out/overlays/`. Default 0.
+        public var overlays: Int = 0
+        /// Minimum score of the boxes drawn in overlays (evaluation itself keeps every box down to 0.001). Default 0.3.
+        public var overlayThreshold: Double = 0.3
+        /// Leave unreadable images out of the forward pass instead of stopping; their ground truth still counts
+        /// (as misses). Default false.
+        public var skipBadImages = false
+        /// Images per forward pass. Default 16.
+        public var batchSize = 16
+
+        /// Options with the defaults above.
+        public init(model: URL, data: URL, out: URL) {
+            self.model = model
+            self.data = data
+            self.out = out
+        }
+    }
+
+    /// One head's evaluation and the files written for it.
+    public struct HeadReport {
+        /// The head.
+        public var head: DetectRun.Head
+        /// COCO metrics (12 stats, per-category table, precision–recall curves).
+        public var evaluation: COCOEvaluation
+        /// `<head>_results.json`.
+        public var resultsFile: URL
+        /// `<head>_metrics.json`.
+        public var metricsFile: URL
+        /// `<head>_pr.svg`.
+        public var plotFile: URL
+        /// Overlay pictures written for this head.
+        public var overlayFiles: [URL]
+    }
+
+    /// The outcome of a run.
+    public struct Report {
+        /// One entry per evaluated head, set head first.
+        public var heads: [HeadReport]
+        /// Images in the dataset.
+        public var imageCount: Int
+        /// Images left out because they could not be read (`skipBadImages`).
+        public var skippedImages: Int
+        /// Seconds spent predicting (decode, forward, post-processing).
+        public var predictSeconds: Double
+        /// Things the user should know (a head left out, class names that differ, …).
+        public var notes: [String]
+    }
+
+    /// Loads the checkpoint and the dataset, predicts, evaluates and writes the files. `progress` gets
+    /// (images done, total) during prediction.
+    ///
+    /// Errors: unreadable checkpoint or dataset (naming the file), `.set` on a model without set head, a model
+    /// whose class count differs from the dataset's category count, unwritable output files.
+    public static func run(_ options: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Report {
+        let loaded = try Checkpoint.load(options.model)
+        let config = loaded.detector.config
+        var notes: [String] = []
+        let hasSet = config.setHead != .none
+        var heads: [DetectRun.Head]
+        switch options.heads {
+        case .set:
+            guard hasSet else {
+                throw InferenceError.invalidSetting(key: "head", reason: "\(options.model.path) has no set head; use --head dense")
+            }
+            heads = [.set]
+        case .dense: heads = [.dense]
+        case .both:
+            heads = hasSet ? [.set, .dense] : [.dense]
+            if !hasSet { notes.append("\(options.model.lastPathComponent) has no set head: dense head only") }
+        }
+        guard options.overlays >= 0 else { throw InferenceError.invalidSetting(key: "overlays", reason: "must be ≥ 0, got \(options.overlays)") }
+
+        let dataset = try COCOFormat.load(options.data, imageDirectory: options.images,
+                                          options: ValidationOptions(requireImageFiles: !options.skipBadImages))
+        let names = dataset.categories.map(\.name)
+        guard names.count == config.numClasses else {
+            throw InferenceError.invalidSetting(key: "data", reason: "\(options.data.path) has \(names.count) categories "
+                + "(\(names.joined(separator: ", "))) but \(options.model.path) predicts \(config.numClasses) classes "
+                + "(\(config.classNames.joined(separator: ", ")))")
+        }
+        if names != config.classNames {
+            notes.append("class names differ: model [\(config.classNames.joined(separator: ", "))], dataset "
+                + "[\(names.joined(separator: ", "))]; class i of the model is scored as the dataset's i-th category by id")
+        }
+
+        let predictor = Predictor(detector: loaded.detector, batchSize: options.batchSize)
+        let start = Date()
+        let (predictions, skipped) = try predictor.predict(dataset: dataset, skipBadImages: options.skipBadImages,
+                                                           progress: progress)
+        let predictSeconds = Date().timeIntervalSince(start)
+        if skipped > 0 {
+            notes.append("\(skipped) unreadable image(s) skipped; their ground truth counts as missed")
+        }
+
+        let fm = FileManager.default
+        do { try fm.createDirectory(at: options.out, withIntermediateDirectories: true) } catch {
+            throw InferenceError.io(path: options.out.path, reason: "cannot create the output folder: \(error.localizedDescription)")
+        }
+        let evaluator = COCOEvaluator(groundTruth: try dataset.cocoGroundTruth())
+        var reports: [HeadReport] = []
+        for head in heads {
+            let path: KeyPath<ImagePrediction, [DetectedObject]> = head == .set ? \.set : \.dense
+            let detections = dataset.cocoDetections(predictions, head: path)
+            let resultsFile = options.out.appendingPathComponent("\(head.rawValue)_results.json")
+            try COCOResults.write(detections, to: resultsFile)
+            let evaluation = try evaluator.evaluate(detections: detections, source: "\(head.rawValue) head")
+            let metricsFile = options.out.appendingPathComponent("\(head.rawValue)_metrics.json")
+            try evaluation.writeMetrics(to: metricsFile)
+            let plotFile = options.out.appendingPathComponent("\(head.rawValue)_pr.svg")
+            var plot = PrecisionRecallPlot(evaluation: evaluation, perCategory: names.count > 1)
+            plot.title = "\(head.rawValue) head: " + plot.title
+            try plot.write(to: plotFile)
+            let overlayFiles = try writeOverlays(predictions, head: head, dataset: dataset, options: options)
+            reports.append(HeadReport(head: head, evaluation: evaluation, resultsFile: resultsFile, metricsFile: metricsFile,
+                                      plotFile: plotFile, overlayFiles: overlayFiles))
+        }
+        return Report(heads: reports, imageCount: dataset.images.count, skippedImages: skipped,
+                      predictSeconds: predictSeconds, notes: notes)
+    }
+
+    /// Overlay pictures `out/overlays/<head>_<image stem>.png` of the first `options.overlays` predicted images:
+    /// ground truth white, predictions scoring at least `overlayThreshold` in class colours with `class score` labels.
+    static func writeOverlays(_ predictions: [ImagePrediction], head: DetectRun.Head, dataset: DetectionDataset,
+                              options: Options) throws -> [URL] {
+        guard options.overlays > 0, !predictions.isEmpty else { return [] }
+        let folder = options.out.appendingPathComponent("overlays")
+        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw InferenceError.io(path: folder.path, reason: "cannot create the overlay folder: \(error.localizedDescription)")
+        }
+        var recordOf: [Int: ImageRecord] = [:]
+        for r in dataset.images { recordOf[r.id] = r }
+        let names = dataset.categories.map(\.name)
+        var files: [URL] = []
+        for p in predictions.prefix(options.overlays) {
+            guard let record = recordOf[p.imageID] else { continue }
+            let image = try PNG.read(record.file)
+            let shown = (head == .set ? p.set : p.dense).filter { $0.score >= options.overlayThreshold }
+            let picture = Overlay.draw(image, detections: shown, classNames: names,
+                                       groundTruth: record.annotations.map(\.box))
+            let stem = URL(fileURLWithPath: record.fileName).deletingPathExtension().lastPathComponent
+            let url = folder.appendingPathComponent("\(head.rawValue)_\(stem).png")
+            try PNG.write(picture, to: url, fast: true)
+            files.append(url)
+        }
+        return files
+    }
+}

@@ -1,0 +1,85 @@
+import DetectorModel
+import Boxes
+import Datasets
+import Foundation
+import Imaging
+import NeuralNet
+
+/// Detections of one image from both heads.
+public struct ImagePrediction: Sendable {
+    /// The image's id (dataset id, or its position for loose files).
+    public var imageID: Int
+    /// Set head, thresholded, no NMS.
+    public var set: [DetectedObject]
+    /// Dense head after NMS.
+    public var dense: [DetectedObject]
+}
+
+/// Runs a detector in inference mode (BatchNorm running statistics) over images: letterbox to the input size,
+/// forward in batches, post-process both heads, map boxes back to original pixels.
+public final class Predictor {
+    /// The network.
+    public let detector: Detector
+    /// Post-processing settings.
+    public var postProcessor: PostProcessor
+    /// Images per forward pass.
+    public var batchSize: Int
+
+    /// A predictor for `detector`.
+    public init(detector: Detector, postProcessor: PostProcessor = PostProcessor(), batchSize: Int = 16) {
+        self.detector = detector
+        self.postProcessor = postProcessor
+        self.batchSize = max(1, batchSize)
+    }
+
+    /// Predictions for decoded images (ids given alongside).
+    public func predict(_ images: [(id: Int, image: Image)]) -> [ImagePrediction] {
+        let s = detector.config.inputSize
+        detector.setTraining(false)
+        defer { detector.setTraining(true) }
+        var out: [ImagePrediction] = []
+        var start = 0
+        while start < images.count {
+            let chunk = images[start..<min(images.count, start + batchSize)]
+            var tensor = Tensor(shape: [chunk.count, 3, s, s])
+            var transforms: [InputTransform] = []
+            tensor.data.withUnsafeMutableBufferPointer { p in
+                for (j, item) in chunk.enumerated() {
+                    let prepared = Augmenter.letterbox(item.image, annotations: [], inputSize: s)
+                    transforms.append(prepared.transform)
+                    prepared.image.writeCHWFloat(into: p.baseAddress! + j * 3 * s * s, mean: BatchLoader.mean, std: BatchLoader.std)
+                }
+            }
+            let result = detector.forward(tensor)
+            for (j, item) in chunk.enumerated() {
+                let set = postProcessor.setDetections(result, image: j, transform: transforms[j])
+                let dense = postProcessor.denseDetections(result, image: j, decoder: detector.decoder, transform: transforms[j])
+                out.append(ImagePrediction(imageID: item.id, set: set, dense: dense))
+            }
+            start += chunk.count
+        }
+        return out
+    }
+
+    /// Predictions for every image of a dataset, decoded `batchSize` at a time. Unreadable images throw, or with
+    /// `skipBadImages` are left out and counted in the returned `skipped`.
+    public func predict(dataset: DetectionDataset, skipBadImages: Bool = false,
+                        progress: ((Int, Int) -> Void)? = nil) throws -> (predictions: [ImagePrediction], skipped: Int) {
+        var out: [ImagePrediction] = []
+        var skipped = 0
+        var start = 0
+        let records = dataset.images
+        while start < records.count {
+            var chunk: [(id: Int, image: Image)] = []
+            for r in records[start..<min(records.count, start + batchSize)] {
+                do { chunk.append((r.id, try PNG.read(r.file))) } catch {
+                    if skipBadImages { skipped += 1 } else { throw error }
+                }
+            }
+            out += predict(chunk)
+            start += batchSize
+            progress?(min(start, records.count), records.count)
+        }
+        return (out, skipped)
+    }
+}

@@ -1,0 +1,141 @@
+import Datasets
+import DetectorModel
+import Foundation
+
+/// The settings a run trains with, and how they were reached: defaults < the synthetic default's preset (without
+/// `--data`) < the `--config` file < explicit values. Under `--resume` the checkpoint's network and settings are the
+/// base instead: a file or flag that would change the network is an error naming the setting; one that changes the
+/// training objective or the run (learning rate, minutes, …) is applied and reported in `changes`.
+public struct RunConfiguration: Sendable {
+    /// The network and loss configuration.
+    public var model: DetectorConfig
+    /// The run's hyperparameters.
+    public var training: TrainSettings
+    /// What the resumed run changed against the checkpoint (`key old → new`); empty for a new run.
+    public var changes: [String] = []
+
+    /// The synthetic default's network (256² scenes of up to 60 objects of 16–64 px): input at the scenes' size, room
+    /// for every object, anchors spanning the object sizes, ATSS positives, queries from the dense proposals after
+    /// NMS (grid peaks miss one of two neighbours in a crowd), the ReInspect cost, the dense-score class prior and
+    /// IoU-aware attention (docs/experiments.md for what each choice measured).
+    public static func syntheticPreset(classes: [String]) -> DetectorConfig {
+        var c = DetectorConfig.reference(classes: classes)
+        c.inputSize = SyntheticSceneConfig().imageSize
+        c.hypotheses = 100
+        c.anchorSizes = [16, 32, 64]
+        c.denseAssignment = .atss
+        c.querySelection = .nms
+        c.matchCost = .reinspect
+        c.setClassPrior = true
+        c.setGeometry = true
+        return c
+    }
+
+    /// A `--config` file split into its `DetectorConfig` entries and its `TrainSettings` entries; a key of neither is
+    /// an error naming the file and the key.
+    public static func readConfigFile(_ url: URL) throws -> (model: [String: Any], training: [String: Any]) {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw TrainingError.io(path: url.path, reason: "cannot read the configuration: \(error.localizedDescription)")
+        }
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw TrainingError.invalidConfigFile(path: url.path, reason: "not a JSON object")
+        }
+        let modelKeys = Set(DetectorConfig.keys), trainingKeys = Set(TrainSettings.CodingKeys.allCases.map(\.stringValue))
+        let unknown = object.keys.filter { !modelKeys.contains($0) && !trainingKeys.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            throw TrainingError.invalidConfigFile(
+                path: url.path, reason: "unknown keys \(unknown.joined(separator: ", ")) (keys are those of DetectorConfig and TrainSettings)")
+        }
+        return (object.filter { modelKeys.contains($0.key) }, object.filter { trainingKeys.contains($0.key) })
+    }
+
+    /// The configuration of a new run for `classes`; `train` is needed for `autoAnchors`; `say` receives what was
+    /// decided (fitted anchors).
+    public static func resolve(_ options: TrainOptions, classes: [String], train: DetectionDataset? = nil,
+                               say: (String) -> Void = { _ in }) throws -> RunConfiguration {
+        var model = options.isSyntheticDefault ? syntheticPreset(classes: classes) : .reference(classes: classes)
+        var training = TrainSettings()
+        if let url = options.config {
+            let file = try readConfigFile(url)
+            model = try modelFromFile(file.model, source: url.path, base: model)
+            training = try TrainSettings.from(entries: file.training, source: url.path, base: training)
+        }
+        model = options.model.applied(to: model)
+        training = options.training.applied(to: training)
+        if options.autoAnchors {
+            guard let train else { throw TrainingError.invalidSetting(key: "anchorSizes", reason: "fitting anchors needs the training data") }
+            if let fitted = AnchorFitting.sizes(for: train, inputSize: model.inputSize, count: model.anchorSizes.count) {
+                model.anchorSizes = fitted
+                say("anchor sides fitted to the training boxes: \(fitted.map { String(format: "%g", $0) }.joined(separator: ", ")) px")
+            }
+        }
+        model.classNames = classes
+        model.name = model == .reference(classes: classes) ? "reference" : "custom"
+        if training.epochs == nil && training.minutes == nil {
+            if options.isSyntheticDefault { training.minutes = 12 } else { training.epochs = 30 }
+        }
+        try model.validate()
+        try training.validate()
+        return RunConfiguration(model: model, training: training)
+    }
+
+    /// The configuration of a run resumed from a checkpoint trained with `model`, `training` (nil for checkpoints that
+    /// did not store their settings: the defaults) and `seed`. Network settings and the seed may not change; objective
+    /// and run settings may, and each change is listed in `changes`.
+    public static func resume(_ options: TrainOptions, checkpoint: URL, model saved: DetectorConfig,
+                              training stored: TrainSettings?, seed: UInt64) throws -> RunConfiguration {
+        var savedTraining = stored ?? TrainSettings()
+        savedTraining.seed = seed
+        var model = saved
+        var training = savedTraining
+        if options.autoAnchors {
+            throw TrainingError.resumeConflict(key: "anchorSizes", path: checkpoint.path,
+                                               reason: "fitting anchors would change the checkpoint's anchors")
+        }
+        if let url = options.config {
+            let file = try readConfigFile(url)
+            model = try modelFromFile(file.model, source: url.path, base: model)
+            training = try TrainSettings.from(entries: file.training, source: url.path, base: training)
+        }
+        model = options.model.applied(to: model)
+        training = options.training.applied(to: training)
+        model.name = saved.name
+        for key in model.differences(from: saved) where !DetectorConfig.objectiveKeys.contains(key) {
+            throw TrainingError.resumeConflict(key: key, path: checkpoint.path, reason: "the checkpoint's value differs")
+        }
+        if training.seed != seed {
+            throw TrainingError.resumeConflict(key: "seed", path: checkpoint.path,
+                                               reason: "the run was seeded with \(seed); its data order continues from that seed")
+        }
+        try model.validate()
+        try training.validate()
+        var changes = model.differences(from: saved).map { "\($0): \(describe(saved, $0)) → \(describe(model, $0))" }
+        changes += differences(training, savedTraining)
+        return RunConfiguration(model: model, training: training, changes: changes)
+    }
+
+    static func modelFromFile(_ entries: [String: Any], source: String, base: DetectorConfig) throws -> DetectorConfig {
+        do { return try DetectorConfig.from(entries: entries, source: source, base: base) } catch let e as ModelError {
+            throw TrainingError.invalidConfigFile(path: source, reason: "\(e)".replacingOccurrences(of: source + ": ", with: ""))
+        }
+    }
+
+    /// `key`'s value in `config`, as JSON text.
+    static func describe<T: Encodable>(_ value: T, _ key: String) -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        guard let data = try? enc.encode(value),
+              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], let v = object[key],
+              let text = try? JSONSerialization.data(withJSONObject: [v], options: [.sortedKeys]) else { return "none" }
+        return String(decoding: text, as: UTF8.self).dropFirst().dropLast().description
+    }
+
+    /// `key: old → new` for every run setting that differs.
+    static func differences(_ new: TrainSettings, _ old: TrainSettings) -> [String] {
+        TrainSettings.CodingKeys.allCases.map(\.stringValue).compactMap { key in
+            let (a, b) = (describe(old, key), describe(new, key))
+            return a == b ? nil : "\(key): \(a) → \(b)"
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import DetectorModel
+import Foundation
+
+/// What a training run is asked to do: data, folders, the machine, and the settings set explicitly. Settings of the
+/// network (`DetectorConfig`) and of the run (`TrainSettings`) are not copied here: `model` and `training` hold only
+/// the values given explicitly (the command line's flags), applied over the defaults and the `config` file
+/// (`RunConfiguration.resolve`).
+public struct TrainOptions: Sendable {
+    /// Training annotations: a COCO `.json`, a YOLO folder or an `.idl` file; nil = the embedded synthetic default.
+    public var data: URL?
+    /// Image folder for `data`, when the images are not beside the annotations.
+    public var images: URL?
+    /// Validation annotations (same formats); nil = the synthetic default's `val.json`, or none for user data.
+    public var val: URL?
+    /// Image folder for `val`.
+    public var valImages: URL?
+    /// Run folder (log, plots, checkpoints). Default `runs/train`.
+    public var out = URL(fileURLWithPath: "runs/train")
+    /// Checkpoint to continue from.
+    public var resume: URL?
+    /// JSON file of settings: keys of `DetectorConfig` and of `TrainSettings`.
+    public var config: URL?
+    /// Network and loss settings given explicitly (they override `config`).
+    public var model = SettingPatch<DetectorConfig>()
+    /// Run settings given explicitly (they override `config`).
+    public var training = SettingPatch<TrainSettings>()
+    /// Fit the anchor sides to the training boxes (`AnchorFitting`, as many as the configuration has).
+    public var autoAnchors = false
+    /// Threads for OpenBLAS and the kernels' parallel loops; nil = all cores. 1 gives bit-exact resumes.
+    public var threads: Int?
+    /// Skip unreadable images (counted and reported) instead of stopping.
+    public var skipBadImages = false
+    /// Folder of the synthetic default dataset (created when missing).
+    public var syntheticFolder = URL(fileURLWithPath: "data/synthetic")
+    /// Synthetic default: training and validation images.
+    public var syntheticTrain = 2000, syntheticVal = 200
+    /// Consecutive non-finite steps that stop training.
+    public var maxNonFiniteSteps = 10
+    /// Stop after this many steps without changing the schedule (tests, benchmarks, a run to resume later).
+    public var maxSteps: Int?
+    /// Print progress to standard error.
+    public var verbose = true
+
+    /// Defaults: the synthetic default, its run folder, every setting at its default.
+    public init() {}
+
+    /// Whether the run trains on the embedded synthetic default.
+    public var isSyntheticDefault: Bool { data == nil }
+
+    /// Checks the options that are not settings.
+    public func validate() throws {
+        if let t = threads, t <= 0 { throw TrainingError.invalidSetting(key: "threads", reason: "must be positive, got \(t)") }
+        if let m = maxSteps, m <= 0 { throw TrainingError.invalidSetting(key: "maxSteps", reason: "must be positive, got \(m)") }
+        guard syntheticTrain > 0, syntheticVal >= 0 else {
+            throw TrainingError.invalidSetting(key: "syntheticTrain", reason: "must be positive, got \(syntheticTrain)")
+        }
+        if val != nil && data == nil {
+            throw TrainingError.invalidSetting(key: "val", reason: "a validation split needs training data of its own (--data)")
+        }
+    }
+}

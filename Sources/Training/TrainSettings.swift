@@ -1,0 +1,133 @@
+import DetectorModel
+import Foundation
+
+/// The hyperparameters of a training run that are not part of the network: schedule, optimizer, batch, evaluation,
+/// augmentation. Defaults here are the package's defaults; a `--config` file may set any of them by key (beside the
+/// `DetectorConfig` keys), and each checkpoint stores them, so a resumed run continues with the same values unless a
+/// flag changes one (then the change is logged).
+public struct TrainSettings: Codable, Equatable, Sendable {
+    /// Epochs to train; nil with `minutes` nil means 12 minutes on the synthetic default and 30 epochs otherwise.
+    public var epochs: Int?
+    /// Wall-clock budget in minutes; the learning-rate schedule follows elapsed time over this budget.
+    public var minutes: Double?
+    /// Images per step. Default 16.
+    public var batchSize = 16
+    /// Peak learning rate of AdamW. Default 2·10⁻³.
+    public var learningRate = 2e-3
+    /// AdamW decoupled weight decay (not on normalisation parameters or biases). Default 10⁻⁴.
+    public var weightDecay = 1e-4
+    /// Linear warmup steps. Default 100.
+    public var warmupSteps = 100
+    /// Maximum global gradient norm. Default 10.
+    public var clipNorm = 10.0
+    /// Seed of initialisation, data order and augmentation. Default 0.
+    public var seed: UInt64 = 0
+    /// Evaluate on the validation split every this many epochs (0 = only at the end). Default 1.
+    public var evalEvery = 1
+    /// Random flips, scale jitter with crops and colour jitter on training images (`AugmentConfig()`); false feeds the
+    /// letterboxed images as they are. Default true.
+    public var augment = true
+
+    /// The defaults.
+    public init() {}
+
+    /// Keys of the settings, as in JSON.
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case epochs, minutes, batchSize, learningRate, weightDecay, warmupSteps, clipNorm, seed, evalEvery, augment
+    }
+
+    /// Checks values that cannot work; throws naming the key.
+    public func validate() throws {
+        func bad(_ key: CodingKeys, _ why: String) -> TrainingError { .invalidSetting(key: key.stringValue, reason: why) }
+        if let e = epochs, e <= 0 { throw bad(.epochs, "must be positive, got \(e)") }
+        if let m = minutes, !(m > 0 && m.isFinite) { throw bad(.minutes, "must be positive, got \(m)") }
+        guard batchSize > 0 else { throw bad(.batchSize, "must be positive, got \(batchSize)") }
+        guard learningRate > 0, learningRate.isFinite else { throw bad(.learningRate, "must be positive, got \(learningRate)") }
+        guard weightDecay >= 0, weightDecay.isFinite else { throw bad(.weightDecay, "must be ≥ 0, got \(weightDecay)") }
+        guard warmupSteps >= 0 else { throw bad(.warmupSteps, "must be ≥ 0, got \(warmupSteps)") }
+        guard clipNorm > 0 else { throw bad(.clipNorm, "must be positive, got \(clipNorm)") }
+        guard evalEvery >= 0 else { throw bad(.evalEvery, "must be ≥ 0, got \(evalEvery)") }
+    }
+
+    /// JSON text, keys sorted (checkpoint metadata).
+    public func jsonString() -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? enc.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    /// Settings from a JSON object's entries over `base` (missing keys keep `base`'s values); every entry must be a
+    /// key of `TrainSettings`; `source` names the file in errors.
+    public static func from(entries user: [String: Any], source: String, base: TrainSettings = TrainSettings()) throws -> TrainSettings {
+        var merged = (try? JSONSerialization.jsonObject(with: Data(base.jsonString().utf8))) as? [String: Any] ?? [:]
+        let known = Set(CodingKeys.allCases.map(\.stringValue))
+        let unknown = user.keys.filter { !known.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            throw TrainingError.invalidConfigFile(path: source, reason: "unknown keys \(unknown.joined(separator: ", "))")
+        }
+        merged.merge(user) { _, new in new }
+        do {
+            return try JSONDecoder().decode(TrainSettings.self, from: JSONSerialization.data(withJSONObject: merged))
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
+                let DecodingError.dataCorrupted(context) {
+            throw TrainingError.invalidConfigFile(path: source, reason: "key \(context.codingPath.first?.stringValue ?? "?"): \(context.debugDescription)")
+        } catch {
+            throw TrainingError.invalidConfigFile(path: source, reason: "\(error)")
+        }
+    }
+}
+
+/// Values set explicitly for some settings of a `Root` (`DetectorConfig` or `TrainSettings`), by key: the flags a
+/// person typed, applied over the defaults and a `--config` file. Each entry knows its key, its value as text (for
+/// logs) and whether a given root already holds that value (for `--resume`).
+public struct SettingPatch<Root>: Sendable {
+    /// One explicit value.
+    public struct Entry: Sendable {
+        /// The setting's key (as in JSON).
+        public let key: String
+        /// The value, printed.
+        public let value: String
+        let apply: @Sendable (inout Root) -> Void
+        let holds: @Sendable (Root) -> Bool
+    }
+
+    /// The entries, in the order they were set (a later entry for the same key replaces an earlier one).
+    public private(set) var entries: [Entry] = []
+
+    /// An empty patch.
+    public init() {}
+
+    /// Sets the setting at `path` (key `key`) to `value`.
+    public mutating func set<V: Equatable & Sendable>(_ key: String, _ path: WritableKeyPath<Root, V> & Sendable, _ value: V) {
+        entries.removeAll { $0.key == key }
+        entries.append(Entry(key: key, value: "\(value)", apply: { $0[keyPath: path] = value },
+                             holds: { $0[keyPath: path] == value }))
+    }
+
+    /// Whether the patch sets `key`.
+    public func sets(_ key: String) -> Bool { entries.contains { $0.key == key } }
+
+    /// `root` with every entry applied.
+    public func applied(to root: Root) -> Root {
+        var r = root
+        for e in entries { e.apply(&r) }
+        return r
+    }
+
+    /// The entries whose value differs from `root`'s.
+    public func changes(from root: Root) -> [Entry] { entries.filter { !$0.holds(root) } }
+}
+
+extension SettingPatch where Root == DetectorConfig {
+    /// Sets the `DetectorConfig` setting `key` to `value`.
+    public mutating func set<V: Equatable & Sendable>(_ key: DetectorConfig.CodingKeys, _ path: WritableKeyPath<Root, V> & Sendable, _ value: V) {
+        set(key.stringValue, path, value)
+    }
+}
+
+extension SettingPatch where Root == TrainSettings {
+    /// Sets the `TrainSettings` setting `key` to `value`.
+    public mutating func set<V: Equatable & Sendable>(_ key: TrainSettings.CodingKeys, _ path: WritableKeyPath<Root, V> & Sendable, _ value: V) {
+        set(key.stringValue, path, value)
+    }
+}

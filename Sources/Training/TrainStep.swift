@@ -1,0 +1,176 @@
+import Boxes
+import Criterion
+import DetectorModel
+import Matching
+import Foundation
+import NeuralNet
+
+/// A batch ready for the network: letterboxed, normalised images and their targets in input pixels.
+public struct TrainingBatch {
+    /// `[N, 3, S, S]`.
+    public var images: Tensor
+    /// Per image ground truth, in input pixels (xyxy), 0-based classes, ignore flags.
+    public var targets: [ImageTargets]
+
+    /// Creates a batch.
+    public init(images: Tensor, targets: [ImageTargets]) {
+        self.images = images
+        self.targets = targets
+    }
+}
+
+/// The phases of a training step, in order; `TrainStep.phaseTimer` receives the seconds of each.
+public enum TrainPhase: String, CaseIterable, Sendable {
+    /// The forward pass of the network.
+    case forward
+    /// The dense criterion (anchor assignment, focal loss, box losses).
+    case denseCriterion = "dense criterion"
+    /// The set criterion (matching and set losses).
+    case setCriterion = "set criterion"
+    /// The backward pass.
+    case backward
+    /// Gradient clipping and the optimizer step.
+    case optimizer
+}
+
+/// What one training step did.
+public struct StepReport {
+    /// Every weighted loss term by name (`dense.focal`, `set.class`, …) and `total`.
+    public var losses: [(name: String, value: Double)]
+    /// The weighted total.
+    public var total: Double
+    /// Global gradient norm before clipping (0 when the step was skipped).
+    public var gradientNorm: Double
+    /// Why the step was skipped (a non-finite term or output), or nil when it was applied.
+    public var skipped: String?
+    /// Dense positives and ground-truth boxes that found no hypothesis (more boxes than hypotheses).
+    public var positives: Int, unmatchedBoxes: Int
+}
+
+/// The training step, readable top to bottom: forward, both criteria, backward in reverse order, gradient clipping,
+/// optimizer step. Criteria follow the configuration: the dense criterion (RetinaNet focal + SmoothL1 + GIoU) and the
+/// set criterion (Hungarian matching, class cross-entropy with no-object weight, L1 and GIoU on matched boxes).
+public final class TrainStep {
+    /// The network.
+    public let detector: Detector
+    /// The optimizer.
+    public let optimizer: Optimizer
+    /// Dense criterion.
+    public let denseCriterion: DenseCriterion
+    /// Set criterion (unused without a set head).
+    public let setCriterion: SetCriterion
+    /// Maximum global gradient norm.
+    public var clipNorm: Float = 10
+    /// Receives the seconds of each phase.
+    public var phaseTimer: ((TrainPhase, Double) -> Void)?
+    private var phaseStart = Date()
+
+    private func lap(_ name: TrainPhase) {
+        guard let timer = phaseTimer else { return }
+        let now = Date()
+        timer(name, now.timeIntervalSince(phaseStart))
+        phaseStart = now
+    }
+
+    /// A step for `detector` with `optimizer`; `classWeights` (class-balanced weighting) apply to both criteria.
+    public init(detector: Detector, optimizer: Optimizer, classWeights: [Double]? = nil) {
+        self.detector = detector
+        self.optimizer = optimizer
+        let c = detector.config
+        var dense = DenseCriterion.Configuration(classes: c.numClasses)
+        dense.focalAlpha = c.focalAlpha
+        dense.focalGamma = c.focalGamma
+        dense.classWeights = classWeights
+        if c.denseAssignment == .atss {
+            dense.assigner.atssTopK = 9
+            dense.assigner.anchorShapes = c.anchorsPerLocation
+        }
+        denseCriterion = DenseCriterion(dense)
+        var set = SetCriterion.Configuration(classes: c.numClasses)
+        set.eosCoef = c.eosCoef
+        set.labelSmoothing = c.labelSmoothing
+        set.classWeights = classWeights
+        set.classWeight = c.classWeight
+        set.l1Weight = c.l1Weight
+        set.giouWeight = c.giouWeight
+        set.matchCost = c.matchCost == .reinspect
+            ? .reinspect(ReInspectCost()) : .detr(DETRCost(classWeight: c.classWeight, l1Weight: c.l1Weight, giouWeight: c.giouWeight))
+        setCriterion = SetCriterion(set)
+    }
+
+    /// Runs one step on `batch` at `learningRate`. A non-finite output, loss term or gradient skips the update and
+    /// says which.
+    public func run(_ batch: TrainingBatch, learningRate: Float) throws -> StepReport {
+        let c = detector.config
+        let n = batch.images.shape[0]
+        // 1. Forward.
+        phaseStart = Date()
+        detector.setTraining(true)
+        let out = detector.forward(batch.images)
+        lap(.forward)
+        // 2. Dense criterion.
+        let (a, classes) = (out.denseLogits.shape[1], c.numClasses)
+        let logits = (0..<n).map { Array(out.denseLogits.data[($0 * a * classes)..<(($0 + 1) * a * classes)]) }
+        let deltas = (0..<n).map { Array(out.denseDeltas.data[($0 * a * 4)..<(($0 + 1) * a * 4)]) }
+        var report = StepReport(losses: [], total: 0, gradientNorm: 0, skipped: nil, positives: 0, unmatchedBoxes: 0)
+        let denseOut: DenseCriterion.Output
+        do { denseOut = try denseCriterion(anchors: detector.anchors, logits: logits, deltas: deltas, targets: batch.targets) } catch {
+            report.skipped = "dense criterion: \(error)"
+            return report
+        }
+        lap(.denseCriterion)
+        report.positives = denseOut.positives
+        report.losses += denseOut.terms.map { ("dense.\($0.name)", c.denseWeight * $0.value * $0.weight) }
+        // 3. Set criterion.
+        var setOut: SetCriterion.Output? = nil
+        let k = out.hypotheses
+        if k > 0 {
+            let per = c.numClasses + 1
+            let boxes = (0..<n).map { Array(out.setBoxes[($0 * k * 4)..<(($0 + 1) * k * 4)]) }
+            let setLogits = (0..<n).map { Array(out.setLogits.data[($0 * k * per)..<(($0 + 1) * k * per)]) }
+            let ranks = (0..<n).map { _ in Array(0..<k) }
+            let s = Double(c.inputSize)
+            do {
+                setOut = try setCriterion(boxes: boxes, logits: setLogits, targets: batch.targets, imageSize: (s, s), ranks: ranks)
+            } catch {
+                report.skipped = "set criterion: \(error)"
+                return report
+            }
+            report.unmatchedBoxes = setOut!.unmatchedBoxes
+            report.losses += setOut!.terms.map { ("set.\($0.name)", c.setWeight * $0.value * $0.weight) }
+        }
+        lap(.setCriterion)
+        report.total = report.losses.reduce(0) { $0 + $1.value }
+        if let bad = report.losses.first(where: { !$0.value.isFinite }) {
+            report.skipped = "non-finite loss term \(bad.name) = \(bad.value)"
+            return report
+        }
+        // 4. Backward, in reverse order of the forward pass.
+        let params = detector.parameters
+        zeroGradients(params)
+        let dw = Float(c.denseWeight), sw = Float(c.setWeight)
+        var dLogits = Tensor(shape: out.denseLogits.shape), dDeltas = Tensor(shape: out.denseDeltas.shape)
+        for i in 0..<n {
+            for j in 0..<(a * classes) { dLogits.data[i * a * classes + j] = dw * denseOut.logitGradients[i][j] }
+            for j in 0..<(a * 4) { dDeltas.data[i * a * 4 + j] = dw * denseOut.deltaGradients[i][j] }
+        }
+        var dSetBoxes: [Float] = [], dSetLogits = Tensor(shape: out.setLogits.shape)
+        if let s = setOut {
+            dSetBoxes = s.boxGradients.flatMap { $0.map { $0 * sw } }
+            dSetLogits = Tensor(shape: out.setLogits.shape, data: s.logitGradients.flatMap { $0.map { $0 * sw } })
+        }
+        detector.backward(dDenseLogits: dLogits, dDenseDeltas: dDeltas, dSetBoxes: dSetBoxes, dSetLogits: dSetLogits)
+        lap(.backward)
+        // 5. Clip and step.
+        let norm = clipGradientNorm(params, maxNorm: clipNorm)
+        report.gradientNorm = Double(norm)
+        guard norm.isFinite else {
+            zeroGradients(params)
+            report.skipped = "non-finite gradient norm"
+            return report
+        }
+        optimizer.step(params, learningRate: learningRate)
+        lap(.optimizer)
+        return report
+    }
+}

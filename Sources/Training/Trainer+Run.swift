@@ -1,0 +1,117 @@
+import Datasets
+import DetectorModel
+import Foundation
+import NeuralNet
+
+extension Trainer {
+    /// Trains as the options say and returns the summary; checkpoints and logs are in the run folder.
+    public func run() throws -> TrainingSummary {
+        let run = try prepare()
+        let hooks: [TrainerHook] = [try LogHook(run), CheckpointHook(), EvaluationHook(), PlotHook()]
+        StopSignal.install()
+        defer { StopSignal.uninstall() }
+        run.loader.start(epoch: run.state.epoch, step: run.state.stepInEpoch)
+        defer { run.loader.stop() }
+        for h in hooks { try h.beforeTraining(run) }
+        training: while run.state.epoch < run.epochs {
+            while run.state.stepInEpoch < run.batchesPerEpoch {
+                if run.shouldStop() { break training }
+                let record = try trainOneStep(run)
+                for h in hooks { try h.afterStep(run, record) }
+            }
+            run.state.epoch += 1
+            run.state.stepInEpoch = 0
+            for h in hooks { try h.afterEpoch(run) }
+        }
+        for h in hooks { try h.afterTraining(run) }
+        return run.summary
+    }
+
+    /// One optimizer step on the next batch; the state and counters advance.
+    func trainOneStep(_ run: TrainingRun) throws -> LogRecord.StepRecord {
+        let t0 = Date()
+        let batch = try run.loader.next()
+        let lr = run.schedule.learningRate(step: run.state.step, totalSteps: run.scheduledSteps)
+        let report = try run.step.run(TrainingBatch(batch), learningRate: lr)
+        let seconds = Date().timeIntervalSince(t0)
+        run.trainSeconds += seconds
+        run.imagesThisRun += batch.count
+        run.state.step += 1
+        run.state.stepInEpoch += 1
+        run.state.trainingSeconds = run.elapsed
+        if report.skipped != nil {
+            run.nonFiniteInARow += 1
+            run.state.skippedSteps += 1
+        } else {
+            run.nonFiniteInARow = 0
+        }
+        return LogRecord.StepRecord(step: run.state.step, epoch: run.state.epoch, learningRate: Double(lr), seconds: seconds,
+                                    loss: report.total, terms: report.losses, gradientNorm: report.gradientNorm,
+                                    positives: report.positives, unmatchedBoxes: report.unmatchedBoxes, skipped: report.skipped)
+    }
+
+    /// Data, settings, model, optimizer and state: fresh, or from the checkpoint of `--resume`.
+    func prepare() throws -> TrainingRun {
+        if let t = options.threads {
+            BLASRuntime.threads = t
+            Parallel.workers = t
+        }
+        do { try FileManager.default.createDirectory(at: options.out, withIntermediateDirectories: true) } catch {
+            throw TrainingError.io(path: options.out.path, reason: "cannot create the run folder: \(error.localizedDescription)")
+        }
+        let (train, val) = try loadData()
+        let classes = train.categories.map(\.name)
+        var state = TrainingState()
+        let detector: Detector
+        let configuration: RunConfiguration
+        var optimizerState: [String: Tensor] = [:]
+        if let resume = options.resume {
+            let loaded = try Checkpoint.load(resume)
+            guard loaded.detector.config.classNames == classes else {
+                throw TrainingError.resumeConflict(key: "data", path: resume.path,
+                                                   reason: "the data has classes \(classes), the checkpoint \(loaded.detector.config.classNames)")
+            }
+            let stored = try loaded.metadata["training"].map { text -> TrainSettings in
+                do { return try JSONDecoder().decode(TrainSettings.self, from: Data(text.utf8)) } catch {
+                    throw ModelError.checkpoint(path: resume.path, reason: "unreadable training settings: \(error)")
+                }
+            }
+            configuration = try RunConfiguration.resume(options, checkpoint: resume, model: loaded.detector.config,
+                                                        training: stored, seed: loaded.state.seed)
+            detector = configuration.model == loaded.detector.config
+                ? loaded.detector : try Checkpoint.load(resume, config: configuration.model).detector
+            state = loaded.state
+            optimizerState = loaded.optimizerState
+            say("resuming \(resume.path) at step \(state.step) (epoch \(state.epoch), batch \(state.stepInEpoch))")
+            for change in configuration.changes { say("  changed on resume: \(change)") }
+            if let t = options.threads { say("  threads: \(t)") }
+        } else {
+            configuration = try makeConfiguration(classes: classes, train: train)
+            state = TrainingState(seed: configuration.training.seed)
+            detector = try Detector(config: configuration.model, seed: state.seed)
+        }
+        let t = configuration.training
+        let optimizer = AdamW(weightDecay: Float(t.weightDecay))
+        if options.resume != nil { try optimizer.loadState(optimizerState, parameters: detector.parameters) }
+        let config = detector.config
+        let step = TrainStep(detector: detector, optimizer: optimizer, classWeights: try classWeights(train, beta: config.classBalanceBeta))
+        step.clipNorm = Float(t.clipNorm)
+        say("model \(config.name): \(detector.parameters.reduce(0) { $0 + $1.value.count }) parameters, input \(config.inputSize)², "
+            + "set head \(config.setHead.rawValue) (\(config.hypotheses) hypotheses), \(detector.anchors.count) dense anchors; "
+            + "OpenBLAS \(BLASRuntime.coreName) × \(BLASRuntime.threads)")
+
+        var loaderOptions = BatchLoaderOptions()
+        loaderOptions.batchSize = t.batchSize
+        loaderOptions.inputSize = config.inputSize
+        loaderOptions.seed = state.seed
+        loaderOptions.skipBadImages = options.skipBadImages
+        loaderOptions.augment = t.augment ? AugmentConfig() : .none
+        loaderOptions.cacheImages = train.images.count <= 4000
+        let loader = BatchLoader(dataset: train, options: loaderOptions)
+        guard loader.batchesPerEpoch > 0 else {
+            throw TrainingError.invalidSetting(key: "batchSize", reason: "\(t.batchSize) exceeds the \(train.images.count) training images")
+        }
+        return TrainingRun(options: options, configuration: configuration, detector: detector, optimizer: optimizer,
+                           step: step, loader: loader, validation: val, state: state, say: say)
+    }
+}

@@ -1,0 +1,195 @@
+import Datasets
+import DetectorModel
+import Evaluation
+import Foundation
+import Inference
+import Reporting
+
+/// Something that acts around the training loop, as Detectron2's `HookBase` or Lightning's `Callback`: before the
+/// first step, after every step, after every epoch and after the last step. Hooks run in the order the trainer
+/// lists them (log, checkpoints, validation, plots).
+public protocol TrainerHook: AnyObject {
+    /// Before the first step of this process.
+    func beforeTraining(_ run: TrainingRun) throws
+    /// After each step, with what it logged.
+    func afterStep(_ run: TrainingRun, _ record: LogRecord.StepRecord) throws
+    /// After each completed epoch (`run.state.epoch` already counts it).
+    func afterEpoch(_ run: TrainingRun) throws
+    /// After the loop ends (finished, stopped by a signal, `maxSteps` or the time budget).
+    func afterTraining(_ run: TrainingRun) throws
+}
+
+extension TrainerHook {
+    public func beforeTraining(_ run: TrainingRun) throws {}
+    public func afterStep(_ run: TrainingRun, _ record: LogRecord.StepRecord) throws {}
+    public func afterEpoch(_ run: TrainingRun) throws {}
+    public func afterTraining(_ run: TrainingRun) throws {}
+}
+
+/// `log.jsonl` (one `LogRecord` per step), the progress line with ETA, the divergence stop, and the closing summary.
+public final class LogHook: TrainerHook {
+    /// The run's log.
+    public let log: JSONLinesLog<LogRecord>
+
+    /// Opens the run's log (started empty for a new run, appended to on resume).
+    public init(_ run: TrainingRun) throws {
+        log = try JSONLinesLog(url: run.folder.appendingPathComponent("log.jsonl"), truncate: run.options.resume == nil)
+        run.logHook = self
+    }
+
+    public func afterStep(_ run: TrainingRun, _ record: LogRecord.StepRecord) throws {
+        try log.append(.step(record))
+        if let why = record.skipped {
+            run.progress.log("step \(record.step): skipped (\(why))")
+            if run.nonFiniteInARow >= run.options.maxNonFiniteSteps {
+                throw TrainingError.diverged("\(run.nonFiniteInARow) steps in a row were not finite (last: \(why)); "
+                    + "the last good checkpoint is \(run.lastCheckpoint.path); try a lower --lr")
+            }
+        }
+        let terms = record.terms.map { String(format: "%@ %.3f", ($0.name.split(separator: ".").last.map(String.init) ?? $0.name) as NSString, $0.value) }
+        let rate = Double(run.imagesThisRun) / max(run.trainSeconds, 1e-9)
+        let done = run.budget.map { Int(min($0, run.elapsed)) } ?? run.state.step
+        let status = String(format: "epoch %d step %d loss %.3f (", run.state.epoch + 1, run.state.step, record.loss)
+            + terms.joined(separator: ", ") + String(format: ") %.1f img/s", rate)
+        run.progress.update(done: done, status: status)
+    }
+
+    public func afterTraining(_ run: TrainingRun) throws {
+        run.progress.finish()
+    }
+
+    /// The closing line: steps, minutes, images/s, data wait, skipped images.
+    func closingLine(_ run: TrainingRun) -> String {
+        let stats = run.loader.statistics
+        return String(format: "trained %d steps (%d epochs) in %.1f min (+%.1f min evaluating), %.1f images/s, data wait %.1f %%",
+                      run.state.step, run.state.epoch, run.state.trainingSeconds / 60, run.evaluationSeconds / 60,
+                      Double(run.imagesThisRun) / max(run.trainSeconds, 1e-9), 100 * stats.waitFraction)
+            + (stats.skippedImages > 0 ? ", \(stats.skippedImages) unreadable images skipped" : "")
+    }
+}
+
+/// `last.safetensors` after every epoch and at the end (Ctrl-C included), so a kill loses at most an epoch.
+public final class CheckpointHook: TrainerHook {
+    /// A checkpoint hook.
+    public init() {}
+
+    public func afterEpoch(_ run: TrainingRun) throws { try run.saveLast() }
+
+    public func afterTraining(_ run: TrainingRun) throws {
+        try run.saveLast()
+        if run.stoppedBy != nil {
+            run.say("stopped by a signal after step \(run.state.step); checkpoint \(run.lastCheckpoint.path) (continue with --resume)")
+        }
+    }
+}
+
+/// Validation every `evalEvery` epochs and at the end: COCO AP of both heads into the log, `best.safetensors` on a
+/// new best AP50 (set head, or dense head without one), `metrics.json` and the printed summary at the end.
+public final class EvaluationHook: TrainerHook {
+    /// An evaluation hook.
+    public init() {}
+
+    public func afterEpoch(_ run: TrainingRun) throws {
+        let every = run.configuration.training.evalEvery
+        guard let v = run.validation, every > 0, run.state.epoch % every == 0, run.state.epoch < run.epochs else { return }
+        let m = try evaluate(run, v)
+        run.progress.log("epoch \(run.state.epoch): \(m.summaryLine)")
+    }
+
+    public func afterTraining(_ run: TrainingRun) throws {
+        if let v = run.validation, run.stoppedBy == nil {
+            let m = try evaluate(run, v)
+            try run.saveLast()
+            try writeMetrics(m, run: run)
+            run.say("validation (\(v.images.count) images): \(m.summaryLine)")
+            if let s = m.set { run.say("set head (no NMS):\n" + s.summary) }
+            run.say("dense head (NMS \(PostProcessor().nmsIoU)):\n" + m.dense.summary)
+        }
+    }
+
+    /// Evaluates, logs the record and keeps the best checkpoint.
+    func evaluate(_ run: TrainingRun, _ data: DetectionDataset) throws -> HeadMetrics {
+        let start = Date()
+        let m = try run.evaluate(on: data)
+        run.evaluationSeconds += Date().timeIntervalSince(start)
+        run.lastMetrics = m
+        try run.logHook?.log.append(.evaluation(LogRecord.EvaluationRecord(
+            step: run.state.step, epoch: run.state.epoch, denseAP: m.dense.stats[0], denseAP50: m.dense.stats[1],
+            setAP: m.set?.stats[0], setAP50: m.set?.stats[1])))
+        let key = m.set?.stats[1] ?? m.dense.stats[1]
+        if key > run.state.bestAP50 {
+            run.state.bestAP50 = key
+            try Checkpoint.save(run.detector, optimizer: nil, state: run.state,
+                                extraMetadata: ["training": run.configuration.training.jsonString()], to: run.bestCheckpoint)
+        }
+        return m
+    }
+
+    /// `metrics.json`: the 12 COCO numbers of both heads.
+    func writeMetrics(_ m: HeadMetrics, run: TrainingRun) throws {
+        let url = run.folder.appendingPathComponent("metrics.json")
+        let state = run.state
+        var obj: [String: Any] = ["step": state.step, "epoch": state.epoch, "training_minutes": state.trainingSeconds / 60]
+        let names = COCOEvaluation.statNames
+        obj["dense"] = Dictionary(uniqueKeysWithValues: zip(names, m.dense.stats))
+        if let s = m.set { obj["set"] = Dictionary(uniqueKeysWithValues: zip(names, s.stats)) }
+        do {
+            let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
+            try data.write(to: url, options: .atomic)
+        } catch {
+            throw TrainingError.io(path: url.path, reason: "cannot write metrics: \(error.localizedDescription)")
+        }
+    }
+}
+
+/// `loss.svg` (the loss and every term, smoothed) and `ap.svg` (validation AP50 / AP of both heads) from the log,
+/// after every epoch and at the end; then the closing line.
+public final class PlotHook: TrainerHook {
+    /// A plot hook.
+    public init() {}
+
+    public func afterEpoch(_ run: TrainingRun) throws { try writePlots(run) }
+
+    public func afterTraining(_ run: TrainingRun) throws {
+        try writePlots(run)
+        if let line = run.logHook?.closingLine(run) { run.say(line) }
+    }
+
+    /// Writes both charts from the run's log.
+    public func writePlots(_ run: TrainingRun) throws {
+        let records = try JSONLinesLog<LogRecord>.read(run.folder.appendingPathComponent("log.jsonl"))
+        let charts = Self.charts(records)
+        try charts.loss.write(to: run.folder.appendingPathComponent("loss.svg"))
+        if let ap = charts.ap { try ap.write(to: run.folder.appendingPathComponent("ap.svg")) }
+    }
+
+    /// The loss chart (every term averaged over windows of 1/200 of the steps, log scale) and, when the log holds
+    /// validations, the AP chart.
+    public static func charts(_ records: [LogRecord]) -> (loss: LineChart, ap: LineChart?) {
+        let steps = records.compactMap { if case let .step(s) = $0 { return s } else { return nil } }
+        let evals = records.compactMap { if case let .evaluation(e) = $0 { return e } else { return nil } }
+        let names = Set(steps.flatMap { $0.terms.map(\.name) }).sorted()
+        let window = max(1, steps.count / 200)
+        func smoothed(_ value: (LogRecord.StepRecord) -> Double?) -> [(x: Double, y: Double)] {
+            var out: [(x: Double, y: Double)] = [], acc = 0.0, n = 0
+            for r in steps {
+                guard let v = value(r), v.isFinite else { continue }
+                acc += v; n += 1
+                if n == window { out.append((Double(r.step), acc / Double(n))); acc = 0; n = 0 }
+            }
+            return out
+        }
+        let lossSeries = [LineChart.Series(name: "loss", points: smoothed { $0.loss })]
+            + names.map { name in LineChart.Series(name: name, points: smoothed { $0.term(name) }) }
+        let loss = LineChart(title: "Training loss", xLabel: "step", yLabel: "loss", logY: true, series: lossSeries)
+        guard !evals.isEmpty else { return (loss, nil) }
+        let curves: [(String, (LogRecord.EvaluationRecord) -> Double?)] = [
+            ("set_ap50", { $0.setAP50 }), ("set_ap", { $0.setAP }), ("dense_ap50", { $0.denseAP50 }), ("dense_ap", { $0.denseAP }),
+        ]
+        let apSeries = curves.compactMap { name, value -> LineChart.Series? in
+            let points = evals.compactMap { e in value(e).map { (x: Double(e.step), y: $0) } }
+            return points.isEmpty ? nil : LineChart.Series(name: name, points: points)
+        }
+        return (loss, LineChart(title: "Validation AP", xLabel: "step", yLabel: "AP", series: apSeries))
+    }
+}

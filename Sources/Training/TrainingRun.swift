@@ -1,0 +1,124 @@
+import Datasets
+import DetectorModel
+import Foundation
+import Inference
+import NeuralNet
+import Reporting
+
+/// Everything a training run holds while it runs: model, optimizer, step, data, schedule, state and counters. The
+/// loop advances it; hooks read it and act (log, save, evaluate, plot).
+public final class TrainingRun {
+    /// The options of the run.
+    public let options: TrainOptions
+    /// The settings the run trains with.
+    public let configuration: RunConfiguration
+    /// The network.
+    public let detector: Detector
+    /// The optimizer.
+    public let optimizer: AdamW
+    /// The training step.
+    public let step: TrainStep
+    /// The training batches.
+    public let loader: BatchLoader
+    /// The validation split, if any.
+    public let validation: DetectionDataset?
+    /// The learning-rate schedule.
+    public let schedule: LearningRateSchedule
+    /// Where the run stands (saved in checkpoints).
+    public var state: TrainingState
+    /// Batches per epoch.
+    public let batchesPerEpoch: Int
+    /// Epochs to train (`Int.max` for a time budget alone).
+    public let epochs: Int
+    /// Seconds of training the run may take (nil without a time budget).
+    public let budget: Double?
+    /// Training seconds before this process (a resumed run).
+    public let trainedBefore: Double
+    /// Training seconds, images and consecutive non-finite steps of this process.
+    public var trainSeconds = 0.0, imagesThisRun = 0, nonFiniteInARow = 0
+    /// Seconds spent validating in this process.
+    public var evaluationSeconds = 0.0
+    /// The last validation's metrics.
+    public var lastMetrics: HeadMetrics?
+    /// Why the run ended early, or nil.
+    public var stoppedBy: String?
+    /// The run folder.
+    public var folder: URL { options.out }
+    /// `last.safetensors` and `best.safetensors` in the run folder.
+    public var lastCheckpoint: URL { folder.appendingPathComponent("last.safetensors") }
+    /// The best checkpoint (by validation AP50).
+    public var bestCheckpoint: URL { folder.appendingPathComponent("best.safetensors") }
+    /// The progress line.
+    public let progress: ProgressReporter
+    /// The hook that owns `log.jsonl`, once created.
+    public internal(set) weak var logHook: LogHook?
+    /// Prints a message (when verbose).
+    public let say: (String) -> Void
+
+    init(options: TrainOptions, configuration: RunConfiguration, detector: Detector, optimizer: AdamW, step: TrainStep,
+         loader: BatchLoader, validation: DetectionDataset?, state: TrainingState, say: @escaping (String) -> Void) {
+        self.options = options
+        self.configuration = configuration
+        self.detector = detector
+        self.optimizer = optimizer
+        self.step = step
+        self.loader = loader
+        self.validation = validation
+        self.say = say
+        let t = configuration.training
+        batchesPerEpoch = loader.batchesPerEpoch
+        budget = t.minutes.map { $0 * 60 }
+        epochs = t.epochs ?? Int.max
+        var state = state
+        if state.totalSteps == 0 || options.resume == nil {
+            state.totalSteps = budget == nil ? epochs * batchesPerEpoch : 0
+        }
+        self.state = state
+        trainedBefore = state.trainingSeconds
+        schedule = LearningRateSchedule(base: Float(t.learningRate), warmupSteps: t.warmupSteps,
+                                        decay: .cosine(floor: Float(t.learningRate) * 0.02))
+        // Progress counts steps, or seconds of the budget in a time-budgeted run.
+        progress = ProgressReporter(total: budget.map { Int($0) } ?? state.totalSteps, plainInterval: 15)
+    }
+
+    /// Training seconds so far, over resumed runs.
+    public var elapsed: Double { trainedBefore + trainSeconds }
+
+    /// Steps the schedule spans now: fixed by the epochs, or in a time budget the steps it is expected to hold at the
+    /// current pace. (`maxSteps` stops the run early without changing the schedule, so a stopped run resumes exactly.)
+    public var scheduledSteps: Int {
+        guard let b = budget else { return state.totalSteps }
+        let pace = elapsed > 0 && state.step > 0 ? elapsed / Double(state.step) : 1
+        return max(state.step + 1, Int(b / pace))
+    }
+
+    /// Whether the run is over before the next step: a stop signal, `maxSteps`, or the time budget.
+    func shouldStop() -> Bool {
+        if StopSignal.requested { stoppedBy = "signal"; return true }
+        if let limit = options.maxSteps, state.step >= limit { return true }
+        if let b = budget, elapsed >= b { return true }
+        return false
+    }
+
+    /// Saves `last.safetensors` (model, optimizer, state and the run's settings).
+    public func saveLast() throws {
+        try Checkpoint.save(detector, optimizer: optimizer, state: state,
+                            extraMetadata: ["training": configuration.training.jsonString()], to: lastCheckpoint)
+    }
+
+    /// Both heads' COCO metrics on `data`.
+    public func evaluate(on data: DetectionDataset) throws -> HeadMetrics {
+        let predictor = Predictor(detector: detector, batchSize: configuration.training.batchSize)
+        let (predictions, _) = try predictor.predict(dataset: data, skipBadImages: options.skipBadImages)
+        return try data.evaluate(predictions, hasSetHead: detector.config.setHead != .none)
+    }
+
+    /// What the run reports at its end.
+    var summary: TrainingSummary {
+        let stats = loader.statistics
+        return TrainingSummary(steps: state.step, epochs: state.epoch, minutes: state.trainingSeconds / 60,
+                               imagesPerSecond: Double(imagesThisRun) / max(trainSeconds, 1e-9),
+                               dataWaitFraction: stats.waitFraction, metrics: lastMetrics, runFolder: folder,
+                               stoppedBy: stoppedBy, skippedImages: stats.skippedImages, configuration: configuration)
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import NeuralNet
+import TestSupport
+import XCTest
+import DetectorModel
+import DetectorTestSupport
+import Inference
+@testable import Training
+
+/// The trainer on the committed synthetic sample (`datasets/sample`), with a small network so that runs take seconds.
+final class TrainerTests: XCTestCase {
+    /// With no data and no `--config`, the synthetic default's configuration (README, "Results"); a `--config`
+    /// file or data of one's own starts from the reference configuration instead.
+    func testSyntheticDefaultConfiguration() throws {
+        let c = try Trainer(options: TrainOptions()).makeConfiguration(classes: ["circle", "rectangle", "triangle"]).model
+        XCTAssertEqual(c.inputSize, 256)
+        XCTAssertEqual(c.hypotheses, 100)
+        XCTAssertEqual(c.anchorSizes, [16, 32, 64])
+        XCTAssertEqual(c.denseAssignment, .atss)
+        XCTAssertEqual(c.querySelection, .nms)
+        XCTAssertEqual(c.queryNMSIoU, 0.6)
+        XCTAssertEqual(c.matchCost, .reinspect)
+        XCTAssertTrue(c.setClassPrior && c.setGeometry)
+        XCTAssertEqual(c.name, "custom")
+        var own = TrainOptions()
+        own.data = DetectorFixtures.sample.appendingPathComponent("train.json")
+        let reference = try Trainer(options: own).makeConfiguration(classes: ["object"]).model
+        XCTAssertEqual(reference, DetectorConfig.reference(classes: ["object"]))
+        XCTAssertEqual(reference.querySelection, .topK)
+    }
+
+    /// Resuming from a checkpoint continues exactly: the losses after the resume equal those of an uninterrupted
+    /// run with the same seed (single-threaded).
+    func testResumeEqualsUninterruptedRun() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let config = try DetectorFixtures.smallConfigFile(in: dir)
+        var full = DetectorFixtures.sampleTrainOptions(out: dir.appendingPathComponent("full"), config: config)
+        full.training.set(.epochs, \.epochs, 2)                   // 16 images / batch 4 = 4 steps per epoch
+        full.val = nil
+        let summary = try Trainer(options: full).run()
+        XCTAssertEqual(summary.steps, 8)
+
+        var first = full
+        first.out = dir.appendingPathComponent("part")
+        first.maxSteps = 5                   // stops mid-epoch
+        XCTAssertEqual(try Trainer(options: first).run().steps, 5)
+        var second = first
+        second.maxSteps = nil
+        second.resume = first.out.appendingPathComponent("last.safetensors")
+        XCTAssertEqual(try Trainer(options: second).run().steps, 8)
+
+        let a = try DetectorFixtures.losses(full.out.appendingPathComponent("log.jsonl"))
+        let b = try DetectorFixtures.losses(first.out.appendingPathComponent("log.jsonl"))
+        XCTAssertEqual(a.count, 8)
+        XCTAssertEqual(b.count, 8)
+        for s in 1...8 { XCTAssertEqual(a[s], b[s], "loss at step \(s)") }
+        // The final weights agree too.
+        let wa = try Checkpoint.load(full.out.appendingPathComponent("last.safetensors"))
+        let wb = try Checkpoint.load(first.out.appendingPathComponent("last.safetensors"))
+        for (p, q) in zip(wa.detector.parameters, wb.detector.parameters) {
+            XCTAssertTrue(p.value == q.value, "\(p.name) differs after the resume")
+        }
+    }
+
+    /// A training run writes its log, plots, checkpoints and metrics, and the checkpoint reloads with the same outputs.
+    func testRunFolderAndCheckpointRoundTrip() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        var o = DetectorFixtures.sampleTrainOptions(out: dir.appendingPathComponent("run"), config: try DetectorFixtures.smallConfigFile(in: dir))
+        o.maxSteps = 3
+        o.training.set(.epochs, \.epochs, 1)
+        let summary = try Trainer(options: o).run()
+        XCTAssertNotNil(summary.metrics?.set)
+        for f in ["log.jsonl", "loss.svg", "last.safetensors", "best.safetensors", "metrics.json", "ap.svg"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: o.out.appendingPathComponent(f).path), f)
+        }
+        let loaded = try Checkpoint.load(o.out.appendingPathComponent("last.safetensors"))
+        XCTAssertEqual(loaded.state.step, 3)
+        XCTAssertFalse(loaded.optimizerState.isEmpty)
+        XCTAssertEqual(loaded.detector.config.classNames, ["ellipse", "rectangle", "triangle"])
+    }
+
+    /// A checkpoint that lies about a tensor's shape, or lacks the configuration, is refused with the file named.
+    func testBadCheckpointsAreRefused() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let url = dir.appendingPathComponent("x.safetensors")
+        try SafeTensors.write([(name: "w", tensor: Tensor(shape: [2], data: [1, 2]))], metadata: [:], to: url)
+        XCTAssertThrowsError(try Checkpoint.load(url)) { e in
+            XCTAssertTrue("\(e)".contains(url.path), "\(e)")
+            XCTAssertTrue("\(e)".contains("configuration"), "\(e)")
+        }
+        let truncated = dir.appendingPathComponent("t.safetensors")
+        try Data([1, 2, 3]).write(to: truncated)
+        XCTAssertThrowsError(try Checkpoint.load(truncated)) { e in XCTAssertTrue("\(e)".contains(truncated.path)) }
+    }
+}
