@@ -22,12 +22,13 @@ let package = Package(
         .systemLibrary(
             name: "CLibPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .target(name: "Seeding"),
         .target(name: "Boxes"),
         .target(name: "Matching", dependencies: ["Boxes"]),
-        .target(name: "NeuralNet", dependencies: ["COpenBLAS"]),
+        .target(name: "NeuralNet", dependencies: ["COpenBLAS", "Seeding"]),
         .target(name: "Losses", dependencies: ["Boxes"]),
         .target(name: "Imaging", dependencies: ["CLibPNG"]),
-        .target(name: "Datasets", dependencies: ["Boxes", "Imaging"]),
+        .target(name: "Datasets", dependencies: ["Boxes", "Imaging", "Seeding"]),
         .target(name: "Criterion", dependencies: ["Boxes", "Matching", "Losses"]),
         .target(name: "Evaluation", dependencies: ["Boxes"]),
         .target(
@@ -37,7 +38,7 @@ let package = Package(
             name: "detector",
             dependencies: ["Detection", "Evaluation", "Datasets", "NeuralNet", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Seeding"], path: "Tests/TestSupport"),
         .testTarget(name: "BoxesTests", dependencies: ["Boxes", "TestSupport"]),
         .testTarget(name: "MatchingTests", dependencies: ["Matching", "TestSupport"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),

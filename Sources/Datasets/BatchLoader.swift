@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Seeding
 
 /// Turns a dataset into batches: decode, augment, letterbox, normalise, with background prefetching.
 ///
@@ -52,7 +53,7 @@ public final class BatchLoader: @unchecked Sendable {
     public func order(epoch: Int) -> [Int] {
         let n = dataset.images.count
         guard options.shuffle else { return Array(0..<n) }
-        var rng = SeededRandom(mixing: options.seed, 0x0D0E, UInt64(epoch))
+        var rng = SplitMix64(mixing: options.seed, 0x0D0E, UInt64(epoch))
         return rng.permutation(n)
     }
 
@@ -65,7 +66,7 @@ public final class BatchLoader: @unchecked Sendable {
         var samples: [(Int, PreparedSample)] = []
         for index in indices {
             guard let image = try decoded(index) else { continue }
-            var rng = SeededRandom(mixing: options.seed, UInt64(epoch), UInt64(index))
+            var rng = SplitMix64(mixing: options.seed, UInt64(epoch), UInt64(index))
             samples.append((index, Augmenter.apply(image, annotations: dataset.images[index].annotations, inputSize: s,
                                                    config: options.augment, rng: &rng)))
         }
