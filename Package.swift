@@ -39,6 +39,7 @@ let package = Package(
             dependencies: ["Detection", "Evaluation", "Datasets", "NeuralNet", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .target(name: "TestSupport", dependencies: ["Seeding"], path: "Tests/TestSupport"),
+        .testTarget(name: "SeedingTests", dependencies: ["Seeding"]),
         .testTarget(name: "BoxesTests", dependencies: ["Boxes", "TestSupport"]),
         .testTarget(name: "MatchingTests", dependencies: ["Matching", "TestSupport"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
