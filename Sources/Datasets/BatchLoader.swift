@@ -1,3 +1,4 @@
+import Boxes
 import Foundation
 import Imaging
 import Seeding
@@ -76,7 +77,7 @@ public final class BatchLoader: @unchecked Sendable {
                 sample.1.image.writeCHWFloat(into: buf.baseAddress! + k * plane, mean: Self.mean, std: Self.std)
             }
         }
-        return Batch(images: floats, count: samples.count, inputSize: s, targets: samples.map { BatchTarget($0.1.annotations) },
+        return Batch(images: floats, count: samples.count, inputSize: s, targets: samples.map { ImageTargets($0.1.annotations) },
                      imageIDs: samples.map { dataset.images[$0.0].id }, transforms: samples.map(\.1.transform),
                      epoch: epoch, step: step)
     }
