@@ -1,32 +1,6 @@
 import Boxes
 import Losses
 
-/// The ground truth of one image as the criteria read it.
-public struct ImageTargets: Sendable, Equatable {
-    /// Boxes in pixels, `(x1, y1, x2, y2)`.
-    public var boxes: [Box]
-    /// Class index of each box, 0-based (`0..<classes`).
-    public var classes: [Int]
-    /// Crowd / ignore flag of each box: such boxes are never matched; the dense criterion ignores the
-    /// anchors that lie mostly inside them instead of calling them background.
-    public var ignore: [Bool]
-
-    /// Ground truth of one image; `ignore` defaults to all `false`. Counts must agree.
-    public init(boxes: [Box], classes: [Int], ignore: [Bool]? = nil) {
-        precondition(boxes.count == classes.count, "ImageTargets: \(boxes.count) boxes, \(classes.count) classes")
-        precondition(ignore == nil || ignore!.count == boxes.count, "ImageTargets: ignore count differs")
-        self.boxes = boxes
-        self.classes = classes
-        self.ignore = ignore ?? [Bool](repeating: false, count: boxes.count)
-    }
-
-    /// The image without any box.
-    public static let empty = ImageTargets(boxes: [], classes: [])
-
-    /// Indices of the boxes that take part in matching (not ignored).
-    public var activeIndices: [Int] { boxes.indices.filter { !ignore[$0] } }
-}
-
 /// One named, weighted term of a criterion: `weight · value` enters the total.
 public struct LossTerm: Sendable, Equatable {
     /// Name of the term (`focal`, `smooth_l1`, `giou`, `class`, `objectness`, `l1`).

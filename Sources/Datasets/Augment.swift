@@ -1,5 +1,6 @@
 import Boxes
 import Imaging
+import Seeding
 
 /// Settings of the box-aware training augmentation. `AugmentConfig.none` is the plain letterbox used for
 /// evaluation.
@@ -61,7 +62,7 @@ public enum Augmenter {
     /// when smaller than `minBoxSize`. Random draws come from `rng` in a fixed order, so the result is a
     /// function of the seed.
     public static func apply(_ image: Image, annotations: [Annotation], inputSize s: Int, config: AugmentConfig,
-                             rng: inout SeededRandom) -> PreparedSample {
+                             rng: inout SplitMix64) -> PreparedSample {
         let flip = rng.unit() < config.flipProbability
         let factor = rng.uniform(config.minScale...max(config.minScale, config.maxScale))
         let base = Double(s) / Double(max(image.width, image.height))
@@ -91,7 +92,7 @@ public enum Augmenter {
 
     /// The plain letterbox (no randomness): `apply` with `AugmentConfig.none`.
     public static func letterbox(_ image: Image, annotations: [Annotation], inputSize: Int) -> PreparedSample {
-        var rng = SeededRandom(seed: 0)
+        var rng = SplitMix64(seed: 0)
         return apply(image, annotations: annotations, inputSize: inputSize, config: .none, rng: &rng)
     }
 

@@ -2,24 +2,8 @@ import Boxes
 import Foundation
 import Imaging
 
-/// Ground truth of one image of a batch, in input pixels.
-public struct BatchTarget: Sendable, Equatable {
-    /// Boxes `(x1, y1, x2, y2)` in input pixels.
-    public var boxes: [Box]
-    /// 0-based class index per box.
-    public var classes: [Int]
-    /// Per box: neither reward nor penalise (COCO `ignore` or `iscrowd`).
-    public var ignore: [Bool]
-
-    /// A target from parallel arrays.
-    public init(boxes: [Box], classes: [Int], ignore: [Bool]) {
-        precondition(boxes.count == classes.count && boxes.count == ignore.count, "BatchTarget: array lengths differ")
-        self.boxes = boxes
-        self.classes = classes
-        self.ignore = ignore
-    }
-
-    /// A target from annotations (crowd boxes count as ignored).
+extension ImageTargets {
+    /// Ground truth from annotations (crowd boxes count as ignored), in the annotations' pixels.
     public init(_ annotations: [Annotation]) {
         self.init(boxes: annotations.map(\.box), classes: annotations.map(\.classIndex),
                   ignore: annotations.map { $0.ignore || $0.isCrowd })
@@ -37,7 +21,7 @@ public struct Batch: Sendable {
     /// Input side `S`.
     public var inputSize: Int
     /// Per image: boxes, classes and ignore flags in input pixels.
-    public var targets: [BatchTarget]
+    public var targets: [ImageTargets]
     /// Per image: the dataset's image id.
     public var imageIDs: [Int]
     /// Per image: the map from original to input pixels (`toOriginal` maps predictions back).

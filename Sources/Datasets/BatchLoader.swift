@@ -1,5 +1,7 @@
+import Boxes
 import Foundation
 import Imaging
+import Seeding
 
 /// Turns a dataset into batches: decode, augment, letterbox, normalise, with background prefetching.
 ///
@@ -52,7 +54,7 @@ public final class BatchLoader: @unchecked Sendable {
     public func order(epoch: Int) -> [Int] {
         let n = dataset.images.count
         guard options.shuffle else { return Array(0..<n) }
-        var rng = SeededRandom(mixing: options.seed, 0x0D0E, UInt64(epoch))
+        var rng = SplitMix64(mixing: options.seed, 0x0D0E, UInt64(epoch))
         return rng.permutation(n)
     }
 
@@ -65,7 +67,7 @@ public final class BatchLoader: @unchecked Sendable {
         var samples: [(Int, PreparedSample)] = []
         for index in indices {
             guard let image = try decoded(index) else { continue }
-            var rng = SeededRandom(mixing: options.seed, UInt64(epoch), UInt64(index))
+            var rng = SplitMix64(mixing: options.seed, UInt64(epoch), UInt64(index))
             samples.append((index, Augmenter.apply(image, annotations: dataset.images[index].annotations, inputSize: s,
                                                    config: options.augment, rng: &rng)))
         }
@@ -75,7 +77,7 @@ public final class BatchLoader: @unchecked Sendable {
                 sample.1.image.writeCHWFloat(into: buf.baseAddress! + k * plane, mean: Self.mean, std: Self.std)
             }
         }
-        return Batch(images: floats, count: samples.count, inputSize: s, targets: samples.map { BatchTarget($0.1.annotations) },
+        return Batch(images: floats, count: samples.count, inputSize: s, targets: samples.map { ImageTargets($0.1.annotations) },
                      imageIDs: samples.map { dataset.images[$0.0].id }, transforms: samples.map(\.1.transform),
                      epoch: epoch, step: step)
     }

@@ -1,4 +1,5 @@
 import Imaging
+import Seeding
 
 /// The shapes of the synthetic scenes.
 enum SceneShape: Int {
@@ -25,7 +26,7 @@ struct SceneCanvas {
     /// Fills the canvas with a linear gradient from `c0` to `c1` along `angle`, plus smooth value noise:
     /// a random grid of offsets every `cell` pixels in `[−amplitude, amplitude]`, bilinearly interpolated.
     mutating func background(c0: (Double, Double, Double), c1: (Double, Double, Double), angle: Double,
-                             amplitude: Double, cell: Int, rng: inout SeededRandom) {
+                             amplitude: Double, cell: Int, rng: inout SplitMix64) {
         let gw = width / cell + 2, gh = height / cell + 2
         var grid = [Double](repeating: 0, count: gw * gh * 3)
         for i in grid.indices { grid[i] = rng.uniform(-amplitude...amplitude) }

@@ -1,6 +1,7 @@
 import Boxes
 import Foundation
 import Imaging
+import Seeding
 
 /// One rendered synthetic scene.
 public struct SyntheticScene: Sendable {
@@ -28,7 +29,7 @@ public enum SyntheticScenes {
     /// Renders image `index` of `split` (0 = train, 1 = val) for `seed`.
     public static func render(index: Int, split: Int = 0, seed: UInt64,
                               config: SyntheticSceneConfig = SyntheticSceneConfig()) -> SyntheticScene {
-        var rng = SeededRandom(mixing: seed, UInt64(split), UInt64(index))
+        var rng = SplitMix64(mixing: seed, UInt64(split), UInt64(index))
         let s = config.imageSize
         var canvas = SceneCanvas(width: s, height: s)
         let c0 = randomColor(&rng, saturation: 0.1...0.5, value: 0.3...0.9)
@@ -91,7 +92,7 @@ public enum SyntheticScenes {
     }
 
     /// Background clutter: lines (1–3 px), hollow rings and clusters of specks (2–5 px, below the smallest object).
-    static func drawDistractors(_ canvas: inout SceneCanvas, count: Int, rng: inout SeededRandom) {
+    static func drawDistractors(_ canvas: inout SceneCanvas, count: Int, rng: inout SplitMix64) {
         let s = Double(canvas.width)
         for _ in 0..<count {
             let color = randomColor(&rng, saturation: 0...0.8, value: 0.2...1)
@@ -122,7 +123,7 @@ struct SceneCluster {
 
     /// The next object's centre: for a row, `step · side` further along the row (alternating sides of the centre
     /// so the row grows both ways) with a small sideways jitter; for a blob, Gaussian around the centre.
-    mutating func place(spread: Double, rng: inout SeededRandom) -> (Double, Double) {
+    mutating func place(spread: Double, rng: inout SplitMix64) -> (Double, Double) {
         defer { placed += 1 }
         if isRow {
             let k = Double((placed + 1) / 2) * (placed % 2 == 0 ? 1 : -1)
@@ -135,7 +136,7 @@ struct SceneCluster {
 }
 
 /// A colour from hue (uniform), saturation and value ranges (HSV → RGB, 8-bit).
-    static func randomColor(_ rng: inout SeededRandom, saturation: ClosedRange<Double>,
+    static func randomColor(_ rng: inout SplitMix64, saturation: ClosedRange<Double>,
                             value: ClosedRange<Double>) -> (UInt8, UInt8, UInt8) {
         let h = rng.uniform(0...5.999_999), s = rng.uniform(saturation), v = rng.uniform(value)
         let i = Int(h), f = h - Double(i)

@@ -8,6 +8,6 @@ extension TrainingBatch {
     public init(_ batch: Batch) {
         let s = batch.inputSize
         self.init(images: Tensor(shape: [batch.count, 3, s, s], data: batch.images),
-                  targets: batch.targets.map { ImageTargets(boxes: $0.boxes, classes: $0.classes, ignore: $0.ignore) })
+                  targets: batch.targets)
     }
 }

@@ -26,7 +26,7 @@ final class AugmentTests: XCTestCase {
         let img = picture(64, 64, boxes: boxes)
         var config = AugmentConfig.none
         config.flipProbability = 1
-        var rng = SeededRandom(seed: 1)
+        var rng = SplitMix64(seed: 1)
         let once = Augmenter.apply(img, annotations: anns, inputSize: 64, config: config, rng: &rng)
         XCTAssertNotEqual(once.image, img)
         XCTAssertEqual(once.annotations[0].box, Box(x1: 44, y1: 4, x2: 61, y2: 30))
@@ -79,7 +79,7 @@ final class AugmentTests: XCTestCase {
         config.minScale = 0.6; config.maxScale = 1.8
         var flips = 0, dropped = 0
         for seed in 0..<30 {
-            var rng = SeededRandom(seed: UInt64(seed))
+            var rng = SplitMix64(seed: UInt64(seed))
             let p = Augmenter.apply(img, annotations: boxes.map { Annotation(box: $0, classIndex: 0) }, inputSize: 160,
                                     config: config, rng: &rng)
             if p.transform.flipped { flips += 1 }
@@ -103,7 +103,7 @@ final class AugmentTests: XCTestCase {
     func testAugmentationIsAFunctionOfTheSeed() {
         let img = picture(120, 90, boxes: [Box(x1: 10, y1: 10, x2: 50, y2: 40)])
         let anns = [Annotation(box: Box(x1: 10, y1: 10, x2: 50, y2: 40), classIndex: 0)]
-        var r1 = SeededRandom(seed: 5), r2 = SeededRandom(seed: 5), r3 = SeededRandom(seed: 6)
+        var r1 = SplitMix64(seed: 5), r2 = SplitMix64(seed: 5), r3 = SplitMix64(seed: 6)
         let a = Augmenter.apply(img, annotations: anns, inputSize: 96, config: AugmentConfig(), rng: &r1)
         let b = Augmenter.apply(img, annotations: anns, inputSize: 96, config: AugmentConfig(), rng: &r2)
         let c = Augmenter.apply(img, annotations: anns, inputSize: 96, config: AugmentConfig(), rng: &r3)

@@ -2,9 +2,6 @@ import TestSupport
 import XCTest
 @testable import Matching
 
-/// The seeded generator of the matching tests.
-typealias SeededGenerator = SplitMix64
-
 /// Asserts that `a` is a valid assignment of `cost`: `min(rows, columns)` pairs, rows ascending, no line
 /// used twice, no forbidden pair, and `total` equal to the sum of the matched costs.
 func assertValidAssignment(_ a: Assignment, _ cost: CostMatrix, maximize: Bool = false,

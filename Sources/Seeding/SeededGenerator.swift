@@ -1,25 +1,19 @@
-import Foundation
+// xoshiro256**: D. Blackman and S. Vigna, "Scrambled linear pseudorandom number generators", 2018
+// (ACM TOMS 47(4), 2021), seeded by four outputs of SplitMix64 as the authors recommend.
 
 /// A deterministic pseudo-random generator: xoshiro256** (Blackman & Vigna, "Scrambled linear
-/// pseudorandom number generators", 2018), seeded through SplitMix64 as its authors recommend.
+/// pseudorandom number generators", 2018), seeded through `SplitMix64` as its authors recommend.
 ///
-/// The same seed gives the same sequence on every run and platform, so initialisations, data order and
-/// augmentations are reproducible. Conforms to `RandomNumberGenerator`, so it works with
-/// `Float.random(in:using:)`, `shuffle(using:)` and friends.
+/// The same seed gives the same sequence on every run and platform, so weight initialisations are
+/// reproducible. Conforms to `RandomNumberGenerator`, so it works with `Float.random(in:using:)`,
+/// `shuffle(using:)` and friends.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     @usableFromInline var s0, s1, s2, s3: UInt64
 
-    /// A generator whose state is derived from `seed` by four SplitMix64 steps.
+    /// A generator whose state is the first four outputs of `SplitMix64(seed: seed)`.
     public init(seed: UInt64) {
-        var x = seed
-        func splitMix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
+        var seeder = SplitMix64(seed: seed)
+        s0 = seeder.next(); s1 = seeder.next(); s2 = seeder.next(); s3 = seeder.next()
     }
 
     /// The next 64 random bits.
@@ -45,7 +39,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         // u1 in (0, 1] so that log(u1) is finite.
         let u1 = (Double(next() >> 11) + 1) * (1.0 / 9_007_199_254_740_992.0)
         let u2 = Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
-        return Float((-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2))
+        return Float((-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2))
     }
 
     /// An independent generator for a named sub-stream (e.g. one per layer or per worker), derived from

@@ -1,6 +1,11 @@
+// SplitMix64: G. L. Steele Jr., D. Lea and C. H. Flood, "Fast splittable pseudorandom number generators",
+// OOPSLA 2014, with the golden-ratio increment and the 64-bit finaliser of java.util.SplittableRandom (Stafford's
+// "Mix13"), plus the sampling helpers the data pipeline and the tests draw from it.
+
 /// A small, fast, seedable random number generator (SplitMix64, Steele, Lea & Flood, OOPSLA 2014), so that
-/// data order, augmentation and synthetic scenes are exact functions of their seed on every platform.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
+/// data order, augmentation, synthetic scenes and random test inputs are exact functions of their seed on
+/// every platform. It also seeds `SeededGenerator`.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     /// The generator state; each `next()` adds the golden-ratio increment and mixes.
     public var state: UInt64
 
@@ -11,7 +16,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     /// different tuples are independent.
     public init(mixing values: UInt64...) {
         var s: UInt64 = 0x243F_6A88_85A3_08D3
-        for v in values { s = SeededRandom.mix(s ^ SeededRandom.mix(v &+ 0x9E37_79B9_7F4A_7C15)) }
+        for v in values { s = SplitMix64.mix(s ^ SplitMix64.mix(v &+ 0x9E37_79B9_7F4A_7C15)) }
         state = s
     }
 
@@ -28,7 +33,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     @inlinable
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
-        return SeededRandom.mix(state)
+        return SplitMix64.mix(state)
     }
 
     /// A uniform `Double` in `[0, 1)` from the top 53 bits.
