@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "NeuralNet", dependencies: ["COpenBLAS"]),
         .target(name: "Losses", dependencies: ["Boxes"]),
         .target(name: "Imaging", dependencies: ["CLibPNG"]),
-        .target(name: "Datasets", dependencies: ["Boxes", "Imaging"]),
+        .target(name: "Datasets", dependencies: ["Boxes", "Imaging", "Evaluation"]),
         .target(name: "Criterion", dependencies: ["Boxes", "Matching", "Losses"]),
         .target(name: "Evaluation", dependencies: ["Boxes"]),
         .target(
@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
         .testTarget(name: "LossesTests", dependencies: ["Losses", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Evaluation", "TestSupport"]),
         .testTarget(name: "CriterionTests", dependencies: ["Criterion", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"]),
