@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "NeuralNet", dependencies: ["COpenBLAS", "Seeding"]),
         .target(name: "Losses", dependencies: ["Boxes"]),
         .target(name: "Imaging", dependencies: ["CLibPNG"]),
-        .target(name: "Datasets", dependencies: ["Boxes", "Imaging", "Seeding"]),
+        .target(name: "Datasets", dependencies: ["Boxes", "Imaging", "Seeding", "Evaluation"]),
         .target(name: "Criterion", dependencies: ["Boxes", "Matching", "Losses"]),
         .target(name: "Reporting"),
         .target(name: "Evaluation", dependencies: ["Reporting"]),
@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
         .testTarget(name: "LossesTests", dependencies: ["Losses", "Boxes", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Boxes", "Imaging", "TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Boxes", "Imaging", "Evaluation", "TestSupport"]),
         .testTarget(name: "CriterionTests", dependencies: ["Criterion", "Boxes", "Matching", "Losses", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Reporting", "TestSupport"]),
         .testTarget(

@@ -1,4 +1,5 @@
 import Boxes
+import Evaluation
 import Foundation
 
 /// COCO detection JSON (`images`, `annotations` with `bbox = [x, y, w, h]` in pixels, `categories`; optional
@@ -9,30 +10,38 @@ import Foundation
 public enum COCOFormat {
     /// Reads a COCO JSON file, validating it (see `ValidationOptions` and `ValidationReport`).
     ///
-    /// Errors: malformed JSON (with line, column and byte), missing keys, negative box sizes, duplicate image
-    /// ids, annotations of unknown images or categories (first offenders with the count), missing image files,
-    /// image paths leaving the dataset root.
+    /// The file is read once by Evaluation's `COCOGroundTruthFile` (the reader behind `COCOGroundTruth`); this
+    /// applies the rules for training data: `images[].id`, `file_name`, `width` and `height` are required (`area`
+    /// is not), a category without a string `name` is named `class<id>`, and an `iscrowd` or `ignore` that is not
+    /// a number, boolean or `null` counts as false. A comma before a closing bracket is accepted.
+    ///
+    /// Errors: malformed JSON (with line and column), strings that are not UTF-8 or hold an unpaired surrogate
+    /// escape, missing keys, values of the wrong kind, negative box sizes, duplicate image or category ids,
+    /// annotations of unknown images or categories (first offenders with the count), missing image files, image
+    /// paths leaving the dataset root.
     public static func load(_ url: URL, imageDirectory: URL? = nil,
                             options: ValidationOptions = ValidationOptions()) throws -> DetectionDataset {
         let file = url.path
-        let json = try JSONReading.object(at: url)
-        guard let imagesJSON = json["images"] as? [[String: Any]] else {
+        let contents = try read(url)
+        guard case let .present(imageEntries) = contents.images else {
             throw DatasetError.invalidEntry(file: file, location: "top level", reason: "missing array \"images\"")
         }
-        let annotationsJSON = (json["annotations"] as? [[String: Any]]) ?? []
-        if json["annotations"] != nil && json["annotations"] as? [[String: Any]] == nil {
+        let annotationEntries: [COCOGroundTruthFile.Annotation]
+        switch contents.annotations {
+        case .absent: annotationEntries = []
+        case let .present(entries): annotationEntries = entries
+        case .mistyped:
             throw DatasetError.invalidEntry(file: file, location: "top level", reason: "\"annotations\" must be an array of objects")
         }
-        guard let categoriesJSON = json["categories"] as? [[String: Any]] else {
+        guard case let .present(categoryEntries) = contents.categories else {
             throw DatasetError.invalidEntry(file: file, location: "top level", reason: "missing array \"categories\"")
         }
 
         // Categories sorted by original id give the contiguous class indices.
         var categories: [Category] = []
-        for (i, c) in categoriesJSON.enumerated() {
-            let e = JSONEntry(dict: c, file: file, location: "categories[\(i)]")
-            let id = try e.int("id")
-            categories.append(Category(id: id, name: (try? e.string("name")) ?? "class\(id)"))
+        for (i, c) in categoryEntries.enumerated() {
+            let id = try EntryFields(file: file, location: "categories[\(i)]").required(c.id, "id", "an integer")
+            categories.append(Category(id: id, name: c.name.value ?? "class\(id)"))
         }
         categories.sort { $0.id < $1.id }
         var classOf: [Int: Int] = [:]
@@ -49,13 +58,13 @@ public enum COCOFormat {
                 .appendingPathComponent("images")]
         let resolver = ImagePathResolver(bases: bases, roots: bases, sourceName: file)
         var images: [ImageRecord] = []
-        images.reserveCapacity(imagesJSON.count)
+        images.reserveCapacity(imageEntries.count)
         var indexOf: [Int: Int] = [:]
         var missing = OffenderList()
-        for (i, m) in imagesJSON.enumerated() {
-            let e = JSONEntry(dict: m, file: file, location: "images[\(i)]")
-            let id = try e.int("id"), name = try e.string("file_name")
-            let w = try e.int("width"), h = try e.int("height")
+        for (i, m) in imageEntries.enumerated() {
+            let e = EntryFields(file: file, location: "images[\(i)]")
+            let id = try e.required(m.id, "id", "an integer"), name = try e.required(m.fileName, "file_name", "a string")
+            let w = try e.required(m.width, "width", "an integer"), h = try e.required(m.height, "height", "an integer")
             guard w > 0, h > 0 else {
                 throw DatasetError.invalidEntry(file: file, location: "images[\(i)] (id \(id))", reason: "size \(w)×\(h) is not positive")
             }
@@ -69,14 +78,18 @@ public enum COCOFormat {
         }
 
         var unknownCategory = OffenderList(), unknownImage = OffenderList()
-        for (i, a) in annotationsJSON.enumerated() {
-            let annID = (try? JSONEntry(dict: a, file: file, location: "").int("id")).map { " (id \($0))" } ?? ""
-            let e = JSONEntry(dict: a, file: file, location: "annotations[\(i)]\(annID)")
-            let imageID = try e.int("image_id"), categoryID = try e.int("category_id")
-            let bbox = try e.doubles("bbox", count: 4)
-            guard bbox[2] >= 0, bbox[3] >= 0 else {
+        for (i, a) in annotationEntries.enumerated() {
+            let annID = a.id.value.map { " (id \($0))" } ?? ""
+            let e = EntryFields(file: file, location: "annotations[\(i)]\(annID)")
+            let imageID = try e.required(a.imageID, "image_id", "an integer")
+            let categoryID = try e.required(a.categoryID, "category_id", "an integer")
+            let bbox = try e.required(a.bbox, "bbox", "an array of 4 numbers")
+            guard [bbox.x, bbox.y, bbox.width, bbox.height].allSatisfy(\.isFinite) else {
+                throw DatasetError.invalidEntry(file: file, location: e.location, reason: "\"bbox\" has a non-finite number")
+            }
+            guard bbox.width >= 0, bbox.height >= 0 else {
                 throw DatasetError.invalidEntry(file: file, location: e.location,
-                                                reason: "bbox \(bbox) has a negative width or height (COCO bbox is [x, y, w, h])")
+                                                reason: "bbox \([bbox.x, bbox.y, bbox.width, bbox.height]) has a negative width or height (COCO bbox is [x, y, w, h])")
             }
             guard let cls = classOf[categoryID] else {
                 unknownCategory.add("annotations[\(i)]\(annID): category_id \(categoryID)")
@@ -86,8 +99,9 @@ public enum COCOFormat {
                 unknownImage.add("annotations[\(i)]\(annID): image_id \(imageID)")
                 continue
             }
-            images[k].annotations.append(Annotation(box: Box(x: bbox[0], y: bbox[1], w: bbox[2], h: bbox[3]),
-                                                    classIndex: cls, isCrowd: e.flag("iscrowd"), ignore: e.flag("ignore")))
+            images[k].annotations.append(Annotation(box: Box(x: bbox.x, y: bbox.y, w: bbox.width, h: bbox.height),
+                                                    classIndex: cls, isCrowd: a.isCrowd.value ?? false,
+                                                    ignore: a.ignore.value ?? false))
         }
         if unknownCategory.count > 0 {
             throw DatasetError.unknownCategories(file: file, count: unknownCategory.count, offenders: unknownCategory.first)
@@ -105,6 +119,32 @@ public enum COCOFormat {
         Validator.clean(&images, options: options, report: &report)
         return DetectionDataset(root: imageDirectory ?? jsonFolder, source: url, images: images,
                                 categories: categories, report: report)
+    }
+
+    /// Reads `url` with `COCOGroundTruthFile`, its errors as `DatasetError`s; text that strict JSON parsers
+    /// reject (a string that is not UTF-8, an unpaired surrogate escape) is malformed JSON here too.
+    private static func read(_ url: URL) throws -> COCOGroundTruthFile {
+        let contents: COCOGroundTruthFile
+        do {
+            contents = try COCOGroundTruthFile(contentsOf: url)
+        } catch let error as EvaluationError {
+            switch error {
+            case let .malformedJSON(file, line, column, reason):
+                throw DatasetError.malformedJSON(file: file, location: "\(JSONTextPosition(line: line, column: column))",
+                                                 reason: reason)
+            case let .invalidFormat(file, _):
+                // COCOGroundTruthFile throws this only for a top level that is not an object.
+                throw DatasetError.invalidEntry(file: file, location: "top level", reason: "expected a JSON object")
+            case let .unreadable(file, reason):
+                throw DatasetError.unreadable(file: file, reason: reason)
+            case .unknownImage, .unwritable:
+                throw DatasetError.unreadable(file: url.path, reason: "\(error)")
+            }
+        }
+        if let bad = contents.irregularities.first(where: { $0.kind != .trailingComma }) {
+            throw DatasetError.malformedJSON(file: url.path, location: "\(bad.position)", reason: bad.reason)
+        }
+        return contents
     }
 
     /// Writes `dataset` as COCO JSON to `url`: one entry per line, keys in a fixed order, numbers in their shortest
@@ -160,5 +200,26 @@ public enum COCOFormat {
             }
         }
         return out + "\""
+    }
+}
+
+/// The fields of one COCO entry, with errors naming the file and the entry.
+private struct EntryFields {
+    /// The annotation file.
+    let file: String
+    /// The entry, e.g. `annotations[3] (id 17)`.
+    let location: String
+
+    /// The field's value; throws for an absent key or a value that is not `expected` (e.g. "an integer").
+    func required<T>(_ field: COCOField<T>, _ key: String, _ expected: String) throws -> T {
+        switch field {
+        case let .present(value):
+            return value
+        case .absent:
+            throw DatasetError.invalidEntry(file: file, location: location, reason: "missing key \"\(key)\"")
+        case let .mistyped(found):
+            throw DatasetError.invalidEntry(file: file, location: location,
+                                            reason: "\"\(key)\" must be \(expected), got \(found.text) (\(found.position))")
+        }
     }
 }

@@ -105,7 +105,7 @@ public struct DetectionDataset: Sendable {
 public enum DatasetError: Error, CustomStringConvertible, Equatable {
     /// The file could not be read at all.
     case unreadable(file: String, reason: String)
-    /// The JSON does not parse; `location` is `line L, column C (byte B)` when known.
+    /// The JSON does not parse; `location` is `line L, column C`.
     case malformedJSON(file: String, location: String, reason: String)
     /// A structurally wrong entry (missing key, wrong type, negative size, …).
     case invalidEntry(file: String, location: String, reason: String)

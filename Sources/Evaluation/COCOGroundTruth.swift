@@ -113,113 +113,82 @@ public struct COCOGroundTruth: Sendable {
         self.source = source
     }
 
-    /// Loads a COCO ground-truth JSON file.
+    /// Loads a COCO ground-truth JSON file (read by `COCOGroundTruthFile`, then `init(_:)`).
+    public init(contentsOf url: URL) throws {
+        try self.init(try COCOGroundTruthFile(contentsOf: url))
+    }
+
+    /// The ground truth of a file read by `COCOGroundTruthFile`, with pycocotools' requirements.
     ///
     /// Required: `images[].id`; `categories[].id`; `annotations[].id`, `image_id`, `category_id`, `bbox`
     /// (4 numbers) and `area` (pycocotools fails with a `KeyError` without them; this throws naming the file
-    /// and the annotation). `iscrowd` defaults to 0 when absent. Unknown keys (`info`, `licenses`,
-    /// `segmentation`, …) are skipped.
-    public init(contentsOf url: URL) throws {
-        let file = url.path
-        var images: [COCOImage] = []
-        var categories: [COCOCategory] = []
-        var annotations: [COCOAnnotation] = []
-        try JSONReader.withContents(of: url) { reader in
-            guard reader.peek() == UInt8(ascii: "{") else {
-                throw EvaluationError.invalidFormat(file: file, reason: "the top level must be an object")
-            }
-            try reader.forEachMember { reader, key in
-                switch key {
-                case "images": try reader.forEachElement { images.append(try Self.readImage(&$0)) }
-                case "categories": try reader.forEachElement { categories.append(try Self.readCategory(&$0)) }
-                case "annotations":
-                    try reader.forEachElement { annotations.append(try Self.readAnnotation(&$0, index: annotations.count)) }
-                default: try reader.skipValue()
-                }
-            }
-            try reader.expectEnd()
+    /// and the annotation). Absent `images`, `categories` or `annotations` are empty; an absent `file_name` or
+    /// `name` is empty (also for a `null` `file_name`), an absent `width` or `height` 0, an absent `iscrowd` or
+    /// `ignore` false. A field of the wrong kind throws `EvaluationError.malformedJSON` with its line and column,
+    /// as does a trailing comma (Python's `json` rejects it).
+    public init(_ file: COCOGroundTruthFile) throws {
+        let source = file.source
+        if let comma = file.irregularities.first(where: { $0.kind == .trailingComma }) {
+            throw EvaluationError.malformedJSON(file: source, line: comma.position.line, column: comma.position.column,
+                                                reason: comma.reason)
         }
-        self.init(images: images, categories: categories, annotations: annotations, source: file)
-    }
+        func mistyped(_ what: String, _ expected: String, _ found: COCOFoundValue) -> EvaluationError {
+            .malformedJSON(file: source, line: found.position.line, column: found.position.column,
+                           reason: "\(what) must be \(expected), found \(found.text)")
+        }
+        func entries<T>(_ field: COCOField<[T]>, _ key: String) throws -> [T] {
+            switch field {
+            case .absent: return []
+            case let .present(entries): return entries
+            case let .mistyped(found): throw mistyped("'\(key)'", "an array of objects", found)
+            }
+        }
+        func optional<T>(_ field: COCOField<T>, _ what: @autoclosure () -> String, _ expected: String,
+                         default value: T) throws -> T {
+            switch field {
+            case .absent: return value
+            case let .present(v): return v
+            case let .mistyped(found): throw mistyped(what(), expected, found)
+            }
+        }
+        func required<T>(_ field: COCOField<T>, _ what: @autoclosure () -> String, _ expected: String) throws -> T? {
+            if case let .mistyped(found) = field { throw mistyped(what(), expected, found) }
+            return field.value
+        }
 
-    private static func readImage(_ reader: inout JSONReader) throws -> COCOImage {
-        var id: Int?
-        var image = COCOImage(id: 0)
-        try reader.forEachMember { reader, key in
-            switch key {
-            case "id": id = try reader.readInteger("images[].id")
-            case "file_name": image.fileName = (try reader.consumeNull()) ? "" : try reader.readString()
-            case "width": image.width = try reader.readInteger("images[].width")
-            case "height": image.height = try reader.readInteger("images[].height")
-            default: try reader.skipValue()
+        let images = try entries(file.images, "images").enumerated().map { i, entry -> COCOImage in
+            guard let id = try required(entry.id, "images[\(i)].id", "an integer") else {
+                throw EvaluationError.invalidFormat(file: source, reason: "an entry of 'images' has no 'id'")
             }
+            var fileName = entry.fileName
+            if case let .mistyped(found) = fileName, found.isNull { fileName = .present("") }
+            return COCOImage(id: id, fileName: try optional(fileName, "images[\(i)].file_name", "a string", default: ""),
+                             width: try optional(entry.width, "images[\(i)].width", "an integer", default: 0),
+                             height: try optional(entry.height, "images[\(i)].height", "an integer", default: 0))
         }
-        guard let id else { throw reader.format("an entry of 'images' has no 'id'") }
-        image.id = id
-        return image
-    }
-
-    private static func readCategory(_ reader: inout JSONReader) throws -> COCOCategory {
-        var id: Int?
-        var name = ""
-        try reader.forEachMember { reader, key in
-            switch key {
-            case "id": id = try reader.readInteger("categories[].id")
-            case "name": name = try reader.readString()
-            default: try reader.skipValue()
+        let categories = try entries(file.categories, "categories").enumerated().map { i, entry -> COCOCategory in
+            guard let id = try required(entry.id, "categories[\(i)].id", "an integer") else {
+                throw EvaluationError.invalidFormat(file: source, reason: "an entry of 'categories' has no 'id'")
             }
+            return COCOCategory(id: id, name: try optional(entry.name, "categories[\(i)].name", "a string", default: ""))
         }
-        guard let id else { throw reader.format("an entry of 'categories' has no 'id'") }
-        return COCOCategory(id: id, name: name)
-    }
-
-    private static func readAnnotation(_ reader: inout JSONReader, index: Int) throws -> COCOAnnotation {
-        var id: Int?, imageID: Int?, categoryID: Int?, box: COCOBox?, area: Double?
-        var crowd = false, ignore = false
-        try reader.forEachMember { reader, key in
-            switch key {
-            case "id": id = try reader.readInteger("annotations[].id")
-            case "image_id": imageID = try reader.readInteger("annotations[].image_id")
-            case "category_id": categoryID = try reader.readInteger("annotations[].category_id")
-            case "bbox": box = try reader.readBox("annotations[\(index)].bbox")
-            case "area": area = try reader.readDouble()
-            case "iscrowd": crowd = try reader.readFlag()
-            case "ignore": ignore = try reader.readFlag()
-            default: try reader.skipValue()
+        let annotations = try entries(file.annotations, "annotations").enumerated().map { i, entry -> COCOAnnotation in
+            let id = try required(entry.id, "annotations[\(i)].id", "an integer")
+            let imageID = try required(entry.imageID, "annotations[\(i)].image_id", "an integer")
+            let categoryID = try required(entry.categoryID, "annotations[\(i)].category_id", "an integer")
+            let box = try required(entry.bbox, "annotations[\(i)].bbox", "4 numbers [x, y, width, height]")
+            let area = try required(entry.area, "annotations[\(i)].area", "a number")
+            let crowd = try optional(entry.isCrowd, "annotations[\(i)].iscrowd", "a number or boolean", default: false)
+            let ignore = try optional(entry.ignore, "annotations[\(i)].ignore", "a number or boolean", default: false)
+            guard let id, let imageID, let categoryID, let box, let area else {
+                let missing = [("id", id == nil), ("image_id", imageID == nil), ("category_id", categoryID == nil),
+                               ("bbox", box == nil), ("area", area == nil)].filter { $0.1 }.map { "'\($0.0)'" }
+                throw EvaluationError.invalidFormat(file: source,
+                                                    reason: "annotations[\(i)] has no \(missing.joined(separator: ", "))")
             }
+            return COCOAnnotation(id: id, imageID: imageID, categoryID: categoryID, box: box, area: area,
+                                  isCrowd: crowd, ignore: ignore)
         }
-        guard let id, let imageID, let categoryID, let box, let area else {
-            let missing = [("id", id == nil), ("image_id", imageID == nil), ("category_id", categoryID == nil),
-                           ("bbox", box == nil), ("area", area == nil)].filter { $0.1 }.map { "'\($0.0)'" }
-            throw reader.format("annotations[\(index)] has no \(missing.joined(separator: ", "))")
-        }
-        return COCOAnnotation(id: id, imageID: imageID, categoryID: categoryID, box: box, area: area,
-                              isCrowd: crowd, ignore: ignore)
-    }
-}
-
-extension JSONReader {
-    /// An `invalidFormat` error naming this reader's file.
-    func format(_ reason: String) -> EvaluationError {
-        .invalidFormat(file: file, reason: reason)
-    }
-
-    /// Reads `[x, y, w, h]`.
-    mutating func readBox(_ what: @autoclosure () -> String) throws -> COCOBox {
-        var values = (0.0, 0.0, 0.0, 0.0)
-        var n = 0
-        try forEachElement { reader in
-            let v = try reader.readDouble()
-            switch n {
-            case 0: values.0 = v
-            case 1: values.1 = v
-            case 2: values.2 = v
-            case 3: values.3 = v
-            default: break
-            }
-            n += 1
-        }
-        guard n == 4 else { throw format("\(what()) has \(n) numbers; a box is [x, y, width, height]") }
-        return COCOBox(x: values.0, y: values.1, width: values.2, height: values.3)
+        self.init(images: images, categories: categories, annotations: annotations, source: source)
     }
 }

@@ -101,3 +101,17 @@ public enum COCOResults {
         return "\(v)"
     }
 }
+
+extension JSONReader {
+    /// An `invalidFormat` error naming this reader's file.
+    func format(_ reason: String) -> EvaluationError {
+        .invalidFormat(file: file, reason: reason)
+    }
+
+    /// Reads `[x, y, w, h]`: four numbers, or throws.
+    mutating func readBox(_ what: @autoclosure () -> String) throws -> COCOBox {
+        let (box, n, _) = try readBoxArray { try $0.readDouble() }
+        guard n == 4 else { throw format("\(what()) has \(n) numbers; a box is [x, y, width, height]") }
+        return box
+    }
+}

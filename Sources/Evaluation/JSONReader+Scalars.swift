@@ -89,21 +89,30 @@ extension JSONReader {
     }
 
     /// Reads a JSON string, decoding escapes (`\n`, `\"`, `\uXXXX` with surrogate pairs, …).
+    ///
+    /// Bytes that are not UTF-8 and unpaired surrogate escapes become U+FFFD and are noted
+    /// (`firstInvalidUTF8`, `firstUnpairedSurrogate`).
     mutating func readString() throws -> String {
         try expect(UInt8(ascii: "\""))
+        let quote = position - 1
         let start = position
         var p = position
+        var highBits: UInt8 = 0
         while true {
             let c = base[p]
             if c == UInt8(ascii: "\"") {
                 position = p + 1
-                return String(decoding: UnsafeBufferPointer(start: base + start, count: p - start), as: UTF8.self)
+                let raw = UnsafeBufferPointer(start: base + start, count: p - start)
+                let text = String(decoding: raw, as: UTF8.self)
+                if highBits >= 0x80, !text.utf8.elementsEqual(raw) { noteInvalidUTF8(at: quote) }
+                return text
             }
             if c == UInt8(ascii: "\\") { break }
             if c < 0x20 {
                 position = p
                 throw error(p >= count ? "unterminated string" : "control character in a string")
             }
+            highBits |= c
             p += 1
         }
         var bytes = [UInt8](UnsafeBufferPointer(start: base + start, count: p - start))
@@ -125,6 +134,7 @@ extension JSONReader {
             case UInt8(ascii: "r"): bytes.append(0x0D)
             case UInt8(ascii: "t"): bytes.append(0x09)
             case UInt8(ascii: "u"):
+                let escape = p - 2
                 position = p
                 var scalar = try readHex4()
                 p = position
@@ -136,14 +146,20 @@ extension JSONReader {
                         p = position
                     }
                 }
-                let decoded = UnicodeScalar(scalar) ?? "\u{FFFD}"
+                guard let decoded = UnicodeScalar(scalar) else {
+                    noteUnpairedSurrogate(at: escape)
+                    bytes.append(contentsOf: [0xEF, 0xBF, 0xBD])
+                    continue
+                }
                 bytes.append(contentsOf: Array(String(Character(decoded)).utf8))
             default:
                 position = p - 1
                 throw error("invalid escape in a string")
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        let text = String(decoding: bytes, as: UTF8.self)
+        if !text.utf8.elementsEqual(bytes) { noteInvalidUTF8(at: quote) }
+        return text
     }
 
     /// Four hexadecimal digits of a `\u` escape.

@@ -12,6 +12,11 @@ import Darwin
 /// (Clinger's exact fast path for up to 19 significant digits and |exponent| ≤ 22, `strtod` otherwise),
 /// so values agree bit for bit with Python's `json` module. The buffer must be followed by one 0 byte
 /// (a sentinel that stops every scan); `withContents(of:)` arranges that.
+///
+/// Two departures from strict JSON are let through and noted rather than thrown, so that each caller can
+/// decide: a string that is not valid UTF-8 or holds an unpaired `\u` surrogate escape is decoded with U+FFFD
+/// (`firstInvalidUTF8`, `firstUnpairedSurrogate`), and, when `allowsTrailingCommas` is set, a comma before a
+/// closing bracket (`firstTrailingComma`).
 struct JSONReader {
     /// The JSON text; `base[count] == 0`.
     let base: UnsafePointer<UInt8>
@@ -21,8 +26,29 @@ struct JSONReader {
     let file: String
     /// Offset of the next unread byte.
     var position = 0
+    /// Whether a comma may stand before `]` or `}` (`JSONSerialization` accepts it, Python's `json` does not).
+    var allowsTrailingCommas = false
+    /// Offset of the first `]` or `}` after a trailing comma, and which bracket it is (`allowsTrailingCommas`).
+    private(set) var firstTrailingComma: (offset: Int, bracket: UInt8)?
+    /// Offset of the first string (its opening quote) whose bytes are not valid UTF-8.
+    private(set) var firstInvalidUTF8: Int?
+    /// Offset of the first `\u` escape of a UTF-16 surrogate without its partner.
+    private(set) var firstUnpairedSurrogate: Int?
+    /// The last offset converted to a line and column, so that converting increasing offsets stays linear.
+    private var lineMark = (offset: 0, line: 1, column: 1)
+
+    /// Creates a reader over `count` bytes at `base` (followed by a 0 byte), naming `file` in errors.
+    init(base: UnsafePointer<UInt8>, count: Int, file: String) {
+        self.base = base
+        self.count = count
+        self.file = file
+    }
 
     /// Reads the whole file and runs `body` on a reader positioned at its start.
+    ///
+    /// The text is read as `JSONSerialization` reads it: UTF-8, with a leading byte order mark skipped; UTF-16
+    /// and UTF-32 (with a byte order mark, or recognised by the zero bytes of an ASCII start, RFC 4627 §3) are
+    /// converted to UTF-8 first, so lines and columns then count UTF-8 bytes of the converted text.
     static func withContents<R>(of url: URL, _ body: (inout JSONReader) throws -> R) throws -> R {
         guard let handle = fopen(url.path, "rb") else {
             throw EvaluationError.unreadable(file: url.path, reason: String(cString: strerror(errno)))
@@ -33,23 +59,66 @@ struct JSONReader {
             throw EvaluationError.unreadable(file: url.path, reason: "not a regular file")
         }
         let size = Int(info.st_size)
-        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: size + 1)
-        defer { buffer.deallocate() }
-        guard fread(buffer, 1, size, handle) == size else {
+        var bytes = [UInt8](unsafeUninitializedCapacity: size + 1) { buffer, initialized in
+            initialized = fread(buffer.baseAddress, 1, size, handle)
+            buffer[initialized] = 0
+            initialized += 1
+        }
+        guard bytes.count == size + 1 else {
             throw EvaluationError.unreadable(file: url.path, reason: "short read")
         }
-        buffer[size] = 0
-        var reader = JSONReader(base: buffer, count: size, file: url.path)
-        return try body(&reader)
+        if let (encoding, name, markLength) = foreignEncoding(of: bytes, count: size) {
+            guard let text = String(bytes: bytes[markLength..<size], encoding: encoding) else {
+                throw EvaluationError.unreadable(file: url.path, reason: "the text looks like \(name) but is not valid \(name)")
+            }
+            bytes = Array(text.utf8)
+            bytes.append(0)
+        }
+        let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        return try bytes.withUnsafeBufferPointer { buffer in
+            var reader = JSONReader(base: buffer.baseAddress! + start, count: buffer.count - 1 - start, file: url.path)
+            return try body(&reader)
+        }
+    }
+
+    /// The UTF-16 or UTF-32 encoding of `bytes` (its name for messages) and the length of its byte order mark;
+    /// nil for UTF-8.
+    private static func foreignEncoding(of bytes: [UInt8], count: Int) -> (String.Encoding, String, Int)? {
+        let b = (0..<4).map { $0 < count ? bytes[$0] : 0xAA }
+        switch (b[0], b[1], b[2], b[3]) {
+        case (0x00, 0x00, 0xFE, 0xFF): return (.utf32BigEndian, "UTF-32BE", 4)
+        case (0xFF, 0xFE, 0x00, 0x00): return (.utf32LittleEndian, "UTF-32LE", 4)
+        case (0xFE, 0xFF, _, _): return (.utf16BigEndian, "UTF-16BE", 2)
+        case (0xFF, 0xFE, _, _): return (.utf16LittleEndian, "UTF-16LE", 2)
+        case (0x00, 0x00, 0x00, _) where count >= 4: return (.utf32BigEndian, "UTF-32BE", 0)
+        case (_, 0x00, 0x00, 0x00) where count >= 4: return (.utf32LittleEndian, "UTF-32LE", 0)
+        case (0x00, _, _, _) where count >= 2: return (.utf16BigEndian, "UTF-16BE", 0)
+        case (_, 0x00, _, _) where count >= 2: return (.utf16LittleEndian, "UTF-16LE", 0)
+        default: return nil
+        }
+    }
+
+    /// The 1-based line and column (counting bytes) of `offset`.
+    func lineColumn(of offset: Int) -> (line: Int, column: Int) {
+        var (line, column) = (1, 1)
+        var from = 0
+        if lineMark.offset <= offset { (from, line, column) = lineMark }
+        for i in from..<min(offset, count) {
+            if base[i] == UInt8(ascii: "\n") { line += 1; column = 1 } else { column += 1 }
+        }
+        return (line, column)
+    }
+
+    /// `lineColumn(of:)`, remembering the answer so that the next, later offset is counted from there.
+    mutating func markLineColumn(of offset: Int) -> (line: Int, column: Int) {
+        let (line, column) = lineColumn(of: offset)
+        lineMark = (min(offset, count), line, column)
+        return (line, column)
     }
 
     /// The error for the current position, with a 1-based line and column.
     func error(_ reason: String) -> EvaluationError {
-        var line = 1
-        var column = 1
-        for i in 0..<min(position, count) {
-            if base[i] == UInt8(ascii: "\n") { line += 1; column = 1 } else { column += 1 }
-        }
+        let (line, column) = lineColumn(of: position)
         return .malformedJSON(file: file, line: line, column: column, reason: reason)
     }
 
@@ -100,7 +169,10 @@ struct JSONReader {
             let c = peek()
             position += 1
             if c == UInt8(ascii: ",") {
-                if peek() == UInt8(ascii: "]") { throw error("trailing comma before ']'") }
+                if peek() == UInt8(ascii: "]") {
+                    try trailingComma()
+                    return
+                }
                 continue
             }
             if c == UInt8(ascii: "]") { return }
@@ -120,18 +192,34 @@ struct JSONReader {
             try body(&self, key)
             let c = peek()
             position += 1
-            if c == UInt8(ascii: ",") { continue }
+            if c == UInt8(ascii: ",") {
+                if allowsTrailingCommas, peek() == UInt8(ascii: "}") {
+                    try trailingComma()
+                    return
+                }
+                continue
+            }
             if c == UInt8(ascii: "}") { return }
             position -= 1
             throw error("expected ',' or '}' in an object but found \(describeNext())")
         }
     }
 
-    /// Whether the next value is `null` (consumed if so).
-    mutating func consumeNull() throws -> Bool {
-        guard peek() == UInt8(ascii: "n") else { return false }
-        try readLiteral("null")
-        return true
+    /// At a `]` or `}` after a comma: throws unless `allowsTrailingCommas`, else notes it and consumes it.
+    private mutating func trailingComma() throws {
+        guard allowsTrailingCommas else { throw error("trailing comma before ']'") }
+        if firstTrailingComma == nil { firstTrailingComma = (position, base[position]) }
+        position += 1
+    }
+
+    /// Notes a string (opening quote at `offset`) that is not valid UTF-8.
+    mutating func noteInvalidUTF8(at offset: Int) {
+        if firstInvalidUTF8 == nil { firstInvalidUTF8 = offset }
+    }
+
+    /// Notes a `\u` escape at `offset` of a surrogate without its partner.
+    mutating func noteUnpairedSurrogate(at offset: Int) {
+        if firstUnpairedSurrogate == nil { firstUnpairedSurrogate = offset }
     }
 
     /// Consumes the literal `word` (`true`, `false`, `null`).
@@ -153,16 +241,6 @@ struct JSONReader {
         case UInt8(ascii: "f"): try readLiteral("false")
         case UInt8(ascii: "n"): try readLiteral("null")
         default: _ = try readDouble()
-        }
-    }
-
-    /// A JSON truth value read the way Python tests it: `true`/`false`, `null` (false), or a number (non-zero).
-    mutating func readFlag() throws -> Bool {
-        switch peek() {
-        case UInt8(ascii: "t"): try readLiteral("true"); return true
-        case UInt8(ascii: "f"): try readLiteral("false"); return false
-        case UInt8(ascii: "n"): try readLiteral("null"); return false
-        default: return try readDouble() != 0
         }
     }
 

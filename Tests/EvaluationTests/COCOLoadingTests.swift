@@ -105,6 +105,110 @@ final class COCOLoadingTests: XCTestCase {
         XCTAssertEqual(values, ["a\"b\\c/\n", "é😀", "plain"])
     }
 
+    func testGroundTruthFileKeepsEachFieldAsFound() throws {
+        let text = """
+            {"images": [{"id": 7, "file_name": null, "width": "64"}],
+             "categories": [{"id": 1}],
+             "annotations": [{"id": 1, "image_id": true, "category_id": 1, "bbox": [1, 2, 3],
+                              "area": 2.5, "iscrowd": "yes", "ignore": null, "segmentation": [[1, 2]]},
+                             {"id": 2.5, "bbox": [0, 0, 4, 5], "iscrowd": 1, "note": "\(String(repeating: "x", count: 200))"}]}
+            """
+        let file = try COCOGroundTruthFile(contentsOf: try write(text, "gt.json"))
+        let image = try XCTUnwrap(file.images.value?.first)
+        XCTAssertEqual(image.id.value, 7)
+        guard case let .mistyped(name) = image.fileName, case let .mistyped(width) = image.width else {
+            return XCTFail("file_name and width should be mistyped")
+        }
+        XCTAssertTrue(name.isNull)
+        XCTAssertEqual(width, COCOFoundValue(text: "\"64\"", position: JSONTextPosition(line: 1, column: 51)))
+        guard case .absent = image.height, case .absent = try XCTUnwrap(file.categories.value?.first).name else {
+            return XCTFail("height and name are absent")
+        }
+        let annotations = try XCTUnwrap(file.annotations.value)
+        XCTAssertEqual(annotations.count, 2)
+        XCTAssertEqual(annotations[0].imageID.value, 1, "true is the integer 1, as in Python")
+        XCTAssertEqual(annotations[0].area.value, 2.5)
+        XCTAssertEqual(annotations[0].ignore.value, false)
+        guard case let .mistyped(box) = annotations[0].bbox, case let .mistyped(crowd) = annotations[0].isCrowd,
+              case let .mistyped(id) = annotations[1].id else {
+            return XCTFail("bbox, iscrowd and the fractional id should be mistyped")
+        }
+        XCTAssertEqual(box, COCOFoundValue(text: "[1, 2, 3]", position: JSONTextPosition(line: 3, column: 72)))
+        XCTAssertEqual(crowd.text, "\"yes\"")
+        XCTAssertEqual(crowd.position.line, 4)
+        XCTAssertEqual(id.text, "2.5")
+        XCTAssertEqual(id.position.line, 5)
+        XCTAssertEqual(annotations[1].bbox.value, COCOBox(x: 0, y: 0, width: 4, height: 5))
+        XCTAssertEqual(annotations[1].isCrowd.value, true)
+        XCTAssertTrue(file.irregularities.isEmpty)
+    }
+
+    func testGroundTruthFileNotesIrregularTextAndGroundTruthRejectsTrailingCommas() throws {
+        let text = "{\"images\": [{\"id\": 1, \"file_name\": \"a\\udc00\"},\n  ],\n \"categories\": [{\"id\": \"x\"}]}"
+        let url = try write(text, "gt.json")
+        let file = try COCOGroundTruthFile(contentsOf: url)
+        XCTAssertEqual(file.irregularities.map(\.kind), [.unpairedSurrogate, .trailingComma])
+        XCTAssertEqual(file.irregularities.map(\.position),
+                       [JSONTextPosition(line: 1, column: 38), JSONTextPosition(line: 2, column: 3)],
+                       "positions before a later mistyped value are still counted from the start")
+        guard case let .mistyped(id) = try XCTUnwrap(file.categories.value?.first).id else { return XCTFail("id") }
+        XCTAssertEqual(id.position, JSONTextPosition(line: 3, column: 24))
+        XCTAssertEqual(file.images.value?.first?.fileName.value, "a\u{FFFD}")
+        XCTAssertThrowsError(try COCOGroundTruth(contentsOf: url)) { error in
+            XCTAssertEqual(error as? EvaluationError,
+                           .malformedJSON(file: url.path, line: 2, column: 3, reason: "trailing comma before ']'"))
+        }
+        let withoutComma = try write(text.replacingOccurrences(of: ",\n  ]", with: "\n  ]"), "gt2.json")
+        XCTAssertThrowsError(try COCOGroundTruth(contentsOf: withoutComma)) { error in
+            XCTAssertEqual(error as? EvaluationError, .malformedJSON(file: withoutComma.path, line: 3, column: 24,
+                                                                    reason: "categories[0].id must be an integer, found \"x\""))
+        }
+    }
+
+    func testGroundTruthReadsByteOrderMarksAndUTF16() throws {
+        let expected = try COCOGroundTruth(contentsOf: try write(gtText, "gt.json"))
+        var utf16 = Data([0xFE, 0xFF])
+        for unit in gtText.utf16 { utf16.append(contentsOf: [UInt8(unit >> 8), UInt8(unit & 0xFF)]) }
+        for data in [Data([0xEF, 0xBB, 0xBF]) + Data(gtText.utf8), utf16] {
+            let url = try Fixtures.temporaryDirectory().appendingPathComponent("gt.json")
+            try data.write(to: url)
+            let gt = try COCOGroundTruth(contentsOf: url)
+            XCTAssertEqual(gt.images, expected.images)
+            XCTAssertEqual(gt.categories, expected.categories)
+            XCTAssertEqual(gt.annotations, expected.annotations)
+        }
+        let broken = try Fixtures.temporaryDirectory().appendingPathComponent("gt.json")
+        try Data([0xFF, 0xFE, 0x7B, 0x00, 0x00, 0xD8, 0x7D, 0x00]).write(to: broken)  // "{", an unpaired surrogate, "}"
+        XCTAssertThrowsError(try COCOGroundTruth(contentsOf: broken)) { error in
+            XCTAssertEqual("\(error)", "\(broken.path): cannot read the file (the text looks like UTF-16LE but is not valid UTF-16LE)")
+        }
+    }
+
+    func testGroundTruthFieldsOfTheWrongKindNameEntryAndPlace() throws {
+        let cases: [(String, String)] = [
+            (#"{"images": [{"id": 1, "width": 6.5}]}"#, ":1:32: invalid JSON: images[0].width must be an integer, found 6.5"),
+            (#"{"images": {}}"#, ":1:12: invalid JSON: 'images' must be an array of objects, found {}"),
+            (#"{"annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 1], "area": 1}]}"#,
+             "annotations[0].bbox must be 4 numbers [x, y, width, height], found [0, 0, 1]"),
+            (#"{"annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1]}]}"#,
+             "not a COCO file: annotations[0] has no 'area'"),
+            (#"{"annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "area": 1, "iscrowd": []}]}"#,
+             "annotations[0].iscrowd must be a number or boolean, found []"),
+            ("[]", "not a COCO file: the top level must be an object"),
+        ]
+        for (text, fragment) in cases {
+            let url = try write(text, "gt.json")
+            XCTAssertThrowsError(try COCOGroundTruth(contentsOf: url), text) { error in
+                XCTAssertTrue("\(error)".hasPrefix(url.path), "\(error)")
+                XCTAssertTrue("\(error)".contains(fragment), "\(error) should mention \(fragment)")
+            }
+        }
+        let long = try write(#"{"images": [{"id": "\#(String(repeating: "7", count: 300))"}]}"#, "gt.json")
+        XCTAssertThrowsError(try COCOGroundTruth(contentsOf: long)) { error in
+            XCTAssertTrue("\(error)".hasSuffix("found \"" + String(repeating: "7", count: 79) + "…"), "\(error)")
+        }
+    }
+
     func testResultsRoundTrip() throws {
         let detections = [COCODetection(imageID: 3, categoryID: 2, box: COCOBox(x: 1.5, y: 2, width: 0.1, height: 4e-5),
                                         score: 0.123456789)]
