@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Boxes"),
         .target(name: "Matching", dependencies: ["Boxes"]),
         .target(name: "NeuralNet", dependencies: ["COpenBLAS", "Seeding"]),
-        .target(name: "Losses", dependencies: ["Boxes"]),
+        .target(name: "Losses"),
         .target(name: "Imaging", dependencies: ["CLibPNG"]),
         .target(name: "Datasets", dependencies: ["Boxes", "Imaging", "Seeding", "Evaluation"]),
         .target(name: "Criterion", dependencies: ["Boxes", "Matching", "Losses"]),
@@ -45,7 +45,7 @@ let package = Package(
             dependencies: ["Boxes", "Matching", "NeuralNet", "Imaging", "Datasets", "Criterion", "DetectorModel", "Training"]),
         .executableTarget(
             name: "detector",
-            dependencies: ["Boxes", "Matching", "NeuralNet", "Datasets", "Evaluation", "Reporting", "DetectorModel", "Inference",
+            dependencies: ["Matching", "NeuralNet", "Datasets", "Evaluation", "Reporting", "DetectorModel", "Inference",
                            "Training", "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .target(name: "TestSupport", dependencies: ["Seeding"], path: "Tests/TestSupport"),
@@ -57,25 +57,25 @@ let package = Package(
         .testTarget(name: "BoxesTests", dependencies: ["Boxes", "TestSupport"]),
         .testTarget(name: "MatchingTests", dependencies: ["Matching", "Boxes", "TestSupport"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
-        .testTarget(name: "LossesTests", dependencies: ["Losses", "Boxes", "TestSupport"]),
+        .testTarget(name: "LossesTests", dependencies: ["Losses", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Boxes", "Imaging", "Evaluation", "TestSupport"]),
-        .testTarget(name: "CriterionTests", dependencies: ["Criterion", "Boxes", "Matching", "Losses", "TestSupport"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Reporting", "TestSupport"]),
+        .testTarget(name: "CriterionTests", dependencies: ["Criterion", "Boxes", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
         .testTarget(
             name: "DetectorModelTests",
-            dependencies: ["DetectorModel", "Boxes", "NeuralNet", "TestSupport", "DetectorTestSupport"]),
+            dependencies: ["DetectorModel", "Boxes", "NeuralNet", "DetectorTestSupport"]),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Training", "DetectorModel", "Inference", "Criterion", "Datasets", "Boxes", "NeuralNet", "Matching",
+            dependencies: ["Training", "DetectorModel", "Inference", "Criterion", "Datasets", "Boxes", "NeuralNet",
                            "TestSupport", "DetectorTestSupport"]),
         .testTarget(
             name: "InferenceTests",
-            dependencies: ["Inference", "DetectorModel", "Datasets", "Evaluation", "Imaging", "Boxes", "NeuralNet", "TestSupport",
+            dependencies: ["Inference", "DetectorModel", "Datasets", "Evaluation", "Imaging", "NeuralNet", "TestSupport",
                            "DetectorTestSupport"]),
         .testTarget(
             name: "BenchmarksTests",
-            dependencies: ["Benchmarks", "Matching", "Imaging", "Datasets", "DetectorModel", "Training", "Criterion", "NeuralNet",
+            dependencies: ["Benchmarks", "Matching", "Imaging", "DetectorModel", "Training", "Criterion", "NeuralNet",
                            "TestSupport", "DetectorTestSupport"]),
     ]
 )

@@ -4,7 +4,7 @@ import Foundation
 /// Everything that defines a detector's architecture and losses; stored in every checkpoint's metadata
 /// (as JSON under the key `config`) so a checkpoint is self-describing.
 ///
-/// `DetectorConfig.reference(classes:)` is the reference configuration of ARCHITECTURE.md: input 320×320,
+/// `DetectorConfig.reference(classes:)` is the reference configuration: input 320×320,
 /// stem conv3×3/2 16 → conv3×3/2 32 + residual block → conv3×3/2 64 + block (stride 8) → conv3×3/2 128 + block
 /// (stride 16), BatchNorm + ReLU after every conv; dense head on stride 8 (two conv3×3 64, then class and box
 /// convs, 3 anchors per location); query-selection set head over the dense head's 50 best anchors.

@@ -37,7 +37,7 @@ final class CheckpointKillTests: XCTestCase {
         for trial in 0..<5 {
             let child = Process()
             child.executableURL = executable
-            child.arguments = ["DetectionTests.CheckpointKillTests/testChildSavesCheckpointsInALoop"]
+            child.arguments = ["TrainingTests.CheckpointKillTests/testChildSavesCheckpointsInALoop"]
             var env = ProcessInfo.processInfo.environment
             env[Self.childVariable] = url.path
             child.environment = env

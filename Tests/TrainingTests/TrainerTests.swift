@@ -9,7 +9,7 @@ import Inference
 
 /// The trainer on the committed synthetic sample (`datasets/sample`), with a small network so that runs take seconds.
 final class TrainerTests: XCTestCase {
-    /// With no data and no `--config`, the synthetic default's configuration (README, "Results"); a `--config`
+    /// With no data and no `--config`, the synthetic default's configuration (`RunConfiguration.syntheticPreset`; docs/experiments.md); a `--config`
     /// file or data of one's own starts from the reference configuration instead.
     func testSyntheticDefaultConfiguration() throws {
         let c = try Trainer(options: TrainOptions()).makeConfiguration(classes: ["circle", "rectangle", "triangle"]).model
