@@ -62,12 +62,13 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Boxes", "Imaging", "Evaluation", "TestSupport"]),
         .testTarget(name: "CriterionTests", dependencies: ["Criterion", "Boxes", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "TestSupport"]),
         .testTarget(
             name: "DetectorModelTests",
             dependencies: ["DetectorModel", "Boxes", "NeuralNet", "DetectorTestSupport"]),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Training", "DetectorModel", "Inference", "Criterion", "Datasets", "Boxes", "NeuralNet",
+            dependencies: ["Training", "DetectorModel", "Inference", "Criterion", "Datasets", "Boxes", "NeuralNet", "Reporting",
                            "TestSupport", "DetectorTestSupport"]),
         .testTarget(
             name: "InferenceTests",
