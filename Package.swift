@@ -78,5 +78,6 @@ let package = Package(
             name: "BenchmarksTests",
             dependencies: ["Benchmarks", "Matching", "Imaging", "DetectorModel", "Training", "Criterion", "NeuralNet",
                            "TestSupport", "DetectorTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["detector", "TestSupport", "DetectorTestSupport"]),
     ]
 )

@@ -1,0 +1,128 @@
+import DetectorTestSupport
+import Foundation
+import TestSupport
+import XCTest
+
+/// Every subcommand of the `detector` binary end to end on the committed sample, and its usage errors.
+final class CLITests: XCTestCase {
+    struct Result {
+        var status: Int32
+        var out: String
+        var err: String
+    }
+
+    /// The `detector` binary of this build (beside the test bundle).
+    static let binary: URL = {
+        var dir = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("detector").path) && dir.path != "/" {
+            dir.deleteLastPathComponent()
+        }
+        return dir.appendingPathComponent("detector")
+    }()
+
+    @discardableResult
+    func run(_ arguments: [String], in dir: URL) throws -> Result {
+        let p = Process()
+        p.executableURL = Self.binary
+        p.arguments = arguments
+        p.currentDirectoryURL = dir
+        var env = ProcessInfo.processInfo.environment
+        env["DETECTOR_KEEP_OPENBLAS_CORETYPE"] = "1"
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    let sample = DetectorFixtures.sample
+    func exists(_ url: URL, _ name: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertTrue(FileManager.default.fileExists(atPath: url.appendingPathComponent(name).path), name, file: file, line: line)
+    }
+
+    /// train → evaluate → detect on the sample with a small network; then resume rules and usage errors of train.
+    func testTrainEvaluateDetectAndTheirErrors() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let config = dir.appendingPathComponent("small.json")
+        var object = try JSONSerialization.jsonObject(with: Data(DetectorFixtures.smallConfig().jsonString().utf8)) as! [String: Any]
+        object["labelSmoothing"] = 0.1
+        object["learningRate"] = 0.001
+        try JSONSerialization.data(withJSONObject: object).write(to: config)
+        let common = ["--data", sample.appendingPathComponent("train.json").path, "--threads", "1", "--batch-size", "4",
+                      "--config", config.path]
+        let train = try run(["train"] + common + ["--val", sample.appendingPathComponent("val.json").path, "--epochs", "1",
+                                                  "--out", "run"], in: dir)
+        XCTAssertEqual(train.status, 0, train.err)
+        let runDir = dir.appendingPathComponent("run")
+        for f in ["log.jsonl", "loss.svg", "ap.svg", "last.safetensors", "best.safetensors", "metrics.json"] { exists(runDir, f) }
+        let checkpoint = runDir.appendingPathComponent("last.safetensors").path
+        XCTAssertTrue(try String(contentsOfFile: checkpoint, encoding: .isoLatin1).contains(#"\"labelSmoothing\":0.1"#),
+                      "the config file's label smoothing reaches the checkpoint")
+
+        let conflict = try run(["train"] + common + ["--resume", checkpoint, "--input-size", "128", "--out", "run"], in: dir)
+        XCTAssertEqual(conflict.status, 1)
+        XCTAssertTrue(conflict.err.contains("--input-size") && conflict.err.contains(checkpoint), conflict.err)
+        let resumed = try run(["train", "--data", sample.appendingPathComponent("train.json").path, "--threads", "1",
+                               "--resume", checkpoint, "--lr", "0.0005", "--epochs", "2", "--out", "run"], in: dir)
+        XCTAssertEqual(resumed.status, 0, resumed.err)
+        XCTAssertTrue(resumed.err.contains("learningRate: 0.001 → 0.0005"), resumed.err)
+
+        let usage = try run(["train", "--set-head", "bogus"], in: dir)
+        XCTAssertEqual(usage.status, 64)
+        XCTAssertTrue(usage.err.contains("--set-head") && usage.err.contains("query"), usage.err)
+        let badLR = try run(["train", "--lr", "-1"], in: dir)
+        XCTAssertNotEqual(badLR.status, 0)
+        XCTAssertTrue(badLR.err.contains("--lr"), badLR.err)
+        let badAnchors = try run(["train", "--anchors", "16,x"], in: dir)
+        XCTAssertEqual(badAnchors.status, 64)
+        XCTAssertTrue(badAnchors.err.contains("--anchors"), badAnchors.err)
+
+        let evaluate = try run(["evaluate", "--model", checkpoint, "--data", sample.appendingPathComponent("val.json").path,
+                                "--out", "eval", "--overlays", "1", "--threads", "1"], in: dir)
+        XCTAssertEqual(evaluate.status, 0, evaluate.err)
+        XCTAssertTrue(evaluate.out.contains("Average Precision"), evaluate.out)
+        for f in ["set_results.json", "set_metrics.json", "set_pr.svg", "dense_results.json"] { exists(dir.appendingPathComponent("eval"), f) }
+        let results = try run(["evaluate", "--gt", sample.appendingPathComponent("val.json").path,
+                               "--results", dir.appendingPathComponent("eval/dense_results.json").path], in: dir)
+        XCTAssertEqual(results.status, 0, results.err)
+        let halfUsage = try run(["evaluate", "--gt", "x.json"], in: dir)
+        XCTAssertEqual(halfUsage.status, 64)
+        XCTAssertTrue(halfUsage.err.contains("--results"), halfUsage.err)
+        let badHead = try run(["evaluate", "--model", checkpoint, "--data", "x.json", "--head", "nms"], in: dir)
+        XCTAssertEqual(badHead.status, 64)
+
+        let detect = try run(["detect", "--model", checkpoint, sample.appendingPathComponent("val/images").path,
+                              "--out", "det", "--threshold", "0.1"], in: dir)
+        XCTAssertEqual(detect.status, 0, detect.err)
+        exists(dir.appendingPathComponent("det"), "detections.json")
+        let missing = try run(["detect", "--model", dir.appendingPathComponent("none.safetensors").path, "x.png"], in: dir)
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.err.contains("none.safetensors"), missing.err)
+    }
+
+    /// synth, dataset stats, match and bench on small inputs.
+    func testDataMatchAndBenchCommands() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let synth = try run(["synth", "--out", "scenes", "--train", "2", "--val", "1", "--size", "64"], in: dir)
+        XCTAssertEqual(synth.status, 0, synth.err)
+        exists(dir.appendingPathComponent("scenes"), "train.json")
+        let stats = try run(["dataset", "stats", sample.appendingPathComponent("train.json").path], in: dir)
+        XCTAssertEqual(stats.status, 0, stats.err)
+        XCTAssertTrue(stats.out.contains("16"), stats.out)
+        let badStats = try run(["dataset", "stats", "missing.json"], in: dir)
+        XCTAssertNotEqual(badStats.status, 0)
+        XCTAssertTrue(badStats.err.contains("missing.json"), badStats.err)
+        let match = try run(["match", Fixtures.url("matching/cost_3x3.json").path], in: dir)
+        XCTAssertEqual(match.status, 0, match.err)
+        XCTAssertTrue(match.out.contains("5"), match.out)
+        let bench = try run(["bench", "train", "--data", "random", "--steps", "1", "--batch-size", "2", "--input-size", "64",
+                             "--threads", "1"], in: dir)
+        XCTAssertEqual(bench.status, 0, bench.err)
+        XCTAssertTrue(bench.out.contains("images/s") && bench.out.contains("inputSize 64"), bench.out)
+        let badBench = try run(["bench", "train", "--data", "csv"], in: dir)
+        XCTAssertEqual(badBench.status, 64)
+    }
+}
