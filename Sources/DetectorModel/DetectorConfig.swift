@@ -188,32 +188,13 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
     }
 
     /// JSON text (sorted keys) for checkpoint metadata.
-    public func jsonString() -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? enc.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
-    }
+    public func jsonString() -> String { SettingsCoding.jsonString(self) }
 
     /// Decodes a configuration from a JSON object's entries (a checkpoint's metadata or a `--config` file): keys that
     /// are missing keep the values of `base`; every entry must be a key of `DetectorConfig` (`source` names the file in
     /// errors).
     public static func from(entries user: [String: Any], source: String, base: DetectorConfig = DetectorConfig()) throws -> DetectorConfig {
-        var merged = (try? JSONSerialization.jsonObject(with: Data(base.jsonString().utf8))) as? [String: Any] ?? [:]
-        let unknown = user.keys.filter { merged[$0] == nil }.sorted()
-        guard unknown.isEmpty else {
-            throw ModelError.invalidConfigFile(path: source, reason: "unknown keys \(unknown.joined(separator: ", "))")
-        }
-        merged.merge(user) { _, new in new }
-        do {
-            let data = try JSONSerialization.data(withJSONObject: merged)
-            return try JSONDecoder().decode(DetectorConfig.self, from: data)
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
-                let DecodingError.dataCorrupted(context) {
-            let key = context.codingPath.first?.stringValue ?? "?"
-            throw ModelError.invalidConfigFile(path: source, reason: "key \(key): \(context.debugDescription)")
-        } catch {
-            throw ModelError.invalidConfigFile(path: source, reason: "\(error)")
-        }
+        try SettingsCoding.merge(user, over: base, keys: Set(keys), source: source)
     }
 
     /// Decodes a configuration from JSON text (a checkpoint's metadata or a `--config` file), as `from(entries:)`.

@@ -56,13 +56,7 @@ public struct RunConfiguration: Sendable {
                                say: (String) -> Void = { _ in }) throws -> RunConfiguration {
         var model = options.isSyntheticDefault ? syntheticPreset(classes: classes) : .reference(classes: classes)
         var training = TrainSettings()
-        if let url = options.config {
-            let file = try readConfigFile(url)
-            model = try modelFromFile(file.model, source: url.path, base: model)
-            training = try TrainSettings.from(entries: file.training, source: url.path, base: training)
-        }
-        model = options.model.applied(to: model)
-        training = options.training.applied(to: training)
+        (model, training) = try layered(options, over: model, training)
         if options.autoAnchors {
             guard let train else { throw TrainingError.invalidSetting(key: "anchorSizes", reason: "fitting anchors needs the training data") }
             if let fitted = AnchorFitting.sizes(for: train, inputSize: model.inputSize, count: model.anchorSizes.count) {
@@ -93,13 +87,7 @@ public struct RunConfiguration: Sendable {
             throw TrainingError.resumeConflict(key: "anchorSizes", path: checkpoint.path,
                                                reason: "fitting anchors would change the checkpoint's anchors")
         }
-        if let url = options.config {
-            let file = try readConfigFile(url)
-            model = try modelFromFile(file.model, source: url.path, base: model)
-            training = try TrainSettings.from(entries: file.training, source: url.path, base: training)
-        }
-        model = options.model.applied(to: model)
-        training = options.training.applied(to: training)
+        (model, training) = try layered(options, over: model, training)
         model.name = saved.name
         for key in model.differences(from: saved) where !DetectorConfig.objectiveKeys.contains(key) {
             throw TrainingError.resumeConflict(key: key, path: checkpoint.path, reason: "the checkpoint's value differs")
@@ -113,6 +101,18 @@ public struct RunConfiguration: Sendable {
         var changes = model.differences(from: saved).map { "\($0): \(describe(saved, $0)) → \(describe(model, $0))" }
         changes += differences(training, savedTraining)
         return RunConfiguration(model: model, training: training, changes: changes)
+    }
+
+    /// `model` and `training` with the `--config` file's entries and then the explicit values applied.
+    static func layered(_ options: TrainOptions, over model: DetectorConfig, _ training: TrainSettings) throws
+        -> (DetectorConfig, TrainSettings) {
+        var (model, training) = (model, training)
+        if let url = options.config {
+            let file = try readConfigFile(url)
+            model = try modelFromFile(file.model, source: url.path, base: model)
+            training = try TrainSettings.from(entries: file.training, source: url.path, base: training)
+        }
+        return (options.model.applied(to: model), options.training.applied(to: training))
     }
 
     static func modelFromFile(_ entries: [String: Any], source: String, base: DetectorConfig) throws -> DetectorConfig {

@@ -50,29 +50,15 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     }
 
     /// JSON text, keys sorted (checkpoint metadata).
-    public func jsonString() -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? enc.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
-    }
+    public func jsonString() -> String { SettingsCoding.jsonString(self) }
 
     /// Settings from a JSON object's entries over `base` (missing keys keep `base`'s values); every entry must be a
     /// key of `TrainSettings`; `source` names the file in errors.
     public static func from(entries user: [String: Any], source: String, base: TrainSettings = TrainSettings()) throws -> TrainSettings {
-        var merged = (try? JSONSerialization.jsonObject(with: Data(base.jsonString().utf8))) as? [String: Any] ?? [:]
-        let known = Set(CodingKeys.allCases.map(\.stringValue))
-        let unknown = user.keys.filter { !known.contains($0) }.sorted()
-        guard unknown.isEmpty else {
-            throw TrainingError.invalidConfigFile(path: source, reason: "unknown keys \(unknown.joined(separator: ", "))")
-        }
-        merged.merge(user) { _, new in new }
         do {
-            return try JSONDecoder().decode(TrainSettings.self, from: JSONSerialization.data(withJSONObject: merged))
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
-                let DecodingError.dataCorrupted(context) {
-            throw TrainingError.invalidConfigFile(path: source, reason: "key \(context.codingPath.first?.stringValue ?? "?"): \(context.debugDescription)")
-        } catch {
-            throw TrainingError.invalidConfigFile(path: source, reason: "\(error)")
+            return try SettingsCoding.merge(user, over: base, keys: Set(CodingKeys.allCases.map(\.stringValue)), source: source)
+        } catch let ModelError.invalidConfigFile(path, reason) {
+            throw TrainingError.invalidConfigFile(path: path, reason: reason)
         }
     }
 }
