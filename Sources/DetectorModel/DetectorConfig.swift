@@ -166,7 +166,7 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
     }
 
     /// The keys (as in JSON) of every setting.
-    public static var keys: [String] { Self.allKeys.map(\.stringValue) }
+    public static var keys: [String] { CodingKeys.allCases.map(\.stringValue) }
 
     /// Keys of the settings that only shape the training objective (loss weights and terms, matching cost): a resumed
     /// run may change them. Every other key shapes the network, its query selection or its classes, which a checkpoint
@@ -176,15 +176,9 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
         .giouWeight, .classWeight, .labelSmoothing, .classBalanceBeta,
     ].reduce(into: Set<String>()) { $0.insert($1.stringValue) }
 
-    /// The settings of `self` and `other` whose values differ, by key, in key order.
-    public func differences(from other: DetectorConfig) -> [String] {
-        let mine = (try? JSONSerialization.jsonObject(with: Data(jsonString().utf8))) as? [String: Any] ?? [:]
-        let theirs = (try? JSONSerialization.jsonObject(with: Data(other.jsonString().utf8))) as? [String: Any] ?? [:]
-        return Self.keys.filter { key in
-            guard let a = mine[key], let b = theirs[key] else { return (mine[key] == nil) != (theirs[key] == nil) }
-            let text = { (v: Any) in try? JSONSerialization.data(withJSONObject: [v], options: [.sortedKeys]) }
-            return text(a) != text(b)
-        }
+    /// The settings whose values differ from `old`'s, in key order.
+    public func changes(from old: DetectorConfig) -> [SettingsCoding.Change] {
+        SettingsCoding.changes(from: old, to: self, keys: Self.keys)
     }
 
     /// JSON text (sorted keys) for checkpoint metadata.
@@ -214,6 +208,4 @@ extension DetectorConfig {
         case queryNMSIoU, denseWeight, setWeight, focalAlpha, focalGamma, denseAssignment, matchCost, eosCoef, l1Weight
         case giouWeight, classWeight, labelSmoothing, classBalanceBeta
     }
-
-    static var allKeys: [CodingKeys] { CodingKeys.allCases }
 }

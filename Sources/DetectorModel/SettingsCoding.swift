@@ -11,9 +11,40 @@ public enum SettingsCoding {
         return String(decoding: (try? enc.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
+    /// A setting whose value differs between two values of a settings type: its key and both values as JSON text
+    /// (`none` for a missing optional).
+    public struct Change: Equatable, Sendable {
+        /// The setting's key.
+        public var key: String
+        /// The old and the new value, as JSON text.
+        public var old: String, new: String
+        /// `key: old → new`.
+        public var description: String { "\(key): \(old) → \(new)" }
+    }
+
+    /// The settings of `keys` (in that order) whose JSON values differ between `old` and `new`.
+    public static func changes<T: Encodable>(from old: T, to new: T, keys: [String]) -> [Change] {
+        let (a, b) = (entries(old), entries(new))
+        return keys.compactMap { key in
+            let (x, y) = (text(a[key]), text(b[key]))
+            return x == y ? nil : Change(key: key, old: x, new: y)
+        }
+    }
+
+    /// `value`'s JSON object.
+    static func entries<T: Encodable>(_ value: T) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(jsonString(value).utf8))) as? [String: Any] ?? [:]
+    }
+
+    /// One JSON value as text; `none` when absent.
+    static func text(_ value: Any?) -> String {
+        guard let value, let data = try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys]) else { return "none" }
+        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
+    }
+
     /// `base` with `entries` applied; every entry must be one of `keys`; `source` names the file in errors.
     public static func merge<T: Codable>(_ entries: [String: Any], over base: T, keys: Set<String>, source: String) throws -> T {
-        var merged = (try? JSONSerialization.jsonObject(with: Data(jsonString(base).utf8))) as? [String: Any] ?? [:]
+        var merged = self.entries(base)
         let unknown = entries.keys.filter { !keys.contains($0) }.sorted()
         guard unknown.isEmpty else {
             throw ModelError.invalidConfigFile(path: source, reason: "unknown keys \(unknown.joined(separator: ", "))")

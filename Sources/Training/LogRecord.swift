@@ -43,6 +43,7 @@ public enum LogRecord: Codable, Equatable, Sendable {
         /// The value of the loss term `name`.
         public func term(_ name: String) -> Double? { terms.first { $0.name == name }?.value }
 
+        /// Equal when every field is; loss values compare by bit pattern, so a logged NaN equals itself.
         public static func == (a: StepRecord, b: StepRecord) -> Bool {
             a.step == b.step && a.epoch == b.epoch && a.learningRate == b.learningRate && a.seconds == b.seconds
                 && a.loss.bitPattern == b.loss.bitPattern && a.terms.map(\.name) == b.terms.map(\.name)
@@ -83,6 +84,7 @@ public enum LogRecord: Codable, Equatable, Sendable {
 
     static let stepKeys: Set<String> = ["step", "epoch", "lr", "seconds", "loss", "grad_norm", "positives", "unmatched_boxes", "skipped"]
 
+    /// Writes the record's keys: a step's fixed keys and one key per loss term, or a validation's keys.
     public func encode(to encoder: Encoder) throws {
         switch self {
         case let .evaluation(e): try e.encode(to: encoder)
@@ -104,6 +106,7 @@ public enum LogRecord: Codable, Equatable, Sendable {
         }
     }
 
+    /// Reads a validation (it has `eval_step`) or a step (every key outside the fixed ones is a loss term).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         if c.contains(Key("eval_step")) {

@@ -41,7 +41,7 @@ public struct RunConfiguration: Sendable {
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw TrainingError.invalidConfigFile(path: url.path, reason: "not a JSON object")
         }
-        let modelKeys = Set(DetectorConfig.keys), trainingKeys = Set(TrainSettings.CodingKeys.allCases.map(\.stringValue))
+        let modelKeys = Set(DetectorConfig.keys), trainingKeys = Set(TrainSettings.keys)
         let unknown = object.keys.filter { !modelKeys.contains($0) && !trainingKeys.contains($0) }.sorted()
         guard unknown.isEmpty else {
             throw TrainingError.invalidConfigFile(
@@ -89,8 +89,10 @@ public struct RunConfiguration: Sendable {
         }
         (model, training) = try layered(options, over: model, training)
         model.name = saved.name
-        for key in model.differences(from: saved) where !DetectorConfig.objectiveKeys.contains(key) {
-            throw TrainingError.resumeConflict(key: key, path: checkpoint.path, reason: "the checkpoint's value differs")
+        let modelChanges = model.changes(from: saved)
+        if let change = modelChanges.first(where: { !DetectorConfig.objectiveKeys.contains($0.key) }) {
+            throw TrainingError.resumeConflict(key: change.key, path: checkpoint.path,
+                                               reason: "the checkpoint's value is \(change.old), not \(change.new)")
         }
         if training.seed != seed {
             throw TrainingError.resumeConflict(key: "seed", path: checkpoint.path,
@@ -98,9 +100,8 @@ public struct RunConfiguration: Sendable {
         }
         try model.validate()
         try training.validate()
-        var changes = model.differences(from: saved).map { "\($0): \(describe(saved, $0)) → \(describe(model, $0))" }
-        changes += differences(training, savedTraining)
-        return RunConfiguration(model: model, training: training, changes: changes)
+        let trainingChanges = SettingsCoding.changes(from: savedTraining, to: training, keys: TrainSettings.keys)
+        return RunConfiguration(model: model, training: training, changes: (modelChanges + trainingChanges).map(\.description))
     }
 
     /// `model` and `training` with the `--config` file's entries and then the explicit values applied.
@@ -116,26 +117,8 @@ public struct RunConfiguration: Sendable {
     }
 
     static func modelFromFile(_ entries: [String: Any], source: String, base: DetectorConfig) throws -> DetectorConfig {
-        do { return try DetectorConfig.from(entries: entries, source: source, base: base) } catch let e as ModelError {
-            throw TrainingError.invalidConfigFile(path: source, reason: "\(e)".replacingOccurrences(of: source + ": ", with: ""))
-        }
-    }
-
-    /// `key`'s value in `config`, as JSON text.
-    static func describe<T: Encodable>(_ value: T, _ key: String) -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        guard let data = try? enc.encode(value),
-              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], let v = object[key],
-              let text = try? JSONSerialization.data(withJSONObject: [v], options: [.sortedKeys]) else { return "none" }
-        return String(decoding: text, as: UTF8.self).dropFirst().dropLast().description
-    }
-
-    /// `key: old → new` for every run setting that differs.
-    static func differences(_ new: TrainSettings, _ old: TrainSettings) -> [String] {
-        TrainSettings.CodingKeys.allCases.map(\.stringValue).compactMap { key in
-            let (a, b) = (describe(old, key), describe(new, key))
-            return a == b ? nil : "\(key): \(a) → \(b)"
+        do { return try DetectorConfig.from(entries: entries, source: source, base: base) } catch let ModelError.invalidConfigFile(path, reason) {
+            throw TrainingError.invalidConfigFile(path: path, reason: reason)
         }
     }
 }

@@ -36,6 +36,9 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         case epochs, minutes, batchSize, learningRate, weightDecay, warmupSteps, clipNorm, seed, evalEvery, augment
     }
 
+    /// The keys (as in JSON) of every setting.
+    public static var keys: [String] { CodingKeys.allCases.map(\.stringValue) }
+
     /// Checks values that cannot work; throws naming the key.
     public func validate() throws {
         func bad(_ key: CodingKeys, _ why: String) -> TrainingError { .invalidSetting(key: key.stringValue, reason: why) }
@@ -56,7 +59,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     /// key of `TrainSettings`; `source` names the file in errors.
     public static func from(entries user: [String: Any], source: String, base: TrainSettings = TrainSettings()) throws -> TrainSettings {
         do {
-            return try SettingsCoding.merge(user, over: base, keys: Set(CodingKeys.allCases.map(\.stringValue)), source: source)
+            return try SettingsCoding.merge(user, over: base, keys: Set(keys), source: source)
         } catch let ModelError.invalidConfigFile(path, reason) {
             throw TrainingError.invalidConfigFile(path: path, reason: reason)
         }

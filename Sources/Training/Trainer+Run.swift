@@ -7,7 +7,7 @@ extension Trainer {
     /// Trains as the options say and returns the summary; checkpoints and logs are in the run folder.
     public func run() throws -> TrainingSummary {
         let run = try prepare()
-        let hooks: [TrainerHook] = [try LogHook(run), CheckpointHook(), EvaluationHook(), PlotHook()]
+        let hooks: [TrainerHook] = [LogHook(), CheckpointHook(), EvaluationHook(), PlotHook()]
         StopSignal.install()
         defer { StopSignal.uninstall() }
         run.loader.start(epoch: run.state.epoch, step: run.state.stepInEpoch)
@@ -24,6 +24,7 @@ extension Trainer {
             for h in hooks { try h.afterEpoch(run) }
         }
         for h in hooks { try h.afterTraining(run) }
+        say(run.closingLine)
         return run.summary
     }
 
@@ -111,7 +112,7 @@ extension Trainer {
         guard loader.batchesPerEpoch > 0 else {
             throw TrainingError.invalidSetting(key: "batchSize", reason: "\(t.batchSize) exceeds the \(train.images.count) training images")
         }
-        return TrainingRun(options: options, configuration: configuration, detector: detector, optimizer: optimizer,
+        return try TrainingRun(options: options, configuration: configuration, detector: detector, optimizer: optimizer,
                            step: step, loader: loader, validation: val, state: state, say: say)
     }
 }

@@ -19,26 +19,26 @@ public protocol TrainerHook: AnyObject {
     func afterTraining(_ run: TrainingRun) throws
 }
 
+/// Hooks implement only the moments they act at; the others do nothing.
 extension TrainerHook {
+    /// Does nothing.
     public func beforeTraining(_ run: TrainingRun) throws {}
+    /// Does nothing.
     public func afterStep(_ run: TrainingRun, _ record: LogRecord.StepRecord) throws {}
+    /// Does nothing.
     public func afterEpoch(_ run: TrainingRun) throws {}
+    /// Does nothing.
     public func afterTraining(_ run: TrainingRun) throws {}
 }
 
-/// `log.jsonl` (one `LogRecord` per step), the progress line with ETA, the divergence stop, and the closing summary.
+/// A `LogRecord` in `log.jsonl` for every step, the progress line with ETA, and the divergence stop.
 public final class LogHook: TrainerHook {
-    /// The run's log.
-    public let log: JSONLinesLog<LogRecord>
+    /// A log hook.
+    public init() {}
 
-    /// Opens the run's log (started empty for a new run, appended to on resume).
-    public init(_ run: TrainingRun) throws {
-        log = try JSONLinesLog(url: run.folder.appendingPathComponent("log.jsonl"), truncate: run.options.resume == nil)
-        run.logHook = self
-    }
-
+    /// Logs the step, shows it on the progress line, and stops the run after too many non-finite steps in a row.
     public func afterStep(_ run: TrainingRun, _ record: LogRecord.StepRecord) throws {
-        try log.append(.step(record))
+        try run.log.append(.step(record))
         if let why = record.skipped {
             run.progress.log("step \(record.step): skipped (\(why))")
             if run.nonFiniteInARow >= run.options.maxNonFiniteSteps {
@@ -47,24 +47,15 @@ public final class LogHook: TrainerHook {
             }
         }
         let terms = record.terms.map { String(format: "%@ %.3f", ($0.name.split(separator: ".").last.map(String.init) ?? $0.name) as NSString, $0.value) }
-        let rate = Double(run.imagesThisRun) / max(run.trainSeconds, 1e-9)
         let done = run.budget.map { Int(min($0, run.elapsed)) } ?? run.state.step
         let status = String(format: "epoch %d step %d loss %.3f (", run.state.epoch + 1, run.state.step, record.loss)
-            + terms.joined(separator: ", ") + String(format: ") %.1f img/s", rate)
+            + terms.joined(separator: ", ") + String(format: ") %.1f img/s", run.imagesPerSecond)
         run.progress.update(done: done, status: status)
     }
 
+    /// Ends the progress line.
     public func afterTraining(_ run: TrainingRun) throws {
         run.progress.finish()
-    }
-
-    /// The closing line: steps, minutes, images/s, data wait, skipped images.
-    func closingLine(_ run: TrainingRun) -> String {
-        let stats = run.loader.statistics
-        return String(format: "trained %d steps (%d epochs) in %.1f min (+%.1f min evaluating), %.1f images/s, data wait %.1f %%",
-                      run.state.step, run.state.epoch, run.state.trainingSeconds / 60, run.evaluationSeconds / 60,
-                      Double(run.imagesThisRun) / max(run.trainSeconds, 1e-9), 100 * stats.waitFraction)
-            + (stats.skippedImages > 0 ? ", \(stats.skippedImages) unreadable images skipped" : "")
     }
 }
 
@@ -73,8 +64,10 @@ public final class CheckpointHook: TrainerHook {
     /// A checkpoint hook.
     public init() {}
 
+    /// Saves `last.safetensors`.
     public func afterEpoch(_ run: TrainingRun) throws { try run.saveLast() }
 
+    /// Saves `last.safetensors` and, after a stop signal, says how to continue.
     public func afterTraining(_ run: TrainingRun) throws {
         try run.saveLast()
         if run.stoppedBy != nil {
@@ -89,6 +82,7 @@ public final class EvaluationHook: TrainerHook {
     /// An evaluation hook.
     public init() {}
 
+    /// Validates when the epoch is due (not after the last one: the end validates).
     public func afterEpoch(_ run: TrainingRun) throws {
         let every = run.configuration.training.evalEvery
         guard let v = run.validation, every > 0, run.state.epoch % every == 0, run.state.epoch < run.epochs else { return }
@@ -96,6 +90,7 @@ public final class EvaluationHook: TrainerHook {
         run.progress.log("epoch \(run.state.epoch): \(m.summaryLine)")
     }
 
+    /// The final validation (unless stopped by a signal): log, best checkpoint, `metrics.json`, printed summary.
     public func afterTraining(_ run: TrainingRun) throws {
         if let v = run.validation, run.stoppedBy == nil {
             let m = try evaluate(run, v)
@@ -113,7 +108,7 @@ public final class EvaluationHook: TrainerHook {
         let m = try run.evaluate(on: data)
         run.evaluationSeconds += Date().timeIntervalSince(start)
         run.lastMetrics = m
-        try run.logHook?.log.append(.evaluation(LogRecord.EvaluationRecord(
+        try run.log.append(.evaluation(LogRecord.EvaluationRecord(
             step: run.state.step, epoch: run.state.epoch, denseAP: m.dense.stats[0], denseAP50: m.dense.stats[1],
             setAP: m.set?.stats[0], setAP50: m.set?.stats[1])))
         let key = m.set?.stats[1] ?? m.dense.stats[1]
@@ -143,17 +138,16 @@ public final class EvaluationHook: TrainerHook {
 }
 
 /// `loss.svg` (the loss and every term, smoothed) and `ap.svg` (validation AP50 / AP of both heads) from the log,
-/// after every epoch and at the end; then the closing line.
+/// after every epoch and at the end.
 public final class PlotHook: TrainerHook {
     /// A plot hook.
     public init() {}
 
+    /// Writes the charts so far.
     public func afterEpoch(_ run: TrainingRun) throws { try writePlots(run) }
 
-    public func afterTraining(_ run: TrainingRun) throws {
-        try writePlots(run)
-        if let line = run.logHook?.closingLine(run) { run.say(line) }
-    }
+    /// Writes the charts of the whole run.
+    public func afterTraining(_ run: TrainingRun) throws { try writePlots(run) }
 
     /// Writes both charts from the run's log.
     public func writePlots(_ run: TrainingRun) throws {

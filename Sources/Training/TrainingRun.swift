@@ -50,13 +50,13 @@ public final class TrainingRun {
     public var bestCheckpoint: URL { folder.appendingPathComponent("best.safetensors") }
     /// The progress line.
     public let progress: ProgressReporter
-    /// The hook that owns `log.jsonl`, once created.
-    public internal(set) weak var logHook: LogHook?
+    /// `log.jsonl`: started empty for a new run, appended to on resume.
+    public let log: JSONLinesLog<LogRecord>
     /// Prints a message (when verbose).
     public let say: (String) -> Void
 
     init(options: TrainOptions, configuration: RunConfiguration, detector: Detector, optimizer: AdamW, step: TrainStep,
-         loader: BatchLoader, validation: DetectionDataset?, state: TrainingState, say: @escaping (String) -> Void) {
+         loader: BatchLoader, validation: DetectionDataset?, state: TrainingState, say: @escaping (String) -> Void) throws {
         self.options = options
         self.configuration = configuration
         self.detector = detector
@@ -65,6 +65,7 @@ public final class TrainingRun {
         self.loader = loader
         self.validation = validation
         self.say = say
+        log = try JSONLinesLog(url: options.out.appendingPathComponent("log.jsonl"), truncate: options.resume == nil)
         let t = configuration.training
         batchesPerEpoch = loader.batchesPerEpoch
         budget = t.minutes.map { $0 * 60 }
@@ -79,6 +80,18 @@ public final class TrainingRun {
                                         decay: .cosine(floor: Float(t.learningRate) * 0.02))
         // Progress counts steps, or seconds of the budget in a time-budgeted run.
         progress = ProgressReporter(total: budget.map { Int($0) } ?? state.totalSteps, plainInterval: 15)
+    }
+
+    /// Images per second of this process's training steps.
+    public var imagesPerSecond: Double { Double(imagesThisRun) / max(trainSeconds, 1e-9) }
+
+    /// The closing line: steps, minutes, images/s, data wait, skipped images.
+    var closingLine: String {
+        let stats = loader.statistics
+        return String(format: "trained %d steps (%d epochs) in %.1f min (+%.1f min evaluating), %.1f images/s, data wait %.1f %%",
+                      state.step, state.epoch, state.trainingSeconds / 60, evaluationSeconds / 60, imagesPerSecond,
+                      100 * stats.waitFraction)
+            + (stats.skippedImages > 0 ? ", \(stats.skippedImages) unreadable images skipped" : "")
     }
 
     /// Training seconds so far, over resumed runs.
@@ -117,7 +130,7 @@ public final class TrainingRun {
     var summary: TrainingSummary {
         let stats = loader.statistics
         return TrainingSummary(steps: state.step, epochs: state.epoch, minutes: state.trainingSeconds / 60,
-                               imagesPerSecond: Double(imagesThisRun) / max(trainSeconds, 1e-9),
+                               imagesPerSecond: imagesPerSecond,
                                dataWaitFraction: stats.waitFraction, metrics: lastMetrics, runFolder: folder,
                                stoppedBy: stoppedBy, skippedImages: stats.skippedImages, configuration: configuration)
     }

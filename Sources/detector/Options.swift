@@ -159,7 +159,7 @@ struct ScheduleOptions: ParsableArguments {
 
 /// A dataset to read: annotations, the image folder, and what to do with unreadable images.
 struct DataOptions: ParsableArguments {
-    @Option(help: "Annotations: COCO .json, YOLO folder (images/ + labels/ + classes.txt) or Brainwash .idl.")
+    @Option(help: "Annotations: COCO .json, YOLO folder (images/ + labels/ + classes.txt) or Brainwash .idl (evaluate: COCO .json).")
     var data: String?
     @Option(help: "Image folder of --data, when the images are not beside the annotations.")
     var images: String?
