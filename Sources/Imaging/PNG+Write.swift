@@ -117,6 +117,8 @@ extension PNG {
         do {
             try Data(bytes).write(to: temporary)
         } catch {
+            // A full disk fails part-way: no half-written temporary stays behind.
+            try? FileManager.default.removeItem(at: temporary)
             throw ImagingError.writeFailed(file: url.path, reason: "\(error.localizedDescription)")
         }
         guard rename(temporary.path, url.path) == 0 else {

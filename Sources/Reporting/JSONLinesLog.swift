@@ -1,11 +1,21 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-/// A JSON Lines file of typed records (one JSON object per line), flushed at every record so that a killed run
-/// keeps everything logged before the kill.
+/// A JSON Lines file of typed records (one JSON object per line), appended so that neither a kill nor a full disk
+/// leaves a line that breaks a reader: each record goes out as one whole line in one `write(2)` on an `O_APPEND`
+/// descriptor, and a write that fails part-way (`ENOSPC`) is cut back to the last whole line before the error is
+/// thrown. A kill inside the kernel's copy can still cut the last line short; `read` leaves such a torn last line
+/// out, and reopening with `init(url:keeping:)` (a resumed run) removes it from the file before appending.
 public final class JSONLinesLog<Record: Codable> {
     /// The log file.
     public let url: URL
-    private let handle: FileHandle
+    /// What reopening repaired: bytes of a torn last line removed and whole records dropped (both 0 for a new log).
+    public private(set) var repaired = (tornBytes: 0, droppedRecords: 0)
+    private var fd: Int32 = -1
     private let encoder: JSONEncoder = {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
@@ -15,45 +25,85 @@ public final class JSONLinesLog<Record: Codable> {
     /// Opens `url` for appending (created when missing; `truncate` starts it empty).
     public init(url: URL, truncate: Bool) throws {
         self.url = url
-        let fm = FileManager.default
-        if truncate || !fm.fileExists(atPath: url.path) {
-            guard fm.createFile(atPath: url.path, contents: nil) else {
-                throw ReportingError.io(path: url.path, reason: "cannot create the log file")
-            }
-        }
-        do { handle = try FileHandle(forWritingTo: url) } catch {
-            throw ReportingError.io(path: url.path, reason: "cannot open the log file for writing: \(error.localizedDescription)")
-        }
-        handle.seekToEndOfFile()
+        try openForAppend(truncate: truncate)
     }
 
-    deinit { try? handle.close() }
+    /// Reopens an existing log for appending after keeping only the records `keep` accepts (a resumed run keeps those
+    /// up to its checkpoint's step) and removing a torn last line; the file is rewritten atomically only when
+    /// something was removed (`repaired` says what). A bad line other than the last is an error naming the line.
+    public init(url: URL, keeping keep: (Record) -> Bool) throws {
+        self.url = url
+        if FileManager.default.fileExists(atPath: url.path) {
+            let (records, lines, torn) = try Self.parse(url)
+            let kept = zip(records, lines).filter { keep($0.0) }.map(\.1)
+            repaired = (torn, records.count - kept.count)
+            if torn > 0 || kept.count < records.count {
+                var text = Data()
+                for line in kept { text.append(line); text.append(0x0A) }
+                try DurableFile.write(text, to: url)
+            }
+        }
+        try openForAppend(truncate: false)
+    }
 
-    /// Writes one record as a line (keys sorted).
+    private func openForAppend(truncate: Bool) throws {
+        fd = open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0o644)
+        guard fd >= 0 else {
+            throw ReportingError.io(path: url.path, reason: "cannot open the log for writing: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Writes one record as a line (keys sorted). On failure the file ends at the last whole record and the error
+    /// names the log and the system's reason.
     public func append(_ record: Record) throws {
-        let data: Data
-        do { data = try encoder.encode(record) } catch {
+        var line: Data
+        do { line = try encoder.encode(record) } catch {
             throw ReportingError.io(path: url.path, reason: "cannot encode a log record: \(error)")
         }
-        handle.write(data + Data("\n".utf8))
+        line.append(0x0A)
+        let end = lseek(fd, 0, SEEK_END)
+        do {
+            try DurableFile.writeAll(fd, line) { code in
+                ReportingError.io(path: self.url.path, reason: "cannot append to the log: \(String(cString: strerror(code)))")
+            }
+        } catch {
+            if end >= 0 { _ = ftruncate(fd, end) }
+            throw error
+        }
     }
 
-    /// The records of a JSON Lines file. A partial last line (a run killed mid-write) is left out; any other line
-    /// that is not a record is an error naming the line.
+    /// The records of a JSON Lines file. A torn last line (a kill inside a write) is left out; any other line that
+    /// is not a record is an error naming the line.
     public static func read(_ url: URL) throws -> [Record] {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+        try parse(url).records
+    }
+
+    /// Records, their lines' bytes (without the newline), and the length of a torn last line (0 when none).
+    static func parse(_ url: URL) throws -> (records: [Record], lines: [Data], tornBytes: Int) {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
             throw ReportingError.io(path: url.path, reason: "cannot read the log: \(error.localizedDescription)")
         }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         let decoder = JSONDecoder()
-        var records: [Record] = []
-        for (i, line) in lines.enumerated() where !line.isEmpty {
-            do { records.append(try decoder.decode(Record.self, from: Data(line.utf8))) } catch {
-                if i == lines.count - 1 && !text.hasSuffix("\n") { break }  // cut short by a kill
-                throw ReportingError.badRecord(path: url.path, line: i + 1, reason: "\(error)")
+        var records: [Record] = [], lines: [Data] = []
+        var start = data.startIndex, number = 0
+        while start < data.endIndex {
+            number += 1
+            guard let newline = data[start...].firstIndex(of: 0x0A) else {
+                // No newline: the last write was cut short. A whole record without its newline is kept out too,
+                // since the file cannot be appended to as it is.
+                return (records, lines, data.endIndex - start)
             }
+            let line = data[start..<newline]
+            start = newline + 1
+            if line.isEmpty { continue }
+            do { records.append(try decoder.decode(Record.self, from: line)) } catch {
+                throw ReportingError.badRecord(path: url.path, line: number, reason: "\(error)")
+            }
+            lines.append(Data(line))
         }
-        return records
+        return (records, lines, 0)
     }
 }

@@ -135,11 +135,9 @@ public struct LineChart: Sendable {
         return out
     }
 
-    /// Writes the SVG to `url` atomically (a temporary file renamed into place).
+    /// Writes the SVG to `url` atomically (`DurableFile`: a failed write leaves the previous chart and no temporary).
     public func write(to url: URL) throws {
-        do { try Data(svg.utf8).write(to: url, options: .atomic) } catch {
-            throw ReportingError.io(path: url.path, reason: "cannot write the chart: \(error.localizedDescription)")
-        }
+        try DurableFile.write(Data(svg.utf8), to: url)
     }
 
     static func colour(_ k: Int) -> String { palette[k % palette.count] }

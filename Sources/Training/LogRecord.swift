@@ -8,6 +8,14 @@ public enum LogRecord: Codable, Equatable, Sendable {
     /// A validation of both heads.
     case evaluation(EvaluationRecord)
 
+    /// The step the record was written at (a validation's: the steps taken before it).
+    public var step: Int {
+        switch self {
+        case let .step(s): return s.step
+        case let .evaluation(e): return e.step
+        }
+    }
+
     /// What one step logged.
     public struct StepRecord: Equatable, Sendable {
         /// Optimizer steps taken after this one (1-based).

@@ -27,13 +27,16 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     /// Random flips, scale jitter with crops and colour jitter on training images (`AugmentConfig()`); false feeds the
     /// letterboxed images as they are. Default true.
     public var augment = true
+    /// Checkpoint interval between epochs (`--save-every 500` steps or `10m`); nil saves after every epoch only.
+    /// Default nil.
+    public var saveEvery: SaveInterval?
 
     /// The defaults.
     public init() {}
 
     /// Keys of the settings, as in JSON.
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case epochs, minutes, batchSize, learningRate, weightDecay, warmupSteps, clipNorm, seed, evalEvery, augment
+        case epochs, minutes, batchSize, learningRate, weightDecay, warmupSteps, clipNorm, seed, evalEvery, augment, saveEvery
     }
 
     /// The keys (as in JSON) of every setting.
@@ -50,6 +53,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         guard warmupSteps >= 0 else { throw bad(.warmupSteps, "must be ≥ 0, got \(warmupSteps)") }
         guard clipNorm > 0 else { throw bad(.clipNorm, "must be positive, got \(clipNorm)") }
         guard evalEvery >= 0 else { throw bad(.evalEvery, "must be ≥ 0, got \(evalEvery)") }
+        if let why = saveEvery?.problem { throw bad(.saveEvery, why) }
     }
 
     /// JSON text, keys sorted (checkpoint metadata).

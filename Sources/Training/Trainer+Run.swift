@@ -6,6 +6,9 @@ import NeuralNet
 extension Trainer {
     /// Trains as the options say and returns the summary; checkpoints and logs are in the run folder.
     public func run() throws -> TrainingSummary {
+        let lock = try RunLock(folder: options.out)
+        defer { lock.release() }
+        for name in lock.removeStaleTemporaries() { say("removed \(name), left in \(options.out.path) by a killed run") }
         let run = try prepare()
         let hooks: [TrainerHook] = [LogHook(), CheckpointHook(), EvaluationHook(), PlotHook()]
         StopSignal.install()
@@ -34,6 +37,7 @@ extension Trainer {
         let batch = try run.loader.next()
         let lr = run.schedule.learningRate(step: run.state.step, totalSteps: run.scheduledSteps)
         let report = try run.step.run(TrainingBatch(batch), learningRate: lr)
+        KillPoint.reached(.step)
         let seconds = Date().timeIntervalSince(t0)
         run.trainSeconds += seconds
         run.imagesThisRun += batch.count

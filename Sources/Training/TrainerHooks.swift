@@ -38,6 +38,7 @@ public final class LogHook: TrainerHook {
 
     /// Logs the step, shows it on the progress line, and stops the run after too many non-finite steps in a row.
     public func afterStep(_ run: TrainingRun, _ record: LogRecord.StepRecord) throws {
+        KillPoint.beforeLogAppend(.step(record), to: run.log.url)
         try run.log.append(.step(record))
         if let why = record.skipped {
             run.progress.log("step \(record.step): skipped (\(why))")
@@ -59,13 +60,39 @@ public final class LogHook: TrainerHook {
     }
 }
 
-/// `last.safetensors` after every epoch and at the end (Ctrl-C included), so a kill loses at most an epoch.
+/// `last.safetensors` after every epoch, or every `saveEvery` steps or minutes when set, and at the end (Ctrl-C
+/// included), so a kill loses at most one interval.
 public final class CheckpointHook: TrainerHook {
+    private var savedAtStep = 0
+    private var savedAt = Date()
+
     /// A checkpoint hook.
     public init() {}
 
-    /// Saves `last.safetensors`.
-    public func afterEpoch(_ run: TrainingRun) throws { try run.saveLast() }
+    /// Starts the interval at the step the run begins (or resumes) at.
+    public func beforeTraining(_ run: TrainingRun) throws {
+        savedAtStep = run.state.step
+        savedAt = Date()
+    }
+
+    /// Saves `last.safetensors` when `saveEvery` is due.
+    public func afterStep(_ run: TrainingRun, _ record: LogRecord.StepRecord) throws {
+        guard let every = run.configuration.training.saveEvery,
+              every.isDue(stepsSince: run.state.step - savedAtStep, secondsSince: Date().timeIntervalSince(savedAt)) else { return }
+        try save(run)
+    }
+
+    /// Saves `last.safetensors` after every epoch (without `saveEvery`).
+    public func afterEpoch(_ run: TrainingRun) throws {
+        if run.configuration.training.saveEvery == nil { try save(run) }
+    }
+
+    func save(_ run: TrainingRun) throws {
+        KillPoint.beforeCheckpoint()
+        try run.saveLast()
+        savedAtStep = run.state.step
+        savedAt = Date()
+    }
 
     /// Saves `last.safetensors` and, after a stop signal, says how to continue.
     public func afterTraining(_ run: TrainingRun) throws {
@@ -106,6 +133,7 @@ public final class EvaluationHook: TrainerHook {
     func evaluate(_ run: TrainingRun, _ data: DetectionDataset) throws -> HeadMetrics {
         let start = Date()
         let m = try run.evaluate(on: data)
+        KillPoint.reached(.evaluation)
         run.evaluationSeconds += Date().timeIntervalSince(start)
         run.lastMetrics = m
         try run.log.append(.evaluation(LogRecord.EvaluationRecord(
@@ -128,12 +156,11 @@ public final class EvaluationHook: TrainerHook {
         let names = COCOEvaluation.statNames
         obj["dense"] = Dictionary(uniqueKeysWithValues: zip(names, m.dense.stats))
         if let s = m.set { obj["set"] = Dictionary(uniqueKeysWithValues: zip(names, s.stats)) }
-        do {
-            let data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: url, options: .atomic)
-        } catch {
-            throw TrainingError.io(path: url.path, reason: "cannot write metrics: \(error.localizedDescription)")
+        let data: Data
+        do { data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys]) } catch {
+            throw TrainingError.io(path: url.path, reason: "cannot encode metrics: \(error.localizedDescription)")
         }
+        try DurableFile.write(data, to: url)
     }
 }
 

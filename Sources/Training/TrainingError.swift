@@ -13,6 +13,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case io(path: String, reason: String)
     /// Training stopped: too many non-finite losses in a row.
     case diverged(String)
+    /// The run folder `path` is being written by a live training run (`holder`: its pid and start time).
+    case folderInUse(path: String, holder: String)
 
     /// The message: the setting or file, and what is wrong.
     public var description: String {
@@ -23,6 +25,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case let .invalidConfigFile(path, reason): return "\(path): \(reason)"
         case let .io(path, reason): return "\(path): \(reason)"
         case let .diverged(why): return "training stopped: \(why)"
+        case let .folderInUse(path, holder):
+            return "\(path) is in use by another detector train (\(holder)); wait for it to end, stop it, or choose another --out"
         }
     }
 

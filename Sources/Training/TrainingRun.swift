@@ -65,7 +65,18 @@ public final class TrainingRun {
         self.loader = loader
         self.validation = validation
         self.say = say
-        log = try JSONLinesLog(url: options.out.appendingPathComponent("log.jsonl"), truncate: options.resume == nil)
+        let logURL = options.out.appendingPathComponent("log.jsonl")
+        if options.resume == nil {
+            log = try JSONLinesLog(url: logURL, truncate: true)
+        } else {
+            // The log continues from the checkpoint: records of steps after it (lost to a kill) and a torn last line go.
+            let step = state.step
+            log = try JSONLinesLog(url: logURL, keeping: { $0.step <= step })
+            let r = log.repaired
+            if r.tornBytes > 0 || r.droppedRecords > 0 {
+                say("  \(logURL.path): removed \(r.droppedRecords) records after step \(step) and a torn last line of \(r.tornBytes) bytes")
+            }
+        }
         let t = configuration.training
         batchesPerEpoch = loader.batchesPerEpoch
         budget = t.minutes.map { $0 * 60 }

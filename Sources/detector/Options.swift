@@ -8,6 +8,9 @@ import Training
 // Typed values on the command line: each enum of the library parses from its raw value, and an unknown value is a
 // usage error listing the valid ones.
 extension DetectorConfig.SetHeadKind: ExpressibleByArgument {}
+extension SaveInterval: ExpressibleByArgument {
+    public init?(argument: String) { self.init(text: argument) }
+}
 extension DetectorConfig.MatchCostKind: ExpressibleByArgument {}
 extension DetectorConfig.QuerySelectionKind: ExpressibleByArgument {}
 extension DetectorConfig.DenseAssignmentKind: ExpressibleByArgument {}
@@ -38,7 +41,7 @@ enum FlagNames {
         // TrainSettings
         "epochs": "--epochs", "minutes": "--minutes", "batchSize": "--batch-size", "learningRate": "--lr",
         "weightDecay": "--weight-decay", "warmupSteps": "--warmup-steps", "seed": "--seed", "evalEvery": "--eval-every",
-        "augment": "--no-augment",
+        "augment": "--no-augment", "saveEvery": "--save-every",
         // DetectorConfig
         "inputSize": "--input-size", "setHead": "--set-head", "hypotheses": "--hypotheses", "matchCost": "--match-cost",
         "querySelection": "--query-selection", "denseAssignment": "--dense-assignment", "anchorSizes": "--anchors",
@@ -140,6 +143,8 @@ struct ScheduleOptions: ParsableArguments {
     var evalEvery: Int?
     @Flag(inversion: .prefixedNo, help: "Random flips, scale jitter and colour jitter on training images (default on).")
     var augment: Bool?
+    @Option(help: "Save last.safetensors every N steps (500) or minutes (10m) as well as at the end (default: every epoch).")
+    var saveEvery: SaveInterval?
 
     /// The values given, as a patch over the run's settings.
     var patch: SettingPatch<TrainSettings> {
@@ -153,6 +158,7 @@ struct ScheduleOptions: ParsableArguments {
         if let v = seed { p.set(.seed, \.seed, v) }
         if let v = evalEvery { p.set(.evalEvery, \.evalEvery, v) }
         if let v = augment { p.set(.augment, \.augment, v) }
+        if let v = saveEvery { p.set(.saveEvery, \.saveEvery, v) }
         return p
     }
 }

@@ -97,6 +97,22 @@ public enum DetectorFixtures {
         return o
     }
 
+    /// Names of the tensors (parameters and BatchNorm buffers) whose values differ between two checkpoints.
+    public static func differingWeights(_ a: URL, _ b: URL) throws -> [String] {
+        let (x, y) = (try Checkpoint.load(a).detector, try Checkpoint.load(b).detector)
+        var out = zip(x.parameters, y.parameters).filter { $0.0.value != $0.1.value }.map(\.0.name)
+        for (p, q) in zip(x.batchNorms, y.batchNorms) {
+            out += zip(p.buffers, q.buffers).filter { $0.0.1 != $0.1.1 }.map(\.0.0)
+        }
+        return out
+    }
+
+    /// The training step a checkpoint was saved at.
+    public static func checkpointStep(_ url: URL) throws -> Int { try Checkpoint.load(url).state.step }
+
+    /// The records of a run's `log.jsonl` (a torn last line left out, as every reader does).
+    public static func logRecords(_ log: URL) throws -> [LogRecord] { try JSONLinesLog<LogRecord>.read(log) }
+
     /// Losses by step from a run's `log.jsonl`.
     public static func losses(_ log: URL) throws -> [Int: Double] {
         var out: [Int: Double] = [:]

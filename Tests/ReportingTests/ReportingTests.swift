@@ -50,6 +50,15 @@ final class ReportingTests: XCTestCase {
         handle.write(Data("{\"step\": 3, \"lo".utf8))
         try handle.close()
         XCTAssertEqual(try JSONLinesLog<Entry>.read(url).count, 2)
+        // Reopening for a resume removes the torn line and the records after the checkpoint, then appends.
+        do {
+            let log = try JSONLinesLog<Entry>(url: url, keeping: { $0.step <= 1 })
+            XCTAssertEqual(log.repaired.tornBytes, 15)
+            XCTAssertEqual(log.repaired.droppedRecords, 1)
+            try log.append(Entry(step: 2, loss: 0.5))
+        }
+        XCTAssertEqual(try JSONLinesLog<Entry>.read(url), [Entry(step: 1, loss: 2.5), Entry(step: 2, loss: 0.5)])
+        XCTAssertTrue(try String(contentsOf: url, encoding: .utf8).hasSuffix("\"step\":2}\n"))
         // A bad line inside the file is an error naming the file and line.
         try Data("{\"step\": 1, \"loss\": 1}\nnot json\n{\"step\": 2, \"loss\": 1}\n".utf8).write(to: url)
         XCTAssertThrowsError(try JSONLinesLog<Entry>.read(url)) {

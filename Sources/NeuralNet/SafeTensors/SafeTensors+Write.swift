@@ -55,6 +55,13 @@ extension SafeTensors {
         return data
     }
 
+    /// Bytes per `write(2)` of `writeAtomically`.
+    static let writeChunk = 1 << 20
+
+    /// Called after each chunk `writeAtomically` writes, with the temporary file, the bytes written so far and the
+    /// total: fault injection (a kill in the middle of a checkpoint write, `Training.KillPoint`). Nil otherwise.
+    nonisolated(unsafe) public static var writeObserver: ((_ temporary: URL, _ written: Int, _ total: Int) -> Void)?
+
     /// Writes `bytes` to a temporary sibling of `url`, fsyncs it, renames it over `url`, and fsyncs the folder.
     static func writeAtomically(_ bytes: Data, to url: URL) throws {
         let folder = url.deletingLastPathComponent()
@@ -72,12 +79,14 @@ extension SafeTensors {
             try bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
                 var done = 0
                 while done < raw.count {
-                    let n = systemWrite(fd, raw.baseAddress! + done, raw.count - done)
+                    let n = systemWrite(fd, raw.baseAddress! + done, min(raw.count - done, writeChunk))
                     if n < 0 {
                         if errno == EINTR { continue }
                         throw failure("write failed")
                     }
+                    if n == 0 { errno = ENOSPC; throw failure("write failed") }
                     done += n
+                    writeObserver?(temporary, done, raw.count)
                 }
             }
             guard fsync(fd) == 0 else { throw failure("fsync failed") }
