@@ -115,6 +115,7 @@ public enum COCOFormat {
             throw DatasetError.missingImages(file: file, count: missing.count, offenders: missing.first,
                                              searched: bases.map(\.path))
         }
+        try DatasetLimits.check(images, file: url.path)
         var report = ValidationReport()
         Validator.clean(&images, options: options, report: &report)
         return DetectionDataset(root: imageDirectory ?? jsonFolder, source: url, images: images,

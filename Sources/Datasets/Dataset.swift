@@ -121,6 +121,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
     case unknownFormat(path: String)
     /// An image file could not be decoded (used by loaders that skip bad images).
     case badImage(file: String, reason: String)
+    /// The file describes more than a `DatasetLimits` limit allows (`what`: images per file, boxes per image, …).
+    case limitExceeded(file: String, what: String, found: String, limit: Int)
 
     /// The message: the file (and place), then what is wrong and what to do.
     public var description: String {
@@ -149,6 +151,8 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
                 + "with images/ and labels/)"
         case let .badImage(file, reason):
             return "\(file): cannot decode image: \(reason)"
+        case let .limitExceeded(file, what, found, limit):
+            return "\(file): \(found): more than the limit of \(limit) \(what) (README, Limits)"
         }
     }
 }

@@ -43,6 +43,7 @@ public enum IDLFormat {
             throw DatasetError.missingImages(file: url.path, count: missing.count, offenders: missing.first,
                                              searched: [root.path])
         }
+        try DatasetLimits.check(images, file: url.path)
         var report = ValidationReport()
         Validator.clean(&images, options: options, report: &report)
         return DetectionDataset(root: root, source: url, images: images,

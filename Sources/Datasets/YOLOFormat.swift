@@ -33,6 +33,7 @@ public enum YOLOFormat {
                                       annotations: annotations))
         }
         let categoryNames = names ?? (0...max(0, maxClass)).map { String($0) }
+        try DatasetLimits.check(images, file: folder.path)
         var report = ValidationReport()
         Validator.clean(&images, options: options, report: &report)
         return DetectionDataset(root: folder, source: folder, images: images,

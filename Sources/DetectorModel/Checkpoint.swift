@@ -47,6 +47,8 @@ public enum Checkpoint {
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try SafeTensors.write(tensors, metadata: metadata, to: url)
+        } catch let SafeTensorsError.cannotWrite(_, reason) {
+            throw ModelError.io(path: url.path, reason: "cannot write the checkpoint (\(reason)); the previous file, if any, is unchanged")
         } catch {
             throw ModelError.io(path: url.path, reason: "cannot write the checkpoint: \(error)")
         }

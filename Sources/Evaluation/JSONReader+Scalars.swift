@@ -100,6 +100,7 @@ extension JSONReader {
         var highBits: UInt8 = 0
         while true {
             let c = base[p]
+            if p - start > Self.maxStringBytes { break }
             if c == UInt8(ascii: "\"") {
                 position = p + 1
                 let raw = UnsafeBufferPointer(start: base + start, count: p - start)
@@ -118,6 +119,10 @@ extension JSONReader {
         var bytes = [UInt8](UnsafeBufferPointer(start: base + start, count: p - start))
         while true {
             let c = base[p]
+            if p - start > Self.maxStringBytes {
+                position = quote
+                throw error("a string longer than \(Self.maxStringBytes) bytes (the limit)")
+            }
             if c == UInt8(ascii: "\"") { position = p + 1; break }
             if c < 0x20 {
                 position = p

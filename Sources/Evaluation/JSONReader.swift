@@ -26,6 +26,8 @@ struct JSONReader {
     let file: String
     /// Offset of the next unread byte.
     var position = 0
+    /// Arrays and objects open at `position`.
+    private var depth = 0
     /// Whether a comma may stand before `]` or `}` (`JSONSerialization` accepts it, Python's `json` does not).
     var allowsTrailingCommas = false
     /// Offset of the first `]` or `}` after a trailing comma, and which bracket it is (`allowsTrailingCommas`).
@@ -160,9 +162,24 @@ struct JSONReader {
         guard peek() == 0, position >= count else { throw error("unexpected \(describeNext()) after the value") }
     }
 
+    /// Deepest nesting of arrays and objects accepted: 512 (Python's `json` stops near 1000 at its recursion
+    /// limit; deeper input would overflow the stack of this recursive reader).
+    static let maxDepth = 512
+    /// Longest string accepted, in bytes as written: 1 MiB (file and class names; COCO's RLE counts of a
+    /// 8192² mask stay far below it).
+    static let maxStringBytes = 1 << 20
+
+    /// Enters an array or object; throws past `maxDepth`.
+    private mutating func enter() throws {
+        depth += 1
+        guard depth <= Self.maxDepth else { throw error("arrays and objects nested deeper than \(Self.maxDepth) levels (the limit)") }
+    }
+
     /// Calls `body` for every element of an array (the reader is on the element's first byte).
     mutating func forEachElement(_ body: (inout JSONReader) throws -> Void) throws {
         try expect(UInt8(ascii: "["))
+        try enter()
+        defer { depth -= 1 }
         if peek() == UInt8(ascii: "]") { position += 1; return }
         while true {
             try body(&self)
@@ -184,6 +201,8 @@ struct JSONReader {
     /// Calls `body` with every key of an object; `body` must consume the value (or call `skipValue`).
     mutating func forEachMember(_ body: (inout JSONReader, String) throws -> Void) throws {
         try expect(UInt8(ascii: "{"))
+        try enter()
+        defer { depth -= 1 }
         if peek() == UInt8(ascii: "}") { position += 1; return }
         while true {
             guard peek() == UInt8(ascii: "\"") else { throw error("expected a key string but found \(describeNext())") }

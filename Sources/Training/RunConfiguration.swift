@@ -31,12 +31,18 @@ public struct RunConfiguration: Sendable {
         return c
     }
 
+    /// Largest `--config` file accepted: 1 MiB (a configuration is a few hundred bytes).
+    public static let maxConfigBytes = 1 << 20
+
     /// A `--config` file split into its `DetectorConfig` entries and its `TrainSettings` entries; a key of neither is
     /// an error naming the file and the key.
     public static func readConfigFile(_ url: URL) throws -> (model: [String: Any], training: [String: Any]) {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw TrainingError.io(path: url.path, reason: "cannot read the configuration: \(error.localizedDescription)")
+        }
+        guard data.count <= maxConfigBytes else {
+            throw TrainingError.invalidConfigFile(path: url.path, reason: "\(data.count) bytes, more than the limit of \(maxConfigBytes) for a configuration")
         }
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw TrainingError.invalidConfigFile(path: url.path, reason: "not a JSON object")

@@ -76,6 +76,25 @@ final class RunFaultTests: XCTestCase {
         XCTAssertEqual(try DetectorFixtures.checkpointStep(last), step + 1)
     }
 
+    /// A run whose folder fills up stops with the file and the system's reason, keeps a loadable checkpoint and
+    /// leaves no temporary file (skipped without root: it mounts a small tmpfs).
+    func testTrainOnAFullDiskStopsWithTheFileAndKeepsTheCheckpoint() throws {
+        // Room for one checkpoint (weights and AdamW state, measured on a one-step run) and a few pages, not two.
+        let probe = try Fixtures.temporaryDirectory()
+        XCTAssertEqual(try finish(try trainArguments(probe) + ["--max-steps", "1"], in: probe).status, 0)
+        let size = try FileManager.default.attributesOfItem(atPath: probe.appendingPathComponent("run/last.safetensors").path)[.size] as! Int
+        let fs = try Fixtures.smallFileSystem(bytes: size * 3 / 2 + 4 * 4096)
+        let dir = fs.deletingLastPathComponent()
+        let result = try finish(try trainArguments(dir) + ["--epochs", "20", "--save-every", "1", "--out", fs.appendingPathComponent("run").path], in: dir)
+        XCTAssertEqual(result.status, 1, result.err)
+        XCTAssertTrue(result.err.contains("error: \(fs.path)/run/") && result.err.contains("No space left on device"), result.err)
+        let run = fs.appendingPathComponent("run")
+        XCTAssertGreaterThanOrEqual(try DetectorFixtures.checkpointStep(run.appendingPathComponent("last.safetensors")), 1)
+        XCTAssertNoThrow(try DetectorFixtures.logRecords(run.appendingPathComponent("log.jsonl")))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: run.path).filter { $0.hasSuffix(".tmp") }, [])
+        print("full disk: \(result.err.split(separator: "\n").last ?? "")")
+    }
+
     /// What a kill trial left: kills by phase, steps lost, files a reader could not read.
     struct KillReport: CustomStringConvertible {
         var kills: [String: Int] = [:], resumes = 0, maxStepsLost = 0, tornLastLines = 0, unreadableFiles = 0
