@@ -35,11 +35,12 @@ let package = Package(
         .target(name: "Reporting"),
         .target(name: "Evaluation", dependencies: ["Reporting"]),
         .target(name: "DetectorModel", dependencies: ["Boxes", "NeuralNet"]),
+        .target(name: "Distributed", dependencies: ["NeuralNet"]),
         .target(name: "Inference", dependencies: ["Boxes", "NeuralNet", "Imaging", "Datasets", "Evaluation", "DetectorModel"]),
         .target(
             name: "Training",
             dependencies: ["Boxes", "Matching", "NeuralNet", "Losses", "Datasets", "Criterion", "Evaluation", "Reporting",
-                           "DetectorModel", "Inference"]),
+                           "DetectorModel", "Inference", "Distributed"]),
         .target(
             name: "Benchmarks",
             dependencies: ["Boxes", "Matching", "NeuralNet", "Imaging", "Datasets", "Criterion", "DetectorModel", "Training"]),

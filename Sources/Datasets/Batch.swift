@@ -47,6 +47,8 @@ public struct BatchLoaderOptions: Sendable {
     public var seed: UInt64 = 0
     /// Drop the last incomplete batch of an epoch. Default true.
     public var dropLast = true
+    /// This process's part of each global batch in a data-parallel job. Default: one process.
+    public var shard = DataShard()
     /// Batches prepared ahead of the consumer. Default 3.
     public var prefetch = 3
     /// Background threads preparing batches (each works on its own batch). Default 2 (this machine's cores).

@@ -44,10 +44,9 @@ public final class BatchLoader: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// Batches per epoch (`⌊n / B⌋` with `dropLast`, else `⌈n / B⌉`).
+    /// Batches per epoch (`⌊n / B⌋` with `dropLast`, else `⌈n / B⌉`; across processes see `DataShard.steps`).
     public var batchesPerEpoch: Int {
-        let n = dataset.images.count, b = options.batchSize
-        return options.dropLast ? n / b : (n + b - 1) / b
+        options.shard.steps(count: dataset.images.count, batchSize: options.batchSize, dropLast: options.dropLast)
     }
 
     /// The image indices of epoch `epoch`, in the order they are served.
@@ -62,7 +61,9 @@ public final class BatchLoader: @unchecked Sendable {
     /// Throws on an unreadable image unless `skipBadImages`, in which case it is left out and counted.
     public func makeBatch(epoch: Int, step: Int) throws -> Batch {
         precondition(step >= 0 && step < max(1, batchesPerEpoch), "BatchLoader: step \(step) outside the epoch")
-        let indices = order(epoch: epoch).dropFirst(step * options.batchSize).prefix(options.batchSize)
+        let positions = options.shard.positions(step: step, count: dataset.images.count, batchSize: options.batchSize,
+                                                dropLast: options.dropLast)
+        let indices = order(epoch: epoch)[positions]
         let s = options.inputSize, plane = 3 * s * s
         var samples: [(Int, PreparedSample)] = []
         for index in indices {

@@ -40,6 +40,11 @@ public struct TrainOptions: Sendable {
     public var maxSteps: Int?
     /// Print progress to standard error.
     public var verbose = true
+    /// Under `mpirun`: BatchNorm statistics over the global batch (PyTorch's `SyncBatchNorm`) instead of per process.
+    public var syncBatchNorm = false
+    /// Under `mpirun`: seconds a collective may wait for the other processes before the job is ended (a peer that
+    /// hangs). Default 60.
+    public var collectiveTimeout = 60.0
 
     /// Defaults: the synthetic default, its run folder, every setting at its default.
     public init() {}
@@ -50,6 +55,9 @@ public struct TrainOptions: Sendable {
     /// Checks the options that are not settings.
     public func validate() throws {
         if let t = threads, t <= 0 { throw TrainingError.invalidSetting(key: "threads", reason: "must be positive, got \(t)") }
+        guard collectiveTimeout > 0 else {
+            throw TrainingError.invalidSetting(key: "collectiveTimeout", reason: "must be positive, got \(collectiveTimeout)")
+        }
         if let m = maxSteps, m <= 0 { throw TrainingError.invalidSetting(key: "maxSteps", reason: "must be positive, got \(m)") }
         guard syntheticTrain > 0, syntheticVal >= 0 else {
             throw TrainingError.invalidSetting(key: "syntheticTrain", reason: "must be positive, got \(syntheticTrain)")

@@ -63,6 +63,8 @@ public final class TrainStep {
     public var clipNorm: Float = 10
     /// Receives the seconds of each phase.
     public var phaseTimer: ((TrainPhase, Double) -> Void)?
+    /// Combines the step over the processes of a data-parallel job (`StepCoordinator`); nil: one process.
+    public var coordinator: StepCoordinator?
     private var phaseStart = Date()
 
     private func lap(_ name: TrainPhase) {
@@ -115,8 +117,7 @@ public final class TrainStep {
         var report = StepReport(losses: [], total: 0, gradientNorm: 0, skipped: nil, positives: 0, unmatchedBoxes: 0)
         let denseOut: DenseCriterion.Output
         do { denseOut = try denseCriterion(anchors: detector.anchors, logits: logits, deltas: deltas, targets: batch.targets) } catch {
-            report.skipped = "dense criterion: \(error)"
-            return report
+            return try skipping(report, "dense criterion: \(error)")
         }
         lap(.denseCriterion)
         report.positives = denseOut.positives
@@ -133,8 +134,7 @@ public final class TrainStep {
             do {
                 setOut = try setCriterion(boxes: boxes, logits: setLogits, targets: batch.targets, imageSize: (s, s), ranks: ranks)
             } catch {
-                report.skipped = "set criterion: \(error)"
-                return report
+                return try skipping(report, "set criterion: \(error)")
             }
             report.unmatchedBoxes = setOut!.unmatchedBoxes
             report.losses += setOut!.terms.map { ("set.\($0.name)", c.setWeight * $0.value * $0.weight) }
@@ -142,13 +142,24 @@ public final class TrainStep {
         lap(.setCriterion)
         report.total = report.losses.reduce(0) { $0 + $1.value }
         if let bad = report.losses.first(where: { !$0.value.isFinite }) {
-            report.skipped = "non-finite loss term \(bad.name) = \(bad.value)"
-            return report
+            return try skipping(report, "non-finite loss term \(bad.name) = \(bad.value)")
+        }
+        // Data parallel: every term normalised by the global counts, so that the summed gradients are the global batch's.
+        var scale = (dense: 1.0, set: 1.0)
+        if let coordinator {
+            let local = StepCounts(skipped: 0, positives: denseOut.positives, boxes: setOut?.groundTruth ?? 0,
+                                   unmatchedBoxes: report.unmatchedBoxes)
+            let all = try coordinator.combine(local)
+            guard all.skipped == 0 else { return try skipping(report, "another process skipped this step", agreed: true) }
+            scale = (denseOut.normaliser / Double(max(1, all.positives)), (setOut?.normaliser ?? 1) / Double(max(1, all.boxes)))
+            report.positives = all.positives
+            report.unmatchedBoxes = all.unmatchedBoxes
+            report.losses = report.losses.map { ($0.name, $0.value * ($0.name.hasPrefix("dense.") ? scale.dense : scale.set)) }
         }
         // 4. Backward, in reverse order of the forward pass.
         let params = detector.parameters
         zeroGradients(params)
-        let dw = Float(c.denseWeight), sw = Float(c.setWeight)
+        let dw = Float(c.denseWeight * scale.dense), sw = Float(c.setWeight * scale.set)
         var dLogits = Tensor(shape: out.denseLogits.shape), dDeltas = Tensor(shape: out.denseDeltas.shape)
         for i in 0..<n {
             for j in 0..<(a * classes) { dLogits.data[i * a * classes + j] = dw * denseOut.logitGradients[i][j] }
@@ -160,6 +171,12 @@ public final class TrainStep {
             dSetLogits = Tensor(shape: out.setLogits.shape, data: s.logitGradients.flatMap { $0.map { $0 * sw } })
         }
         detector.backward(dDenseLogits: dLogits, dDenseDeltas: dDeltas, dSetBoxes: dSetBoxes, dSetLogits: dSetLogits)
+        if let coordinator {
+            var values = report.losses.map(\.value)
+            try coordinator.reduce(params, terms: &values)
+            report.losses = zip(report.losses, values).map { ($0.0.name, $0.1) }
+        }
+        report.total = report.losses.reduce(0) { $0 + $1.value }
         lap(.backward)
         // 5. Clip and step.
         let norm = clipGradientNorm(params, maxNorm: clipNorm)
@@ -171,6 +188,17 @@ public final class TrainStep {
         }
         optimizer.step(params, learningRate: learningRate)
         lap(.optimizer)
+        return report
+    }
+
+    /// Skips the step with `reason`; in a data-parallel job first tells the other processes (unless they `agreed`
+    /// already), so that every process skips the same steps.
+    private func skipping(_ report: StepReport, _ reason: String, agreed: Bool = false) throws -> StepReport {
+        var report = report
+        report.skipped = reason
+        if let coordinator, !agreed {
+            _ = try coordinator.combine(StepCounts(skipped: 1, positives: 0, boxes: 0, unmatchedBoxes: 0))
+        }
         return report
     }
 }

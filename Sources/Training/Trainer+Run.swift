@@ -1,16 +1,28 @@
 import Datasets
 import DetectorModel
+import Distributed
 import Foundation
 import NeuralNet
 
 extension Trainer {
-    /// Trains as the options say and returns the summary; checkpoints and logs are in the run folder.
+    /// Trains as the options say and returns the summary; checkpoints and logs are in the run folder. Started by
+    /// `mpirun`, the process joins the data-parallel job (`DataParallelJob`; one job per process).
     public func run() throws -> TrainingSummary {
+        guard Communicator.launchedByMPI else { return try train(job: nil) }
+        let job = try DataParallelJob(options: options)
+        let summary = try (job.rank == 0 ? self : Trainer(options: job.options)).train(job: job)
+        try job.finish()
+        return summary
+    }
+
+    /// The training loop, alone or as one rank of `job`.
+    func train(job: DataParallelJob?) throws -> TrainingSummary {
         let lock = try RunLock(folder: options.out)
         defer { lock.release() }
         for name in lock.removeStaleTemporaries() { say("removed \(name), left in \(options.out.path) by a killed run") }
-        let run = try prepare()
-        let hooks: [TrainerHook] = [LogHook(), CheckpointHook(), EvaluationHook(), PlotHook()]
+        let run = try prepare(job: job)
+        try job?.join(run)
+        let hooks: [TrainerHook] = job?.hooks() ?? [LogHook(), CheckpointHook(), EvaluationHook(), PlotHook()]
         StopSignal.install()
         defer { StopSignal.uninstall() }
         run.loader.start(epoch: run.state.epoch, step: run.state.stepInEpoch)
@@ -18,7 +30,7 @@ extension Trainer {
         for h in hooks { try h.beforeTraining(run) }
         training: while run.state.epoch < run.epochs {
             while run.state.stepInEpoch < run.batchesPerEpoch {
-                if run.shouldStop() { break training }
+                if try job?.agreeToStop(run) ?? run.shouldStop() { break training }
                 let record = try trainOneStep(run)
                 for h in hooks { try h.afterStep(run, record) }
             }
@@ -28,6 +40,7 @@ extension Trainer {
         }
         for h in hooks { try h.afterTraining(run) }
         say(run.closingLine)
+        if let job { say(try job.report(run)) }
         return run.summary
     }
 
@@ -56,7 +69,7 @@ extension Trainer {
     }
 
     /// Data, settings, model, optimizer and state: fresh, or from the checkpoint of `--resume`.
-    func prepare() throws -> TrainingRun {
+    func prepare(job: DataParallelJob? = nil) throws -> TrainingRun {
         if let t = options.threads {
             BLASRuntime.threads = t
             Parallel.workers = t
@@ -64,7 +77,10 @@ extension Trainer {
         do { try FileManager.default.createDirectory(at: options.out, withIntermediateDirectories: true) } catch {
             throw TrainingError.io(path: options.out.path, reason: "cannot create the run folder: \(error.localizedDescription)")
         }
+        // Rank 0 loads (and generates the synthetic default) first; the others then read what it wrote.
+        if let job, job.rank > 0 { try job.communicator.barrier("rank 0 loading the data", timeout: job.waitTimeout) }
         let (train, val) = try loadData()
+        if let job, job.rank == 0 { try job.communicator.barrier("rank 0 loading the data", timeout: job.waitTimeout) }
         let classes = train.categories.map(\.name)
         var state = TrainingState()
         let detector: Detector
@@ -85,7 +101,12 @@ extension Trainer {
                                                         training: stored, seed: loaded.state.seed)
             detector = configuration.model == loaded.detector.config
                 ? loaded.detector : try Checkpoint.load(resume, config: configuration.model).detector
-            state = loaded.state
+            state = DataParallelJob.adapt(loaded.state, storedRanks: loaded.metadata["ranks"].flatMap { Int($0) } ?? 1,
+                                          storedBatch: stored?.batchSize ?? configuration.training.batchSize,
+                                          ranks: job?.ranks ?? 1, batch: configuration.training.batchSize)
+            if state != loaded.state {
+                say("  images per step changed: continuing at step \(state.step) (epoch \(state.epoch), batch \(state.stepInEpoch))")
+            }
             optimizerState = loaded.optimizerState
             say("resuming \(resume.path) at step \(state.step) (epoch \(state.epoch), batch \(state.stepInEpoch))")
             for change in configuration.changes { say("  changed on resume: \(change)") }
@@ -112,6 +133,11 @@ extension Trainer {
         loaderOptions.skipBadImages = options.skipBadImages
         loaderOptions.augment = t.augment ? AugmentConfig() : .none
         loaderOptions.cacheImages = train.images.count <= 4000
+        if let job {
+            // Across processes every image is seen once an epoch (`DataShard`).
+            loaderOptions.shard = job.shard
+            loaderOptions.dropLast = false
+        }
         let loader = BatchLoader(dataset: train, options: loaderOptions)
         guard loader.batchesPerEpoch > 0 else {
             throw TrainingError.invalidSetting(key: "batchSize", reason: "\(t.batchSize) exceeds the \(train.images.count) training images")

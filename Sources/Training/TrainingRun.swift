@@ -42,6 +42,10 @@ public final class TrainingRun {
     public var lastMetrics: HeadMetrics?
     /// Why the run ended early, or nil.
     public var stoppedBy: String?
+    /// Processes of the data-parallel job (1 alone); stored in checkpoints as `ranks`.
+    public internal(set) var ranks = 1
+    /// The schedule's span decided by rank 0 of a data-parallel job (a time budget's span depends on the clock).
+    var agreedScheduledSteps: Int?
     /// The run folder.
     public var folder: URL { options.out }
     /// `last.safetensors` and `best.safetensors` in the run folder.
@@ -111,6 +115,7 @@ public final class TrainingRun {
     /// Steps the schedule spans now: fixed by the epochs, or in a time budget the steps it is expected to hold at the
     /// current pace. (`maxSteps` stops the run early without changing the schedule, so a stopped run resumes exactly.)
     public var scheduledSteps: Int {
+        if let agreed = agreedScheduledSteps { return agreed }
         guard let b = budget else { return state.totalSteps }
         let pace = elapsed > 0 && state.step > 0 ? elapsed / Double(state.step) : 1
         return max(state.step + 1, Int(b / pace))
@@ -124,10 +129,11 @@ public final class TrainingRun {
         return false
     }
 
-    /// Saves `last.safetensors` (model, optimizer, state and the run's settings).
+    /// Saves `last.safetensors` (model, optimizer, state, the run's settings and its number of processes).
     public func saveLast() throws {
         try Checkpoint.save(detector, optimizer: optimizer, state: state,
-                            extraMetadata: ["training": configuration.training.jsonString()], to: lastCheckpoint)
+                            extraMetadata: ["training": configuration.training.jsonString(), "ranks": String(ranks)],
+                            to: lastCheckpoint)
     }
 
     /// Both heads' COCO metrics on `data`.

@@ -48,7 +48,7 @@ enum FlagNames {
         "classBalanceBeta": "--class-balance", "labelSmoothing": "--label-smoothing",
         // TrainOptions, inference options
         "data": "--data", "val": "--val", "threads": "--threads", "maxSteps": "--max-steps",
-        "syntheticTrain": "--synthetic-train", "head": "--head", "overlays": "--overlays", "out": "--out",
+        "syntheticTrain": "--synthetic-train", "collectiveTimeout": "--mpi-timeout", "head": "--head", "overlays": "--overlays", "out": "--out",
     ]
 
     /// `message` with the leading `setting KEY:` of a library error replaced by the flag (or by the key in a config

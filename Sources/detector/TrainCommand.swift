@@ -34,6 +34,10 @@ struct TrainCommand: ParsableCommand {
     var maxSteps: Int?
     @Option(help: "Synthetic default: training images to generate.")
     var syntheticTrain = 2000
+    @Flag(help: "Under mpirun: BatchNorm statistics over every process's batch (synchronised), not per process.")
+    var syncBn = false
+    @Option(help: "Under mpirun: seconds a collective waits for the other processes before the job is ended.")
+    var mpiTimeout = 60.0
 
     func validate() throws {
         do {
@@ -55,6 +59,8 @@ struct TrainCommand: ParsableCommand {
         o.threads = runtime.threads
         o.maxSteps = maxSteps
         o.syntheticTrain = syntheticTrain
+        o.syncBatchNorm = syncBn
+        o.collectiveTimeout = mpiTimeout
         return o
     }
 

@@ -32,6 +32,8 @@ public final class BatchNorm2D: Layer {
     public var training = true
     /// Whether a ReLU follows inside this layer: `y = max(γ·x̂ + β, 0)`.
     public let fusedReLU: Bool
+    /// Sums the statistics over a data-parallel job's processes in training mode (`--sync-bn`); nil: local.
+    public var synchronizer: BatchNormSynchronizer?
 
     private var input: Tensor?
     private var savedMean: [Float] = [], savedInvStd: [Float] = []
@@ -75,8 +77,9 @@ public final class BatchNorm2D: Layer {
             precondition(M > 1, "BatchNorm2D \(name): training needs more than one value per channel")
             var variance = [Float](repeating: 0, count: C)
             BatchNormKernels.statistics(x, mean: &mean, variance: &variance)
+            let total = synchronizer?.combine(mean: &mean, variance: &variance, count: M) ?? M
             for c in 0..<C { invStd[c] = 1 / (variance[c] + epsilon).squareRoot() }
-            let m = momentum, unbias = Float(M) / Float(M - 1)
+            let m = momentum, unbias = Float(total) / Float(total - 1)
             runningMean.data.withUnsafeMutableBufferPointer { rm in
                 runningVar.data.withUnsafeMutableBufferPointer { rv in
                     for c in 0..<C {
@@ -110,7 +113,8 @@ public final class BatchNorm2D: Layer {
         precondition(dy.shape == x.shape, "BatchNorm2D \(name): dy \(dy.shape) ≠ x \(x.shape)")
         return BatchNormKernels.backward(
             x: x, dy: dy, mean: savedMean, invStd: savedInvStd, gamma: weight.value.data,
-            dGamma: &weight.grad, dBeta: &bias.grad, throughStatistics: savedTraining, reluOutput: savedOutput)
+            dGamma: &weight.grad, dBeta: &bias.grad, throughStatistics: savedTraining, reluOutput: savedOutput,
+            synchronizer: savedTraining ? synchronizer : nil)
     }
 
     /// The convolution equivalent to `conv` followed by this layer in evaluation mode: weights scaled by

@@ -58,7 +58,8 @@ enum BatchNormKernels {
     /// a fused ReLU), `dy` is first zeroed where that output is not positive.
     static func backward(
         x: Tensor, dy: Tensor, mean: [Float], invStd: [Float], gamma: [Float],
-        dGamma: inout Tensor, dBeta: inout Tensor, throughStatistics: Bool, reluOutput: Tensor?
+        dGamma: inout Tensor, dBeta: inout Tensor, throughStatistics: Bool, reluOutput: Tensor?,
+        synchronizer: BatchNormSynchronizer? = nil
     ) -> Tensor {
         let ySource = reluOutput ?? x
         let n = x.shape[0], C = x.shape[1], P = x.shape[2] * x.shape[3], M = n * P
@@ -97,11 +98,19 @@ enum BatchNormKernels {
             dBeta.data[c] += sumDy[c]
             dGamma.data[c] += sumDyXhat[c]
         }
+        // Synchronised BatchNorm: the sums and M of the global batch.
+        var count = Double(M)
+        if let sync = synchronizer {
+            var sums = sumDy.map(Double.init) + sumDyXhat.map(Double.init) + [count]
+            sync.sumAcrossProcesses(&sums)
+            for c in 0..<C { sumDy[c] = Float(sums[c]); sumDyXhat[c] = Float(sums[C + c]) }
+            count = sums[2 * C]
+        }
         // dx = k·(dy − u − x̂·v), k = γ·invStd, u = Σdy/M, v = Σ(dy·x̂)/M (u = v = 0 without statistics)
         var k = [Float](repeating: 0, count: C), u = k, v = k
         for c in 0..<C {
             k[c] = gamma[c] * invStd[c]
-            if throughStatistics { u[c] = sumDy[c] / Float(M); v[c] = sumDyXhat[c] / Float(M) }
+            if throughStatistics { u[c] = sumDy[c] / Float(count); v[c] = sumDyXhat[c] / Float(count) }
         }
         return Tensor(shape: x.shape) { out in
             let os = SharedPointer(out.baseAddress!)
