@@ -16,6 +16,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(
@@ -42,12 +43,17 @@ let package = Package(
             dependencies: ["Boxes", "Matching", "NeuralNet", "Losses", "Datasets", "Criterion", "Evaluation", "Reporting",
                            "DetectorModel", "Inference", "Distributed"]),
         .target(
+            name: "ONNXExport",
+            dependencies: ["Boxes", "NeuralNet", "Imaging", "Datasets", "DetectorModel", "Inference",
+                           .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Proto"]),
+        .target(
             name: "Benchmarks",
             dependencies: ["Boxes", "Matching", "NeuralNet", "Imaging", "Datasets", "Criterion", "DetectorModel", "Training"]),
         .executableTarget(
             name: "detector",
             dependencies: ["Matching", "NeuralNet", "Datasets", "Evaluation", "Reporting", "DetectorModel", "Inference",
-                           "Training", "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+                           "Training", "Benchmarks", "ONNXExport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .target(name: "TestSupport", dependencies: ["Seeding"], path: "Tests/TestSupport"),
         .target(
@@ -79,6 +85,10 @@ let package = Package(
             name: "BenchmarksTests",
             dependencies: ["Benchmarks", "Matching", "Imaging", "DetectorModel", "Training", "Criterion", "NeuralNet",
                            "TestSupport", "DetectorTestSupport"]),
+        .testTarget(
+            name: "ONNXExportTests",
+            dependencies: ["ONNXExport", "DetectorModel", "NeuralNet", "Training", "TestSupport",
+                           .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "CLITests", dependencies: ["detector", "TestSupport", "DetectorTestSupport"]),
     ]
 )

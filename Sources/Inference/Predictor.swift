@@ -41,15 +41,7 @@ public final class Predictor {
         var start = 0
         while start < images.count {
             let chunk = images[start..<min(images.count, start + batchSize)]
-            var tensor = Tensor(shape: [chunk.count, 3, s, s])
-            var transforms: [InputTransform] = []
-            tensor.data.withUnsafeMutableBufferPointer { p in
-                for (j, item) in chunk.enumerated() {
-                    let prepared = Augmenter.letterbox(item.image, annotations: [], inputSize: s)
-                    transforms.append(prepared.transform)
-                    prepared.image.writeCHWFloat(into: p.baseAddress! + j * 3 * s * s, mean: BatchLoader.mean, std: BatchLoader.std)
-                }
-            }
+            let (tensor, transforms) = Self.inputBatch(chunk.map(\.image), inputSize: s)
             let result = detector.forward(tensor)
             for (j, item) in chunk.enumerated() {
                 let set = postProcessor.setDetections(result, image: j, transform: transforms[j])
@@ -59,6 +51,21 @@ public final class Predictor {
             start += chunk.count
         }
         return out
+    }
+
+    /// The network input for `images`: each letterboxed to `inputSize` and normalised with the ImageNet mean and std
+    /// (`BatchLoader`), `[N, 3, S, S]`, with the transforms that map predictions back to original pixels.
+    public static func inputBatch(_ images: [Image], inputSize s: Int) -> (tensor: Tensor, transforms: [InputTransform]) {
+        var tensor = Tensor(shape: [images.count, 3, s, s])
+        var transforms: [InputTransform] = []
+        tensor.data.withUnsafeMutableBufferPointer { p in
+            for (j, image) in images.enumerated() {
+                let prepared = Augmenter.letterbox(image, annotations: [], inputSize: s)
+                transforms.append(prepared.transform)
+                prepared.image.writeCHWFloat(into: p.baseAddress! + j * 3 * s * s, mean: BatchLoader.mean, std: BatchLoader.std)
+            }
+        }
+        return (tensor, transforms)
     }
 
     /// Predictions for every image of a dataset, decoded `batchSize` at a time. Unreadable images throw, or with

@@ -15,6 +15,7 @@ struct Detector: ParsableCommand {
             MatchCommand.self,
             SynthCommand.self,
             DatasetCommand.self,
+            ExportCommand.self,
         ])
 
     static func main() {
