@@ -7,7 +7,8 @@ extension Trainer {
     /// Trains as the options say and returns the summary; checkpoints and logs are in the run folder.
     public func run() throws -> TrainingSummary {
         let run = try prepare()
-        let hooks: [TrainerHook] = [LogHook(), CheckpointHook(), EvaluationHook(), PlotHook()]
+        let hooks: [TrainerHook] = [LogHook(), CheckpointHook(), EvaluationHook(), PlotHook(), ResultsTableHook(),
+                                    ValidationOverlayHook()]
         StopSignal.install()
         defer { StopSignal.uninstall() }
         run.loader.start(epoch: run.state.epoch, step: run.state.stepInEpoch)
@@ -108,6 +109,10 @@ extension Trainer {
         loaderOptions.skipBadImages = options.skipBadImages
         loaderOptions.augment = t.augment ? AugmentConfig() : .none
         loaderOptions.cacheImages = train.images.count <= 4000
+        let verbose = options.verbose
+        loaderOptions.onDecodeWarning = { line in
+            if verbose { FileHandle.standardError.write(Data(("warning: " + line + "\n").utf8)) }
+        }
         let loader = BatchLoader(dataset: train, options: loaderOptions)
         guard loader.batchesPerEpoch > 0 else {
             throw TrainingError.invalidSetting(key: "batchSize", reason: "\(t.batchSize) exceeds the \(train.images.count) training images")
