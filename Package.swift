@@ -15,7 +15,7 @@ let package = Package(
         .library(name: "Inference", targets: ["Inference"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
@@ -25,12 +25,15 @@ let package = Package(
         .systemLibrary(
             name: "CLibPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .systemLibrary(
+            name: "CTurboJPEG", pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"]), .brew(["jpeg-turbo"])]),
         .target(name: "Seeding"),
         .target(name: "Boxes"),
         .target(name: "Matching", dependencies: ["Boxes"]),
         .target(name: "NeuralNet", dependencies: ["COpenBLAS", "Seeding"]),
         .target(name: "Losses"),
-        .target(name: "Imaging", dependencies: ["CLibPNG"]),
+        .target(name: "Imaging", dependencies: ["CLibPNG", "CTurboJPEG"]),
         .target(name: "Datasets", dependencies: ["Boxes", "Imaging", "Seeding", "Evaluation"]),
         .target(name: "Criterion", dependencies: ["Boxes", "Matching", "Losses"]),
         .target(name: "Reporting"),

@@ -43,7 +43,7 @@ public enum DataPipelineBenchmark {
         result.workers = workers
 
         var t = Date()
-        for r in ds.images { _ = try PNG.read(r.file) }
+        for r in ds.images { _ = try ImageFile.read(r.file) }
         result.decodeImagesPerSecond = Double(ds.images.count) / Date().timeIntervalSince(t)
 
         var options = BatchLoaderOptions()

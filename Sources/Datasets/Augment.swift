@@ -61,13 +61,19 @@ public enum Augmenter {
     /// clipped to the content, and are dropped when less than `minKeptFraction` of their area stays inside or
     /// when smaller than `minBoxSize`. Random draws come from `rng` in a fixed order, so the result is a
     /// function of the seed.
-    public static func apply(_ image: Image, annotations: [Annotation], inputSize s: Int, config: AugmentConfig,
-                             rng: inout SplitMix64) -> PreparedSample {
+    ///
+    /// `originalSize` is the full-resolution size the annotations refer to when `image` was decoded smaller (JPEG
+    /// DCT scaling); the geometry is computed in original pixels and the reduced image is resized to the same
+    /// target, so the result differs from a full-size decode only by resampling (and by under one reduced pixel at the right and
+    /// bottom edges, where the reduced size was rounded up). Default: `image`'s own size.
+    public static func apply(_ image: Image, originalSize: (width: Int, height: Int)? = nil, annotations: [Annotation],
+                             inputSize s: Int, config: AugmentConfig, rng: inout SplitMix64) -> PreparedSample {
+        let (width, height) = originalSize ?? (image.width, image.height)
         let flip = rng.unit() < config.flipProbability
         let factor = rng.uniform(config.minScale...max(config.minScale, config.maxScale))
-        let base = Double(s) / Double(max(image.width, image.height))
-        let scaledW = max(1, Int((Double(image.width) * base * factor).rounded()))
-        let scaledH = max(1, Int((Double(image.height) * base * factor).rounded()))
+        let base = Double(s) / Double(max(width, height))
+        let scaledW = max(1, Int((Double(width) * base * factor).rounded()))
+        let scaledH = max(1, Int((Double(height) * base * factor).rounded()))
         let offX = scaledW > s ? rng.int(0...(scaledW - s)) : 0
         let offY = scaledH > s ? rng.int(0...(scaledH - s)) : 0
         let b = rng.uniform(max(0, 1 - config.brightness)...(1 + config.brightness))
@@ -75,8 +81,8 @@ public enum Augmenter {
         let sat = rng.uniform(max(0, 1 - config.saturation)...(1 + config.saturation))
 
         let transform = InputTransform(
-            originalWidth: image.width, originalHeight: image.height, scaleX: Double(scaledW) / Double(image.width),
-            scaleY: Double(scaledH) / Double(image.height), offsetX: Double(offX), offsetY: Double(offY), flipped: flip,
+            originalWidth: width, originalHeight: height, scaleX: Double(scaledW) / Double(width),
+            scaleY: Double(scaledH) / Double(height), offsetX: Double(offX), offsetY: Double(offY), flipped: flip,
             inputSize: s, contentWidth: min(s, scaledW), contentHeight: min(s, scaledH))
         var out = flip ? image.flippedHorizontally() : image
         out = out.resized(width: scaledW, height: scaledH)
@@ -91,9 +97,11 @@ public enum Augmenter {
     }
 
     /// The plain letterbox (no randomness): `apply` with `AugmentConfig.none`.
-    public static func letterbox(_ image: Image, annotations: [Annotation], inputSize: Int) -> PreparedSample {
+    public static func letterbox(_ image: Image, originalSize: (width: Int, height: Int)? = nil,
+                                 annotations: [Annotation], inputSize: Int) -> PreparedSample {
         var rng = SplitMix64(seed: 0)
-        return apply(image, annotations: annotations, inputSize: inputSize, config: .none, rng: &rng)
+        return apply(image, originalSize: originalSize, annotations: annotations, inputSize: inputSize, config: .none,
+                     rng: &rng)
     }
 
     /// Annotations mapped by `transform`, clipped to the content window `[0, contentWidth] × [0, contentHeight]`,

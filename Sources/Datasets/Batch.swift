@@ -57,8 +57,14 @@ public struct BatchLoaderOptions: Sendable {
     public var cacheImages = false
     /// Skip (and count) images that cannot be read instead of failing. Default false.
     public var skipBadImages = false
-    /// Largest number of pixels accepted from one PNG header.
+    /// Largest number of pixels accepted from one image header (PNG or JPEG, full size).
     public var maxPixels = PNG.defaultMaxPixels
+    /// Decode JPEGs at a reduced size (DCT scaling by 1/2, 1/4 or 1/8) when the image's longer side is at least
+    /// twice what the input needs (`BatchLoader.minimumLongSide`). Default true.
+    public var reducedDecoding = true
+    /// Called (from a worker thread) with a line naming the file and the decoder's warnings, once per image whose
+    /// data the decoder recovered from (corrupt JPEG entropy data). Default nil: counted only.
+    public var onDecodeWarning: (@Sendable (String) -> Void)?
 
     /// The defaults above.
     public init() {}
@@ -76,13 +82,16 @@ public struct BatchLoaderStatistics: Sendable, CustomStringConvertible {
     public var elapsedSeconds = 0.0
     /// Images skipped as unreadable (with `skipBadImages`), counted once per image.
     public var skippedImages = 0
+    /// Images decoded with warnings (recovered corruption), counted once per image.
+    public var warnedImages = 0
 
     /// Share of the consumer's time spent waiting for data (`waitSeconds / elapsedSeconds`).
     public var waitFraction: Double { elapsedSeconds > 0 ? waitSeconds / elapsedSeconds : 0 }
 
     /// One line: batches, images, waiting share, skipped images.
     public var description: String {
-        String(format: "%d batches, %d images, consumer waited %.1f%% of %.2f s, %d bad image(s) skipped",
-               batches, images, 100 * waitFraction, elapsedSeconds, skippedImages)
+        String(format: "%d batches, %d images, consumer waited %.1f%% of %.2f s, %d bad image(s) skipped, "
+                   + "%d decoded with warnings", batches, images, 100 * waitFraction, elapsedSeconds, skippedImages,
+               warnedImages)
     }
 }

@@ -24,8 +24,8 @@ public final class BatchLoader: @unchecked Sendable {
     public let options: BatchLoaderOptions
 
     private let cond = NSCondition()
-    private var cache: [Int: Image] = [:]
-    private var skipped = Set<Int>()
+    private var cache: [Int: DecodedImage] = [:]
+    private var skipped = Set<Int>(), warned = Set<Int>()
     // Prefetch state, guarded by `cond`.
     private var startEpoch = 0, startStep = 0
     private var produced = 0, consumed = 0
@@ -67,9 +67,10 @@ public final class BatchLoader: @unchecked Sendable {
         let s = options.inputSize, plane = 3 * s * s
         var samples: [(Int, PreparedSample)] = []
         for index in indices {
-            guard let image = try decoded(index) else { continue }
+            guard let d = try decoded(index) else { continue }
             var rng = SplitMix64(mixing: options.seed, UInt64(epoch), UInt64(index))
-            samples.append((index, Augmenter.apply(image, annotations: dataset.images[index].annotations, inputSize: s,
+            samples.append((index, Augmenter.apply(d.image, originalSize: (d.originalWidth, d.originalHeight),
+                                                   annotations: dataset.images[index].annotations, inputSize: s,
                                                    config: options.augment, rng: &rng)))
         }
         var floats = [Float](repeating: 0, count: samples.count * plane)
@@ -83,8 +84,15 @@ public final class BatchLoader: @unchecked Sendable {
                      epoch: epoch, step: step)
     }
 
-    /// The decoded original image `index` (from the cache when enabled), or nil when it is bad and skipped.
-    private func decoded(_ index: Int) throws -> Image? {
+    /// The longer side a decoded image needs: the input side times the largest augmentation scale. JPEG decoding
+    /// may use DCT scaling down to it (`DecodeOptions.minimumLongSide`) unless `reducedDecoding` is off.
+    public var minimumLongSide: Int? {
+        options.reducedDecoding ? Int((Double(options.inputSize) * max(1, options.augment.maxScale)).rounded(.up)) : nil
+    }
+
+    /// The decoded image `index` (from the cache when enabled), or nil when it is bad and skipped. Decoder warnings
+    /// go to `onDecodeWarning` once per image.
+    private func decoded(_ index: Int) throws -> DecodedImage? {
         if options.cacheImages {
             cond.lock()
             let hit = cache[index]
@@ -92,17 +100,24 @@ public final class BatchLoader: @unchecked Sendable {
             if let hit { return hit }
         }
         let record = dataset.images[index]
-        let image: Image
+        let image: DecodedImage
         do {
-            image = try PNG.read(record.file, maxPixels: options.maxPixels)
+            image = try ImageFile.decode(record.file, options: DecodeOptions(maxPixels: options.maxPixels,
+                                                                             minimumLongSide: minimumLongSide))
         } catch {
             guard options.skipBadImages else {
-                throw DatasetError.badImage(file: record.file.path, reason: "\(error)")
+                throw DatasetError.badImage(file: record.file.path, reason: ImageHeader.reason(error, file: record.file.path))
             }
             cond.lock()
             skipped.insert(index)
             cond.unlock()
             return nil
+        }
+        if !image.warnings.isEmpty {
+            cond.lock()
+            let first = warned.insert(index).inserted
+            cond.unlock()
+            if first { options.onDecodeWarning?("\(record.file.path): " + image.warnings.joined(separator: "; ")) }
         }
         if options.cacheImages {
             cond.lock()
@@ -204,6 +219,7 @@ public final class BatchLoader: @unchecked Sendable {
         var s = stats
         s.elapsedSeconds = Date().timeIntervalSince(startTime)
         s.skippedImages = skipped.count
+        s.warnedImages = warned.count
         return s
     }
 }

@@ -11,7 +11,7 @@ import Foundation
 /// discarded; a bare path (optionally followed by `:`) is an image without boxes; the last line may end with `.`
 /// instead of `;`. Paths are relative to the `.idl` file's folder (or `imageDirectory`). All boxes get one class.
 public enum IDLFormat {
-    /// Reads an `.idl` file. Image sizes come from the PNG headers. Errors name the file, line and column.
+    /// Reads an `.idl` file. Image sizes come from the image headers (PNG or JPEG). Errors name the file, line and column.
     /// A box with `x2 < x1` or `y2 < y1` is an error (a negative size), as are paths leaving the root.
     public static func load(_ url: URL, imageDirectory: URL? = nil, className: String = "object",
                             options: ValidationOptions = ValidationOptions()) throws -> DetectionDataset {
@@ -30,7 +30,7 @@ public enum IDLFormat {
             let (file, exists) = try resolver.resolve(path)
             var width = 0, height = 0
             if exists {
-                (width, height) = try PNGHeader.size(of: file)
+                (width, height) = try ImageHeader.size(of: file)
             } else {
                 missing.add("\(path) (line \(n + 1))")
                 width = Int(max(1, boxes.map(\.x2).max() ?? 1).rounded(.up))

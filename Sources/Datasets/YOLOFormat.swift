@@ -1,7 +1,9 @@
 import Boxes
 import Foundation
+import Imaging
 
-/// The YOLO (darknet) layout: `DIR/images/**.png` and, for each, `DIR/labels/**.txt` at the same relative path,
+/// The YOLO (darknet) layout: `DIR/images/**.{png,jpg,jpeg}` (any case; the content is sniffed) and, for each,
+/// `DIR/labels/**.txt` at the same relative path,
 /// one object a line `class cx cy w h` with the centre and size normalised by the image width and height.
 /// Class names come from `DIR/classes.txt` or `DIR/obj.names` (one per line) or the `names` of `DIR/data.yaml`
 /// (a `[a, b]` list, `- a` lines or `0: a` lines); without any, classes are named by their index.
@@ -17,12 +19,12 @@ public enum YOLOFormat {
         }
         let names = try classNames(in: folder)
         let relPaths = (fm.enumerator(atPath: imagesDir.path)?.compactMap { $0 as? String } ?? [])
-            .filter { $0.lowercased().hasSuffix(".png") }.sorted()
+            .filter { ImageFile.hasImageExtension(URL(fileURLWithPath: $0)) }.sorted()
         var images: [ImageRecord] = []
         var maxClass = -1
         for rel in relPaths {
             let file = imagesDir.appendingPathComponent(rel)
-            let (w, h) = try PNGHeader.size(of: file)
+            let (w, h) = try ImageHeader.size(of: file)
             let labelFile = labelsDir.appendingPathComponent((rel as NSString).deletingPathExtension + ".txt")
             var annotations: [Annotation] = []
             if fm.fileExists(atPath: labelFile.path) {

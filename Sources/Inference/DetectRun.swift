@@ -34,7 +34,8 @@ public struct DetectRun {
         self.head = head
     }
 
-    /// PNG files: the files given, and the `.png` files of any folder given (sorted by name).
+    /// Image files: the files given, and the `.png`, `.jpg` and `.jpeg` files of any folder given (sorted by name;
+    /// each file's format is recognised from its bytes when read).
     public static func imageFiles(_ paths: [URL]) throws -> [URL] {
         var out: [URL] = []
         let fm = FileManager.default
@@ -42,8 +43,11 @@ public struct DetectRun {
             var isDir: ObjCBool = false
             guard fm.fileExists(atPath: p.path, isDirectory: &isDir) else { throw InferenceError.io(path: p.path, reason: "no such file or folder") }
             if isDir.boolValue {
-                let names = try fm.contentsOfDirectory(atPath: p.path).filter { $0.lowercased().hasSuffix(".png") }.sorted()
-                guard !names.isEmpty else { throw InferenceError.io(path: p.path, reason: "folder holds no .png files") }
+                let names = try fm.contentsOfDirectory(atPath: p.path)
+                    .filter { ImageFile.hasImageExtension(URL(fileURLWithPath: $0)) }.sorted()
+                guard !names.isEmpty else {
+                    throw InferenceError.io(path: p.path, reason: "folder holds no .png, .jpg or .jpeg files")
+                }
                 out += names.map { p.appendingPathComponent($0) }
             } else {
                 out.append(p)
@@ -94,13 +98,18 @@ public struct DetectRun {
         var start = 0
         while start < files.count {
             let chunk = Array(files[start..<min(files.count, start + predictor.batchSize)])
-            let images = try chunk.map { try PNG.read($0) }
-            let predictions = predictor.predict(images.enumerated().map { ($0.offset, $0.element) })
+            // Overlays are drawn on the full-size picture; without them JPEGs may decode at a reduced size.
+            predictor.reducedDecoding = overlays == nil
+            let images = try chunk.map { try predictor.decode($0) }
+            let predictions = predictor.predict(decoded: images.enumerated().map {
+                ($0.offset, $0.element.image, ($0.element.originalWidth, $0.element.originalHeight))
+            })
             for (j, p) in predictions.enumerated() {
                 let dets = (head == .set ? p.set : p.dense).filter { $0.score >= threshold }
-                results.append(Result(file: chunk[j], width: images[j].width, height: images[j].height, detections: dets))
+                results.append(Result(file: chunk[j], width: images[j].originalWidth, height: images[j].originalHeight,
+                                      detections: dets))
                 if overlays != nil {
-                    let picture = Overlay.draw(images[j], detections: dets, classNames: names)
+                    let picture = Overlay.draw(images[j].image, detections: dets, classNames: names)
                     try PNG.write(picture, to: pictures[start + j], fast: true)
                 }
             }

@@ -64,6 +64,10 @@ public enum ModelEvaluation {
         public var plotFile: URL
         /// Overlay pictures written for this head.
         public var overlayFiles: [URL]
+        /// Confusion matrix and precision / recall / F1 against the score threshold.
+        public var diagnostics: ThresholdDiagnostics
+        /// `<head>_confusion.csv` and `<head>_f1.svg`.
+        public var confusionFile: URL, f1PlotFile: URL
     }
 
     /// The outcome of a run.
@@ -125,6 +129,7 @@ public enum ModelEvaluation {
         if skipped > 0 {
             notes.append("\(skipped) unreadable image(s) skipped; their ground truth counts as missed")
         }
+        for w in predictor.decodeWarnings { notes.append("decoded with warnings: " + w) }
 
         let fm = FileManager.default
         do { try fm.createDirectory(at: options.out, withIntermediateDirectories: true) } catch {
@@ -145,8 +150,16 @@ public enum ModelEvaluation {
             plot.title = "\(head.rawValue) head: " + plot.title
             try plot.write(to: plotFile)
             let overlayFiles = try writeOverlays(predictions, head: head, dataset: dataset, options: options)
+            let diagnostics = ThresholdDiagnostics(predictions: predictions, head: path, dataset: dataset)
+            let confusionFile = options.out.appendingPathComponent("\(head.rawValue)_confusion.csv")
+            do { try Data(diagnostics.confusionCSV.utf8).write(to: confusionFile, options: .atomic) } catch {
+                throw InferenceError.io(path: confusionFile.path, reason: "cannot write: \(error.localizedDescription)")
+            }
+            let f1PlotFile = options.out.appendingPathComponent("\(head.rawValue)_f1.svg")
+            try diagnostics.chart.write(to: f1PlotFile)
             reports.append(HeadReport(head: head, evaluation: evaluation, resultsFile: resultsFile, metricsFile: metricsFile,
-                                      plotFile: plotFile, overlayFiles: overlayFiles))
+                                      plotFile: plotFile, overlayFiles: overlayFiles, diagnostics: diagnostics,
+                                      confusionFile: confusionFile, f1PlotFile: f1PlotFile))
         }
         return Report(heads: reports, imageCount: dataset.images.count, skippedImages: skipped,
                       predictSeconds: predictSeconds, notes: notes)
@@ -156,26 +169,8 @@ public enum ModelEvaluation {
     /// ground truth white, predictions scoring at least `overlayThreshold` in class colours with `class score` labels.
     static func writeOverlays(_ predictions: [ImagePrediction], head: DetectRun.Head, dataset: DetectionDataset,
                               options: Options) throws -> [URL] {
-        guard options.overlays > 0, !predictions.isEmpty else { return [] }
-        let folder = options.out.appendingPathComponent("overlays")
-        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
-            throw InferenceError.io(path: folder.path, reason: "cannot create the overlay folder: \(error.localizedDescription)")
-        }
-        var recordOf: [Int: ImageRecord] = [:]
-        for r in dataset.images { recordOf[r.id] = r }
-        let names = dataset.categories.map(\.name)
-        var files: [URL] = []
-        for p in predictions.prefix(options.overlays) {
-            guard let record = recordOf[p.imageID] else { continue }
-            let image = try PNG.read(record.file)
-            let shown = (head == .set ? p.set : p.dense).filter { $0.score >= options.overlayThreshold }
-            let picture = Overlay.draw(image, detections: shown, classNames: names,
-                                       groundTruth: record.annotations.map(\.box))
-            let stem = URL(fileURLWithPath: record.fileName).deletingPathExtension().lastPathComponent
-            let url = folder.appendingPathComponent("\(head.rawValue)_\(stem).png")
-            try PNG.write(picture, to: url, fast: true)
-            files.append(url)
-        }
-        return files
+        try Overlay.write(predictions, head: head == .set ? \.set : \.dense, dataset: dataset, count: options.overlays,
+                          threshold: options.overlayThreshold, to: options.out.appendingPathComponent("overlays"),
+                          prefix: "\(head.rawValue)_")
     }
 }

@@ -1,5 +1,7 @@
 import DetectorModel
 import Boxes
+import Datasets
+import Foundation
 import Imaging
 
 /// Pictures of detections: boxes drawn on the image in their class colour with `class score` labels, and optionally
@@ -29,5 +31,32 @@ public enum Overlay {
             out.drawText(text, x: Int(b.x1.rounded()) + 1, y: max(0, Int(b.y1.rounded()) - 9), color: (0, 0, 0), background: colour)
         }
         return out
+    }
+
+    /// Overlay pictures `<folder>/<prefix><image stem>.png` of the first `count` predicted images of `dataset`:
+    /// its ground truth in white, the detections of `head` scoring at least `threshold` in class colours. Used by
+    /// `detector evaluate` and by training's validation overlays. Returns the files written.
+    public static func write(_ predictions: [ImagePrediction], head: KeyPath<ImagePrediction, [DetectedObject]>,
+                             dataset: DetectionDataset, count: Int, threshold: Double, to folder: URL,
+                             prefix: String = "") throws -> [URL] {
+        guard count > 0, !predictions.isEmpty else { return [] }
+        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw InferenceError.io(path: folder.path, reason: "cannot create the overlay folder: \(error.localizedDescription)")
+        }
+        var recordOf: [Int: ImageRecord] = [:]
+        for r in dataset.images { recordOf[r.id] = r }
+        let names = dataset.categories.map(\.name)
+        var files: [URL] = []
+        for p in predictions.prefix(count) {
+            guard let record = recordOf[p.imageID] else { continue }
+            let image = try ImageFile.read(record.file)
+            let picture = draw(image, detections: p[keyPath: head].filter { $0.score >= threshold }, classNames: names,
+                               groundTruth: record.annotations.map(\.box))
+            let stem = URL(fileURLWithPath: record.fileName).deletingPathExtension().lastPathComponent
+            let url = folder.appendingPathComponent("\(prefix)\(stem).png")
+            try PNG.write(picture, to: url, fast: true)
+            files.append(url)
+        }
+        return files
     }
 }

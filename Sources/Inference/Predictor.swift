@@ -24,6 +24,12 @@ public final class Predictor {
     public var postProcessor: PostProcessor
     /// Images per forward pass.
     public var batchSize: Int
+    /// Decode JPEGs at a reduced size (DCT scaling) when their longer side is at least twice the input side.
+    /// Default true.
+    public var reducedDecoding = true
+    /// One line per image the decoder recovered from corruption (file and libjpeg-turbo's warnings), in the order
+    /// met by `predict(dataset:)`.
+    public private(set) var decodeWarnings: [String] = []
 
     /// A predictor for `detector`.
     public init(detector: Detector, postProcessor: PostProcessor = PostProcessor(), batchSize: Int = 16) {
@@ -32,8 +38,16 @@ public final class Predictor {
         self.batchSize = max(1, batchSize)
     }
 
-    /// Predictions for decoded images (ids given alongside).
+    /// Predictions for decoded images (ids given alongside), at full size.
     public func predict(_ images: [(id: Int, image: Image)]) -> [ImagePrediction] {
+        predict(decoded: images.map { ($0.id, $0.image, ($0.image.width, $0.image.height)) })
+    }
+
+    /// Predictions for images that may have been decoded at a reduced size: boxes come back in `originalSize`
+    /// pixels (the full-resolution size, `DecodedImage.originalWidth × originalHeight`).
+    public func predict(decoded images: [(id: Int, image: Image, originalSize: (width: Int, height: Int))])
+        -> [ImagePrediction]
+    {
         let s = detector.config.inputSize
         detector.setTraining(false)
         defer { detector.setTraining(true) }
@@ -41,7 +55,8 @@ public final class Predictor {
         var start = 0
         while start < images.count {
             let chunk = images[start..<min(images.count, start + batchSize)]
-            let (tensor, transforms) = Self.inputBatch(chunk.map(\.image), inputSize: s)
+            let (tensor, transforms) = Self.inputBatch(chunk.map(\.image), originalSizes: chunk.map(\.originalSize),
+                                                       inputSize: s)
             let result = detector.forward(tensor)
             for (j, item) in chunk.enumerated() {
                 let set = postProcessor.setDetections(result, image: j, transform: transforms[j])
@@ -55,12 +70,14 @@ public final class Predictor {
 
     /// The network input for `images`: each letterboxed to `inputSize` and normalised with the ImageNet mean and std
     /// (`BatchLoader`), `[N, 3, S, S]`, with the transforms that map predictions back to original pixels.
-    public static func inputBatch(_ images: [Image], inputSize s: Int) -> (tensor: Tensor, transforms: [InputTransform]) {
+    public static func inputBatch(_ images: [Image], originalSizes: [(width: Int, height: Int)]? = nil, inputSize s: Int)
+        -> (tensor: Tensor, transforms: [InputTransform])
+    {
         var tensor = Tensor(shape: [images.count, 3, s, s])
         var transforms: [InputTransform] = []
         tensor.data.withUnsafeMutableBufferPointer { p in
             for (j, image) in images.enumerated() {
-                let prepared = Augmenter.letterbox(image, annotations: [], inputSize: s)
+                let prepared = Augmenter.letterbox(image, originalSize: originalSizes?[j], annotations: [], inputSize: s)
                 transforms.append(prepared.transform)
                 prepared.image.writeCHWFloat(into: p.baseAddress! + j * 3 * s * s, mean: BatchLoader.mean, std: BatchLoader.std)
             }
@@ -77,16 +94,27 @@ public final class Predictor {
         var start = 0
         let records = dataset.images
         while start < records.count {
-            var chunk: [(id: Int, image: Image)] = []
+            var chunk: [(id: Int, image: Image, originalSize: (width: Int, height: Int))] = []
             for r in records[start..<min(records.count, start + batchSize)] {
-                do { chunk.append((r.id, try PNG.read(r.file))) } catch {
+                do {
+                    let d = try decode(r.file)
+                    chunk.append((r.id, d.image, (d.originalWidth, d.originalHeight)))
+                } catch {
                     if skipBadImages { skipped += 1 } else { throw error }
                 }
             }
-            out += predict(chunk)
+            out += predict(decoded: chunk)
             start += batchSize
             progress?(min(start, records.count), records.count)
         }
         return (out, skipped)
+    }
+
+    /// Decodes `file` no smaller than the input needs (when `reducedDecoding`), recording decoder warnings.
+    public func decode(_ file: URL) throws -> DecodedImage {
+        let d = try ImageFile.decode(file, options: DecodeOptions(
+            minimumLongSide: reducedDecoding ? detector.config.inputSize : nil))
+        if !d.warnings.isEmpty { decodeWarnings.append("\(file.path): " + d.warnings.joined(separator: "; ")) }
+        return d
     }
 }

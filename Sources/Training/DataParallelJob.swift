@@ -61,7 +61,7 @@ final class DataParallelJob {
     /// checkpoint and waits for rank 0 at the end of each epoch and of the run.
     func hooks() -> [TrainerHook] {
         let check = WeightCheckHook(parallel), wait = RankZeroWaitHook(self)
-        return rank == 0 ? [check, LogHook(), CheckpointHook(), EvaluationHook(), PlotHook(), wait] : [check, wait]
+        return rank == 0 ? [check] + Trainer.writerHooks() + [wait] : [check, wait]
     }
 
     /// Rank 0's decision whether to stop before the next step, and the schedule's span, on every rank.

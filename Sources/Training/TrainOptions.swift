@@ -18,6 +18,22 @@ public struct TrainOptions: Sendable {
     public var out = URL(fileURLWithPath: "runs/train")
     /// Checkpoint to continue from.
     public var resume: URL?
+
+    /// What a bare `--resume` stands for: the run folder's `last.safetensors`.
+    public static let resumeLast = "<out>/last.safetensors"
+
+    /// The checkpoint a `--resume` value names: `resumeLast` (the bare flag) is `out/last.safetensors`, as
+    /// ultralytics' `resume=True` and Lightning's `ckpt_path="last"`; a folder is its `last.safetensors`; anything
+    /// else is the checkpoint file itself.
+    public static func checkpointToResume(_ value: String, out: URL) -> URL {
+        if value == resumeLast { return out.appendingPathComponent("last.safetensors") }
+        let url = URL(fileURLWithPath: value)
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
+            return url.appendingPathComponent("last.safetensors")
+        }
+        return url
+    }
     /// JSON file of settings: keys of `DetectorConfig` and of `TrainSettings`.
     public var config: URL?
     /// Network and loss settings given explicitly (they override `config`).
@@ -45,6 +61,8 @@ public struct TrainOptions: Sendable {
     /// Under `mpirun`: seconds a collective may wait for the other processes before the job is ended (a peer that
     /// hangs). Default 60.
     public var collectiveTimeout = 60.0
+    /// Validation overlay pictures per validation (`overlays/epoch_NNN/` in the run folder). Default 4; 0 for none.
+    public var validationOverlays = 4
 
     /// Defaults: the synthetic default, its run folder, every setting at its default.
     public init() {}
@@ -64,6 +82,10 @@ public struct TrainOptions: Sendable {
         }
         if val != nil && data == nil {
             throw TrainingError.invalidSetting(key: "val", reason: "a validation split needs training data of its own (--data)")
+        }
+        if let r = resume, !FileManager.default.fileExists(atPath: r.path) {
+            throw TrainingError.invalidSetting(key: "resume", reason: "no checkpoint at \(r.path) (a bare --resume continues "
+                + "--out's last.safetensors; train into that folder first or give the checkpoint's path)")
         }
     }
 }

@@ -15,6 +15,12 @@ extension Trainer {
         return summary
     }
 
+    /// The hooks of the process that writes the run folder: log, checkpoints, validation, charts, results table,
+    /// validation overlays.
+    static func writerHooks() -> [TrainerHook] {
+        [LogHook(), CheckpointHook(), EvaluationHook(), PlotHook(), ResultsTableHook(), ValidationOverlayHook()]
+    }
+
     /// The training loop, alone or as one rank of `job`.
     func train(job: DataParallelJob?) throws -> TrainingSummary {
         let lock = try RunLock(folder: options.out)
@@ -22,7 +28,7 @@ extension Trainer {
         for name in lock.removeStaleTemporaries() { say("removed \(name), left in \(options.out.path) by a killed run") }
         let run = try prepare(job: job)
         try job?.join(run)
-        let hooks: [TrainerHook] = job?.hooks() ?? [LogHook(), CheckpointHook(), EvaluationHook(), PlotHook()]
+        let hooks: [TrainerHook] = job?.hooks() ?? Trainer.writerHooks()
         StopSignal.install()
         defer { StopSignal.uninstall() }
         run.loader.start(epoch: run.state.epoch, step: run.state.stepInEpoch)
@@ -133,6 +139,10 @@ extension Trainer {
         loaderOptions.skipBadImages = options.skipBadImages
         loaderOptions.augment = t.augment ? AugmentConfig() : .none
         loaderOptions.cacheImages = train.images.count <= 4000
+        let verbose = options.verbose
+        loaderOptions.onDecodeWarning = { line in
+            if verbose { FileHandle.standardError.write(Data(("warning: " + line + "\n").utf8)) }
+        }
         if let job {
             // Across processes every image is seen once an epoch (`DataShard`).
             loaderOptions.shard = job.shard

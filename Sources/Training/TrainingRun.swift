@@ -38,8 +38,12 @@ public final class TrainingRun {
     public var trainSeconds = 0.0, imagesThisRun = 0, nonFiniteInARow = 0
     /// Seconds spent validating in this process.
     public var evaluationSeconds = 0.0
+    /// Decoder warnings already printed (each file's once).
+    var reportedWarnings = Set<String>()
     /// The last validation's metrics.
     public var lastMetrics: HeadMetrics?
+    /// The last validation's predictions, and the step it ran after (0 before any).
+    public var lastPredictions: [ImagePrediction] = [], lastValidationStep = 0
     /// Why the run ended early, or nil.
     public var stoppedBy: String?
     /// Processes of the data-parallel job (1 alone); stored in checkpoints as `ranks`.
@@ -107,6 +111,7 @@ public final class TrainingRun {
                       state.step, state.epoch, state.trainingSeconds / 60, evaluationSeconds / 60, imagesPerSecond,
                       100 * stats.waitFraction)
             + (stats.skippedImages > 0 ? ", \(stats.skippedImages) unreadable images skipped" : "")
+            + (stats.warnedImages > 0 ? ", \(stats.warnedImages) decoded with warnings" : "")
     }
 
     /// Training seconds so far, over resumed runs.
@@ -140,6 +145,12 @@ public final class TrainingRun {
     public func evaluate(on data: DetectionDataset) throws -> HeadMetrics {
         let predictor = Predictor(detector: detector, batchSize: configuration.training.batchSize)
         let (predictions, _) = try predictor.predict(dataset: data, skipBadImages: options.skipBadImages)
+        for w in predictor.decodeWarnings where !reportedWarnings.contains(w) {
+            reportedWarnings.insert(w)
+            progress.log("warning: " + w)
+        }
+        lastPredictions = predictions
+        lastValidationStep = state.step
         return try data.evaluate(predictions, hasSetHead: detector.config.setHead != .none)
     }
 

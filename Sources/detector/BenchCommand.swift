@@ -7,7 +7,7 @@ import NeuralNet
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the speed of the building blocks.",
-        subcommands: [Kernels.self, TrainSpeed.self])
+        subcommands: [Kernels.self, TrainSpeed.self, JPEGDecode.self])
 
     /// `detector bench kernels`: conv forward + backward GFLOP/s beside OpenBLAS sgemm.
     struct Kernels: ParsableCommand {

@@ -133,6 +133,12 @@ struct EvaluateCommand: ParsableCommand {
             print()
             print(h.evaluation.categoryTable, terminator: "")
             print("results: \(h.resultsFile.path); metrics: \(h.metricsFile.path); chart: \(h.plotFile.path)")
+            let d = h.diagnostics, best = d.bestF1
+            print(String(format: "confusion matrix at score ≥ %.2f, IoU ≥ 0.5 (rows predicted, columns true):", d.confusionThreshold))
+            print(d.confusionTable, terminator: "")
+            print(String(format: "best F1 %.3f at score threshold %.2f (precision %.3f, recall %.3f); ", best.f1,
+                         best.threshold, best.precision, best.recall)
+                  + "confusion: \(h.confusionFile.path); P/R/F1 chart: \(h.f1PlotFile.path)")
             if !h.overlayFiles.isEmpty {
                 print(String(format: "%d overlay picture(s) in %@ (ground truth white, predictions with score ≥ %.2f)",
                              h.overlayFiles.count, h.overlayFiles[0].deletingLastPathComponent().path as NSString,

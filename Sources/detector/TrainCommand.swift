@@ -26,7 +26,8 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var runtime: RuntimeOptions
     @Option(help: "Run folder for checkpoints, log and plots.")
     var out = "runs/train"
-    @Option(help: "Checkpoint to continue from (e.g. runs/train/last.safetensors).")
+    @Option(defaultAsFlag: TrainOptions.resumeLast, parsing: .next,
+            help: "Continue a run: bare --resume takes --out's last.safetensors; or give a checkpoint or a run folder.")
     var resume: String?
     @Option(help: "JSON file of settings: keys of DetectorConfig and TrainSettings (docs/ARCHITECTURE.md).")
     var config: String?
@@ -52,7 +53,7 @@ struct TrainCommand: ParsableCommand {
         let url = { (p: String) in URL(fileURLWithPath: p) }
         o.data = dataOptions.dataURL; o.images = dataOptions.imagesURL; o.skipBadImages = dataOptions.skipBadImages
         o.val = val.map(url); o.valImages = valImages.map(url)
-        o.out = url(out); o.resume = resume.map(url); o.config = config.map(url)
+        o.out = url(out); o.resume = resume.map { TrainOptions.checkpointToResume($0, out: url(out)) }; o.config = config.map(url)
         o.model = model.patch
         o.training = schedule.patch
         o.autoAnchors = model.anchors == .auto
