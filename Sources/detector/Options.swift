@@ -44,7 +44,7 @@ enum FlagNames {
         "querySelection": "--query-selection", "denseAssignment": "--dense-assignment", "anchorSizes": "--anchors",
         "classBalanceBeta": "--class-balance", "labelSmoothing": "--label-smoothing",
         // TrainOptions, inference options
-        "data": "--data", "val": "--val", "threads": "--threads", "maxSteps": "--max-steps",
+        "data": "--data", "val": "--val", "config": "--config", "threads": "--threads", "maxSteps": "--max-steps",
         "syntheticTrain": "--synthetic-train", "head": "--head", "overlays": "--overlays", "out": "--out",
     ]
 
