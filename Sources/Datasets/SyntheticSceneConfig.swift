@@ -3,8 +3,11 @@ import Foundation
 /// Settings of the synthetic crowded-scene generator (the embedded default dataset). The committed
 /// `datasets/synthetic.json` holds exactly these defaults; any field may be left out of a JSON file.
 public struct SyntheticSceneConfig: Codable, Equatable, Sendable {
-    /// Image side in pixels (square images; the synthetic default trains at this input size).
+    /// Image width in pixels, and height too unless `imageHeight` is set (the synthetic default: square 256² images,
+    /// and the network's input size).
     public var imageSize: Int = 256
+    /// Image height in pixels when the images are not square (nil: `imageSize`).
+    public var imageHeight: Int? = nil
     /// Number of object classes, 1–3: 0 = filled ellipse, 1 = rectangle, 2 = triangle.
     public var classCount: Int = 3
     /// Fewest objects drawn per image.
@@ -57,6 +60,7 @@ public struct SyntheticSceneConfig: Codable, Equatable, Sendable {
         func v<T: Decodable>(_ k: CodingKeys, _ d: T) throws -> T { try c.decodeIfPresent(T.self, forKey: k) ?? d }
         let d = SyntheticSceneConfig()
         imageSize = try v(.imageSize, d.imageSize)
+        imageHeight = try c.decodeIfPresent(Int.self, forKey: .imageHeight)
         classCount = try v(.classCount, d.classCount)
         minObjects = try v(.minObjects, d.minObjects)
         maxObjects = try v(.maxObjects, d.maxObjects)
@@ -95,9 +99,10 @@ public struct SyntheticSceneConfig: Codable, Equatable, Sendable {
             if !ok { throw DatasetError.invalidEntry(file: file, location: what, reason: "out of range") }
         }
         try check(imageSize >= 32 && imageSize <= 4096, "imageSize \(imageSize) (32…4096)")
+        try check(height >= 32 && height <= 4096, "imageHeight \(height) (32…4096)")
         try check((1...3).contains(classCount), "classCount \(classCount) (1…3)")
         try check(minObjects >= 0 && maxObjects >= minObjects, "minObjects \(minObjects) / maxObjects \(maxObjects)")
-        try check(minObjectSize >= 2 && maxObjectSize >= minObjectSize && maxObjectSize <= imageSize,
+        try check(minObjectSize >= 2 && maxObjectSize >= minObjectSize && maxObjectSize <= min(imageSize, height),
                   "minObjectSize \(minObjectSize) / maxObjectSize \(maxObjectSize)")
         try check(minClusters >= 1 && maxClusters >= minClusters, "minClusters / maxClusters")
         try check((0...1).contains(clusteredShare) && (0...1).contains(minVisibleFraction)
@@ -115,6 +120,52 @@ public struct SyntheticSceneConfig: Codable, Equatable, Sendable {
         return String(decoding: try e.encode(self), as: UTF8.self) + "\n"
     }
 
+    /// Image height in pixels (`imageHeight`, else `imageSize`).
+    public var height: Int { imageHeight ?? imageSize }
+
+    /// The tiny-crowd scenes: 16:9 frames of 512×288 holding 30–90 objects of 6–16 px (one class, filled ellipses, like
+    /// heads in a classroom seen from the front), 3–8 clusters, most of them rows whose neighbours overlap, partial
+    /// occlusion (each object keeps at least 45% of its box uncovered and is annotated while half of its pixels show),
+    /// clutter of lines, rings and specks. Trained with the `tiny-crowd` preset (`detector train --synthetic tiny-crowd`).
+    public static var tinyCrowd: SyntheticSceneConfig {
+        var c = SyntheticSceneConfig()
+        c.imageSize = 512
+        c.imageHeight = 288
+        c.classCount = 1
+        c.minObjects = 30
+        c.maxObjects = 90
+        c.minObjectSize = 6
+        c.maxObjectSize = 16
+        c.minClusters = 3
+        c.maxClusters = 8
+        c.clusteredShare = 0.8
+        c.clusterSpread = 0.8
+        c.rowShare = 0.6
+        c.rowStep = 0.45
+        c.clusterSizeJitter = 0.15
+        c.minVisibleFraction = 0.5
+        c.minVisibleBoxFraction = 0.45
+        c.minDistractors = 10
+        c.maxDistractors = 30
+        c.noiseAmplitude = 14
+        c.noiseCell = 12
+        c.outlineWidth = 1
+        return c
+    }
+
     /// Names of the shape classes, by class index.
     public static let classNames = ["ellipse", "rectangle", "triangle"]
+}
+
+/// The datasets the package generates itself, selectable as the data of `detector train` (`--synthetic NAME`).
+public enum SyntheticDataset: String, Sendable, CaseIterable {
+    /// The synthetic default: 256² scenes of 10–60 shapes of 16–64 px in 3 classes (`SyntheticSceneConfig()`).
+    case scenes
+    /// Tiny crowded objects: 512×288 frames of 30–90 objects of 6–16 px (`SyntheticSceneConfig.tinyCrowd`).
+    case tinyCrowd = "tiny-crowd"
+
+    /// The generator's settings.
+    public var config: SyntheticSceneConfig { self == .scenes ? SyntheticSceneConfig() : .tinyCrowd }
+    /// The folder it is generated in by default: `data/synthetic` or `data/tiny-crowd`.
+    public var defaultFolder: URL { URL(fileURLWithPath: self == .scenes ? "data/synthetic" : "data/tiny-crowd") }
 }

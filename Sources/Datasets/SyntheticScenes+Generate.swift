@@ -69,7 +69,7 @@ extension SyntheticScenes {
             for (i, r) in results.enumerated() {
                 let fileName = String(format: "%06d.png", i + 1)
                 images.append(ImageRecord(id: i + 1, file: imageDir.appendingPathComponent(fileName), fileName: fileName,
-                                          width: config.imageSize, height: config.imageSize, annotations: r.annotations))
+                                          width: config.imageSize, height: config.height, annotations: r.annotations))
                 report.drawnObjects += r.drawn
                 report.hiddenObjects += r.drawn - r.annotations.count
                 report.boxes += r.annotations.count

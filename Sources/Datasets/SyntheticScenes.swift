@@ -30,8 +30,8 @@ public enum SyntheticScenes {
     public static func render(index: Int, split: Int = 0, seed: UInt64,
                               config: SyntheticSceneConfig = SyntheticSceneConfig()) -> SyntheticScene {
         var rng = SplitMix64(mixing: seed, UInt64(split), UInt64(index))
-        let s = config.imageSize
-        var canvas = SceneCanvas(width: s, height: s)
+        let (s, sh) = (config.imageSize, config.height)
+        var canvas = SceneCanvas(width: s, height: sh)
         let c0 = randomColor(&rng, saturation: 0.1...0.5, value: 0.3...0.9)
         let c1 = randomColor(&rng, saturation: 0.1...0.5, value: 0.3...0.9)
         canvas.background(c0: (Double(c0.0), Double(c0.1), Double(c0.2)), c1: (Double(c1.0), Double(c1.1), Double(c1.2)),
@@ -45,12 +45,12 @@ public enum SyntheticScenes {
         // (Gaussian scatter around the centre) or a row (objects stepping along a line, each partly covering the
         // previous one, like a queue of people).
         var clusters = (0..<rng.int(config.minClusters...config.maxClusters)).map { _ in
-            SceneCluster(x: rng.uniform(0.15...0.85) * Double(s), y: rng.uniform(0.15...0.85) * Double(s),
+            SceneCluster(x: rng.uniform(0.15...0.85) * Double(s), y: rng.uniform(0.15...0.85) * Double(sh),
                          side: _exp(rng.uniform(_ln(lo)...(_ln(hi)))), isRow: rng.chance(config.rowShare),
                          angle: rng.uniform(0...(2 * Double.pi)), step: config.rowStep * rng.uniform(0.8...1.2))
         }
         var objects: [(box: Box, cls: Int, area: Int)] = []
-        var occupancy = BoxOccupancy(width: s, height: s)
+        var occupancy = BoxOccupancy(width: s, height: sh)
         for _ in 0..<n {
             let cls = rng.int(0...(config.classCount - 1))
             let clustered = !clusters.isEmpty && rng.chance(config.clusteredShare)
@@ -63,10 +63,10 @@ public enum SyntheticScenes {
             // Where it goes: its cluster's next place (or anywhere), tried again while it would bury an earlier object.
             var spot: (Int, Int)?
             for _ in 0..<8 {
-                var cx = rng.uniform(0...Double(s)), cy = rng.uniform(0...Double(s))
+                var cx = rng.uniform(0...Double(s)), cy = rng.uniform(0...Double(sh))
                 if clustered { (cx, cy) = clusters[k].place(spread: config.clusterSpread, rng: &rng) }
                 let x1 = min(s - w, max(0, Int((cx - Double(w) / 2).rounded())))
-                let y1 = min(s - h, max(0, Int((cy - Double(h) / 2).rounded())))
+                let y1 = min(sh - h, max(0, Int((cy - Double(h) / 2).rounded())))
                 if occupancy.accepts(x1: x1, y1: y1, x2: x1 + w, y2: y1 + h, minVisible: config.minVisibleBoxFraction) {
                     spot = (x1, y1)
                     break
@@ -93,20 +93,20 @@ public enum SyntheticScenes {
 
     /// Background clutter: lines (1–3 px), hollow rings and clusters of specks (2–5 px, below the smallest object).
     static func drawDistractors(_ canvas: inout SceneCanvas, count: Int, rng: inout SplitMix64) {
-        let s = Double(canvas.width)
+        let s = Double(canvas.width), sh = Double(canvas.height)
         for _ in 0..<count {
             let color = randomColor(&rng, saturation: 0...0.8, value: 0.2...1)
             switch rng.int(0...2) {
             case 0:
-                canvas.line(ax: rng.uniform(0...s), ay: rng.uniform(0...s), bx: rng.uniform(0...s), by: rng.uniform(0...s),
+                canvas.line(ax: rng.uniform(0...s), ay: rng.uniform(0...sh), bx: rng.uniform(0...s), by: rng.uniform(0...sh),
                             thickness: rng.uniform(1...3), color: color)
             case 1:
                 let w = rng.int(10...80), h = rng.int(10...80)
-                let x = rng.int(-10...Int(s) - 10), y = rng.int(-10...Int(s) - 10)
+                let x = rng.int(-10...Int(s) - 10), y = rng.int(-10...Int(sh) - 10)
                 canvas.paint(.ellipse, x1: x, y1: y, x2: x + w, y2: y + h, fill: color, edge: color,
                              outline: rng.uniform(1...2.5), ring: true, object: -1)
             default:
-                let cx = rng.uniform(0...s), cy = rng.uniform(0...s)
+                let cx = rng.uniform(0...s), cy = rng.uniform(0...sh)
                 for _ in 0..<rng.int(3...10) {
                     let x = Int(cx + rng.normal() * 15), y = Int(cy + rng.normal() * 15), k = rng.int(2...5)
                     canvas.paint(.rectangle, x1: x, y1: y, x2: x + k, y2: y + k, fill: color, edge: color, outline: 0,

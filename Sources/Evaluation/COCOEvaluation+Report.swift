@@ -75,12 +75,13 @@ extension COCOEvaluation {
     }
 
     /// The metrics as a JSON object: `stats` (name → value), `stats_list` (pycocotools order),
-    /// `per_category`, `images`, `detections`.
-    public func metricsJSON() throws -> Data {
+    /// `per_category`, `images`, `detections`; with a detection limit above 100, `stats_at_max_dets` (`max_dets` and
+    /// `statsAt(maxDetections:)` by name); with `crowd`, `crowd` (`MR-2`, `JI`, `JI_score_threshold`).
+    public func metricsJSON(crowd: CrowdMetrics? = nil) throws -> Data {
         var statsByName: [String: Double] = [:]
         let values = stats
         for (n, v) in zip(Self.statNames, values) { statsByName[n] = v }
-        let object: [String: Any] = [
+        var object: [String: Any] = [
             "stats": statsByName,
             "stats_list": values,
             "stats_names": Self.statNames,
@@ -91,13 +92,19 @@ extension COCOEvaluation {
             "images": imageCount,
             "detections": detectionCount,
         ]
+        if let n = parameters.maxDetections.last, n > 100 {
+            var entry: [String: Any] = ["max_dets": n]
+            for (name, v) in zip(Self.maxDetectionStatNames, statsAt(maxDetections: n)) { entry[name] = v }
+            object["stats_at_max_dets"] = entry
+        }
+        if let crowd { object["crowd"] = crowd.jsonObject }
         return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     }
 
-    /// Writes `metricsJSON()` to `url`.
-    public func writeMetrics(to url: URL) throws {
+    /// Writes `metricsJSON(crowd:)` to `url`.
+    public func writeMetrics(to url: URL, crowd: CrowdMetrics? = nil) throws {
         do {
-            try metricsJSON().write(to: url, options: .atomic)
+            try metricsJSON(crowd: crowd).write(to: url, options: .atomic)
         } catch {
             throw EvaluationError.unwritable(file: url.path, reason: error.localizedDescription)
         }

@@ -57,13 +57,15 @@ public struct COCOEvaluation: Sendable {
         return values.isEmpty ? -1 : numpySum(values[...]) / Double(values.count)
     }
 
-    /// The 12 statistics of `COCOeval.summarize()` for bounding boxes, in `statNames` order.
-    /// Requires three detection limits and the 0.5 / 0.75 thresholds (the defaults).
+    /// The 12 statistics of `COCOeval.summarize()` for bounding boxes, in `statNames` order: as pycocotools, AP is
+    /// taken at 100 detections and the others at the first three detection limits (`[1, 10, 100]` by default; with
+    /// `[1, 10, 100, N]` the statistics stay those at 100, and `statsAt(maxDetections: N)` gives the figures at N).
+    /// Requires at least three detection limits and the 0.5 / 0.75 thresholds (the defaults).
     public var stats: [Double] {
         let d = parameters.maxDetections
-        precondition(d.count == 3, "the standard summary needs three detection limits")
+        precondition(d.count >= 3, "the standard summary needs three detection limits")
         return [
-            summarize(averagePrecision: true),
+            summarize(averagePrecision: true, maxDetections: 100),
             summarize(averagePrecision: true, iouThreshold: 0.5, maxDetections: d[2]),
             summarize(averagePrecision: true, iouThreshold: 0.75, maxDetections: d[2]),
             summarize(averagePrecision: true, area: "small", maxDetections: d[2]),
@@ -76,6 +78,30 @@ public struct COCOEvaluation: Sendable {
             summarize(averagePrecision: false, area: "medium", maxDetections: d[2]),
             summarize(averagePrecision: false, area: "large", maxDetections: d[2]),
         ]
+    }
+
+    /// Names of the figures of `statsAt(maxDetections:)`.
+    public static let maxDetectionStatNames = ["AP", "AP50", "AP75", "AR"]
+
+    /// AP, AP50, AP75 and AR over all areas at the detection limit `n` (one of `parameters.maxDetections`; −1
+    /// otherwise): the figures `detector evaluate --max-dets N` adds for crowds, where pycocotools' 100 cuts recall.
+    public func statsAt(maxDetections n: Int) -> [Double] {
+        [summarize(averagePrecision: true, maxDetections: n),
+         summarize(averagePrecision: true, iouThreshold: 0.5, maxDetections: n),
+         summarize(averagePrecision: true, iouThreshold: 0.75, maxDetections: n),
+         summarize(averagePrecision: false, maxDetections: n)]
+    }
+
+    /// The lines of `statsAt(maxDetections: n)` in the layout of `summary`.
+    public func summary(maxDetections n: Int) -> String {
+        let t = parameters.iouThresholds
+        let all = String(format: "%0.2f:%0.2f", t.first!, t.last!)
+        let rows: [(Bool, String)] = [(true, all), (true, "0.50"), (true, "0.75"), (false, all)]
+        return zip(rows, statsAt(maxDetections: n)).map { row, value in
+            " " + pad(row.0 ? "Average Precision" : "Average Recall", 18) + (row.0 ? " (AP)" : " (AR)") + " @[ IoU="
+                + pad(row.1, 9) + " | area=" + pad("all", 6, left: true) + " | maxDets=" + pad(String(n), 3, left: true)
+                + " ] = " + String(format: "%0.3f", value)
+        }.joined(separator: "\n") + "\n"
     }
 
     /// The 12 lines `COCOeval.summarize()` prints, character for character, e.g.

@@ -2,10 +2,11 @@ import Datasets
 import DetectorModel
 import Foundation
 
-/// The settings a run trains with, and how they were reached: defaults < the synthetic default's preset (without
-/// `--data`) < the `--config` file < explicit values. Under `--resume` the checkpoint's network and settings are the
-/// base instead: a file or flag that would change the network is an error naming the setting; one that changes the
-/// training objective or the run (learning rate, minutes, …) is applied and reported in `changes`.
+/// The settings a run trains with, and how they were reached: defaults < the preset (`Preset`: the one named, else
+/// `synthetic` without `--data` and `default` with it) < the `--config` file < explicit values. Under `--resume` the
+/// checkpoint's network and settings are the base instead: a file or flag that would change the network is an error
+/// naming the setting; one that changes the training objective or the run (learning rate, minutes, …) is applied and
+/// reported in `changes`.
 public struct RunConfiguration: Sendable {
     /// The network and loss configuration.
     public var model: DetectorConfig
@@ -14,21 +15,13 @@ public struct RunConfiguration: Sendable {
     /// What the resumed run changed against the checkpoint (`key old → new`); empty for a new run.
     public var changes: [String] = []
 
-    /// The synthetic default's network (256² scenes of up to 60 objects of 16–64 px): input at the scenes' size, room
-    /// for every object, anchors spanning the object sizes, ATSS positives, queries from the dense proposals after
-    /// NMS (grid peaks miss one of two neighbours in a crowd), the ReInspect cost, the dense-score class prior and
-    /// IoU-aware attention (docs/experiments.md for what each choice measured).
-    public static func syntheticPreset(classes: [String]) -> DetectorConfig {
-        var c = DetectorConfig.reference(classes: classes)
-        c.inputSize = SyntheticSceneConfig().imageSize
-        c.hypotheses = 100
-        c.anchorSizes = [16, 32, 64]
-        c.denseAssignment = .atss
-        c.querySelection = .nms
-        c.matchCost = .reinspect
-        c.setClassPrior = true
-        c.setGeometry = true
-        return c
+    /// The synthetic default's network (`Preset.synthetic`).
+    public static func syntheticPreset(classes: [String]) -> DetectorConfig { Preset.synthetic.model(classes: classes) }
+
+    /// The preset a new run starts from: the one named (`--config NAME`), else on generated data its own
+    /// (`synthetic`, `tiny-crowd`) and `default` on data of one's own.
+    public static func preset(for options: TrainOptions) -> Preset {
+        options.preset ?? (options.isSyntheticDefault ? (options.synthetic == .tinyCrowd ? .tinyCrowd : .synthetic) : .default)
     }
 
     /// Largest `--config` file accepted: 1 MiB (a configuration is a few hundred bytes).
@@ -56,14 +49,22 @@ public struct RunConfiguration: Sendable {
         return (object.filter { modelKeys.contains($0.key) }, object.filter { trainingKeys.contains($0.key) })
     }
 
-    /// The configuration of a new run for `classes`; `train` is needed for `autoAnchors`; `say` receives what was
-    /// decided (fitted anchors).
+    /// The configuration of a new run for `classes`. `train` is the training data the anchors are fitted to, under
+    /// `autoAnchors` (then required) or a preset that fits them (`Preset.fitsAnchors`, skipped without data) unless
+    /// the file or a flag gives `anchorSizes`; `say` receives what was decided (fitted anchors). The network's name
+    /// is the preset's while no file or flag changed it, else `custom`.
     public static func resolve(_ options: TrainOptions, classes: [String], train: DetectionDataset? = nil,
                                say: (String) -> Void = { _ in }) throws -> RunConfiguration {
-        var model = options.isSyntheticDefault ? syntheticPreset(classes: classes) : .reference(classes: classes)
-        var training = TrainSettings()
-        (model, training) = try layered(options, over: model, training)
-        if options.autoAnchors {
+        let preset = preset(for: options)
+        let base = preset.model(classes: classes)
+        let layers = try layered(options, over: base, TrainSettings())
+        var (model, training) = (layers.model, layers.training)
+        let anchorsGiven = layers.given.contains(DetectorConfig.CodingKeys.anchorSizes.stringValue)
+        let fits = options.autoAnchors || (preset.fitsAnchors && !anchorsGiven && train != nil)
+        var layeredModel = model
+        layeredModel.name = base.name
+        let untouched = layeredModel == base   // the name stays the preset's when no file or flag changed the network
+        if fits {
             guard let train else { throw TrainingError.invalidSetting(key: "anchorSizes", reason: "fitting anchors needs the training data") }
             if let fitted = AnchorFitting.sizes(for: train, inputSize: model.inputSize, count: model.anchorSizes.count) {
                 model.anchorSizes = fitted
@@ -71,7 +72,7 @@ public struct RunConfiguration: Sendable {
             }
         }
         model.classNames = classes
-        model.name = model == .reference(classes: classes) ? "reference" : "custom"
+        model.name = untouched ? preset.rawValue : "custom"
         if training.epochs == nil && training.minutes == nil {
             if options.isSyntheticDefault { training.minutes = 12 } else { training.epochs = 30 }
         }
@@ -93,7 +94,8 @@ public struct RunConfiguration: Sendable {
             throw TrainingError.resumeConflict(key: "anchorSizes", path: checkpoint.path,
                                                reason: "fitting anchors would change the checkpoint's anchors")
         }
-        (model, training) = try layered(options, over: model, training)
+        let layers = try layered(options, over: model, training)
+        (model, training) = (layers.model, layers.training)
         model.name = saved.name
         let modelChanges = model.changes(from: saved)
         if let change = modelChanges.first(where: { !DetectorConfig.objectiveKeys.contains($0.key) }) {
@@ -110,16 +112,20 @@ public struct RunConfiguration: Sendable {
         return RunConfiguration(model: model, training: training, changes: (modelChanges + trainingChanges).map(\.description))
     }
 
-    /// `model` and `training` with the `--config` file's entries and then the explicit values applied.
+    /// `model` and `training` with the `--config` file's entries and then the explicit values applied, and the keys
+    /// the file and the flags gave.
     static func layered(_ options: TrainOptions, over model: DetectorConfig, _ training: TrainSettings) throws
-        -> (DetectorConfig, TrainSettings) {
+        -> (model: DetectorConfig, training: TrainSettings, given: Set<String>) {
         var (model, training) = (model, training)
+        var given = Set(options.model.entries.map(\.key) + options.training.entries.map(\.key))
         if let url = options.config {
             let file = try readConfigFile(url)
             model = try modelFromFile(file.model, source: url.path, base: model)
             training = try TrainSettings.from(entries: file.training, source: url.path, base: training)
+            given.formUnion(file.model.keys)
+            given.formUnion(file.training.keys)
         }
-        return (options.model.applied(to: model), options.training.applied(to: training))
+        return (options.model.applied(to: model), options.training.applied(to: training), given)
     }
 
     static func modelFromFile(_ entries: [String: Any], source: String, base: DetectorConfig) throws -> DetectorConfig {

@@ -1,3 +1,4 @@
+import Datasets
 import DetectorModel
 import Foundation
 
@@ -34,6 +35,9 @@ public struct TrainOptions: Sendable {
         }
         return url
     }
+    /// The preset the settings start from (`--config NAME`); nil = `synthetic` on the synthetic default, `default`
+    /// on data of one's own.
+    public var preset: Preset?
     /// JSON file of settings: keys of `DetectorConfig` and of `TrainSettings`.
     public var config: URL?
     /// Network and loss settings given explicitly (they override `config`).
@@ -46,8 +50,10 @@ public struct TrainOptions: Sendable {
     public var threads: Int?
     /// Skip unreadable images (counted and reported) instead of stopping.
     public var skipBadImages = false
-    /// Folder of the synthetic default dataset (created when missing).
-    public var syntheticFolder = URL(fileURLWithPath: "data/synthetic")
+    /// Which generated dataset a run without `data` trains on. Default `.scenes` (the synthetic default).
+    public var synthetic = SyntheticDataset.scenes
+    /// Folder of the generated dataset (created when missing); nil = `synthetic.defaultFolder`.
+    public var syntheticFolder: URL?
     /// Synthetic default: training and validation images.
     public var syntheticTrain = 2000, syntheticVal = 200
     /// Consecutive non-finite steps that stop training.
@@ -79,6 +85,9 @@ public struct TrainOptions: Sendable {
         if let m = maxSteps, m <= 0 { throw TrainingError.invalidSetting(key: "maxSteps", reason: "must be positive, got \(m)") }
         guard syntheticTrain > 0, syntheticVal >= 0 else {
             throw TrainingError.invalidSetting(key: "syntheticTrain", reason: "must be positive, got \(syntheticTrain)")
+        }
+        if let p = preset, resume != nil {
+            throw TrainingError.invalidSetting(key: "config", reason: "preset \(p.rawValue) with a resumed run: the checkpoint's settings are the base")
         }
         if val != nil && data == nil {
             throw TrainingError.invalidSetting(key: "val", reason: "a validation split needs training data of its own (--data)")

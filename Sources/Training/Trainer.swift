@@ -53,12 +53,13 @@ public final class Trainer {
     public func loadData() throws -> (train: DetectionDataset, val: DetectionDataset?) {
         var trainURL = options.data, valURL = options.val
         if trainURL == nil {
-            let folder = options.syntheticFolder
+            let folder = options.syntheticFolder ?? options.synthetic.defaultFolder
+            let scenes = options.synthetic.config
             if !SyntheticScenes.isGenerated(in: folder, trainCount: options.syntheticTrain, valCount: options.syntheticVal,
-                                            seed: 2026) {
-                say("generating the synthetic default dataset in \(folder.path) (\(options.syntheticTrain) train + \(options.syntheticVal) val images)…")
+                                            seed: 2026, config: scenes) {
+                say("generating the \(options.synthetic.rawValue) dataset in \(folder.path) (\(options.syntheticTrain) train + \(options.syntheticVal) val images)…")
                 let report = try SyntheticScenes.generate(to: folder, trainCount: options.syntheticTrain,
-                                                          valCount: options.syntheticVal, seed: 2026)
+                                                          valCount: options.syntheticVal, seed: 2026, config: scenes)
                 say("  \(report)")
             }
             trainURL = folder.appendingPathComponent("train.json")

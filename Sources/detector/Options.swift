@@ -47,8 +47,9 @@ enum FlagNames {
         "querySelection": "--query-selection", "denseAssignment": "--dense-assignment", "anchorSizes": "--anchors",
         "classBalanceBeta": "--class-balance", "labelSmoothing": "--label-smoothing",
         // TrainOptions, inference options
-        "data": "--data", "val": "--val", "threads": "--threads", "maxSteps": "--max-steps",
-        "syntheticTrain": "--synthetic-train", "collectiveTimeout": "--mpi-timeout", "head": "--head", "overlays": "--overlays", "out": "--out",
+        "data": "--data", "val": "--val", "config": "--config", "threads": "--threads", "maxSteps": "--max-steps",
+        "syntheticTrain": "--synthetic-train", "collectiveTimeout": "--mpi-timeout", "head": "--head", "overlays": "--overlays",
+        "out": "--out",
     ]
 
     /// `message` with the leading `setting KEY:` of a library error replaced by the flag (or by the key in a config

@@ -1,6 +1,9 @@
 import ArgumentParser
+import Datasets
 import Foundation
 import Training
+
+extension SyntheticDataset: ExpressibleByArgument {}
 
 /// `detector train`: the main job. Without `--data` it trains on the embedded synthetic default.
 struct TrainCommand: ParsableCommand {
@@ -11,9 +14,12 @@ struct TrainCommand: ParsableCommand {
             With no arguments, generates the synthetic crowded-scene default in data/synthetic (once) and trains on it \
             for 12 minutes, then reports COCO AP of both heads on its validation split. Checkpoints, the JSON Lines log \
             and SVG plots go to --out. Ctrl-C finishes the step, saves a checkpoint and exits; --resume continues.
-            Settings: defaults < --config file (keys of DetectorConfig and TrainSettings) < flags. Under --resume the \
-            checkpoint's settings are the base; a flag that would change its network is an error, others are applied \
-            and logged.
+            Settings: defaults < preset < --config file (keys of DetectorConfig and TrainSettings) < flags. The preset \
+            is 'synthetic' without --data and 'default' (the best known configuration, anchors fitted to the data) \
+            with it; --config NAME picks another (\(Preset.allCases.map(\.rawValue).joined(separator: ", ")); \
+            'reference' is the configuration the speed benchmarks time), and --config may be given twice, a name and \
+            a file. Under --resume the checkpoint's settings are the base; a flag that would change its network is an \
+            error, others are applied and logged.
             """)
 
     @OptionGroup var dataOptions: DataOptions
@@ -29,18 +35,32 @@ struct TrainCommand: ParsableCommand {
     @Option(defaultAsFlag: TrainOptions.resumeLast, parsing: .next,
             help: "Continue a run: bare --resume takes --out's last.safetensors; or give a checkpoint or a run folder.")
     var resume: String?
-    @Option(help: "JSON file of settings: keys of DetectorConfig and TrainSettings (docs/ARCHITECTURE.md).")
-    var config: String?
+    @Option(help: ArgumentHelp("A preset by name (\(Preset.allCases.map(\.rawValue).joined(separator: ", "))) or a JSON "
+        + "file of settings: keys of DetectorConfig and TrainSettings; at most one of each.", valueName: "name-or-file"))
+    var config: [String] = []
     @Option(help: "Stop after this many steps (the schedule is unchanged, so the run can be resumed).")
     var maxSteps: Int?
-    @Option(help: "Synthetic default: training images to generate.")
+    @Option(help: ArgumentHelp("Without --data, the generated dataset to train on: scenes (the synthetic default, 256²) "
+        + "or tiny-crowd (512×288 frames of 30–90 objects of 6–16 px, with the tiny-crowd preset)."))
+    var synthetic = SyntheticDataset.scenes
+    @Option(help: "Generated dataset: training images to generate.")
     var syntheticTrain = 2000
     @Flag(help: "Under mpirun: BatchNorm statistics over every process's batch (synchronised), not per process.")
     var syncBn = false
     @Option(help: "Under mpirun: seconds a collective waits for the other processes before the job is ended.")
     var mpiTimeout = 60.0
 
+    /// The preset named by `--config` and the settings file, at most one of each.
+    func configChoice() throws -> (preset: Preset?, file: String?) {
+        let presets = config.compactMap(Preset.named), files = config.filter { Preset.named($0) == nil }
+        guard presets.count <= 1, files.count <= 1 else {
+            throw ValidationError("--config takes at most one preset name and one file, got \(config.joined(separator: ", "))")
+        }
+        return (presets.first, files.first)
+    }
+
     func validate() throws {
+        _ = try configChoice()
         do {
             let o = options()
             try o.validate()
@@ -53,7 +73,9 @@ struct TrainCommand: ParsableCommand {
         let url = { (p: String) in URL(fileURLWithPath: p) }
         o.data = dataOptions.dataURL; o.images = dataOptions.imagesURL; o.skipBadImages = dataOptions.skipBadImages
         o.val = val.map(url); o.valImages = valImages.map(url)
-        o.out = url(out); o.resume = resume.map { TrainOptions.checkpointToResume($0, out: url(out)) }; o.config = config.map(url)
+        o.out = url(out); o.resume = resume.map { TrainOptions.checkpointToResume($0, out: url(out)) }
+        let choice = try? configChoice()
+        o.preset = choice?.preset; o.config = choice?.file.map(url)
         o.model = model.patch
         o.training = schedule.patch
         o.autoAnchors = model.anchors == .auto
@@ -62,6 +84,7 @@ struct TrainCommand: ParsableCommand {
         o.syntheticTrain = syntheticTrain
         o.syncBatchNorm = syncBn
         o.collectiveTimeout = mpiTimeout
+        o.synthetic = synthetic
         return o
     }
 

@@ -151,3 +151,39 @@ final class SyntheticFilesTests: XCTestCase {
         XCTAssertLessThan(visible[0], tri, "the flipped triangle covers part of the first")
     }
 }
+
+/// The tiny-crowd scenes: 512×288 frames, 30–90 objects of 6–16 px, crowded and partly occluded.
+final class TinyCrowdTests: XCTestCase {
+    func testTinyCrowdScenesAreSmallAndCrowded() throws {
+        let config = SyntheticSceneConfig.tinyCrowd
+        try config.validate()
+        var boxes: [[Box]] = [], hidden = 0
+        for i in 0..<12 {
+            let s = SyntheticScenes.render(index: i, seed: 2026, config: config)
+            XCTAssertEqual(s.image.width, 512)
+            XCTAssertEqual(s.image.height, 288)
+            XCTAssertLessThanOrEqual(s.drawnObjects, 90)
+            for a in s.annotations {
+                XCTAssertTrue((6...16).contains(a.box.width) && (6...16).contains(a.box.height), "\(a.box)")
+                XCTAssertTrue(a.box.x1 >= 0 && a.box.y1 >= 0 && a.box.x2 <= 512 && a.box.y2 <= 288, "\(a.box)")
+            }
+            boxes.append(s.annotations.map(\.box))
+            hidden += s.hiddenObjects
+        }
+        let perImage = Double(boxes.map(\.count).reduce(0, +)) / Double(boxes.count)
+        XCTAssertGreaterThan(perImage, 30, "tens of objects a frame")
+        XCTAssertGreaterThan(DatasetStatistics.overlapShare(boxes, threshold: 0.3), 0.05, "neighbours overlap")
+        XCTAssertGreaterThan(hidden, 0, "some objects are hidden beyond the visibility rule")
+    }
+
+    /// Generated files carry the frame size; the default settings' stamp has no height (square, as before).
+    func testGeneratedTinyCrowdRecordsItsFrameSize() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        _ = try SyntheticScenes.generate(to: dir, trainCount: 2, valCount: 1, seed: 4, config: .tinyCrowd, threads: 1)
+        let d = try DetectionDataset.load(dir.appendingPathComponent("train.json"), imageDirectory: nil, options: ValidationOptions())
+        XCTAssertEqual(d.images.map(\.height), [288, 288])
+        XCTAssertEqual(d.categories.map(\.name), ["ellipse"])
+        XCTAssertTrue(SyntheticScenes.isGenerated(in: dir, trainCount: 2, valCount: 1, seed: 4, config: .tinyCrowd))
+        XCTAssertFalse(try SyntheticSceneConfig().jsonText().contains("imageHeight"))
+    }
+}

@@ -5,7 +5,7 @@ import TestSupport
 import XCTest
 @testable import Training
 
-/// One source of truth for settings: defaults < synthetic preset < `--config` file < explicit values, and what a
+/// One source of truth for settings: defaults < preset < `--config` file < explicit values, and what a
 /// resumed run may and may not change.
 final class SettingsTests: XCTestCase {
     private func write(_ object: [String: Any], in dir: URL, name: String = "config.json") throws -> URL {

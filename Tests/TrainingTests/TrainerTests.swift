@@ -9,8 +9,8 @@ import Inference
 
 /// The trainer on the committed synthetic sample (`datasets/sample`), with a small network so that runs take seconds.
 final class TrainerTests: XCTestCase {
-    /// With no data and no `--config`, the synthetic default's configuration (`RunConfiguration.syntheticPreset`; docs/experiments.md); a `--config`
-    /// file or data of one's own starts from the reference configuration instead.
+    /// With no data and no `--config`, the synthetic default's configuration (`Preset.synthetic`; docs/experiments.md);
+    /// data of one's own starts from the `default` preset, anchors fitted to it.
     func testSyntheticDefaultConfiguration() throws {
         let c = try Trainer(options: TrainOptions()).makeConfiguration(classes: ["circle", "rectangle", "triangle"]).model
         XCTAssertEqual(c.inputSize, 256)
@@ -21,12 +21,15 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(c.queryNMSIoU, 0.6)
         XCTAssertEqual(c.matchCost, .reinspect)
         XCTAssertTrue(c.setClassPrior && c.setGeometry)
-        XCTAssertEqual(c.name, "custom")
+        XCTAssertEqual(c.name, "synthetic")
         var own = TrainOptions()
         own.data = DetectorFixtures.sample.appendingPathComponent("train.json")
-        let reference = try Trainer(options: own).makeConfiguration(classes: ["object"]).model
-        XCTAssertEqual(reference, DetectorConfig.reference(classes: ["object"]))
-        XCTAssertEqual(reference.querySelection, .topK)
+        let trainer = try Trainer(options: own)
+        let train = try trainer.loadData().train
+        let d = try trainer.makeConfiguration(classes: DetectorFixtures.sampleClassNames, train: train).model
+        XCTAssertEqual(d.name, "default")
+        XCTAssertEqual(d.querySelection, .nms)
+        XCTAssertNotEqual(d.anchorSizes, DetectorConfig().anchorSizes, "fitted to the sample's boxes")
     }
 
     /// Resuming from a checkpoint continues exactly: the losses after the resume equal those of an uninterrupted
