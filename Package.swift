@@ -24,10 +24,11 @@ let package = Package(
         .systemLibrary(
             name: "CLibPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .target(name: "CKernels"),
         .target(name: "Seeding"),
         .target(name: "Boxes"),
         .target(name: "Matching", dependencies: ["Boxes"]),
-        .target(name: "NeuralNet", dependencies: ["COpenBLAS", "Seeding"]),
+        .target(name: "NeuralNet", dependencies: ["COpenBLAS", "CKernels", "Seeding"]),
         .target(name: "Losses"),
         .target(name: "Imaging", dependencies: ["CLibPNG"]),
         .target(name: "Datasets", dependencies: ["Boxes", "Imaging", "Seeding", "Evaluation"]),
