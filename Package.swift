@@ -28,10 +28,11 @@ let package = Package(
         .systemLibrary(
             name: "CTurboJPEG", pkgConfig: "libturbojpeg",
             providers: [.apt(["libturbojpeg0-dev"]), .brew(["jpeg-turbo"])]),
+        .target(name: "CKernels"),
         .target(name: "Seeding"),
         .target(name: "Boxes"),
         .target(name: "Matching", dependencies: ["Boxes"]),
-        .target(name: "NeuralNet", dependencies: ["COpenBLAS", "Seeding"]),
+        .target(name: "NeuralNet", dependencies: ["COpenBLAS", "CKernels", "Seeding"]),
         .target(name: "Losses"),
         .target(name: "Imaging", dependencies: ["CLibPNG", "CTurboJPEG"]),
         .target(name: "Datasets", dependencies: ["Boxes", "Imaging", "Seeding", "Evaluation"]),

@@ -240,6 +240,8 @@ def main():
     ap.add_argument("--classes", type=int, default=3)
     ap.add_argument("--boxes", type=int, default=20, help="ground-truth boxes per image")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                    help="bf16: the network under torch.autocast('cpu', dtype=torch.bfloat16), the losses in fp32")
     args = ap.parse_args()
     if args.input_size % 16 or args.input_size < 32 or args.batch_size < 1 or args.steps < 1 or args.boxes < 1:
         ap.error("input size must be a multiple of 16 (≥ 32); batch size, steps and boxes must be positive")
@@ -255,7 +257,9 @@ def main():
     opt = torch.optim.AdamW(net.parameters(), lr=1e-4, weight_decay=1e-4)
 
     def step():
-        logits, deltas, set_boxes, set_logits = net(images, anchors)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16"):
+            outputs = net(images, anchors)
+        logits, deltas, set_boxes, set_logits = (t.float() for t in outputs)
         with torch.no_grad():
             targets = dense_targets(gt_px, labels, anchors, args.classes)
         loss = dense_loss(logits, deltas, anchors, targets)
@@ -274,7 +278,8 @@ def main():
     if not math.isfinite(loss):
         sys.exit(f"bench-train-torch: loss is {loss}")
     params = sum(p.numel() for p in net.parameters())
-    print(f"torch {torch.__version__}, threads: {torch.get_num_threads()}, parameters: {params}")
+    print(f"torch {torch.__version__}, threads: {torch.get_num_threads()}, parameters: {params}, "
+          f"precision {args.precision}{' (autocast)' if args.precision == 'bf16' else ''}")
     print(f"reference configuration, input {args.input_size}², batch {args.batch_size}, set head query, "
           f"{args.boxes} boxes/image, loss {loss:.3f}")
     print(f"{args.batch_size * args.steps / total:.1f} images/s, {1e3 * total / args.steps:.1f} ms/step "

@@ -49,12 +49,16 @@ public enum KernelBenchmark {
     public struct ConvResult: Sendable {
         /// The shape measured.
         public var shape: ConvShape
-        /// Best (minimum) forward and backward time in seconds.
+        /// Best (minimum) forward and backward time in seconds with the algorithm benchmarked.
         public var forwardSeconds, backwardSeconds: Double
+        /// The same with im2col + sgemm, timed in alternation with the above (an A/B pair on the same load).
+        public var im2colForwardSeconds, im2colBackwardSeconds: Double
         /// Forward + backward FLOPs.
         public var flops: Double
         /// `flops / (forward + backward) / 1e9`.
         public var gflops: Double { flops / (forwardSeconds + backwardSeconds) / 1e9 }
+        /// GFLOP/s of im2col + sgemm.
+        public var im2colGFLOPs: Double { flops / (im2colForwardSeconds + im2colBackwardSeconds) / 1e9 }
     }
 
     /// Everything `run` measured.
@@ -63,8 +67,8 @@ public enum KernelBenchmark {
         public var convs: [ConvResult]
         /// Batch size used.
         public var batch: Int
-        /// Total conv FLOPs per training step and total best seconds.
-        public var convFLOPs, convSeconds: Double
+        /// Total conv FLOPs per training step and total best seconds (the algorithm benchmarked, im2col + sgemm).
+        public var convFLOPs, convSeconds, im2colConvSeconds: Double
         /// sgemm problem size `m = n = k` and its measured GFLOP/s.
         public var gemmSize: Int
         /// GFLOP/s of the square sgemm.
@@ -83,8 +87,10 @@ public enum KernelBenchmark {
 
     static func best(_ v: [Double]) -> Double { v.min() ?? 0 }
 
-    /// Measures every shape (`repetitions` timed runs after one warm-up) and the same-FLOP sgemm.
-    public static func run(shapes: [ConvShape] = referenceShapes, batch: Int = 16, repetitions: Int = 3) -> Report {
+    /// Measures every shape with `algorithm` and with im2col + sgemm in alternation (`repetitions` timed runs of each
+    /// after one warm-up), then the same-FLOP sgemm.
+    public static func run(shapes: [ConvShape] = referenceShapes, batch: Int = 16, repetitions: Int = 3,
+                           algorithm: ConvAlgorithm = .direct) -> Report {
         var g = SeededGenerator(seed: 1)
         var results: [ConvResult] = []
         for s in shapes {
@@ -93,20 +99,25 @@ public enum KernelBenchmark {
             conv.computesInputGradient = s.inputGradient
             let x = Initializer.normal(std: 1).tensor(shape: [batch, s.inChannels, s.size, s.size], generator: &g)
             let dy = Initializer.normal(std: 1).tensor(shape: [batch, s.outChannels, s.outSize, s.outSize], generator: &g)
-            var fw: [Double] = [], bw: [Double] = []
+            var fw: [[Double]] = [[], []], bw: [[Double]] = [[], []]
             for r in 0...repetitions {
-                let t0 = now()
-                _ = conv.forward(x)
-                let t1 = now()
-                _ = conv.backward(dy)
-                let t2 = now()
-                if r > 0 { fw.append(t1 - t0); bw.append(t2 - t1) }
+                for (i, a) in [algorithm, ConvAlgorithm.im2col].enumerated() {
+                    conv.algorithm = a
+                    let t0 = now()
+                    _ = conv.forward(x)
+                    let t1 = now()
+                    _ = conv.backward(dy)
+                    let t2 = now()
+                    if r > 0 { fw[i].append(t1 - t0); bw[i].append(t2 - t1) }
+                }
             }
-            results.append(ConvResult(shape: s, forwardSeconds: best(fw), backwardSeconds: best(bw),
+            results.append(ConvResult(shape: s, forwardSeconds: best(fw[0]), backwardSeconds: best(bw[0]),
+                                      im2colForwardSeconds: best(fw[1]), im2colBackwardSeconds: best(bw[1]),
                                       flops: s.trainingFLOPs(batch: batch)))
         }
         let totalFLOPs = results.reduce(0) { $0 + $1.flops }
         let totalSeconds = results.reduce(0) { $0 + $1.forwardSeconds + $1.backwardSeconds }
+        let im2colSeconds = results.reduce(0) { $0 + $1.im2colForwardSeconds + $1.im2colBackwardSeconds }
         // A square product whose FLOPs equal one average conv GEMM call set, repeated to the total.
         let perCall = totalFLOPs / Double(3 * shapes.count)
         let d = max(64, Int((Foundation.cbrt(perCall / 2) / 16).rounded()) * 16)
@@ -132,6 +143,7 @@ public enum KernelBenchmark {
         }
         let gemmRate = gemmFLOPs * Double(calls) / best(times) / 1e9
         return Report(convs: results, batch: batch, convFLOPs: totalFLOPs, convSeconds: totalSeconds,
+                      im2colConvSeconds: im2colSeconds,
                       gemmSize: d, gemmGFLOPs: gemmRate)
     }
 }

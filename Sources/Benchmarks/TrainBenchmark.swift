@@ -46,9 +46,15 @@ public enum TrainBenchmark {
         public var skippedSteps: Int
         /// One line describing the data source.
         public var dataDescription: String
+        /// Page faults and CPU time of the whole process over the timed steps (`getrusage`).
+        public var usage: ResourceUsage
 
         /// Images per second over the timed steps.
         public var imagesPerSecond: Double { Double(images) / total }
+        /// Minor page faults per timed step (≈ 0 once `MemoryArena.configure()` is in effect).
+        public var minorFaultsPerStep: Double { Double(usage.minorFaults) / Double(steps) }
+        /// CPU seconds (user + system, all threads) per wall second: 2 means two cores busy all step.
+        public var cpuPerWall: Double { total > 0 ? usage.cpuSeconds / total : 0 }
         /// The step's time broken into shares.
         public var shares: Shares { Shares(self) }
     }
@@ -120,9 +126,11 @@ public enum TrainBenchmark {
             TimeAccounting.stop()
             SetCriterion.matchingTimer = nil
         }
+        let usageBefore = ResourceUsage.now()
         let start = Date()
         for _ in 0..<steps { try runStep() }
         let total = Date().timeIntervalSince(start)
+        let usage = ResourceUsage.now().since(usageBefore)
         TimeAccounting.stop()
         step.phaseTimer = nil
         var wait = 0.0, description = "one fixed random batch"
@@ -133,7 +141,7 @@ public enum TrainBenchmark {
         }
         return Result(batchSize: batchSize, steps: steps, phases: TrainPhase.allCases.map { ($0, phases[$0] ?? 0) },
                       accounting: TimeAccounting.entries, dataWait: wait, batchAssembly: assembly, total: total,
-                      images: images, skippedSteps: skipped, dataDescription: description)
+                      images: images, skippedSteps: skipped, dataDescription: description, usage: usage)
     }
 
     private enum Feed {

@@ -3,6 +3,8 @@ import Benchmarks
 import Foundation
 import NeuralNet
 
+extension ConvAlgorithm: ExpressibleByArgument {}
+
 /// `detector bench`: performance measurements.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,6 +22,9 @@ struct Bench: ParsableCommand {
         @Option(help: "Timed repetitions per shape (after one warm-up); the fastest is reported, as the least disturbed by other load.")
         var repetitions = 5
 
+        @Option(help: "Conv algorithm measured beside im2col + sgemm (the default): direct or im2col.")
+        var algorithm = ConvAlgorithm.direct
+
         func validate() throws {
             guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
             guard repetitions > 0 else { throw ValidationError("--repetitions must be positive, got \(repetitions)") }
@@ -27,23 +32,26 @@ struct Bench: ParsableCommand {
 
         func run() throws {
             print("OpenBLAS core: \(BLASRuntime.coreName), threads: \(BLASRuntime.threads), workers: \(Parallel.workers)")
-            let r = KernelBenchmark.run(batch: batch, repetitions: repetitions)
+            let r = KernelBenchmark.run(batch: batch, repetitions: repetitions, algorithm: algorithm)
             func f(_ v: Double, _ w: Int = 8, _ p: Int = 1) -> String {
                 let s = String(format: "%.\(p)f", v)
                 return String(repeating: " ", count: max(0, w - s.count)) + s
             }
             print("shape (batch \(r.batch))".padding(toLength: 22, withPad: " ", startingAt: 0)
-                  + "   cin  cout  size  fwd ms  bwd ms  GFLOP/s")
+                  + "   cin  cout  size  fwd ms  bwd ms  GFLOP/s  im2col fwd  bwd ms  GFLOP/s")
             for c in r.convs {
                 let s = c.shape
                 print(s.name.padding(toLength: 22, withPad: " ", startingAt: 0)
                       + f(Double(s.inChannels), 6, 0) + f(Double(s.outChannels), 6, 0) + f(Double(s.size), 6, 0)
-                      + f(c.forwardSeconds * 1e3) + f(c.backwardSeconds * 1e3) + f(c.gflops, 9))
+                      + f(c.forwardSeconds * 1e3) + f(c.backwardSeconds * 1e3) + f(c.gflops, 9)
+                      + f(c.im2colForwardSeconds * 1e3, 12) + f(c.im2colBackwardSeconds * 1e3) + f(c.im2colGFLOPs, 9))
             }
             print("convs total: \(f(r.convFLOPs / 1e9, 0, 2)) GFLOP in \(f(r.convSeconds * 1e3, 0, 1)) ms = "
-                  + "\(f(r.convGFLOPs, 0, 1)) GFLOP/s")
+                  + "\(f(r.convGFLOPs, 0, 1)) GFLOP/s (\(algorithm.rawValue)); im2col + sgemm \(f(r.im2colConvSeconds * 1e3, 0, 1)) ms = "
+                  + "\(f(r.convFLOPs / r.im2colConvSeconds / 1e9, 0, 1)) GFLOP/s")
             print("sgemm \(r.gemmSize)³ (same FLOPs): \(f(r.gemmGFLOPs, 0, 1)) GFLOP/s")
-            print("ratio conv / sgemm: \(f(100 * r.ratio, 0, 1)) %")
+            print("ratio conv / sgemm: \(f(100 * r.ratio, 0, 1)) % (im2col + sgemm: "
+                  + "\(f(100 * r.convFLOPs / r.im2colConvSeconds / 1e9 / r.gemmGFLOPs, 0, 1)) %)")
             print("activation shape        BN f+b ms  ReLU f+b ms  Add ms  BN+ReLU fused f+b ms")
             for e in KernelBenchmark.runElementwise(shapes: KernelBenchmark.referenceActivationShapes(batch: batch),
                                                     repetitions: repetitions) {

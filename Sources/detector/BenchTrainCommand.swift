@@ -15,7 +15,8 @@ extension Bench {
                 + "matching, losses, optimizer and data wait.")
 
         @Option(help: "Images per batch.") var batchSize = 16
-        @Option(help: "Timed steps (after one warm-up step).") var steps = 5
+        @Option(help: "Timed steps (after the warm-up steps).") var steps = 5
+        @Option(help: "Untimed warm-up steps first (the heap reaches its steady state after a few).") var warmup = 1
         /// Where the benchmark's batches come from.
         enum DataChoice: String, ExpressibleByArgument, CaseIterable {
             /// Generated scenes through the prefetching batch loader, as in training.
@@ -37,6 +38,7 @@ extension Bench {
 
         func validate() throws {
             guard batchSize > 0, steps > 0 else { throw ValidationError("--batch-size and --steps must be positive") }
+            guard warmup >= 0 else { throw ValidationError("--warmup must be ≥ 0") }
             guard model.anchors != .auto else { throw ValidationError("--anchors auto needs training data; give the sides") }
             guard data == .random || images >= batchSize else {
                 throw ValidationError("--images (\(images)) must hold at least one batch of \(batchSize)")
@@ -54,7 +56,7 @@ extension Bench {
             let config = patch.applied(to: DetectorConfig.reference(classes: (0..<classes).map { "class\($0)" }))
             let source: TrainBenchmark.DataSource = data == .random ? .random(boxesPerImage: boxes) : .synthetic(images: images)
             print("OpenBLAS core: \(BLASRuntime.coreName), threads: \(BLASRuntime.threads)")
-            let r = try TrainBenchmark.run(config: config, batchSize: batchSize, steps: steps, data: source,
+            let r = try TrainBenchmark.run(config: config, batchSize: batchSize, steps: steps, warmup: warmup, data: source,
                                            accounting: !noAccounting)
             let changed = patch.entries.map { "\($0.key) \($0.value)" }
             print("reference configuration\(changed.isEmpty ? "" : " with " + changed.joined(separator: ", ")), "
@@ -62,8 +64,12 @@ extension Bench {
                   + (data == .random ? ", \(boxes) boxes/image" : ""))
             print("data: \(r.dataDescription)")
             let perStep = 1e3 / Double(r.steps)
-            print(String(format: "%.1f images/s, %.1f ms/step (%d steps after 1 warm-up%@)", r.imagesPerSecond,
-                         perStep * r.total, r.steps, r.skippedSteps > 0 ? ", \(r.skippedSteps) skipped" as NSString : ""))
+            print(String(format: "%.1f images/s, %.1f ms/step (%d steps after %d warm-up%@)", r.imagesPerSecond,
+                         perStep * r.total, r.steps, warmup, r.skippedSteps > 0 ? ", \(r.skippedSteps) skipped" as NSString : ""))
+            print(String(format: "%.0f minor page faults/step, %.1f ms system time/step, %.1f ms CPU time/step, "
+                         + "CPU time / wall time %.2f (heap arena %@)", r.minorFaultsPerStep,
+                         perStep * r.usage.systemSeconds, perStep * r.usage.cpuSeconds, r.cpuPerWall,
+                         MemoryArena.isConfigured ? "on" : "off" as NSString))
             let s = r.shares
             func padded(_ name: String) -> String { name.padding(toLength: 20, withPad: " ", startingAt: 0) }
             func line(_ name: String, _ seconds: Double) {

@@ -21,6 +21,8 @@ struct Detector: ParsableCommand {
     static func main() {
         // OpenBLAS reads OPENBLAS_CORETYPE when it loads; re-execute once with it set where needed.
         BLASRuntime.ensureFastKernel()
+        // Freed tensors stay in the heap for the next step instead of going back to the kernel.
+        MemoryArena.configure()
         Self.main(nil)
     }
 }

@@ -22,6 +22,8 @@ public final class Conv2D: Layer {
     /// Default: true from 64 output channels, where it measured faster (batch 16, 3×3: 64 channels at 40²
     /// 37–45 ms against 40–51 ms for col2im); at 32 channels col2im was faster (54–58 against 66 ms).
     public var useTransposedConvolution: Bool
+    /// How the forward pass and the weight gradient are computed (default im2col + sgemm).
+    public var algorithm = ConvAlgorithm.im2col
 
     private var input: Tensor?
 
@@ -68,11 +70,11 @@ public final class Conv2D: Layer {
                     if let b = bias {
                         b.value.data.withUnsafeBufferPointer { bb in
                             ConvKernels.forward(x: xb.baseAddress!, n: n, g: g, w: wb.baseAddress!, bias: bb.baseAddress!,
-                                                cout: cout, y: y.baseAddress!)
+                                                cout: cout, y: y.baseAddress!, algorithm: algorithm)
                         }
                     } else {
                         ConvKernels.forward(x: xb.baseAddress!, n: n, g: g, w: wb.baseAddress!, bias: nil,
-                                            cout: cout, y: y.baseAddress!)
+                                            cout: cout, y: y.baseAddress!, algorithm: algorithm)
                     }
                 }
             }
@@ -107,7 +109,7 @@ public final class Conv2D: Layer {
                                 ConvKernels.backward(
                                     x: xb.baseAddress!, n: n, g: g, w: wb.baseAddress!, cout: cout, dy: dyb.baseAddress!,
                                     dw: dwb.baseAddress!, db: bias == nil ? nil : dbb.baseAddress!,
-                                    dx: needsDx ? dxb.baseAddress! : nil)
+                                    dx: needsDx ? dxb.baseAddress! : nil, algorithm: algorithm)
                             }
                         }
                     }
@@ -134,7 +136,8 @@ public final class Conv2D: Layer {
         return Tensor(shape: inputShape) { dx in
             dy.data.withUnsafeBufferPointer { d in
                 wt.withUnsafeBufferPointer { w in
-                    ConvKernels.forward(x: d.baseAddress!, n: n, g: g, w: w.baseAddress!, bias: nil, cout: cin, y: dx.baseAddress!)
+                    ConvKernels.forward(x: d.baseAddress!, n: n, g: g, w: w.baseAddress!, bias: nil, cout: cin, y: dx.baseAddress!,
+                                        algorithm: algorithm)
                 }
             }
         }
