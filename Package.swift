@@ -80,5 +80,8 @@ let package = Package(
             dependencies: ["Benchmarks", "Matching", "Imaging", "DetectorModel", "Training", "Criterion", "NeuralNet",
                            "TestSupport", "DetectorTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["detector", "TestSupport", "DetectorTestSupport"]),
+        .testTarget(
+            name: "DistributedTests",
+            dependencies: ["Distributed", "NeuralNet", "DetectorModel", "detector", "TestSupport", "DetectorTestSupport"]),
     ]
 )

@@ -52,6 +52,9 @@ final class DataParallelJob {
         if options.syncBatchNorm { for bn in run.detector.batchNorms { bn.synchronizer = communicator } }
         try parallel.broadcast(run.detector.parameters, batchNorms: run.detector.batchNorms)
         try parallel.checkIdenticalWeights(run.detector.parameters, at: "the start")
+        if options.verbose || rank > 0 {
+            FileHandle.standardError.write(Data("rank \(rank) of \(ranks) on host \(communicator.host), pid \(getpid())\n".utf8))
+        }
         run.say("data parallel: \(ranks) processes (this is rank 0 on \(communicator.host)), batch \(run.configuration.training.batchSize) "
             + "per process = \(ranks * run.configuration.training.batchSize) per step, \(run.batchesPerEpoch) steps per epoch, "
             + "BatchNorm \(options.syncBatchNorm ? "synchronised" : "local"), collective timeout \(communicator.timeout) s")
