@@ -94,5 +94,8 @@ let package = Package(
             dependencies: ["ONNXExport", "DetectorModel", "NeuralNet", "Training", "TestSupport",
                            .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "CLITests", dependencies: ["detector", "TestSupport", "DetectorTestSupport"]),
+        .testTarget(
+            name: "DistributedTests",
+            dependencies: ["Distributed", "NeuralNet", "DetectorModel", "detector", "TestSupport", "DetectorTestSupport"]),
     ]
 )

@@ -16,7 +16,8 @@ final class DataParallelJob {
     let communicator: Communicator
     let parallel: DataParallel
     let coordinator: MPIStepCoordinator
-    /// Options of this rank: rank 0's are the user's; the others write into a scratch folder and print nothing.
+    /// Options of this rank: the user's, with the host's cores shared among its ranks unless `threads` is given;
+    /// ranks other than 0 write into a scratch folder and print nothing.
     let options: TrainOptions
     /// Seconds a rank waits for rank 0's evaluation, data generation or checkpoint writing.
     let waitTimeout: Double
@@ -33,6 +34,10 @@ final class DataParallelJob {
         coordinator = MPIStepCoordinator(parallel)
         waitTimeout = max(user.collectiveTimeout, 1800)
         var o = user
+        // Without --threads, the cores are shared among the ranks on this host.
+        if o.threads == nil, let local = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap({ Int($0) }) {
+            o.threads = max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, local))
+        }
         if communicator.rank > 0 {
             let folder = FileManager.default.temporaryDirectory
                 .appendingPathComponent("detector-rank\(communicator.rank)-\(ProcessInfo.processInfo.processIdentifier)")
@@ -52,6 +57,9 @@ final class DataParallelJob {
         if options.syncBatchNorm { for bn in run.detector.batchNorms { bn.synchronizer = communicator } }
         try parallel.broadcast(run.detector.parameters, batchNorms: run.detector.batchNorms)
         try parallel.checkIdenticalWeights(run.detector.parameters, at: "the start")
+        if options.verbose || rank > 0 {
+            FileHandle.standardError.write(Data("rank \(rank) of \(ranks) on host \(communicator.host), pid \(getpid())\n".utf8))
+        }
         run.say("data parallel: \(ranks) processes (this is rank 0 on \(communicator.host)), batch \(run.configuration.training.batchSize) "
             + "per process = \(ranks * run.configuration.training.batchSize) per step, \(run.batchesPerEpoch) steps per epoch, "
             + "BatchNorm \(options.syncBatchNorm ? "synchronised" : "local"), collective timeout \(communicator.timeout) s")

@@ -10,7 +10,7 @@ extension Trainer {
     public func run() throws -> TrainingSummary {
         guard Communicator.launchedByMPI else { return try train(job: nil) }
         let job = try DataParallelJob(options: options)
-        let summary = try (job.rank == 0 ? self : Trainer(options: job.options)).train(job: job)
+        let summary = try Trainer(options: job.options).train(job: job)
         try job.finish()
         return summary
     }
