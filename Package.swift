@@ -41,7 +41,8 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["Reporting"]),
         .target(name: "DetectorModel", dependencies: ["Boxes", "NeuralNet"]),
         .target(name: "Distributed", dependencies: ["NeuralNet"]),
-        .target(name: "Inference", dependencies: ["Boxes", "NeuralNet", "Imaging", "Datasets", "Evaluation", "DetectorModel"]),
+        .target(name: "Inference", dependencies: ["Boxes", "NeuralNet", "Imaging", "Datasets", "Evaluation", "Reporting",
+                                                 "DetectorModel"]),
         .target(
             name: "Training",
             dependencies: ["Boxes", "Matching", "NeuralNet", "Losses", "Datasets", "Criterion", "Evaluation", "Reporting",
@@ -83,7 +84,7 @@ let package = Package(
                            "TestSupport", "DetectorTestSupport"]),
         .testTarget(
             name: "InferenceTests",
-            dependencies: ["Inference", "DetectorModel", "Datasets", "Evaluation", "Imaging", "NeuralNet", "TestSupport",
+            dependencies: ["Inference", "DetectorModel", "Datasets", "Evaluation", "Imaging", "NeuralNet", "Boxes", "TestSupport",
                            "DetectorTestSupport"]),
         .testTarget(
             name: "BenchmarksTests",
