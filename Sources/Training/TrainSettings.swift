@@ -27,6 +27,11 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     /// Random flips, scale jitter with crops and colour jitter on training images (`AugmentConfig()`); false feeds the
     /// letterboxed images as they are. Default true.
     public var augment = true
+    /// Decay of the exponential moving average of the weights that validation, `best.safetensors` and inference use
+    /// (`WeightAverage`, as YOLOv5 / ultralytics' `ModelEMA`); 0 = no average. Default 0.9999.
+    public var emaDecay = 0.9999
+    /// Time constant τ, in steps, of the average's decay ramp `emaDecay · (1 − exp(−step/τ))`. Default 2000.
+    public var emaTau = 2000.0
 
     /// The defaults.
     public init() {}
@@ -34,6 +39,24 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     /// Keys of the settings, as in JSON.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case epochs, minutes, batchSize, learningRate, weightDecay, warmupSteps, clipNorm, seed, evalEvery, augment
+        case emaDecay, emaTau
+    }
+
+    /// Decodes stored settings; the weight-average keys, which older checkpoints lack, keep their defaults.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs)
+        minutes = try c.decodeIfPresent(Double.self, forKey: .minutes)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        learningRate = try c.decode(Double.self, forKey: .learningRate)
+        weightDecay = try c.decode(Double.self, forKey: .weightDecay)
+        warmupSteps = try c.decode(Int.self, forKey: .warmupSteps)
+        clipNorm = try c.decode(Double.self, forKey: .clipNorm)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        evalEvery = try c.decode(Int.self, forKey: .evalEvery)
+        augment = try c.decode(Bool.self, forKey: .augment)
+        emaDecay = try c.decodeIfPresent(Double.self, forKey: .emaDecay) ?? emaDecay
+        emaTau = try c.decodeIfPresent(Double.self, forKey: .emaTau) ?? emaTau
     }
 
     /// The keys (as in JSON) of every setting.
@@ -50,6 +73,8 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         guard warmupSteps >= 0 else { throw bad(.warmupSteps, "must be ≥ 0, got \(warmupSteps)") }
         guard clipNorm > 0 else { throw bad(.clipNorm, "must be positive, got \(clipNorm)") }
         guard evalEvery >= 0 else { throw bad(.evalEvery, "must be ≥ 0, got \(evalEvery)") }
+        guard emaDecay >= 0, emaDecay < 1 else { throw bad(.emaDecay, "must be in [0, 1), got \(emaDecay)") }
+        guard emaTau > 0, emaTau.isFinite else { throw bad(.emaTau, "must be positive, got \(emaTau)") }
     }
 
     /// JSON text, keys sorted (checkpoint metadata).
