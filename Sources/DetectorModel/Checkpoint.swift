@@ -33,11 +33,12 @@ public enum Checkpoint {
     /// Metadata value of `format`.
     public static let format = "swift-detector-checkpoint-1"
 
-    /// Saves the model, optionally the optimizer, the training state and `extraMetadata` (e.g. the run's settings
-    /// under `training`).
+    /// Saves the model, optionally the optimizer, the training state, `extraMetadata` (e.g. the run's settings
+    /// under `training`) and `extraTensors` (e.g. the weight average under `ema.<name>`).
     public static func save(_ detector: Detector, optimizer: Optimizer?, state: TrainingState,
-                            extraMetadata: [String: String] = [:], to url: URL) throws {
-        var tensors: [(name: String, tensor: Tensor)] = detector.parameters.map { ($0.name, $0.value) }
+                            extraMetadata: [String: String] = [:], extraTensors: [(name: String, tensor: Tensor)] = [],
+                            to url: URL) throws {
+        var tensors: [(name: String, tensor: Tensor)] = detector.parameters.map { ($0.name, $0.value) } + extraTensors
         for bn in detector.batchNorms { tensors += bn.buffers.map { (name: $0.0, tensor: $0.1) } }
         if let opt = optimizer { tensors += opt.stateTensors().map { (name: "optimizer." + $0.0, tensor: $0.1) } }
         let enc = JSONEncoder()
@@ -64,12 +65,18 @@ public enum Checkpoint {
         public var state: TrainingState
         /// Every metadata entry (`format`, `config`, `state` and any extra ones).
         public var metadata: [String: String]
+        /// The weight average's tensors (names without the `ema.` prefix); empty when none was saved.
+        public var averagedState: [String: Tensor] = [:]
     }
+
+    /// Prefix of the weight average's tensors (`ema.<name>`, written by training beside the trained weights).
+    public static let averagedPrefix = "ema."
 
     /// Loads a checkpoint; errors name the file and the tensor that does not fit.
     /// `config`, when given, replaces the stored configuration (it must build the same tensors: a resumed run that
-    /// changes only loss settings).
-    public static func load(_ url: URL, config override: DetectorConfig? = nil) throws -> Loaded {
+    /// changes only loss settings). With `averaged`, the detector gets the weight average (`ema.` tensors) when the
+    /// file holds one, as inference wants; otherwise the trained weights, as a resumed run needs.
+    public static func load(_ url: URL, config override: DetectorConfig? = nil, averaged: Bool = false) throws -> Loaded {
         let contents: SafeTensors.Contents
         do { contents = try SafeTensors.read(url) } catch {
             throw ModelError.checkpoint(path: url.path, reason: "\(error)")
@@ -85,8 +92,11 @@ public enum Checkpoint {
             }
         }
         let detector = try Detector(config: config, seed: state.seed)
+        var ema: [String: Tensor] = [:]
+        for (name, t) in contents.tensors where name.hasPrefix(averagedPrefix) { ema[String(name.dropFirst(averagedPrefix.count))] = t }
+        let source = averaged && !ema.isEmpty ? ema : contents.tensors
         for p in detector.parameters {
-            guard let t = contents.tensors[p.name] else { throw ModelError.checkpoint(path: url.path, reason: "tensor \(p.name) is missing") }
+            guard let t = source[p.name] else { throw ModelError.checkpoint(path: url.path, reason: "tensor \(p.name) is missing") }
             guard t.shape == p.value.shape else {
                 throw ModelError.checkpoint(path: url.path, reason: "tensor \(p.name) has shape \(t.shape), the model needs \(p.value.shape)")
             }
@@ -94,7 +104,7 @@ public enum Checkpoint {
         }
         for bn in detector.batchNorms {
             for (name, current) in bn.buffers {
-                guard let t = contents.tensors[name], t.shape == current.shape else {
+                guard let t = source[name], t.shape == current.shape else {
                     throw ModelError.checkpoint(path: url.path, reason: "buffer \(name) is missing or has the wrong shape")
                 }
                 bn.setBuffer(name, t)
@@ -102,6 +112,6 @@ public enum Checkpoint {
         }
         var opt: [String: Tensor] = [:]
         for (name, t) in contents.tensors where name.hasPrefix("optimizer.") { opt[String(name.dropFirst(10))] = t }
-        return Loaded(detector: detector, optimizerState: opt, state: state, metadata: contents.metadata)
+        return Loaded(detector: detector, optimizerState: opt, state: state, metadata: contents.metadata, averagedState: ema)
     }
 }

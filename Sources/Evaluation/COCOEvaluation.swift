@@ -57,15 +57,15 @@ public struct COCOEvaluation: Sendable {
         return values.isEmpty ? -1 : numpySum(values[...]) / Double(values.count)
     }
 
-    /// The 12 statistics of `COCOeval.summarize()` for bounding boxes, in `statNames` order: as pycocotools, AP is
-    /// taken at 100 detections and the others at the first three detection limits (`[1, 10, 100]` by default; with
-    /// `[1, 10, 100, N]` the statistics stay those at 100, and `statsAt(maxDetections: N)` gives the figures at N).
+    /// The 12 statistics of `COCOeval.summarize()` for bounding boxes, in `statNames` order, taken at the first three
+    /// detection limits (`[1, 10, 100]` by default; with `[1, 10, 100, N]` the statistics stay those at 100, as
+    /// pycocotools gives them, and `statsAt(maxDetections: N)` gives the figures at N).
     /// Requires at least three detection limits and the 0.5 / 0.75 thresholds (the defaults).
     public var stats: [Double] {
         let d = parameters.maxDetections
         precondition(d.count >= 3, "the standard summary needs three detection limits")
         return [
-            summarize(averagePrecision: true, maxDetections: 100),
+            summarize(averagePrecision: true, maxDetections: d[2]),
             summarize(averagePrecision: true, iouThreshold: 0.5, maxDetections: d[2]),
             summarize(averagePrecision: true, iouThreshold: 0.75, maxDetections: d[2]),
             summarize(averagePrecision: true, area: "small", maxDetections: d[2]),

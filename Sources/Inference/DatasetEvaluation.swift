@@ -4,17 +4,25 @@ import Datasets
 import Evaluation
 import Foundation
 
-/// COCO evaluation (pycocotools rules, through `Evaluation`) of both heads' predictions on a dataset.
+/// COCO evaluation (pycocotools rules, through `Evaluation`) of both heads' predictions on a dataset, and the crowd
+/// metrics (MR⁻², JI) beside it.
 public struct HeadMetrics: Sendable {
     /// Set head (no NMS).
     public var set: COCOEvaluation?
     /// Dense head (NMS).
     public var dense: COCOEvaluation
+    /// Crowd metrics of the set head.
+    public var setCrowd: CrowdMetrics?
+    /// Crowd metrics of the dense head.
+    public var denseCrowd: CrowdMetrics
 
-    /// `set AP50 … AP …, dense AP50 … AP …`.
+    /// `set AP50 … AP … MR⁻² … JI … | dense AP50 … AP … MR⁻² … JI …`.
     public var summaryLine: String {
-        func f(_ e: COCOEvaluation) -> String { String(format: "AP50 %.3f AP %.3f", e.stats[1], e.stats[0]) }
-        return (set.map { "set head \(f($0)) | " } ?? "") + "dense head \(f(dense))"
+        func f(_ e: COCOEvaluation, _ c: CrowdMetrics) -> String {
+            String(format: "AP50 %.3f AP %.3f ", e.stats[1], e.stats[0]) + c.summaryLine
+        }
+        let setPart = set.flatMap { s in setCrowd.map { "set head \(f(s, $0)) | " } } ?? ""
+        return setPart + "dense head \(f(dense, denseCrowd))"
     }
 }
 
@@ -47,11 +55,17 @@ extension DetectionDataset {
         }
     }
 
-    /// Evaluates both heads' predictions against this dataset's ground truth.
+    /// Evaluates both heads' predictions against this dataset's ground truth: COCO AP and the crowd metrics.
     public func evaluate(_ predictions: [ImagePrediction], hasSetHead: Bool) throws -> HeadMetrics {
-        let evaluator = COCOEvaluator(groundTruth: try cocoGroundTruth())
-        let dense = try evaluator.evaluate(detections: cocoDetections(predictions, head: \.dense), source: "dense head")
-        let set = hasSetHead ? try evaluator.evaluate(detections: cocoDetections(predictions, head: \.set), source: "set head") : nil
-        return HeadMetrics(set: set, dense: dense)
+        let truth = try cocoGroundTruth()
+        let evaluator = COCOEvaluator(groundTruth: truth)
+        let denseDetections = cocoDetections(predictions, head: \.dense)
+        let dense = try evaluator.evaluate(detections: denseDetections, source: "dense head")
+        let denseCrowd = CrowdMetrics.evaluate(groundTruth: truth, detections: denseDetections)
+        guard hasSetHead else { return HeadMetrics(set: nil, dense: dense, setCrowd: nil, denseCrowd: denseCrowd) }
+        let setDetections = cocoDetections(predictions, head: \.set)
+        return HeadMetrics(set: try evaluator.evaluate(detections: setDetections, source: "set head"), dense: dense,
+                           setCrowd: CrowdMetrics.evaluate(groundTruth: truth, detections: setDetections),
+                           denseCrowd: denseCrowd)
     }
 }

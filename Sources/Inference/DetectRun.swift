@@ -23,7 +23,7 @@ public struct DetectRun {
 
     /// A run over `checkpoint`; the set head is refused when the model has none.
     public init(checkpoint: URL, threshold: Double, head: Head, batchSize: Int = 16) throws {
-        let loaded = try Checkpoint.load(checkpoint)
+        let loaded = try Checkpoint.load(checkpoint, averaged: true)
         if head == .set && loaded.detector.config.setHead == .none {
             throw InferenceError.invalidSetting(key: "head", reason: "\(checkpoint.path) has no set head; use --head dense")
         }

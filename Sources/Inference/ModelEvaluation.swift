@@ -41,6 +41,9 @@ public enum ModelEvaluation {
         public var skipBadImages = false
         /// Images per forward pass. Default 16.
         public var batchSize = 16
+        /// Detections kept per image and evaluated (pycocotools' `maxDets`, ≥ 100): above 100, each head keeps that
+        /// many and the evaluation reports the figures at 100 (pycocotools' statistics) and at this limit. Default 100.
+        public var maxDetections = 100
 
         /// Options with the defaults above.
         public init(model: URL, data: URL, out: URL) {
@@ -56,6 +59,8 @@ public enum ModelEvaluation {
         public var head: DetectRun.Head
         /// COCO metrics (12 stats, per-category table, precision–recall curves).
         public var evaluation: COCOEvaluation
+        /// The crowd metrics (MR⁻², JI).
+        public var crowd: CrowdMetrics
         /// `<head>_results.json`.
         public var resultsFile: URL
         /// `<head>_metrics.json`.
@@ -90,7 +95,7 @@ public enum ModelEvaluation {
     /// Errors: unreadable checkpoint or dataset (naming the file), `.set` on a model without set head, a model
     /// whose class count differs from the dataset's category count, unwritable output files.
     public static func run(_ options: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Report {
-        let loaded = try Checkpoint.load(options.model)
+        let loaded = try Checkpoint.load(options.model, averaged: true)
         let config = loaded.detector.config
         var notes: [String] = []
         let hasSet = config.setHead != .none
@@ -105,6 +110,9 @@ public enum ModelEvaluation {
         case .both:
             heads = hasSet ? [.set, .dense] : [.dense]
             if !hasSet { notes.append("\(options.model.lastPathComponent) has no set head: dense head only") }
+        }
+        guard options.maxDetections >= 100 else {
+            throw InferenceError.invalidSetting(key: "maxDetections", reason: "must be at least 100 (pycocotools' default), got \(options.maxDetections)")
         }
         guard options.overlays >= 0 else { throw InferenceError.invalidSetting(key: "overlays", reason: "must be ≥ 0, got \(options.overlays)") }
 
@@ -121,7 +129,9 @@ public enum ModelEvaluation {
                 + "[\(names.joined(separator: ", "))]; class i of the model is scored as the dataset's i-th category by id")
         }
 
-        let predictor = Predictor(detector: loaded.detector, batchSize: options.batchSize)
+        var post = PostProcessor()
+        post.maxDetections = options.maxDetections
+        let predictor = Predictor(detector: loaded.detector, postProcessor: post, batchSize: options.batchSize)
         let start = Date()
         let (predictions, skipped) = try predictor.predict(dataset: dataset, skipBadImages: options.skipBadImages,
                                                            progress: progress)
@@ -135,7 +145,10 @@ public enum ModelEvaluation {
         do { try fm.createDirectory(at: options.out, withIntermediateDirectories: true) } catch {
             throw InferenceError.io(path: options.out.path, reason: "cannot create the output folder: \(error.localizedDescription)")
         }
-        let evaluator = COCOEvaluator(groundTruth: try dataset.cocoGroundTruth())
+        let truth = try dataset.cocoGroundTruth()
+        var parameters = COCOParameters()
+        if options.maxDetections > 100 { parameters.maxDetections.append(options.maxDetections) }
+        let evaluator = COCOEvaluator(groundTruth: truth, parameters: parameters)
         var reports: [HeadReport] = []
         for head in heads {
             let path: KeyPath<ImagePrediction, [DetectedObject]> = head == .set ? \.set : \.dense
@@ -144,7 +157,8 @@ public enum ModelEvaluation {
             try COCOResults.write(detections, to: resultsFile)
             let evaluation = try evaluator.evaluate(detections: detections, source: "\(head.rawValue) head")
             let metricsFile = options.out.appendingPathComponent("\(head.rawValue)_metrics.json")
-            try evaluation.writeMetrics(to: metricsFile)
+            let crowd = CrowdMetrics.evaluate(groundTruth: truth, detections: detections)
+            try evaluation.writeMetrics(to: metricsFile, crowd: crowd)
             let plotFile = options.out.appendingPathComponent("\(head.rawValue)_pr.svg")
             var plot = PrecisionRecallPlot(evaluation: evaluation, perCategory: names.count > 1)
             plot.title = "\(head.rawValue) head: " + plot.title
@@ -157,7 +171,8 @@ public enum ModelEvaluation {
             }
             let f1PlotFile = options.out.appendingPathComponent("\(head.rawValue)_f1.svg")
             try diagnostics.chart.write(to: f1PlotFile)
-            reports.append(HeadReport(head: head, evaluation: evaluation, resultsFile: resultsFile, metricsFile: metricsFile,
+            reports.append(HeadReport(head: head, evaluation: evaluation, crowd: crowd,
+                                      resultsFile: resultsFile, metricsFile: metricsFile,
                                       plotFile: plotFile, overlayFiles: overlayFiles, diagnostics: diagnostics,
                                       confusionFile: confusionFile, f1PlotFile: f1PlotFile))
         }

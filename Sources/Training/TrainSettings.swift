@@ -30,13 +30,37 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     /// Checkpoint interval between epochs (`--save-every 500` steps or `10m`); nil saves after every epoch only.
     /// Default nil.
     public var saveEvery: SaveInterval?
+    /// Decay of the exponential moving average of the weights that validation, `best.safetensors` and inference use
+    /// (`WeightAverage`, as YOLOv5 / ultralytics' `ModelEMA`); 0 = no average. Default 0.9999.
+    public var emaDecay = 0.9999
+    /// Time constant τ, in steps, of the average's decay ramp `emaDecay · (1 − exp(−step/τ))`. Default 2000.
+    public var emaTau = 2000.0
 
     /// The defaults.
     public init() {}
 
     /// Keys of the settings, as in JSON.
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case epochs, minutes, batchSize, learningRate, weightDecay, warmupSteps, clipNorm, seed, evalEvery, augment, saveEvery
+        case epochs, minutes, batchSize, learningRate, weightDecay, warmupSteps, clipNorm, seed, evalEvery, augment
+        case saveEvery, emaDecay, emaTau
+    }
+
+    /// Decodes stored settings; the weight-average keys, which older checkpoints lack, keep their defaults.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs)
+        minutes = try c.decodeIfPresent(Double.self, forKey: .minutes)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        learningRate = try c.decode(Double.self, forKey: .learningRate)
+        weightDecay = try c.decode(Double.self, forKey: .weightDecay)
+        warmupSteps = try c.decode(Int.self, forKey: .warmupSteps)
+        clipNorm = try c.decode(Double.self, forKey: .clipNorm)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        evalEvery = try c.decode(Int.self, forKey: .evalEvery)
+        augment = try c.decode(Bool.self, forKey: .augment)
+        saveEvery = try c.decodeIfPresent(SaveInterval.self, forKey: .saveEvery)
+        emaDecay = try c.decodeIfPresent(Double.self, forKey: .emaDecay) ?? emaDecay
+        emaTau = try c.decodeIfPresent(Double.self, forKey: .emaTau) ?? emaTau
     }
 
     /// The keys (as in JSON) of every setting.
@@ -54,6 +78,8 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         guard clipNorm > 0 else { throw bad(.clipNorm, "must be positive, got \(clipNorm)") }
         guard evalEvery >= 0 else { throw bad(.evalEvery, "must be ≥ 0, got \(evalEvery)") }
         if let why = saveEvery?.problem { throw bad(.saveEvery, why) }
+        guard emaDecay >= 0, emaDecay < 1 else { throw bad(.emaDecay, "must be in [0, 1), got \(emaDecay)") }
+        guard emaTau > 0, emaTau.isFinite else { throw bad(.emaTau, "must be positive, got \(emaTau)") }
     }
 
     /// JSON text, keys sorted (checkpoint metadata).

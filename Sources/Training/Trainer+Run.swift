@@ -68,6 +68,7 @@ extension Trainer {
             run.state.skippedSteps += 1
         } else {
             run.nonFiniteInARow = 0
+            run.average?.update(from: run.detector)
         }
         return LogRecord.StepRecord(step: run.state.step, epoch: run.state.epoch, learningRate: Double(lr), seconds: seconds,
                                     loss: report.total, terms: report.losses, gradientNorm: report.gradientNorm,
@@ -92,6 +93,7 @@ extension Trainer {
         let detector: Detector
         let configuration: RunConfiguration
         var optimizerState: [String: Tensor] = [:]
+        var restoredAverage: WeightAverage?
         if let resume = options.resume {
             let loaded = try Checkpoint.load(resume)
             guard loaded.detector.config.classNames == classes else {
@@ -114,6 +116,10 @@ extension Trainer {
                 say("  images per step changed: continuing at step \(state.step) (epoch \(state.epoch), batch \(state.stepInEpoch))")
             }
             optimizerState = loaded.optimizerState
+            let t = configuration.training
+            if t.emaDecay > 0 {
+                restoredAverage = try WeightAverage.restored(for: detector, from: loaded, path: resume.path, decay: t.emaDecay, tau: t.emaTau)
+            }
             say("resuming \(resume.path) at step \(state.step) (epoch \(state.epoch), batch \(state.stepInEpoch))")
             for change in configuration.changes { say("  changed on resume: \(change)") }
             if let t = options.threads { say("  threads: \(t)") }
@@ -125,6 +131,8 @@ extension Trainer {
         let t = configuration.training
         let optimizer = AdamW(weightDecay: Float(t.weightDecay))
         if options.resume != nil { try optimizer.loadState(optimizerState, parameters: detector.parameters) }
+        let average = t.emaDecay > 0
+            ? try restoredAverage ?? WeightAverage(of: detector, decay: t.emaDecay, tau: t.emaTau) : nil
         let config = detector.config
         let step = TrainStep(detector: detector, optimizer: optimizer, classWeights: try classWeights(train, beta: config.classBalanceBeta))
         step.clipNorm = Float(t.clipNorm)
@@ -153,6 +161,6 @@ extension Trainer {
             throw TrainingError.invalidSetting(key: "batchSize", reason: "\(t.batchSize) exceeds the \(train.images.count) training images")
         }
         return try TrainingRun(options: options, configuration: configuration, detector: detector, optimizer: optimizer,
-                           step: step, loader: loader, validation: val, state: state, say: say)
+                               average: average, step: step, loader: loader, validation: val, state: state, say: say)
     }
 }

@@ -124,8 +124,8 @@ public final class EvaluationHook: TrainerHook {
             try run.saveLast()
             try writeMetrics(m, run: run)
             run.say("validation (\(v.images.count) images): \(m.summaryLine)")
-            if let s = m.set { run.say("set head (no NMS):\n" + s.summary) }
-            run.say("dense head (NMS \(PostProcessor().nmsIoU)):\n" + m.dense.summary)
+            if let s = m.set, let c = m.setCrowd { run.say("set head (no NMS):\n" + s.summary + " " + c.summaryLine) }
+            run.say("dense head (NMS \(PostProcessor().nmsIoU)):\n" + m.dense.summary + " " + m.denseCrowd.summaryLine)
         }
     }
 
@@ -142,20 +142,22 @@ public final class EvaluationHook: TrainerHook {
         let key = m.set?.stats[1] ?? m.dense.stats[1]
         if key > run.state.bestAP50 {
             run.state.bestAP50 = key
-            try Checkpoint.save(run.detector, optimizer: nil, state: run.state,
+            try Checkpoint.save(run.evaluated, optimizer: nil, state: run.state,
                                 extraMetadata: ["training": run.configuration.training.jsonString()], to: run.bestCheckpoint)
         }
         return m
     }
 
-    /// `metrics.json`: the 12 COCO numbers of both heads.
+    /// `metrics.json`: the 12 COCO numbers and the crowd metrics (`MR-2`, `JI`, `JI_score_threshold`) of both heads.
     func writeMetrics(_ m: HeadMetrics, run: TrainingRun) throws {
         let url = run.folder.appendingPathComponent("metrics.json")
         let state = run.state
         var obj: [String: Any] = ["step": state.step, "epoch": state.epoch, "training_minutes": state.trainingSeconds / 60]
         let names = COCOEvaluation.statNames
-        obj["dense"] = Dictionary(uniqueKeysWithValues: zip(names, m.dense.stats))
-        if let s = m.set { obj["set"] = Dictionary(uniqueKeysWithValues: zip(names, s.stats)) }
+        obj["dense"] = Dictionary(uniqueKeysWithValues: zip(names, m.dense.stats)).merging(m.denseCrowd.jsonObject) { a, _ in a }
+        if let s = m.set, let c = m.setCrowd {
+            obj["set"] = Dictionary(uniqueKeysWithValues: zip(names, s.stats)).merging(c.jsonObject) { a, _ in a }
+        }
         let data: Data
         do { data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys]) } catch {
             throw TrainingError.io(path: url.path, reason: "cannot encode metrics: \(error.localizedDescription)")

@@ -16,6 +16,10 @@ public final class TrainingRun {
     public let detector: Detector
     /// The optimizer.
     public let optimizer: AdamW
+    /// The moving average of the weights (nil when `emaDecay` is 0).
+    public let average: WeightAverage?
+    /// The network validation scores and `best.safetensors` holds: the weight average, or the trained network.
+    public var evaluated: Detector { average?.averaged ?? detector }
     /// The training step.
     public let step: TrainStep
     /// The training batches.
@@ -63,12 +67,14 @@ public final class TrainingRun {
     /// Prints a message (when verbose).
     public let say: (String) -> Void
 
-    init(options: TrainOptions, configuration: RunConfiguration, detector: Detector, optimizer: AdamW, step: TrainStep,
-         loader: BatchLoader, validation: DetectionDataset?, state: TrainingState, say: @escaping (String) -> Void) throws {
+    init(options: TrainOptions, configuration: RunConfiguration, detector: Detector, optimizer: AdamW,
+         average: WeightAverage?, step: TrainStep, loader: BatchLoader, validation: DetectionDataset?,
+         state: TrainingState, say: @escaping (String) -> Void) throws {
         self.options = options
         self.configuration = configuration
         self.detector = detector
         self.optimizer = optimizer
+        self.average = average
         self.step = step
         self.loader = loader
         self.validation = validation
@@ -134,16 +140,18 @@ public final class TrainingRun {
         return false
     }
 
-    /// Saves `last.safetensors` (model, optimizer, state, the run's settings and its number of processes).
+    /// Saves `last.safetensors` (model, optimizer, state, the run's settings, its number of processes and the weight
+    /// average).
     public func saveLast() throws {
-        try Checkpoint.save(detector, optimizer: optimizer, state: state,
-                            extraMetadata: ["training": configuration.training.jsonString(), "ranks": String(ranks)],
-                            to: lastCheckpoint)
+        let metadata = ["training": configuration.training.jsonString(), "ranks": String(ranks)]
+            .merging(average?.metadata ?? [:]) { a, _ in a }
+        try Checkpoint.save(detector, optimizer: optimizer, state: state, extraMetadata: metadata,
+                            extraTensors: average?.tensors ?? [], to: lastCheckpoint)
     }
 
-    /// Both heads' COCO metrics on `data`.
+    /// Both heads' COCO and crowd metrics on `data`, of the weight average when there is one.
     public func evaluate(on data: DetectionDataset) throws -> HeadMetrics {
-        let predictor = Predictor(detector: detector, batchSize: configuration.training.batchSize)
+        let predictor = Predictor(detector: evaluated, batchSize: configuration.training.batchSize)
         let (predictions, _) = try predictor.predict(dataset: data, skipBadImages: options.skipBadImages)
         for w in predictor.decodeWarnings where !reportedWarnings.contains(w) {
             reportedWarnings.insert(w)

@@ -47,9 +47,14 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Overlay pictures of the first N images (with --model).")
     var overlays = 8
 
+    @Option(help: ArgumentHelp("Detections per image evaluated (pycocotools' maxDets, at least 100): above 100, AP and "
+        + "AR are reported at 100 (pycocotools' statistics) and at N, as crowds need."))
+    var maxDets = 100
+
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
+        guard maxDets >= 100 else { throw ValidationError("--max-dets must be at least 100 (pycocotools' default), got \(maxDets)") }
         let fileMode = groundTruth != nil || results != nil
         let (data, images, skipBadImages) = (dataOptions.data, dataOptions.images, dataOptions.skipBadImages)
         let modelMode = model != nil || data != nil
@@ -87,7 +92,10 @@ struct EvaluateCommand: ParsableCommand {
     func runResultsFile() throws {
         guard let groundTruth, let results else { return }
         let start = Date()
-        let evaluator = COCOEvaluator(groundTruth: try COCOGroundTruth(contentsOf: URL(fileURLWithPath: groundTruth)))
+        let truth = try COCOGroundTruth(contentsOf: URL(fileURLWithPath: groundTruth))
+        var parameters = COCOParameters()
+        if maxDets > 100 { parameters.maxDetections.append(maxDets) }
+        let evaluator = COCOEvaluator(groundTruth: truth, parameters: parameters)
         let detections = try COCOResults.load(contentsOf: URL(fileURLWithPath: results))
         let loaded = Date()
         let evaluation = try evaluator.evaluate(detections: detections, source: results)
@@ -96,11 +104,10 @@ struct EvaluateCommand: ParsableCommand {
             print("note: \(results) holds no detections: AP and AR are 0 wherever there is ground truth "
                 + "(pycocotools' loadRes rejects an empty list)")
         }
-        print(evaluation.summary, terminator: "")
-        print()
-        print(evaluation.categoryTable, terminator: "")
+        let crowd = CrowdMetrics.evaluate(groundTruth: truth, detections: detections)
+        printMetrics(evaluation, crowd)
         if let json {
-            try evaluation.writeMetrics(to: URL(fileURLWithPath: json))
+            try evaluation.writeMetrics(to: URL(fileURLWithPath: json), crowd: crowd)
             print("metrics: \(json)")
         }
         if let plot {
@@ -112,6 +119,17 @@ struct EvaluateCommand: ParsableCommand {
                      evaluation.detectionCount, loaded.timeIntervalSince(start), evaluated.timeIntervalSince(loaded)))
     }
 
+    /// pycocotools' 12 lines, the figures at `--max-dets` above 100, the crowd metrics and the per-category table.
+    func printMetrics(_ evaluation: COCOEvaluation, _ crowd: CrowdMetrics) {
+        print(evaluation.summary, terminator: "")
+        if maxDets > 100 { print(evaluation.summary(maxDetections: maxDets), terminator: "") }
+        print(" Crowd metrics (CrowdHuman, IoU 0.5): log-average miss rate MR⁻² = "
+              + (crowd.missRate < 0 ? "-" : String(format: "%0.3f", crowd.missRate)) + ", Jaccard index JI = "
+              + (crowd.jaccardIndex < 0 ? "-" : String(format: "%0.3f (score > %.1f)", crowd.jaccardIndex, crowd.jaccardThreshold)))
+        print()
+        print(evaluation.categoryTable, terminator: "")
+    }
+
     func runModel(model: String, data: String) throws {
         var options = ModelEvaluation.Options(model: URL(fileURLWithPath: model), data: URL(fileURLWithPath: data),
                                               out: URL(fileURLWithPath: out))
@@ -119,6 +137,7 @@ struct EvaluateCommand: ParsableCommand {
         options.images = dataOptions.imagesURL
         options.heads = head
         options.overlays = overlays
+        options.maxDetections = maxDets
         options.skipBadImages = dataOptions.skipBadImages
         var progress: ProgressReporter?
         let report = try ModelEvaluation.run(options) { done, total in
@@ -129,9 +148,7 @@ struct EvaluateCommand: ParsableCommand {
         for note in report.notes { print("note: \(note)") }
         for h in report.heads {
             print("== \(h.head.rawValue) head\(h.head == .set ? " (no NMS)" : " (NMS)") ==")
-            print(h.evaluation.summary, terminator: "")
-            print()
-            print(h.evaluation.categoryTable, terminator: "")
+            printMetrics(h.evaluation, h.crowd)
             print("results: \(h.resultsFile.path); metrics: \(h.metricsFile.path); chart: \(h.plotFile.path)")
             let d = h.diagnostics, best = d.bestF1
             print(String(format: "confusion matrix at score ≥ %.2f, IoU ≥ 0.5 (rows predicted, columns true):", d.confusionThreshold))

@@ -125,4 +125,24 @@ final class CLITests: XCTestCase {
         let badBench = try run(["bench", "train", "--data", "csv"], in: dir)
         XCTAssertEqual(badBench.status, 64)
     }
+
+    /// `evaluate --max-dets 300`: pycocotools' 12 lines, the figures at 300, the crowd metrics, and all of them in the
+    /// metrics file; a limit below 100 is a usage error. `train --config` takes at most one preset and one file.
+    func testMaxDetsCrowdMetricsAndPresetNames() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let gt = Fixtures.url("evaluation/case_max_dets_gt.json").path, dt = Fixtures.url("evaluation/case_max_dets_dt.json").path
+        let r = try run(["evaluate", "--gt", gt, "--results", dt, "--max-dets", "300", "--json", "m.json"], in: dir)
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("maxDets=300 ]") && r.out.contains("maxDets=100 ]"), r.out)
+        XCTAssertTrue(r.out.contains("MR⁻² = ") && r.out.contains("JI = "), r.out)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("m.json"))) as? [String: Any])
+        XCTAssertNotNil(json["stats_at_max_dets"])
+        XCTAssertNotNil((json["crowd"] as? [String: Any])?["MR-2"])
+        let low = try run(["evaluate", "--gt", gt, "--results", dt, "--max-dets", "50"], in: dir)
+        XCTAssertNotEqual(low.status, 0)
+        XCTAssertTrue(low.err.contains("--max-dets"), low.err)
+        let twoPresets = try run(["train", "--config", "reference", "--config", "default"], in: dir)
+        XCTAssertNotEqual(twoPresets.status, 0)
+        XCTAssertTrue(twoPresets.err.contains("--config"), twoPresets.err)
+    }
 }
