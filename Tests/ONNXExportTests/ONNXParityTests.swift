@@ -24,6 +24,7 @@ final class ONNXParityTests: XCTestCase {
             let report = folder.appendingPathComponent("parity.json")
             let (status, output) = try run(python, [Fixtures.packageRoot.appendingPathComponent("tools/onnx-parity.py").path, model.path,
                                                     reference.path, "--threads", "1", "--repeats", "1", "--json", report.path])
+            print("\(label): \(output)")
             XCTAssertEqual(status, 0, "\(label): \(output)")
             let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: report)) as? [String: Any], label)
             XCTAssertEqual(json["within_tolerance"] as? Bool, true, "\(label): \(output)")
