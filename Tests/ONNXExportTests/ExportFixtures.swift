@@ -21,7 +21,7 @@ enum ExportFixtures {
             bn.bias.value = Tensor(shape: [c], initializer: .normal(std: 0.1), generator: &g)
         }
         let w = detector.dense.cls.weight
-        w.value = Tensor(shape: w.value.shape, initializer: .normal(std: 0.3), generator: &g)
+        w.value = Tensor(shape: w.value.shape, initializer: .normal(std: 0.1), generator: &g)
         return detector
     }
 
