@@ -42,6 +42,7 @@ struct DetectCommand: ParsableCommand {
                 progress.update(done: done, status: "images")
             }
             progress.finish()
+            for w in detect.predictor.decodeWarnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
             let seconds = Date().timeIntervalSince(start)
             let jsonURL = outDir.appendingPathComponent("detections.json")
             try detect.json(results).write(to: jsonURL, options: .atomic)
