@@ -23,13 +23,13 @@ public enum ParityReference {
         public var forwardSeconds: Double
     }
 
-    /// Runs `checkpoint` over `files` (PNG) and writes the reference into `folder` (created).
+    /// Runs `checkpoint` over `files` (PNG or JPEG) and writes the reference into `folder` (created).
     public static func write(checkpoint: URL, images files: [URL], threshold: Double, to folder: URL) throws -> Summary {
         let loaded = try Checkpoint.load(checkpoint)
         let head: DetectRun.Head = loaded.detector.config.setHead == .none ? .dense : .set
         let run = try DetectRun(checkpoint: checkpoint, threshold: threshold, head: head)
         let detector = run.predictor.detector, config = detector.config
-        let images = try files.map { try PNG.read($0) }
+        let images = try files.map { try ImageFile.read($0) }
         let (input, transforms) = Predictor.inputBatch(images, inputSize: config.inputSize)
         detector.setTraining(false)
         defer { detector.setTraining(true) }

@@ -35,7 +35,8 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             runtime.apply()
-            let loaded = try Checkpoint.load(URL(fileURLWithPath: model))
+            // The weight average where the checkpoint has one, as `detect` and `evaluate` use.
+            let loaded = try Checkpoint.load(URL(fileURLWithPath: model), averaged: true)
             let url = URL(fileURLWithPath: out)
             let bytes = try ONNXExporter.write(loaded.detector, to: url)
             let c = loaded.detector.config
