@@ -87,7 +87,11 @@ enum Validator {
     }
 
     static func fmt(_ b: Box) -> String {
-        func f(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(format: "%.2f", v) }
+        // Integral values print as integers only where Int holds them (a lying file can say 1e300 or inf).
+        func f(_ v: Double) -> String {
+            guard abs(v) < 1e15 else { return String(format: "%g", v) }
+            return v == v.rounded() ? String(Int(v)) : String(format: "%.2f", v)
+        }
         return "(\(f(b.x1)), \(f(b.y1)), \(f(b.x2)), \(f(b.y2)))"
     }
 }

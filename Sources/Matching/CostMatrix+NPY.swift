@@ -42,7 +42,11 @@ extension CostMatrix {
         }
         let bigEndian = descr.first == ">"
         let start = headerStart + headerLength
-        let count = rows * cols
+        let product = rows.multipliedReportingOverflow(by: cols), size = product.partialValue.multipliedReportingOverflow(by: width)
+        guard rows >= 0, cols >= 0, !product.overflow, !size.overflow else {
+            throw MatchingError.malformedMatrix(".npy array has shape \(shapeText), which no file can hold")
+        }
+        let count = product.partialValue
         guard bytes.count - start >= count * width else {
             throw MatchingError.malformedMatrix(".npy data holds \(bytes.count - start) bytes, "
                 + "\(count * width) expected for \(rows)×\(cols) \(descr)")

@@ -17,6 +17,7 @@ final class PNGDiskFullTests: XCTestCase {
         for i in noise.pixels.indices { noise.pixels[i] = UInt8(truncatingIfNeeded: g.next()) }
         XCTAssertThrowsError(try PNG.write(noise, to: url)) {
             XCTAssertTrue("\($0)".contains(url.path), "\($0)")
+            print("disk full, overlay: \($0)")
         }
         XCTAssertEqual(try Data(contentsOf: url), before)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: fs.path).filter { $0.hasSuffix(".tmp") }, [])

@@ -58,4 +58,19 @@ final class CostMatrixFileTests: XCTestCase {
         }
         XCTAssertThrowsError(try CostMatrix.parseCSV("1,2\n3,x\n")) { XCTAssertTrue("\($0)".contains("line 2")) }
     }
+
+    /// A `.npy` header whose shape overflows `rows × columns` (or is negative) is an error, not a trap.
+    func testNPYShapeThatNoFileCanHold() throws {
+        for shape in ["(4611686018427387904, 4)", "(-2, -2)", "(3037000500, 3037000500)"] {
+            var header = "{'descr': '<f8', 'fortran_order': False, 'shape': \(shape), }"
+            header += String(repeating: " ", count: 63 - (10 + header.utf8.count) % 64) + "\n"
+            var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)]
+            bytes += Array(header.utf8) + [UInt8](repeating: 0, count: 64)
+            let url = try Fixtures.temporaryDirectory().appendingPathComponent("big.npy")
+            try Data(bytes).write(to: url)
+            XCTAssertThrowsError(try CostMatrix.read(path: url.path), shape) {
+                XCTAssertTrue("\($0)".contains(url.path) && "\($0)".contains("no file can hold"), "\($0)")
+            }
+        }
+    }
 }

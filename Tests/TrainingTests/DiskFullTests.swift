@@ -47,6 +47,7 @@ final class DiskFullTests: XCTestCase {
             written += 1
         }
         let message = failure.map { "\($0)" } ?? "no error"
+        print("disk full, log: \(message)")
         XCTAssertTrue(message.hasPrefix("\(url.path): cannot append to the log: No space left on device"), message)
         XCTAssertGreaterThan(written, 1, "the slack of the log's last page took some lines before the disk was full")
         let bytes = try Data(contentsOf: url)
@@ -61,6 +62,7 @@ final class DiskFullTests: XCTestCase {
         Fixtures.fill(fs)
         XCTAssertThrowsError(try DurableFile.write(Data(repeating: 0x20, count: 100_000), to: url)) {
             XCTAssertTrue("\($0)".hasPrefix("\(url.path): cannot write: No space left on device"), "\($0)")
+            print("disk full, metrics: \($0)")
         }
         XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), "{\"ap\": 1}")
         XCTAssertEqual(try temporaries(fs), [])
