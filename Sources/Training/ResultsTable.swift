@@ -5,9 +5,9 @@ import Reporting
 /// last step, the mean of every loss term and of the total over the epoch's finite steps, the validation AP50 / AP
 /// of both heads when the epoch ended with a validation (empty otherwise), and the learning rate of its last step.
 ///
-/// The table is rebuilt from the whole log after every epoch and at the end, and written atomically (a temporary
-/// file renamed over the old one), so a kill never leaves a torn last line and a resumed run's table continues
-/// the first run's rows. A validation belongs to the row whose last step it followed.
+/// The table is rebuilt from the whole log after every epoch and at the end, and written atomically (`DurableFile`:
+/// a temporary file flushed and renamed over the old one), so a kill never leaves a torn last line and a resumed
+/// run's table continues the first run's rows. A validation belongs to the row whose last step it followed.
 public enum ResultsTable {
     /// The CSV text for `records`: a header line, then one line per epoch that has steps.
     public static func csv(_ records: [LogRecord]) -> String {
@@ -44,9 +44,7 @@ public enum ResultsTable {
     public static func write(folder: URL) throws {
         let records = try JSONLinesLog<LogRecord>.read(folder.appendingPathComponent("log.jsonl"))
         let url = folder.appendingPathComponent("results.csv")
-        do { try Data(csv(records).utf8).write(to: url, options: .atomic) } catch {
-            throw TrainingError.io(path: url.path, reason: "cannot write the results table: \(error.localizedDescription)")
-        }
+        try DurableFile.write(Data(csv(records).utf8), to: url)
     }
 }
 
