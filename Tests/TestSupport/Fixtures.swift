@@ -38,33 +38,35 @@ public enum Fixtures {
     public static func temporaryDirectory() throws -> URL {
         let u = FileManager.default.temporaryDirectory.appendingPathComponent("detector-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
-        TemporaryFolders.shared.add(u)
+        TestCaseCleanup.shared.add { try? FileManager.default.removeItem(at: u) }
         return u
     }
 }
 
-/// Removes the folders `Fixtures.temporaryDirectory()` made once the test case that made them has finished.
-private final class TemporaryFolders: NSObject, XCTestObservation, @unchecked Sendable {
-    static let shared: TemporaryFolders = {
-        let observer = TemporaryFolders()
+/// Work to do once the running test case has finished (remove a temporary folder, unmount a file system), done
+/// last-added first, so that what was made inside a folder is undone before the folder goes.
+final class TestCaseCleanup: NSObject, XCTestObservation, @unchecked Sendable {
+    static let shared: TestCaseCleanup = {
+        let observer = TestCaseCleanup()
         XCTestObservationCenter.shared.addTestObserver(observer)
         return observer
     }()
 
     private let lock = NSLock()
-    private var folders: [URL] = []
+    private var actions: [() -> Void] = []
 
-    func add(_ folder: URL) {
+    /// Runs `action` when the running test case finishes.
+    func add(_ action: @escaping () -> Void) {
         lock.lock()
-        folders.append(folder)
+        actions.append(action)
         lock.unlock()
     }
 
     func testCaseDidFinish(_ testCase: XCTestCase) {
         lock.lock()
-        let done = folders
-        folders = []
+        let done = actions
+        actions = []
         lock.unlock()
-        for folder in done { try? FileManager.default.removeItem(at: folder) }
+        for action in done.reversed() { action() }
     }
 }

@@ -13,7 +13,8 @@ extension Fixtures {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let status = run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(bytes)", "tmpfs", folder.path])
         guard status == 0 else { throw XCTSkip("mount -t tmpfs failed (status \(status)); no full-disk test here") }
-        Mounts.shared.add(folder)
+        // Unmounted before its temporary folder is removed (cleanup runs last-added first).
+        TestCaseCleanup.shared.add { _ = run("/bin/umount", ["-l", folder.path]) }
         return folder
     }
 
@@ -44,34 +45,5 @@ extension Fixtures {
         do { try p.run() } catch { return -1 }
         p.waitUntilExit()
         return p.terminationStatus
-    }
-}
-
-/// Unmounts the file systems `Fixtures.smallFileSystem` mounted once the test case has finished.
-private final class Mounts: NSObject, XCTestObservation, @unchecked Sendable {
-    static let shared: Mounts = {
-        let observer = Mounts()
-        XCTestObservationCenter.shared.addTestObserver(observer)
-        return observer
-    }()
-
-    private let lock = NSLock()
-    private var folders: [URL] = []
-
-    func add(_ folder: URL) {
-        lock.lock()
-        folders.append(folder)
-        lock.unlock()
-    }
-
-    func testCaseDidFinish(_ testCase: XCTestCase) {
-        lock.lock()
-        let done = folders
-        folders = []
-        lock.unlock()
-        for folder in done {
-            _ = Fixtures.run("/bin/umount", ["-l", folder.path])
-            try? FileManager.default.removeItem(at: folder.deletingLastPathComponent())
-        }
     }
 }
