@@ -25,9 +25,9 @@ public enum ParityReference {
 
     /// Runs `checkpoint` over `files` (PNG or JPEG) and writes the reference into `folder` (created).
     public static func write(checkpoint: URL, images files: [URL], threshold: Double, to folder: URL) throws -> Summary {
-        let loaded = try Checkpoint.load(checkpoint)
-        let head: DetectRun.Head = loaded.detector.config.setHead == .none ? .dense : .set
-        let run = try DetectRun(checkpoint: checkpoint, threshold: threshold, head: head)
+        // One load of the checkpoint (the weight average where it has one, as `detect`); the predictor reports both
+        // heads whichever `head` the run names, and the dense head every network has.
+        let run = try DetectRun(checkpoint: checkpoint, threshold: threshold, head: .dense)
         let detector = run.predictor.detector, config = detector.config
         let images = try files.map { try ImageFile.read($0) }
         let (input, transforms) = Predictor.inputBatch(images, inputSize: config.inputSize)
