@@ -31,4 +31,19 @@ void ck_conv_direct_forward(const float *x, int cin, int h, int w, const float *
 void ck_conv_direct_weight_grad(const float *x, int cin, int h, int w, const float *dy, int cout, int k,
                                 int stride, int pad, float *dw, float *db, int oh0, int oh1);
 
+/* 1 when the CPU has AVX512F, BW, VL and AVX512_BF16 (cpuid leaf 7 subleaf 1, EAX bit 5) and the operating system
+ * saves the opmask and ZMM registers (XCR0 bits 5-7), else 0. */
+int ck_cpu_has_avx512_bf16(void);
+
+/* x rounded to bfloat16 (round to nearest, ties to even; NaN kept) and widened back to fp32: the rounding
+ * ck_gemm_bf16 applies to its inputs. */
+float ck_bf16_round(float x);
+
+/* C[m, n] = alpha·op(A)·op(B) + beta·C, row-major, op(X) = Xᵀ when trans_x is 1; A is [m, k] ([k, m] transposed)
+ * with leading dimension lda, B [k, n] ([n, k] transposed) with ldb, C [m, n] with ldc. A and B are rounded to
+ * bfloat16 (ck_bf16_round) and the products summed in fp32 (vdpbf16ps); beta 0 does not read C. Single-threaded.
+ * Requires ck_cpu_has_avx512_bf16. */
+void ck_gemm_bf16(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                  const float *b, int ldb, float beta, float *c, int ldc);
+
 #endif

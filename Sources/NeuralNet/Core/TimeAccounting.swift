@@ -19,7 +19,7 @@ import Foundation
 public enum TimeAccounting {
     /// Category of `Conv2D.forward` and `Conv2D.backward` (whole layer).
     public static let conv = "conv"
-    /// Category of `GEMM.sgemm`.
+    /// Category of `GEMM.sgemm` and `GEMM.bf16gemm`.
     public static let gemm = "gemm"
     /// Category of the set criterion's matching (cost matrices and assignments), recorded with `add`.
     public static let matching = "matching"
