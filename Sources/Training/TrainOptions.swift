@@ -1,6 +1,7 @@
 import Datasets
 import DetectorModel
 import Foundation
+import NeuralNet
 
 /// What a training run is asked to do: data, folders, the machine, and the settings set explicitly. Settings of the
 /// network (`DetectorConfig`) and of the run (`TrainSettings`) are not copied here: `model` and `training` hold only
@@ -48,6 +49,9 @@ public struct TrainOptions: Sendable {
     public var autoAnchors = false
     /// Threads for OpenBLAS and the kernels' parallel loops; nil = all cores. 1 gives bit-exact resumes.
     public var threads: Int?
+    /// Arithmetic of the convolutions and matrix products for the run (`NeuralNet.Precision`; set process-wide when
+    /// the run starts). Default fp32, exact; bf16 needs `Precision.bf16Available`. Not stored in checkpoints.
+    public var precision = Precision.fp32
     /// Skip unreadable images (counted and reported) instead of stopping.
     public var skipBadImages = false
     /// Which generated dataset a run without `data` trains on. Default `.scenes` (the synthetic default).
@@ -79,6 +83,9 @@ public struct TrainOptions: Sendable {
     /// Checks the options that are not settings.
     public func validate() throws {
         if let t = threads, t <= 0 { throw TrainingError.invalidSetting(key: "threads", reason: "must be positive, got \(t)") }
+        if precision == .bf16 && !Precision.bf16Available {
+            throw TrainingError.invalidSetting(key: "precision", reason: "bf16 needs a CPU with AVX512_BF16")
+        }
         guard collectiveTimeout > 0 else {
             throw TrainingError.invalidSetting(key: "collectiveTimeout", reason: "must be positive, got \(collectiveTimeout)")
         }

@@ -81,6 +81,7 @@ extension Trainer {
             BLASRuntime.threads = t
             Parallel.workers = t
         }
+        Precision.current = options.precision
         do { try FileManager.default.createDirectory(at: options.out, withIntermediateDirectories: true) } catch {
             throw TrainingError.io(path: options.out.path, reason: "cannot create the run folder: \(error.localizedDescription)")
         }
@@ -138,7 +139,7 @@ extension Trainer {
         step.clipNorm = Float(t.clipNorm)
         say("model \(config.name): \(detector.parameters.reduce(0) { $0 + $1.value.count }) parameters, input \(config.inputSize)², "
             + "set head \(config.setHead.rawValue) (\(config.hypotheses) hypotheses), \(detector.anchors.count) dense anchors; "
-            + "OpenBLAS \(BLASRuntime.coreName) × \(BLASRuntime.threads)")
+            + "OpenBLAS \(BLASRuntime.coreName) × \(BLASRuntime.threads); precision \(Precision.current.rawValue)")
 
         var loaderOptions = BatchLoaderOptions()
         loaderOptions.batchSize = t.batchSize

@@ -70,16 +70,30 @@ enum FlagNames {
 }
 
 /// `--threads`, shared by every command that runs the network.
+extension PrecisionSetting: ExpressibleByArgument {}
+
 struct RuntimeOptions: ParsableArguments {
     @Option(help: "Threads for OpenBLAS and the kernels (default: all cores; 1 makes runs bit-exact across resumes).")
     var threads: Int?
 
+    @Option(help: ArgumentHelp("Arithmetic of the convolutions and matrix products: fp32, bf16 (inputs rounded to "
+        + "bfloat16, fp32 sums, as PyTorch's CPU autocast; needs AVX512_BF16) or auto (bf16 where the CPU has it). "
+        + "Weights, optimizer, BatchNorm statistics and losses stay fp32."))
+    var precision = PrecisionSetting.fp32
+
     func validate() throws {
         if let t = threads, t <= 0 { throw ValidationError("--threads must be positive, got \(t)") }
+        if precision.resolved() == nil {
+            throw ValidationError("--precision bf16: this CPU has no AVX512_BF16; use fp32 or auto")
+        }
     }
 
-    /// Applies the thread count to OpenBLAS and the parallel loops.
+    /// The precision mode `--precision` means on this CPU (validated).
+    var resolvedPrecision: Precision { precision.resolved() ?? .fp32 }
+
+    /// Applies the thread count to OpenBLAS and the parallel loops, and the precision to the layers.
     func apply() {
+        Precision.current = resolvedPrecision
         guard let t = threads else { return }
         BLASRuntime.threads = t
         Parallel.workers = t

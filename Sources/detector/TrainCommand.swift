@@ -80,6 +80,7 @@ struct TrainCommand: ParsableCommand {
         o.training = schedule.patch
         o.autoAnchors = model.anchors == .auto
         o.threads = runtime.threads
+        o.precision = runtime.resolvedPrecision
         o.maxSteps = maxSteps
         o.syntheticTrain = syntheticTrain
         o.syncBatchNorm = syncBn

@@ -1,4 +1,4 @@
-/// The affine projection `y = x·Wᵀ + b` of the attention layer, forward and backward, straight on `GEMM.sgemm`.
+/// The affine projection `y = x·Wᵀ + b` of the attention layer, forward and backward, straight on `GEMM.matmul`.
 ///
 /// Shapes: `x: [R, I]`, `weight: [O, I]` (PyTorch's `nn.Linear` layout, so checkpoints map one to one),
 /// `bias: [O]`, `y: [R, O]`. Backward: `dW += dyᵀ·x`, `db += Σ_r dy`, `dx (+)= dy·W`.
@@ -25,7 +25,7 @@ struct AttentionProjection {
             for r in 0..<rows { (y + r * o).update(from: bp.baseAddress!, count: o) }
         }
         weight.value.data.withUnsafeBufferPointer { wp in
-            GEMM.sgemm(transB: true, m: rows, n: o, k: i, a: x, lda: i, b: wp.baseAddress!, ldb: i,
+            GEMM.matmul(transB: true, m: rows, n: o, k: i, a: x, lda: i, b: wp.baseAddress!, ldb: i,
                        beta: 1, c: y, ldc: o)
         }
     }
@@ -37,7 +37,7 @@ struct AttentionProjection {
     ) {
         let (o, i) = (outputs, inputs)
         weight.grad.data.withUnsafeMutableBufferPointer { dw in
-            GEMM.sgemm(transA: true, m: o, n: i, k: rows, a: dy, lda: o, b: x, ldb: i,
+            GEMM.matmul(transA: true, m: o, n: i, k: rows, a: dy, lda: o, b: x, ldb: i,
                        beta: 1, c: dw.baseAddress!, ldc: i)
         }
         bias.grad.data.withUnsafeMutableBufferPointer { db in
@@ -47,7 +47,7 @@ struct AttentionProjection {
             }
         }
         weight.value.data.withUnsafeBufferPointer { wp in
-            GEMM.sgemm(m: rows, n: i, k: o, a: dy, lda: o, b: wp.baseAddress!, ldb: i, beta: 1, c: dx, ldc: i)
+            GEMM.matmul(m: rows, n: i, k: o, a: dy, lda: o, b: wp.baseAddress!, ldb: i, beta: 1, c: dx, ldc: i)
         }
     }
 }

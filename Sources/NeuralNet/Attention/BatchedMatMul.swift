@@ -1,4 +1,4 @@
-/// Batched matrix product with optional transposes, and its backward, through `GEMM.sgemm`.
+/// Batched matrix product with optional transposes, and its backward, through `GEMM.matmul`.
 ///
 /// Shapes: `a: [B, M, K]` (`[B, K, M]` when `transA`), `b: [B, K, N]` (`[B, N, K]` when `transB`),
 /// `c: [B, M, N]`. Forward: `c[i] = op(a[i]) · op(b[i])` for each batch entry `i`, `op(X) = Xᵀ` when its flag
@@ -34,7 +34,7 @@ public enum BatchedMatMul {
             b.data.withUnsafeBufferPointer { bp in
                 c.data.withUnsafeMutableBufferPointer { cp in
                     for i in 0..<d.batch {
-                        GEMM.sgemm(
+                        GEMM.matmul(
                             transA: transA, transB: transB, m: d.m, n: d.n, k: d.k,
                             a: ap.baseAddress! + i * d.m * d.k, lda: d.lda,
                             b: bp.baseAddress! + i * d.k * d.n, ldb: d.ldb,
@@ -66,17 +66,17 @@ public enum BatchedMatMul {
                                 let bv = bp.baseAddress! + i * sb
                                 let da = dap.baseAddress! + i * sa, db = dbp.baseAddress! + i * sb
                                 if transA {  // A stored [K, M]: dA = op(B) · dCᵀ
-                                    GEMM.sgemm(transA: transB, transB: true, m: d.k, n: d.m, k: d.n,
+                                    GEMM.matmul(transA: transB, transB: true, m: d.k, n: d.m, k: d.n,
                                                a: bv, lda: d.ldb, b: g, ldb: d.n, beta: 1, c: da, ldc: d.m)
                                 } else {  // A stored [M, K]: dA = dC · op(B)ᵀ
-                                    GEMM.sgemm(transA: false, transB: !transB, m: d.m, n: d.k, k: d.n,
+                                    GEMM.matmul(transA: false, transB: !transB, m: d.m, n: d.k, k: d.n,
                                                a: g, lda: d.n, b: bv, ldb: d.ldb, beta: 1, c: da, ldc: d.k)
                                 }
                                 if transB {  // B stored [N, K]: dB = dCᵀ · op(A)
-                                    GEMM.sgemm(transA: true, transB: transA, m: d.n, n: d.k, k: d.m,
+                                    GEMM.matmul(transA: true, transB: transA, m: d.n, n: d.k, k: d.m,
                                                a: g, lda: d.n, b: av, ldb: d.lda, beta: 1, c: db, ldc: d.k)
                                 } else {  // B stored [K, N]: dB = op(A)ᵀ · dC
-                                    GEMM.sgemm(transA: !transA, transB: false, m: d.k, n: d.n, k: d.m,
+                                    GEMM.matmul(transA: !transA, transB: false, m: d.k, n: d.n, k: d.m,
                                                a: av, lda: d.lda, b: g, ldb: d.n, beta: 1, c: db, ldc: d.n)
                                 }
                             }

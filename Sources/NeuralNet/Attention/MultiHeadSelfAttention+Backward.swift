@@ -29,10 +29,10 @@ extension MultiHeadSelfAttention {
                 let probabilities = w.p.pointer + (b * heads + h) * tokens * tokens
                 let dOh = w.dO.pointer + column
                 // dP[K, K] = dO_h · V_hᵀ
-                GEMM.sgemm(transB: true, m: tokens, n: tokens, k: headWidth, a: dOh, lda: d,
+                GEMM.matmul(transB: true, m: tokens, n: tokens, k: headWidth, a: dOh, lda: d,
                            b: w.v.pointer + column, ldb: d, c: w.dP.pointer, ldc: tokens)
                 // dV_h += Pᵀ · dO_h
-                GEMM.sgemm(transA: true, m: tokens, n: headWidth, k: tokens, a: probabilities, lda: tokens,
+                GEMM.matmul(transA: true, m: tokens, n: headWidth, k: tokens, a: probabilities, lda: tokens,
                            b: dOh, ldb: d, beta: 1, c: w.dV.pointer + column, ldc: d)
                 // dS = softmax backward of dP (gradient of the scores); dλ[h, g] += Σ dS ⊙ M_g
                 w.dS.zero()
@@ -49,9 +49,9 @@ extension MultiHeadSelfAttention {
                     }
                 }
                 // dQ_h += dS · K_h / √d ; dK_h += dSᵀ · Q_h / √d
-                GEMM.sgemm(m: tokens, n: headWidth, k: tokens, alpha: scale, a: w.dS.pointer, lda: tokens,
+                GEMM.matmul(m: tokens, n: headWidth, k: tokens, alpha: scale, a: w.dS.pointer, lda: tokens,
                            b: w.k.pointer + column, ldb: d, beta: 1, c: w.dQ.pointer + column, ldc: d)
-                GEMM.sgemm(transA: true, m: tokens, n: headWidth, k: tokens, alpha: scale, a: w.dS.pointer, lda: tokens,
+                GEMM.matmul(transA: true, m: tokens, n: headWidth, k: tokens, alpha: scale, a: w.dS.pointer, lda: tokens,
                            b: w.q.pointer + column, ldb: d, beta: 1, c: w.dK.pointer + column, ldc: d)
             }
         }

@@ -123,7 +123,7 @@ public final class MultiHeadSelfAttention: UnaryLayer {
                 let column = b * tokens * d + h * headWidth
                 let probabilities = w.p.pointer + (b * heads + h) * tokens * tokens
                 // scores[K, K] = Q_h · K_hᵀ / √d, then softmax over each row (over keys)
-                GEMM.sgemm(transB: true, m: tokens, n: tokens, k: headWidth, alpha: scale, a: w.q.pointer + column,
+                GEMM.matmul(transB: true, m: tokens, n: tokens, k: headWidth, alpha: scale, a: w.q.pointer + column,
                            lda: d, b: w.k.pointer + column, ldb: d, c: probabilities, ldc: tokens)
                 if g > 0, let maps, let lambda = geometry?.value.data {
                     maps.data.withUnsafeBufferPointer { mp in
@@ -135,7 +135,7 @@ public final class MultiHeadSelfAttention: UnaryLayer {
                 }
                 Softmax.forwardRows(probabilities, rows: tokens, width: tokens)
                 // O_h[K, d] = P · V_h
-                GEMM.sgemm(m: tokens, n: headWidth, k: tokens, a: probabilities, lda: tokens,
+                GEMM.matmul(m: tokens, n: headWidth, k: tokens, a: probabilities, lda: tokens,
                            b: w.v.pointer + column, ldb: d, c: w.o.pointer + column, ldc: d)
             }
         }

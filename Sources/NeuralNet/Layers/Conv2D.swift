@@ -2,7 +2,7 @@
 ///
 /// Shape key: `x: [N, Cin, H, W]`, `weight: [Cout, Cin, K, K]`, `bias: [Cout]`, `y: [N, Cout, Ho, Wo]` with
 /// `Ho = (H + 2p − K)/s + 1`. Per image: `col = im2col(x[n])` (`[Cin·K·K, Ho·Wo]`) and
-/// `y[n] = weight[Cout, Cin·K·K] · col + bias`, one `GEMM.sgemm` each.
+/// `y[n] = weight[Cout, Cin·K·K] · col + bias`, one `GEMM.matmul` each.
 ///
 /// Backward per image: `dbias += Σ_p dy[n]`, `dweight += dy[n] · colᵀ` (col recomputed rather than kept),
 /// `dx[n] = col2im(weightᵀ · dy[n])`. Parameters `<name>.weight` (decays) and `<name>.bias` (no decay).

@@ -74,7 +74,7 @@ enum ConvKernels {
                     for o in 0..<cout { (yt + o * P).update(repeating: bs.base[o], count: pt) }
                     beta = 1
                 }
-                GEMM.sgemm(m: cout, n: pt, k: R, a: ws.base, lda: R, b: b, ldb: ldb, beta: beta, c: yt, ldc: P)
+                GEMM.matmul(m: cout, n: pt, k: R, a: ws.base, lda: R, b: b, ldb: ldb, beta: beta, c: yt, ldc: P)
             }
         }
     }
@@ -126,15 +126,15 @@ enum ConvKernels {
                             }
                         }
                         // dw[Cout, R] += dy_tile[Cout, pt] · colᵀ[pt, R]
-                        GEMM.sgemm(transB: true, m: cout, n: R, k: pt, a: dyt, lda: P, b: b, ldb: ldb, beta: 1, c: dwp,
+                        GEMM.matmul(transB: true, m: cout, n: R, k: pt, a: dyt, lda: P, b: b, ldb: ldb, beta: 1, c: dwp,
                                    ldc: R)
                     }
                     guard let dxs else { continue }
                     if pointwise {
-                        GEMM.sgemm(transA: true, m: R, n: pt, k: cout, a: ws.base, lda: R, b: dyt, ldb: P,
+                        GEMM.matmul(transA: true, m: R, n: pt, k: cout, a: ws.base, lda: R, b: dyt, ldb: P,
                                    c: dxs.base + i * cinPlane + oh0 * Wo, ldc: P)
                     } else {
-                        GEMM.sgemm(transA: true, m: R, n: pt, k: cout, a: ws.base, lda: R, b: dyt, ldb: P, c: dcol, ldc: pt)
+                        GEMM.matmul(transA: true, m: R, n: pt, k: cout, a: ws.base, lda: R, b: dyt, ldb: P, c: dcol, ldc: pt)
                         Im2Col.col2im(dcol, g, outRows: rows, dxs.base + i * cinPlane)
                     }
                 }

@@ -45,7 +45,7 @@ public final class Linear: Layer {
             }
             x.data.withUnsafeBufferPointer { xb in
                 weight.value.data.withUnsafeBufferPointer { wb in
-                    GEMM.sgemm(transB: true, m: n, n: o, k: k, a: xb.baseAddress!, lda: k, b: wb.baseAddress!, ldb: k,
+                    GEMM.matmul(transB: true, m: n, n: o, k: k, a: xb.baseAddress!, lda: k, b: wb.baseAddress!, ldb: k,
                                beta: beta, c: y.baseAddress!, ldc: o)
                 }
             }
@@ -68,12 +68,12 @@ public final class Linear: Layer {
             dy.data.withUnsafeBufferPointer { d in
                 x.data.withUnsafeBufferPointer { xb in
                     weight.grad.data.withUnsafeMutableBufferPointer { gw in
-                        GEMM.sgemm(transA: true, m: o, n: k, k: n, a: d.baseAddress!, lda: o, b: xb.baseAddress!, ldb: k,
+                        GEMM.matmul(transA: true, m: o, n: k, k: n, a: d.baseAddress!, lda: o, b: xb.baseAddress!, ldb: k,
                                    beta: 1, c: gw.baseAddress!, ldc: k)
                     }
                 }
                 weight.value.data.withUnsafeBufferPointer { wb in
-                    GEMM.sgemm(m: n, n: k, k: o, a: d.baseAddress!, lda: o, b: wb.baseAddress!, ldb: k,
+                    GEMM.matmul(m: n, n: k, k: o, a: d.baseAddress!, lda: o, b: wb.baseAddress!, ldb: k,
                                c: dx.baseAddress!, ldc: k)
                 }
             }
