@@ -2,7 +2,8 @@ import Foundation
 import NeuralNet
 
 /// Forward + backward throughput of `Conv2D` on the reference backbone's shapes, beside OpenBLAS sgemm on a
-/// square-ish product of the same FLOP count measured in the same run.
+/// square-ish product of the same FLOP count measured in the same run; in fp32 and, where the CPU has AVX512_BF16,
+/// in bf16 (`Precision`), the variants timed in alternation so that each comparison sees the same load.
 public enum KernelBenchmark {
     /// One convolution shape: `x: [batch, inChannels, size, size]`, square kernel, stride `stride`.
     public struct ConvShape: Sendable {
@@ -53,12 +54,19 @@ public enum KernelBenchmark {
         public var forwardSeconds, backwardSeconds: Double
         /// The same with im2col + sgemm, timed in alternation with the above (an A/B pair on the same load).
         public var im2colForwardSeconds, im2colBackwardSeconds: Double
+        /// im2col + the bf16 GEMM (`Precision.bf16`), timed in the same alternation; nil without AVX512_BF16.
+        public var bf16ForwardSeconds, bf16BackwardSeconds: Double?
         /// Forward + backward FLOPs.
         public var flops: Double
         /// `flops / (forward + backward) / 1e9`.
         public var gflops: Double { flops / (forwardSeconds + backwardSeconds) / 1e9 }
         /// GFLOP/s of im2col + sgemm.
         public var im2colGFLOPs: Double { flops / (im2colForwardSeconds + im2colBackwardSeconds) / 1e9 }
+        /// GFLOP/s in bf16 (im2col + bf16 GEMM), nil without AVX512_BF16.
+        public var bf16GFLOPs: Double? {
+            guard let f = bf16ForwardSeconds, let b = bf16BackwardSeconds else { return nil }
+            return flops / (f + b) / 1e9
+        }
     }
 
     /// Everything `run` measured.
@@ -73,6 +81,10 @@ public enum KernelBenchmark {
         public var gemmSize: Int
         /// GFLOP/s of the square sgemm.
         public var gemmGFLOPs: Double
+        /// Total best seconds of the convs in bf16, nil without AVX512_BF16.
+        public var bf16ConvSeconds: Double?
+        /// GFLOP/s of the bf16 GEMM on the same square product, timed in alternation with sgemm; nil without it.
+        public var bf16GemmGFLOPs: Double?
         /// Conv throughput over all shapes.
         public var convGFLOPs: Double { convFLOPs / convSeconds / 1e9 }
         /// `convGFLOPs / gemmGFLOPs`.
@@ -87,8 +99,9 @@ public enum KernelBenchmark {
 
     static func best(_ v: [Double]) -> Double { v.min() ?? 0 }
 
-    /// Measures every shape with `algorithm` and with im2col + sgemm in alternation (`repetitions` timed runs of each
-    /// after one warm-up), then the same-FLOP sgemm.
+    /// Measures every shape with `algorithm` (fp32), with im2col + sgemm (fp32) and, where the CPU has AVX512_BF16,
+    /// with im2col + the bf16 GEMM, in alternation (`repetitions` timed runs of each after one warm-up), then the
+    /// same-FLOP sgemm and bf16 GEMM in alternation.
     public static func run(shapes: [ConvShape] = referenceShapes, batch: Int = 16, repetitions: Int = 3,
                            algorithm: ConvAlgorithm = .direct) -> Report {
         var g = SeededGenerator(seed: 1)
@@ -99,20 +112,28 @@ public enum KernelBenchmark {
             conv.computesInputGradient = s.inputGradient
             let x = Initializer.normal(std: 1).tensor(shape: [batch, s.inChannels, s.size, s.size], generator: &g)
             let dy = Initializer.normal(std: 1).tensor(shape: [batch, s.outChannels, s.outSize, s.outSize], generator: &g)
-            var fw: [[Double]] = [[], []], bw: [[Double]] = [[], []]
+            // Variants in alternation: (algorithm, fp32), (im2col, fp32), and (im2col, bf16) where the CPU has it.
+            var variants: [(ConvAlgorithm, Precision)] = [(algorithm, .fp32), (.im2col, .fp32)]
+            if Precision.bf16Available { variants.append((.im2col, .bf16)) }
+            var fw = [[Double]](repeating: [], count: variants.count), bw = fw
             for r in 0...repetitions {
-                for (i, a) in [algorithm, ConvAlgorithm.im2col].enumerated() {
-                    conv.algorithm = a
-                    let t0 = now()
-                    _ = conv.forward(x)
-                    let t1 = now()
-                    _ = conv.backward(dy)
-                    let t2 = now()
-                    if r > 0 { fw[i].append(t1 - t0); bw[i].append(t2 - t1) }
+                for (i, v) in variants.enumerated() {
+                    conv.algorithm = v.0
+                    Precision.with(v.1) {
+                        let t0 = now()
+                        _ = conv.forward(x)
+                        let t1 = now()
+                        _ = conv.backward(dy)
+                        let t2 = now()
+                        if r > 0 { fw[i].append(t1 - t0); bw[i].append(t2 - t1) }
+                    }
                 }
             }
+            let hasBF16 = variants.count > 2
             results.append(ConvResult(shape: s, forwardSeconds: best(fw[0]), backwardSeconds: best(bw[0]),
                                       im2colForwardSeconds: best(fw[1]), im2colBackwardSeconds: best(bw[1]),
+                                      bf16ForwardSeconds: hasBF16 ? best(fw[2]) : nil,
+                                      bf16BackwardSeconds: hasBF16 ? best(bw[2]) : nil,
                                       flops: s.trainingFLOPs(batch: batch)))
         }
         let totalFLOPs = results.reduce(0) { $0 + $1.flops }
@@ -126,7 +147,7 @@ public enum KernelBenchmark {
         let a = Initializer.normal(std: 1).tensor(shape: [d, d], generator: &g)
         let b = Initializer.normal(std: 1).tensor(shape: [d, d], generator: &g)
         var c = Tensor(shape: [d, d])
-        var times: [Double] = []
+        var times: [Double] = [], bf16Times: [Double] = []
         a.data.withUnsafeBufferPointer { ap in
             b.data.withUnsafeBufferPointer { bp in
                 c.data.withUnsafeMutableBufferPointer { cp in
@@ -137,13 +158,22 @@ public enum KernelBenchmark {
                                        c: cp.baseAddress!, ldc: d)
                         }
                         if r > 0 { times.append(now() - t0) }
+                        guard Precision.bf16Available else { continue }
+                        let t1 = now()
+                        for _ in 0..<calls {
+                            GEMM.bf16gemm(m: d, n: d, k: d, a: ap.baseAddress!, lda: d, b: bp.baseAddress!, ldb: d,
+                                          c: cp.baseAddress!, ldc: d)
+                        }
+                        if r > 0 { bf16Times.append(now() - t1) }
                     }
                 }
             }
         }
         let gemmRate = gemmFLOPs * Double(calls) / best(times) / 1e9
+        let bf16Seconds = results.compactMap { c in c.bf16ForwardSeconds.flatMap { f in c.bf16BackwardSeconds.map { f + $0 } } }
         return Report(convs: results, batch: batch, convFLOPs: totalFLOPs, convSeconds: totalSeconds,
-                      im2colConvSeconds: im2colSeconds,
-                      gemmSize: d, gemmGFLOPs: gemmRate)
+                      im2colConvSeconds: im2colSeconds, gemmSize: d, gemmGFLOPs: gemmRate,
+                      bf16ConvSeconds: bf16Seconds.count == results.count ? bf16Seconds.reduce(0, +) : nil,
+                      bf16GemmGFLOPs: bf16Times.isEmpty ? nil : gemmFLOPs * Double(calls) / best(bf16Times) / 1e9)
     }
 }

@@ -14,7 +14,7 @@ struct Bench: ParsableCommand {
     /// `detector bench kernels`: conv forward + backward GFLOP/s beside OpenBLAS sgemm.
     struct Kernels: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Conv2D forward+backward throughput on the reference backbone's shapes vs sgemm.")
+            abstract: "Conv2D forward+backward throughput on the reference backbone's shapes, fp32 and bf16, vs sgemm.")
 
         @Option(help: "Images per batch.")
         var batch = 16
@@ -37,21 +37,33 @@ struct Bench: ParsableCommand {
                 let s = String(format: "%.\(p)f", v)
                 return String(repeating: " ", count: max(0, w - s.count)) + s
             }
+            print("precision: fp32\(Precision.bf16Available ? " and bf16 (AVX512_BF16), timed in alternation" : " (no AVX512_BF16 here)")")
             print("shape (batch \(r.batch))".padding(toLength: 22, withPad: " ", startingAt: 0)
-                  + "   cin  cout  size  fwd ms  bwd ms  GFLOP/s  im2col fwd  bwd ms  GFLOP/s")
+                  + "   cin  cout  size  \(algorithm.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) GFLOP/s"
+                  + "  fp32 fwd  bwd ms  GFLOP/s  bf16 fwd  bwd ms  GFLOP/s  bf16/fp32")
             for c in r.convs {
                 let s = c.shape
-                print(s.name.padding(toLength: 22, withPad: " ", startingAt: 0)
-                      + f(Double(s.inChannels), 6, 0) + f(Double(s.outChannels), 6, 0) + f(Double(s.size), 6, 0)
-                      + f(c.forwardSeconds * 1e3) + f(c.backwardSeconds * 1e3) + f(c.gflops, 9)
-                      + f(c.im2colForwardSeconds * 1e3, 12) + f(c.im2colBackwardSeconds * 1e3) + f(c.im2colGFLOPs, 9))
+                var line = s.name.padding(toLength: 22, withPad: " ", startingAt: 0)
+                    + f(Double(s.inChannels), 6, 0) + f(Double(s.outChannels), 6, 0) + f(Double(s.size), 6, 0)
+                    + f(c.gflops, 16)
+                    + f(c.im2colForwardSeconds * 1e3, 10) + f(c.im2colBackwardSeconds * 1e3) + f(c.im2colGFLOPs, 9)
+                if let bf = c.bf16ForwardSeconds, let bb = c.bf16BackwardSeconds, let g = c.bf16GFLOPs {
+                    line += f(bf * 1e3, 10) + f(bb * 1e3) + f(g, 9) + f(g / c.im2colGFLOPs, 11, 2)
+                }
+                print(line)
             }
-            print("convs total: \(f(r.convFLOPs / 1e9, 0, 2)) GFLOP in \(f(r.convSeconds * 1e3, 0, 1)) ms = "
-                  + "\(f(r.convGFLOPs, 0, 1)) GFLOP/s (\(algorithm.rawValue)); im2col + sgemm \(f(r.im2colConvSeconds * 1e3, 0, 1)) ms = "
-                  + "\(f(r.convFLOPs / r.im2colConvSeconds / 1e9, 0, 1)) GFLOP/s")
-            print("sgemm \(r.gemmSize)³ (same FLOPs): \(f(r.gemmGFLOPs, 0, 1)) GFLOP/s")
-            print("ratio conv / sgemm: \(f(100 * r.ratio, 0, 1)) % (im2col + sgemm: "
-                  + "\(f(100 * r.convFLOPs / r.im2colConvSeconds / 1e9 / r.gemmGFLOPs, 0, 1)) %)")
+            let fp32Rate = r.convFLOPs / r.im2colConvSeconds / 1e9
+            print("convs total: \(f(r.convFLOPs / 1e9, 0, 2)) GFLOP; fp32 im2col + sgemm \(f(r.im2colConvSeconds * 1e3, 0, 1)) ms = "
+                  + "\(f(fp32Rate, 0, 1)) GFLOP/s; \(algorithm.rawValue) (fp32) \(f(r.convSeconds * 1e3, 0, 1)) ms = "
+                  + "\(f(r.convGFLOPs, 0, 1)) GFLOP/s")
+            if let b = r.bf16ConvSeconds {
+                print("convs total bf16 (im2col + bf16 GEMM): \(f(b * 1e3, 0, 1)) ms = \(f(r.convFLOPs / b / 1e9, 0, 1)) GFLOP/s; "
+                      + "ratio bf16 conv / fp32 conv: \(f(r.im2colConvSeconds / b, 0, 2))")
+            }
+            print("sgemm \(r.gemmSize)³ (same FLOPs): \(f(r.gemmGFLOPs, 0, 1)) GFLOP/s"
+                  + (r.bf16GemmGFLOPs.map { "; bf16 GEMM \(f($0, 0, 1)) GFLOP/s (ratio \(f($0 / r.gemmGFLOPs, 0, 2)))" } ?? ""))
+            print("ratio conv / sgemm (fp32): \(f(100 * fp32Rate / r.gemmGFLOPs, 0, 1)) % (im2col + sgemm; "
+                  + "\(algorithm.rawValue): \(f(100 * r.ratio, 0, 1)) %)")
             print("activation shape        BN f+b ms  ReLU f+b ms  Add ms  BN+ReLU fused f+b ms")
             for e in KernelBenchmark.runElementwise(shapes: KernelBenchmark.referenceActivationShapes(batch: batch),
                                                     repetitions: repetitions) {

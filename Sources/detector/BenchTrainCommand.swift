@@ -55,7 +55,8 @@ extension Bench {
             let patch = model.patch
             let config = patch.applied(to: DetectorConfig.reference(classes: (0..<classes).map { "class\($0)" }))
             let source: TrainBenchmark.DataSource = data == .random ? .random(boxesPerImage: boxes) : .synthetic(images: images)
-            print("OpenBLAS core: \(BLASRuntime.coreName), threads: \(BLASRuntime.threads)")
+            print("OpenBLAS core: \(BLASRuntime.coreName), threads: \(BLASRuntime.threads), "
+                  + "precision: \(Precision.current.rawValue)")
             let r = try TrainBenchmark.run(config: config, batchSize: batchSize, steps: steps, warmup: warmup, data: source,
                                            accounting: !noAccounting)
             let changed = patch.entries.map { "\($0.key) \($0.value)" }
