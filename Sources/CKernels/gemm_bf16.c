@@ -68,6 +68,75 @@ static inline __mmask16 first_lanes(int count) {
     return count >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (count > 0 ? count : 0)) - 1u);
 }
 
+/* The patch matrix of one image, read in place (implicit im2col): col[r, t] with row r = (c·K + kh)·K + kw and
+ * column t of the output rows oh0.., oh = oh0 + t / wo, ow = t % wo, holds x[c, oh·s − p + kh, ow·s − p + kw], zero
+ * outside the image. ih0[t] = oh·s − p and iw0[t] = ow·s − p are precomputed for the tile's columns. */
+typedef struct {
+    const float *x;
+    int channels, height, width, kernel, stride, pad, out_width, columns;
+    const int *ih0, *iw0;
+} patches;
+
+/* col[r, t0 + l] for lanes l < count (of 16), zero elsewhere. */
+BF16 static inline __m512 patch_row16(const patches *g, int r, int t0, int count) {
+    int kk = g->kernel * g->kernel, c = r / kk, kh = (r / g->kernel) % g->kernel, kw = r % g->kernel;
+    const float *plane = g->x + (size_t)c * g->height * g->width;
+    __mmask16 lanes = first_lanes(count);
+    int ow0 = g->iw0[t0];
+    if (g->stride == 1 && t0 % g->out_width + 16 <= g->out_width) { /* one output row, contiguous taps */
+        int ih = g->ih0[t0] + kh, iw = ow0 + kw;
+        if (ih < 0 || ih >= g->height) return _mm512_setzero_ps();
+        int lo = iw < 0 ? -iw : 0, hi = g->width - iw < 16 ? g->width - iw : 16;
+        if (hi <= lo) return _mm512_setzero_ps();
+        __mmask16 m = lanes & (__mmask16)(first_lanes(hi) & ~first_lanes(lo));
+        return _mm512_maskz_loadu_ps(m, plane + (ptrdiff_t)ih * g->width + iw);
+    }
+    __m512i ih = _mm512_add_epi32(_mm512_maskz_loadu_epi32(lanes, g->ih0 + t0), _mm512_set1_epi32(kh));
+    __m512i iw = _mm512_add_epi32(_mm512_maskz_loadu_epi32(lanes, g->iw0 + t0), _mm512_set1_epi32(kw));
+    __mmask16 in = lanes & _mm512_cmpge_epi32_mask(ih, _mm512_setzero_si512())
+                   & _mm512_cmplt_epi32_mask(ih, _mm512_set1_epi32(g->height))
+                   & _mm512_cmpge_epi32_mask(iw, _mm512_setzero_si512())
+                   & _mm512_cmplt_epi32_mask(iw, _mm512_set1_epi32(g->width));
+    __m512i index = _mm512_add_epi32(_mm512_mullo_epi32(ih, _mm512_set1_epi32(g->width)), iw);
+    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), in, index, plane, 4);
+}
+
+/* B of the forward product (B = col, [R, columns]) packed like pack_rows_interleaved. */
+BF16 static void pack_patches_rows(const patches *g, int r0, int pairs, int c0, int cols, uint32_t *words, int width) {
+    int rows = g->channels * g->kernel * g->kernel;
+    for (int p = 0; p < pairs; p++) {
+        int ra = r0 + 2 * p, rb = ra + 1;
+        uint32_t *out = words + (size_t)p * width;
+        for (int c = 0; c < cols; c += 16) {
+            int n = cols - c < 16 ? cols - c : 16;
+            __m512 va = patch_row16(g, ra, c0 + c, n);
+            __m512 vb = rb < rows ? patch_row16(g, rb, c0 + c, n) : _mm512_setzero_ps();
+            _mm512_mask_storeu_epi32(out + c, first_lanes(n), pair_words(va, vb));
+        }
+    }
+}
+
+/* B of the weight-gradient product (B = colᵀ, [columns, R], k = column t) packed like pack_cols_interleaved:
+ * words[p·width + j] = (col[c0+j, r0+2p], col[c0+j, r0+2p+1]). */
+BF16 static void pack_patches_cols(const patches *g, int r0, int pairs, int c0, int cols, uint32_t *words, int width) {
+    const __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                              _mm512_set1_epi32(width));
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    int krem = g->columns - r0;
+    for (int c = 0; c < cols; c++) {
+        for (int p = 0; p < pairs; p += 16) {
+            int valid = krem - 2 * p;
+            __m512 x0 = valid > 0 ? patch_row16(g, c0 + c, r0 + 2 * p, valid < 16 ? valid : 16) : _mm512_setzero_ps();
+            __m512 x1 = valid > 16 ? patch_row16(g, c0 + c, r0 + 2 * p + 16, valid - 16 < 16 ? valid - 16 : 16)
+                                   : _mm512_setzero_ps();
+            __m512 lo = _mm512_permutex2var_ps(x0, even, x1), hi = _mm512_permutex2var_ps(x0, odd, x1);
+            _mm512_mask_i32scatter_epi32(words + (size_t)p * width + c, first_lanes(pairs - p), stride,
+                                         pair_words(lo, hi), 4);
+        }
+    }
+}
+
 /* A row-contiguous source: rows r of a [rows, cols] matrix with leading dimension ld, element (r, c) at
  * src[r·ld + c]. Packs `cols` columns [c0, c0+cols) of rows [2p0, 2p0 + 2·pairs) (a row past `rows` reads zero) as
  * words[p·width + (c - c0)], width ≥ cols (the rest of each width left as zero by the caller). This is B without
@@ -165,8 +234,10 @@ static void scale_c(int m, int n, float beta, float *c, size_t ldc) {
         for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * c[(size_t)i * ldc + j];
 }
 
+/* The driver. B is the matrix b (ldb, trans_b), or, when patches is not NULL, the patch matrix it describes: col
+ * itself (trans_b 0) or colᵀ (trans_b 1). */
 BF16 static void gemm_bf16(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, size_t lda,
-                           const float *b, size_t ldb, float beta, float *c, size_t ldc) {
+                           const float *b, size_t ldb, const patches *patches, float beta, float *c, size_t ldc) {
     uint32_t *pa = packing_buffer(&pack_a_buffer, (size_t)(KC / 2) * MC);
     uint32_t *pb = packing_buffer(&pack_b_buffer, (size_t)(KC / 2) * NC);
     if (!pa || !pb) abort();
@@ -181,7 +252,11 @@ BF16 static void gemm_bf16(int trans_a, int trans_b, int m, int n, int k, float 
                 int cols = nc - jr < NR ? nc - jr : NR;
                 uint32_t *panel = pb + (size_t)jr * pairs;
                 if (cols < NR) memset(panel, 0, (size_t)pairs * NR * 4);
-                if (trans_b)
+                if (patches && trans_b)
+                    pack_patches_cols(patches, pc, pairs, jc + jr, cols, panel, NR);
+                else if (patches)
+                    pack_patches_rows(patches, pc, pairs, jc + jr, cols, panel, NR);
+                else if (trans_b)
                     pack_cols_interleaved(b, ldb, k, pc, pairs, jc + jr, cols, panel, NR);
                 else
                     pack_rows_interleaved(b, ldb, k, pc, pairs, jc + jr, cols, panel, NR);
@@ -243,7 +318,43 @@ void ck_gemm_bf16(int trans_a, int trans_b, int m, int n, int k, float alpha, co
         scale_c(m, n, beta, c, (size_t)ldc);
         return;
     }
-    gemm_bf16(trans_a, trans_b, m, n, k, alpha, a, (size_t)lda, b, (size_t)ldb, beta, c, (size_t)ldc);
+    gemm_bf16(trans_a, trans_b, m, n, k, alpha, a, (size_t)lda, b, (size_t)ldb, NULL, beta, c, (size_t)ldc);
+}
+
+/* The tile's column offsets: ih0[t] = oh·s − p, iw0[t] = ow·s − p for oh = oh0 + t / wo, ow = t % wo. */
+static int *patch_offsets(int oh0, int oh1, int wo, int stride, int pad) {
+    int columns = (oh1 - oh0) * wo;
+    int *o = malloc(sizeof(int) * 2 * ((size_t)columns + 16));
+    if (!o) abort();
+    for (int t = 0; t < columns; t++) {
+        o[t] = (oh0 + t / wo) * stride - pad;
+        o[columns + 16 + t] = (t % wo) * stride - pad;
+    }
+    return o;
+}
+
+BF16 static void conv_bf16(int weight_grad, const float *x, int cin, int h, int w, int k, int stride, int pad,
+                           const float *a, int lda, int cout, int oh0, int oh1, float beta, float *c, int ldc) {
+    int wo = (w + 2 * pad - k) / stride + 1, columns = (oh1 - oh0) * wo, rows = cin * k * k;
+    int *offsets = patch_offsets(oh0, oh1, wo, stride, pad);
+    patches g = {x, cin, h, w, k, stride, pad, wo, columns, offsets, offsets + columns + 16};
+    if (weight_grad) /* dw[cout, R] = beta·dw + dy[cout, columns] · colᵀ */
+        gemm_bf16(0, 1, cout, rows, columns, 1.0f, a, (size_t)lda, NULL, 0, &g, beta, c, (size_t)ldc);
+    else /* y[cout, columns] = w[cout, R] · col + beta·y */
+        gemm_bf16(0, 0, cout, columns, rows, 1.0f, a, (size_t)lda, NULL, 0, &g, beta, c, (size_t)ldc);
+    free(offsets);
+}
+
+void ck_conv_bf16_forward(const float *x, int cin, int h, int w, int k, int stride, int pad, const float *wt,
+                          int cout, int oh0, int oh1, float beta, float *y, int ldy) {
+    if (cout <= 0 || oh1 <= oh0) return;
+    conv_bf16(0, x, cin, h, w, k, stride, pad, wt, cin * k * k, cout, oh0, oh1, beta, y, ldy);
+}
+
+void ck_conv_bf16_weight_grad(const float *x, int cin, int h, int w, int k, int stride, int pad, const float *dy,
+                              int lddy, int cout, int oh0, int oh1, float *dw) {
+    if (cout <= 0 || oh1 <= oh0) return;
+    conv_bf16(1, x, cin, h, w, k, stride, pad, dy, lddy, cout, oh0, oh1, 1.0f, dw, cin * k * k);
 }
 #else
 int ck_cpu_has_avx512_bf16(void) { return 0; }
@@ -253,5 +364,19 @@ void ck_gemm_bf16(int trans_a, int trans_b, int m, int n, int k, float alpha, co
     (void)trans_a; (void)trans_b; (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda; (void)b; (void)ldb;
     (void)beta; (void)c; (void)ldc;
     abort(); /* callers check ck_cpu_has_avx512_bf16 first */
+}
+
+void ck_conv_bf16_forward(const float *x, int cin, int h, int w, int k, int stride, int pad, const float *wt,
+                          int cout, int oh0, int oh1, float beta, float *y, int ldy) {
+    (void)x; (void)cin; (void)h; (void)w; (void)k; (void)stride; (void)pad; (void)wt; (void)cout; (void)oh0;
+    (void)oh1; (void)beta; (void)y; (void)ldy;
+    abort();
+}
+
+void ck_conv_bf16_weight_grad(const float *x, int cin, int h, int w, int k, int stride, int pad, const float *dy,
+                              int lddy, int cout, int oh0, int oh1, float *dw) {
+    (void)x; (void)cin; (void)h; (void)w; (void)k; (void)stride; (void)pad; (void)dy; (void)lddy; (void)cout;
+    (void)oh0; (void)oh1; (void)dw;
+    abort();
 }
 #endif

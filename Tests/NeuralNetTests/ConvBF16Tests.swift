@@ -1,4 +1,4 @@
-import NeuralNet
+@testable import NeuralNet
 import TestSupport
 import XCTest
 
@@ -15,6 +15,8 @@ final class ConvBF16Tests: XCTestCase {
         Case(cin: 2, cout: 3, k: 1, s: 1, p: 0, h: 4, w: 5, n: 2),
         Case(cin: 2, cout: 2, k: 4, s: 3, p: 2, h: 8, w: 9, n: 2),
         Case(cin: 32, cout: 9, k: 3, s: 1, p: 1, h: 26, w: 24, n: 3),
+        Case(cin: 6, cout: 64, k: 3, s: 1, p: 1, h: 9, w: 11, n: 2), // input gradient by transposed convolution
+        Case(cin: 5, cout: 17, k: 3, s: 2, p: 1, h: 40, w: 37, n: 2),
     ]
 
     func assertWithin(_ got: Tensor, _ ref: [Double], _ scale: [Double], _ label: String,
@@ -55,6 +57,35 @@ final class ConvBF16Tests: XCTestCase {
             assertTensorClose(conv.bias!.grad, rdb, rtol: 1e-4, atol: 1e-4, "db (fp32 sums) \(c)")
             let y32 = Precision.with(.fp32) { conv.forward(x) }
             XCTAssertNotEqual(y.data, y32.data, "bf16 result equals fp32's: the bf16 kernel did not run \(c)")
+        }
+    }
+
+    /// Reading the patch matrix in place (implicit im2col in the bf16 GEMM's packing) gives bit for bit what
+    /// im2col followed by `GEMM.bf16gemm` gives: forward, input gradient and weight gradient.
+    func testImplicitPatchesEqualExplicitIm2Col() throws {
+        try XCTSkipUnless(Precision.bf16Available, "the CPU has no AVX512_BF16: the bf16 kernel cannot run here")
+        var d = TestData(seed: 33)
+        for c in cases {
+            let conv = Conv2D(name: "i", inChannels: c.cin, outChannels: c.cout, kernelSize: c.k, stride: c.s,
+                              padding: c.p, initializer: .uniform(bound: 0.5), generator: &d.generator)
+            conv.bias!.value = d.tensor([c.cout])
+            let x = d.tensor([c.n, c.cin, c.h, c.w])
+            func run(inPlace: Bool) -> (y: [Float], dx: [Float], dw: [Float], db: [Float]) {
+                ConvKernels.readsPatchesInPlace = inPlace
+                defer { ConvKernels.readsPatchesInPlace = true }
+                conv.weight.grad = Tensor(shape: conv.weight.value.shape)
+                conv.bias!.grad = Tensor(shape: [c.cout])
+                return Precision.with(.bf16) {
+                    let y = conv.forward(x)
+                    let dx = conv.backward(Tensor(shape: y.shape, data: y.data.map { $0 * 0.5 - 0.1 }))
+                    return (y.data, dx.data, conv.weight.grad.data, conv.bias!.grad.data)
+                }
+            }
+            let implicit = run(inPlace: true), explicit = run(inPlace: false)
+            XCTAssertEqual(implicit.y, explicit.y, "y \(c)")
+            XCTAssertEqual(implicit.dx, explicit.dx, "dx \(c)")
+            XCTAssertEqual(implicit.dw, explicit.dw, "dW \(c)")
+            XCTAssertEqual(implicit.db, explicit.db, "db \(c)")
         }
     }
 

@@ -46,4 +46,14 @@ float ck_bf16_round(float x);
 void ck_gemm_bf16(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                   const float *b, int ldb, float beta, float *c, int ldc);
 
+/* The bf16 convolution with the patch matrix read in place (implicit im2col inside the B packing), one image
+ * x [cin, h, w], square kernel k, stride, zero padding pad, output rows oh0 <= oh < oh1 (wo columns each):
+ *   forward:      y[cout, (oh1-oh0)·wo] (leading dimension ldy) = wt[cout, cin·k·k] · col + beta·y
+ *   weight_grad:  dw[cout, cin·k·k] += dy[cout, (oh1-oh0)·wo] (leading dimension lddy) · colᵀ
+ * Bit-identical to im2col followed by ck_gemm_bf16. Single-threaded; requires ck_cpu_has_avx512_bf16. */
+void ck_conv_bf16_forward(const float *x, int cin, int h, int w, int k, int stride, int pad, const float *wt,
+                          int cout, int oh0, int oh1, float beta, float *y, int ldy);
+void ck_conv_bf16_weight_grad(const float *x, int cin, int h, int w, int k, int stride, int pad, const float *dy,
+                              int lddy, int cout, int oh0, int oh1, float *dw);
+
 #endif

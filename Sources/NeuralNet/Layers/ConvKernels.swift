@@ -5,8 +5,10 @@ import Foundation
 /// `y, dy: [N, Cout, Ho, Wo]`, `P = Ho·Wo`.
 ///
 /// Work is split over the cores by image (and, in the forward pass, by bands of output rows), each worker
-/// running single-threaded sgemm on its own patch-matrix tile of `[R, rows·Wo]`; tiles are sized to stay in
-/// the core's cache rather than streaming a whole image's patch matrix through memory.
+/// running a single-threaded product (`GEMM.matmul`) on its own patch-matrix tile of `[R, rows·Wo]`; tiles are
+/// sized to stay in the core's cache rather than streaming a whole image's patch matrix through memory. In bf16
+/// mode the forward product and the weight gradient pack their B panels straight from the image (no patch matrix
+/// is written); the input gradient is `wᵀ·dy` into a tile, then col2im.
 enum ConvKernels {
     /// Output rows per tile: about 2¹⁷ patch-matrix elements (512 KiB), at least 512 columns.
     static func tileRows(_ g: Im2Col.Geometry) -> Int {
@@ -22,6 +24,16 @@ enum ConvKernels {
         algorithm == .direct && !isPointwise(g)
             && ck_conv_direct_supported(Int32(cout), Int32(g.kernel), Int32(g.stride)) == 1
     }
+
+    /// Whether the forward product and the weight gradient read the patch matrix in place (implicit im2col inside
+    /// the bf16 GEMM's packing, `ck_conv_bf16_forward` / `ck_conv_bf16_weight_grad`, bit-identical to im2col + the
+    /// bf16 GEMM): in bf16 mode, for every convolution but the pointwise ones (which need no patch matrix).
+    static func usesImplicitPatches(_ g: Im2Col.Geometry) -> Bool {
+        readsPatchesInPlace && Precision.current == .bf16 && !isPointwise(g)
+    }
+
+    /// False writes the patch matrix in bf16 mode too (im2col, then `GEMM.bf16gemm`): the tests' explicit twin.
+    nonisolated(unsafe) static var readsPatchesInPlace = true
 
     /// Runs `body(worker, items)` over `items` split into contiguous ranges, one per worker; with more than one
     /// worker, OpenBLAS is single-threaded meanwhile (and the workers' sgemm time is accounted as a share of the
@@ -57,22 +69,31 @@ enum ConvKernels {
             }
             return
         }
+        let implicit = usesImplicitPatches(g)
         split(n * tiles) { _, items in
-            let col = UnsafeMutablePointer<Float>.allocate(capacity: pointwise ? 1 : R * tr * Wo)
+            let col = UnsafeMutablePointer<Float>.allocate(capacity: pointwise || implicit ? 1 : R * tr * Wo)
             defer { col.deallocate() }
             for item in items {
                 let i = item / tiles, oh0 = (item % tiles) * tr, rows = oh0..<min(g.outHeight, oh0 + tr)
                 let pt = rows.count * Wo
                 let xi = xs.base + i * cinPlane, yt = ys.base + i * cout * P + oh0 * Wo
-                var b: UnsafePointer<Float> = UnsafePointer(xi + oh0 * Wo), ldb = P
-                if !pointwise {
-                    Im2Col.im2col(xi, g, outRows: rows, col)
-                    b = UnsafePointer(col); ldb = pt
-                }
                 var beta: Float = 0
                 if let bs {
                     for o in 0..<cout { (yt + o * P).update(repeating: bs.base[o], count: pt) }
                     beta = 1
+                }
+                if implicit {
+                    TimeAccounting.measure(TimeAccounting.gemm) {
+                        ck_conv_bf16_forward(xi, Int32(g.channels), Int32(g.height), Int32(g.width), Int32(g.kernel),
+                                             Int32(g.stride), Int32(g.padding), ws.base, Int32(cout), Int32(rows.lowerBound),
+                                             Int32(rows.upperBound), beta, yt, Int32(P))
+                    }
+                    continue
+                }
+                var b: UnsafePointer<Float> = UnsafePointer(xi + oh0 * Wo), ldb = P
+                if !pointwise {
+                    Im2Col.im2col(xi, g, outRows: rows, col)
+                    b = UnsafePointer(col); ldb = pt
                 }
                 GEMM.matmul(m: cout, n: pt, k: R, a: ws.base, lda: R, b: b, ldb: ldb, beta: beta, c: yt, ldc: P)
             }
@@ -95,10 +116,10 @@ enum ConvKernels {
         let xs = SharedPointer(UnsafeMutablePointer(mutating: x)), dys = SharedPointer(UnsafeMutablePointer(mutating: dy))
         let ws = SharedPointer(UnsafeMutablePointer(mutating: w)), ps = SharedPointer(partial)
         let dxs = dx.map { SharedPointer($0) }
-        let direct = usesDirect(g, cout: cout, algorithm)
+        let direct = usesDirect(g, cout: cout, algorithm), implicit = !direct && usesImplicitPatches(g)
         split(n) { worker, images in
             // One tile buffer: the patch matrix (im2col path), then (once dw has used it) the patch-matrix gradient.
-            let tileSize = pointwise || (direct && dxs == nil) ? 1 : R * tr * Wo
+            let tileSize = pointwise || ((direct || implicit) && dxs == nil) ? 1 : R * tr * Wo
             let col = UnsafeMutablePointer<Float>.allocate(capacity: tileSize)
             defer { col.deallocate() }
             let dcol = col
@@ -114,6 +135,15 @@ enum ConvKernels {
                             xi, Int32(g.channels), Int32(g.height), Int32(g.width), dys.base + i * cout * P, Int32(cout),
                             Int32(g.kernel), Int32(g.stride), Int32(g.padding), dwp, db == nil ? nil : dbp,
                             Int32(rows.lowerBound), Int32(rows.upperBound))
+                    } else if implicit {
+                        if db != nil {
+                            for o in 0..<cout { dbp[o] += Reductions.sum(dyt + o * P, pt) }
+                        }
+                        TimeAccounting.measure(TimeAccounting.gemm) {
+                            ck_conv_bf16_weight_grad(xi, Int32(g.channels), Int32(g.height), Int32(g.width),
+                                                     Int32(g.kernel), Int32(g.stride), Int32(g.padding), dyt, Int32(P),
+                                                     Int32(cout), Int32(rows.lowerBound), Int32(rows.upperBound), dwp)
+                        }
                     } else {
                         var b: UnsafePointer<Float> = UnsafePointer(xi + oh0 * Wo), ldb = P
                         if !pointwise {
