@@ -57,7 +57,7 @@ struct Bench: ParsableCommand {
                   + "\(f(fp32Rate, 0, 1)) GFLOP/s; \(algorithm.rawValue) (fp32) \(f(r.convSeconds * 1e3, 0, 1)) ms = "
                   + "\(f(r.convGFLOPs, 0, 1)) GFLOP/s")
             if let b = r.bf16ConvSeconds {
-                print("convs total bf16 (im2col + bf16 GEMM): \(f(b * 1e3, 0, 1)) ms = \(f(r.convFLOPs / b / 1e9, 0, 1)) GFLOP/s; "
+                print("convs total bf16 (bf16 GEMM, patches read in place): \(f(b * 1e3, 0, 1)) ms = \(f(r.convFLOPs / b / 1e9, 0, 1)) GFLOP/s; "
                       + "ratio bf16 conv / fp32 conv: \(f(r.im2colConvSeconds / b, 0, 2))")
             }
             print("sgemm \(r.gemmSize)³ (same FLOPs): \(f(r.gemmGFLOPs, 0, 1)) GFLOP/s"
