@@ -56,6 +56,7 @@ final class CLITests: XCTestCase {
         let train = try run(["train"] + common + ["--val", sample.appendingPathComponent("val.json").path, "--epochs", "1",
                                                   "--out", "run"], in: dir)
         XCTAssertEqual(train.status, 0, train.err)
+        XCTAssertTrue(train.err.contains("precision fp32"), "train prints the precision (fp32 by default): \(train.err)")
         let runDir = dir.appendingPathComponent("run")
         for f in ["log.jsonl", "loss.svg", "ap.svg", "last.safetensors", "best.safetensors", "metrics.json"] { exists(runDir, f) }
         let checkpoint = runDir.appendingPathComponent("last.safetensors").path
@@ -124,6 +125,33 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(bench.out.contains("images/s") && bench.out.contains("inputSize 64"), bench.out)
         let badBench = try run(["bench", "train", "--data", "csv"], in: dir)
         XCTAssertEqual(badBench.status, 64)
+    }
+
+    /// `--precision`: fp32 and auto print the mode in use (auto is bf16 exactly where /proc/cpuinfo lists
+    /// avx512_bf16), bf16 runs or is a usage error naming AVX512_BF16, an unknown value is a usage error.
+    func testPrecisionFlag() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let common = ["bench", "train", "--data", "random", "--steps", "1", "--warmup", "0", "--batch-size", "2",
+                      "--input-size", "64", "--threads", "1"]
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let hasBF16 = cpuinfo.split(whereSeparator: \.isWhitespace).contains("avx512_bf16")
+        let fp32 = try run(common + ["--precision", "fp32"], in: dir)
+        XCTAssertEqual(fp32.status, 0, fp32.err)
+        XCTAssertTrue(fp32.out.contains("precision: fp32"), fp32.out)
+        let auto = try run(common + ["--precision", "auto"], in: dir)
+        XCTAssertEqual(auto.status, 0, auto.err)
+        XCTAssertTrue(auto.out.contains("precision: \(hasBF16 ? "bf16" : "fp32")"), auto.out)
+        let bf16 = try run(common + ["--precision", "bf16"], in: dir)
+        if hasBF16 {
+            XCTAssertEqual(bf16.status, 0, bf16.err)
+            XCTAssertTrue(bf16.out.contains("precision: bf16"), bf16.out)
+        } else {
+            XCTAssertEqual(bf16.status, 64)
+            XCTAssertTrue(bf16.err.contains("AVX512_BF16"), bf16.err)
+        }
+        let bad = try run(common + ["--precision", "fp16"], in: dir)
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(bad.err.contains("--precision"), bad.err)
     }
 
     /// `evaluate --max-dets 300`: pycocotools' 12 lines, the figures at 300, the crowd metrics, and all of them in the
