@@ -44,6 +44,8 @@ public enum ModelEvaluation {
         /// Detections kept per image and evaluated (pycocotools' `maxDets`, ≥ 100): above 100, each head keeps that
         /// many and the evaluation reports the figures at 100 (pycocotools' statistics) and at this limit. Default 100.
         public var maxDetections = 100
+        /// Overlapping tiles for images larger than a tile (`Tiling`); nil (default) predicts whole images.
+        public var tiling: Tiling?
 
         /// Options with the defaults above.
         public init(model: URL, data: URL, out: URL) {
@@ -132,6 +134,7 @@ public enum ModelEvaluation {
         var post = PostProcessor()
         post.maxDetections = options.maxDetections
         let predictor = Predictor(detector: loaded.detector, postProcessor: post, batchSize: options.batchSize)
+        predictor.tiling = options.tiling
         let start = Date()
         let (predictions, skipped) = try predictor.predict(dataset: dataset, skipBadImages: options.skipBadImages,
                                                            progress: progress)

@@ -27,6 +27,9 @@ public final class Predictor {
     /// Decode JPEGs at a reduced size (DCT scaling) when their longer side is at least twice the input side.
     /// Default true.
     public var reducedDecoding = true
+    /// Overlapping tiles for images larger than `tiling.side` (see `Tiling`); nil (default) letterboxes every image
+    /// whole. With tiles, images are decoded at full size.
+    public var tiling: Tiling?
     /// One line per image the decoder recovered from corruption (file and libjpeg-turbo's warnings), in the order
     /// met by `predict(dataset:)`.
     public private(set) var decodeWarnings: [String] = []
@@ -45,9 +48,58 @@ public final class Predictor {
 
     /// Predictions for images that may have been decoded at a reduced size: boxes come back in `originalSize`
     /// pixels (the full-resolution size, `DecodedImage.originalWidth × originalHeight`).
+    /// With `tiling`, an image larger than a tile is predicted tile by tile and the tiles' detections merged.
     public func predict(decoded images: [(id: Int, image: Image, originalSize: (width: Int, height: Int))])
         -> [ImagePrediction]
     {
+        guard let tiling else { return predictWhole(images) }
+        var out: [ImagePrediction] = []
+        var whole: [(id: Int, image: Image, originalSize: (width: Int, height: Int))] = []
+        for item in images {
+            if tiling.isTiled(width: item.image.width, height: item.image.height) {
+                out += predictWhole(whole)
+                whole = []
+                out.append(predictTiled(item, tiling))
+            } else {
+                whole.append(item)
+            }
+        }
+        return out + predictWhole(whole)
+    }
+
+    /// One image cut into `tiling`'s tiles: each tile predicted as an image of its own (in batches), its boxes moved
+    /// to the image's pixels, the tiles merged per head (`Tiling.merge`), then scaled to `originalSize`.
+    func predictTiled(_ item: (id: Int, image: Image, originalSize: (width: Int, height: Int)), _ tiling: Tiling)
+        -> ImagePrediction
+    {
+        let tiles = tiling.tiles(width: item.image.width, height: item.image.height)
+        let crops = tiles.enumerated().map { t, tile in
+            (id: t, image: item.image.cropped(x: tile.x, y: tile.y, width: tile.width, height: tile.height),
+             originalSize: (width: tile.width, height: tile.height))
+        }
+        let predictions = predictWhole(crops)
+        let sx = Double(item.originalSize.width) / Double(item.image.width)
+        let sy = Double(item.originalSize.height) / Double(item.image.height)
+        func merged(_ head: KeyPath<ImagePrediction, [DetectedObject]>) -> [DetectedObject] {
+            let perTile = predictions.map { p in
+                p[keyPath: head].map { d in
+                    let (dx, dy) = (Double(tiles[p.imageID].x), Double(tiles[p.imageID].y))
+                    return DetectedObject(box: Box(x1: d.box.x1 + dx, y1: d.box.y1 + dy, x2: d.box.x2 + dx, y2: d.box.y2 + dy),
+                                          score: d.score, classIndex: d.classIndex)
+                }
+            }
+            return tiling.merge(perTile, tiles: tiles, maxDetections: postProcessor.maxDetections).map { d in
+                let box = Box(x1: d.box.x1 * sx, y1: d.box.y1 * sy, x2: d.box.x2 * sx, y2: d.box.y2 * sy)
+                return DetectedObject(box: box.clipped(width: Double(item.originalSize.width),
+                                                       height: Double(item.originalSize.height)),
+                                      score: d.score, classIndex: d.classIndex)
+            }
+        }
+        return ImagePrediction(imageID: item.id, set: merged(\.set), dense: merged(\.dense))
+    }
+
+    /// Each image letterboxed whole, forward in batches of `batchSize`.
+    func predictWhole(_ images: [(id: Int, image: Image, originalSize: (width: Int, height: Int))]) -> [ImagePrediction] {
         let s = detector.config.inputSize
         detector.setTraining(false)
         defer { detector.setTraining(true) }
@@ -110,10 +162,11 @@ public final class Predictor {
         return (out, skipped)
     }
 
-    /// Decodes `file` no smaller than the input needs (when `reducedDecoding`), recording decoder warnings.
+    /// Decodes `file` no smaller than the input needs (when `reducedDecoding` and no `tiling`), recording decoder
+    /// warnings.
     public func decode(_ file: URL) throws -> DecodedImage {
         let d = try ImageFile.decode(file, options: DecodeOptions(
-            minimumLongSide: reducedDecoding ? detector.config.inputSize : nil))
+            minimumLongSide: reducedDecoding && tiling == nil ? detector.config.inputSize : nil))
         if !d.warnings.isEmpty { decodeWarnings.append("\(file.path): " + d.warnings.joined(separator: "; ")) }
         return d
     }

@@ -18,6 +18,7 @@ struct DetectCommand: ParsableCommand {
     var threshold = 0.3
     @Option(help: "Head: set (no NMS) or dense (NMS).")
     var head = DetectRun.Head.set
+    @OptionGroup var tiling: TilingOptions
     @OptionGroup var runtime: RuntimeOptions
     @Option(help: "Folder for detections.json and the overlay pictures.")
     var out = "detections"
@@ -33,6 +34,7 @@ struct DetectCommand: ParsableCommand {
         try reportingErrors {
             runtime.apply()
             let detect = try DetectRun(checkpoint: URL(fileURLWithPath: model), threshold: threshold, head: head)
+            detect.predictor.tiling = tiling.tiling
             let files = try DetectRun.imageFiles(inputs.map { URL(fileURLWithPath: $0) })
             let outDir = URL(fileURLWithPath: out)
             try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)

@@ -51,6 +51,7 @@ struct EvaluateCommand: ParsableCommand {
         + "AR are reported at 100 (pycocotools' statistics) and at N, as crowds need."))
     var maxDets = 100
 
+    @OptionGroup var tiling: TilingOptions
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -138,6 +139,7 @@ struct EvaluateCommand: ParsableCommand {
         options.heads = head
         options.overlays = overlays
         options.maxDetections = maxDets
+        options.tiling = tiling.tiling
         options.skipBadImages = dataOptions.skipBadImages
         var progress: ProgressReporter?
         let report = try ModelEvaluation.run(options) { done, total in

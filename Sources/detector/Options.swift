@@ -49,7 +49,7 @@ enum FlagNames {
         // TrainOptions, inference options
         "data": "--data", "val": "--val", "config": "--config", "threads": "--threads", "maxSteps": "--max-steps",
         "syntheticTrain": "--synthetic-train", "collectiveTimeout": "--mpi-timeout", "head": "--head", "overlays": "--overlays",
-        "out": "--out",
+        "out": "--out", "tile": "--tile", "tileOverlap": "--tile-overlap",
     ]
 
     /// `message` with the leading `setting KEY:` of a library error replaced by the flag (or by the key in a config
@@ -189,4 +189,28 @@ struct DataOptions: ParsableArguments {
 
     var dataURL: URL? { data.map { URL(fileURLWithPath: $0) } }
     var imagesURL: URL? { images.map { URL(fileURLWithPath: $0) } }
+}
+
+/// Overlapping tiles for images larger than the input (`Inference.Tiling`), for `detect` and `evaluate --model`.
+struct TilingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Cut images larger than this many pixels (per side) into overlapping tiles of that side, "
+        + "each letterboxed to the input; detections are kept by the tile that owns their centre and merged across "
+        + "tile borders only (default: whole images)."))
+    var tile: Int?
+    @Option(help: "Pixels neighbouring tiles share (at least the largest object side; default a fifth of --tile).")
+    var tileOverlap: Int?
+
+    func validate() throws {
+        if tile == nil && tileOverlap != nil { throw ValidationError("--tile-overlap needs --tile") }
+        if let t = tile { _ = try tiling(side: t) }
+    }
+
+    private func tiling(side: Int) throws -> Tiling {
+        do { return try Tiling(side: side, overlap: tileOverlap ?? side / 5) } catch let error as InferenceError {
+            throw ValidationError(FlagNames.describe(error))
+        }
+    }
+
+    /// The tiling asked for, or nil.
+    var tiling: Tiling? { tile.flatMap { try? tiling(side: $0) } }
 }

@@ -99,6 +99,30 @@ final class CLITests: XCTestCase {
                               "--out", "det", "--threshold", "0.1"], in: dir)
         XCTAssertEqual(detect.status, 0, detect.err)
         exists(dir.appendingPathComponent("det"), "detections.json")
+        // Tiles of 128 px over the 256-px sample images (3 × 3 tiles sharing 64 px): every box inside its picture.
+        let tiled = try run(["detect", "--model", checkpoint, sample.appendingPathComponent("val/images").path,
+                             "--out", "det-tiles", "--threshold", "0.1", "--tile", "128", "--tile-overlap", "64",
+                             "--no-overlays"], in: dir)
+        XCTAssertEqual(tiled.status, 0, tiled.err)
+        let tiledJSON = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: dir.appendingPathComponent("det-tiles/detections.json"))) as! [[String: Any]]
+        XCTAssertEqual(tiledJSON.count, 8)
+        for entry in tiledJSON {
+            for d in entry["detections"] as! [[String: Any]] {
+                let b = d["box"] as! [Double]
+                XCTAssertTrue(b[0] >= 0 && b[1] >= 0 && b[2] <= 256 && b[3] <= 256 && b[0] <= b[2] && b[1] <= b[3], "\(b)")
+            }
+        }
+        let tiledEval = try run(["evaluate", "--model", checkpoint, "--data", sample.appendingPathComponent("val.json").path,
+                                 "--out", "eval-tiles", "--tile", "128"], in: dir)
+        XCTAssertEqual(tiledEval.status, 0, tiledEval.err)
+        XCTAssertTrue(tiledEval.out.contains("Average Precision"), tiledEval.out)
+        let badOverlap = try run(["detect", "--model", checkpoint, "x.png", "--tile", "128", "--tile-overlap", "128"], in: dir)
+        XCTAssertEqual(badOverlap.status, 64)
+        XCTAssertTrue(badOverlap.err.contains("--tile-overlap: must be in [0, 128)"), badOverlap.err)
+        let overlapAlone = try run(["detect", "--model", checkpoint, "x.png", "--tile-overlap", "8"], in: dir)
+        XCTAssertEqual(overlapAlone.status, 64)
+        XCTAssertTrue(overlapAlone.err.contains("--tile-overlap needs --tile"), overlapAlone.err)
         let missing = try run(["detect", "--model", dir.appendingPathComponent("none.safetensors").path, "x.png"], in: dir)
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.err.contains("none.safetensors"), missing.err)
