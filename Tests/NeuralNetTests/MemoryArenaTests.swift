@@ -17,8 +17,7 @@ final class MemoryArenaTests: XCTestCase {
         throw XCTSkip("the heap arena is configured through glibc's mallopt")
         #else
         guard MemoryArena.configure() else {
-            // AddressSanitizer and ThreadSanitizer replace malloc: their mallopt refuses glibc's settings.
-            throw XCTSkip("the arena settings are not in effect (DETECTOR_SYSTEM_ALLOCATOR is set, or mallopt refused them, as under a sanitizer)")
+            throw XCTSkip("the arena settings are not in effect (DETECTOR_SYSTEM_ALLOCATOR is set, or a sanitizer's allocator replaces glibc's)")
         }
         let count = 12 << 20, pages = count * 4 / 4096
         XCTAssertEqual(touch(count), 2)
