@@ -1,6 +1,14 @@
 #include "CKernels.h"
 
-#if defined(__GLIBC__)
+/* AddressSanitizer and ThreadSanitizer replace malloc with their own allocator: glibc's mallopt settings do not
+ * reach it (ThreadSanitizer's mallopt even reports success), so the arena is never in effect there. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define CK_SANITIZER_ALLOCATOR 1
+#endif
+#endif
+
+#if defined(__GLIBC__) && !defined(CK_SANITIZER_ALLOCATOR)
 #include <limits.h>
 #include <malloc.h>
 

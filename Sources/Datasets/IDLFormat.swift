@@ -33,8 +33,7 @@ public enum IDLFormat {
                 (width, height) = try ImageHeader.size(of: file)
             } else {
                 missing.add("\(path) (line \(n + 1))")
-                width = Int(max(1, boxes.map(\.x2).max() ?? 1).rounded(.up))
-                height = Int(max(1, boxes.map(\.y2).max() ?? 1).rounded(.up))
+                (width, height) = try sizeFromBoxes(boxes, file: url.path, image: path, lineNumber: n + 1)
             }
             images.append(ImageRecord(id: images.count + 1, file: file, fileName: path, width: width, height: height,
                                       annotations: boxes.map { Annotation(box: $0, classIndex: 0) }))
@@ -48,6 +47,19 @@ public enum IDLFormat {
         Validator.clean(&images, options: options, report: &report)
         return DetectionDataset(root: root, source: url, images: images,
                                 categories: [Category(id: 1, name: className)], report: report)
+    }
+
+    /// The size of an image that is not on disk, as far as its boxes reach: `⌈max x2⌉ × ⌈max y2⌉`, at least 1 × 1.
+    /// A reach beyond `DatasetLimits.maxPixels` is `DatasetError.limitExceeded` (checked in `Double`, before any
+    /// conversion to `Int`: a corner at 1e40 would trap there).
+    static func sizeFromBoxes(_ boxes: [Box], file: String, image: String, lineNumber: Int) throws -> (Int, Int) {
+        let w = max(1, boxes.map(\.x2).max() ?? 1).rounded(.up), h = max(1, boxes.map(\.y2).max() ?? 1).rounded(.up)
+        guard w * h <= Double(DatasetLimits.maxPixels) else {
+            throw DatasetError.limitExceeded(file: file, what: "pixels per image",
+                                             found: "\(image) (line \(lineNumber), not found) has boxes reaching \(w)×\(h)",
+                                             limit: DatasetLimits.maxPixels)
+        }
+        return (Int(w), Int(h))
     }
 
     /// Parses one non-empty line into its image path and boxes.

@@ -71,4 +71,16 @@ final class JPEGBadInputTests: XCTestCase {
             do { _ = try ImageFile.decode(data: flipped, name: "flip\(position)") } catch is ImagingError {}
         }
     }
+
+    /// The jpeg fuzzer's one report (`Tests/Fixtures/fuzz/jpeg/`): 764 bytes declaring a 16 × 64,792 frame
+    /// (1 Mi pixels, within the limit) with EXIF orientation 7. Not a hang: 0.24 s of CPU under AddressSanitizer and
+    /// coverage instrumentation (`perf stat -e task-clock`), 13.7 s of wall time at `nice -n 19` on the busy
+    /// machine, past libFuzzer's wall-clock timeout of 10 s; milliseconds in the release build. It decodes to the full frame, turned, with libjpeg-turbo's
+    /// warning for the missing scan data.
+    func testTallFrameFromTheFuzzerDecodesWithAWarning() throws {
+        let d = try ImageFile.decode(Fixtures.url("fuzz/jpeg/tall_16x64792_orientation7.jpg"))
+        XCTAssertEqual(d.orientation, 7)
+        XCTAssertEqual([d.image.width, d.image.height, d.originalWidth, d.originalHeight], [64792, 16, 64792, 16])
+        XCTAssertEqual(d.warnings, ["libjpeg-turbo: Corrupt JPEG data: premature end of data segment"])
+    }
 }

@@ -16,7 +16,9 @@ final class MemoryArenaTests: XCTestCase {
         #if !canImport(Glibc)
         throw XCTSkip("the heap arena is configured through glibc's mallopt")
         #else
-        guard MemoryArena.configure() else { throw XCTSkip("DETECTOR_SYSTEM_ALLOCATOR is set") }
+        guard MemoryArena.configure() else {
+            throw XCTSkip("the arena settings are not in effect (DETECTOR_SYSTEM_ALLOCATOR is set, or a sanitizer's allocator replaces glibc's)")
+        }
         let count = 12 << 20, pages = count * 4 / 4096
         XCTAssertEqual(touch(count), 2)
         let before = ResourceUsage.now()

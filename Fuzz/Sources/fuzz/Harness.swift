@@ -55,6 +55,12 @@ struct Harness {
             _ = try PNG.size(of: url)
             _ = try PNG.read(url)
         },
+        Harness(name: "jpeg", fileName: "input.jpg") { url in
+            // As training reads an image (reduced DCT decoding to a 64-pixel side), then at full size as detect does.
+            // The pixel limit is lowered from 64 Mi to 4 Mi so that the time goes to parsing, not to big legal pictures.
+            _ = try ImageFile.decode(url, options: DecodeOptions(maxPixels: 1 << 22, minimumLongSide: 64))
+            _ = try ImageFile.decode(url, options: DecodeOptions(maxPixels: 1 << 22))
+        },
         Harness(name: "safetensors", fileName: "model.safetensors") { url in
             _ = try SafeTensors.read(url)
             _ = try Checkpoint.load(url)

@@ -16,7 +16,8 @@ public enum MemoryArena {
     nonisolated(unsafe) private static var configured = false
 
     /// Applies the arena settings once per process; call it before other threads start. Returns whether they
-    /// are in effect (false with `DETECTOR_SYSTEM_ALLOCATOR=1` or a C library without `mallopt`).
+    /// are in effect (false with `DETECTOR_SYSTEM_ALLOCATOR=1`, a C library without `mallopt`, or under
+    /// AddressSanitizer or ThreadSanitizer, whose allocators replace glibc's).
     @discardableResult
     public static func configure() -> Bool {
         if configured { return true }
