@@ -42,14 +42,13 @@ public final class Backbone: Layer, HasBatchNorm {
     public func forward(_ x: Tensor) -> (c3: Tensor, c4: Tensor) {
         readiness?.used(stem.parameters)
         var h = stem.forward(x)
-        for layer in stages[0] + stages[1] {
-            readiness?.used(layer.parameters)
-            h = layer.forward(h)
-        }
-        let c3 = h
-        for layer in stages[2] {
-            readiness?.used(layer.parameters)
-            h = layer.forward(h)
+        var c3 = h
+        for (k, stage) in stages.enumerated() {
+            for layer in stage {
+                readiness?.used(layer.parameters)
+                h = layer.forward(h)
+            }
+            if k == 1 { c3 = h }
         }
         return (c3, h)
     }
@@ -57,14 +56,12 @@ public final class Backbone: Layer, HasBatchNorm {
     /// Gradients of the loss w.r.t. `c3` and `c4` → parameter gradients (the image gradient is not needed).
     public func backward(dC3: Tensor, dC4: Tensor) {
         var d = dC4
-        for layer in stages[2].reversed() {
-            d = layer.backward(d)
-            readiness?.accumulated(layer.parameters)
-        }
-        d.add(dC3)
-        for layer in (stages[0] + stages[1]).reversed() {
-            d = layer.backward(d)
-            readiness?.accumulated(layer.parameters)
+        for (k, stage) in stages.enumerated().reversed() {
+            if k == 1 { d.add(dC3) }
+            for layer in stage.reversed() {
+                d = layer.backward(d)
+                readiness?.accumulated(layer.parameters)
+            }
         }
         _ = stem.backward(d)
         readiness?.accumulated(stem.parameters)
