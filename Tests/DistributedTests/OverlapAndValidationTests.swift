@@ -8,12 +8,14 @@ import XCTest
 /// The allreduce overlapped with backward gives the weights of the allreduce after it, and validation split across
 /// the processes gives the figures of one process.
 final class OverlapAndValidationTests: XCTestCase {
-    /// 2 processes × batch 2, small buckets (0.01 MiB: a dozen of them), 3 steps: each bucket starts during backward,
-    /// and the weights are bit-identical to those of the blocking allreduces after backward.
+    /// 2 processes × batch 2, small buckets (0.01 MiB: a dozen of them), synchronised BatchNorm (blocking allreduces
+    /// inside backward between the buckets' non-blocking ones), 3 steps: each bucket starts during backward, and the
+    /// weights are bit-identical to those of the blocking allreduces after backward.
     func testOverlappedAllreduceGivesTheWeightsOfTheAllreduceAfterBackward() throws {
         _ = try MPIRun.required()
         let dir = try Fixtures.temporaryDirectory()
-        let args = try MPIRun.sampleArguments(in: dir) + ["--max-steps", "3", "--batch-size", "2", "--bucket-mb", "0.01"]
+        let args = try MPIRun.sampleArguments(in: dir) + ["--max-steps", "3", "--batch-size", "2", "--bucket-mb", "0.01",
+                                                                  "--sync-bn"]
         let overlapped = try MPIRun.run(ranks: 2, args + ["--out", "overlap"], in: dir)
         XCTAssertEqual(overlapped.status, 0, overlapped.err)
         let after = try MPIRun.run(ranks: 2, args + ["--no-overlap-allreduce", "--out", "after"], in: dir)
