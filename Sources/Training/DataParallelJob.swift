@@ -11,8 +11,8 @@ import NeuralNet
 /// `MPIStepCoordinator` (each bucket's allreduce started during backward), so every rank takes the same optimizer
 /// step. BatchNorm statistics are local unless `syncBatchNorm`. Every rank predicts its share of each validation
 /// (`ValidationSplit`) and rank 0 evaluates the gathered union; rank 0 alone writes the log, the plots and the
-/// checkpoints (the others wait at the epoch's end); it also decides when to stop (signal, `maxSteps`, `--minutes`) and the time budget's schedule, and
-/// broadcasts both. At every checkpoint a hash allreduce checks that the weights are bit-identical on all ranks.
+/// checkpoints (the others wait at the epoch's end); it also decides when to stop (signal, `maxSteps`, `--minutes`)
+/// and the time budget's schedule, and broadcasts both. At every checkpoint a hash allreduce checks that the weights are bit-identical on all ranks.
 final class DataParallelJob {
     let communicator: Communicator
     let parallel: DataParallel
@@ -66,9 +66,14 @@ final class DataParallelJob {
         run.say("data parallel: \(ranks) processes (this is rank 0 on \(communicator.host)), batch \(run.configuration.training.batchSize) "
             + "per process = \(ranks * run.configuration.training.batchSize) per step, \(run.batchesPerEpoch) steps per epoch, "
             + "BatchNorm \(options.syncBatchNorm ? "synchronised" : "local"), collective timeout \(communicator.timeout) s, "
-            + "gradient buckets \(DataParallel.buckets(run.detector.parameters, bucketBytes: parallel.bucketBytes, firstBucketBytes: parallel.firstBucketBytes).count) "
+            + "gradient buckets \(bucketCount(run.detector.parameters)) "
             + (options.overlapAllreduce ? "(allreduce overlapped with backward)" : "(allreduce after backward)")
             + (run.validation.map { ", validation of \($0.images.count) images split in \(ranks) shares" } ?? ""))
+    }
+
+    /// Gradient buckets of `parameters` (`DataParallel.buckets`).
+    private func bucketCount(_ parameters: [Parameter]) -> Int {
+        DataParallel.buckets(parameters, bucketBytes: parallel.bucketBytes, firstBucketBytes: parallel.firstBucketBytes).count
     }
 
     /// The hooks of this rank: rank 0 logs, saves, evaluates and plots; the others predict their shares of each

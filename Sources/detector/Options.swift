@@ -48,7 +48,8 @@ enum FlagNames {
         "classBalanceBeta": "--class-balance", "labelSmoothing": "--label-smoothing",
         // TrainOptions, inference options
         "data": "--data", "val": "--val", "config": "--config", "threads": "--threads", "maxSteps": "--max-steps",
-        "syntheticTrain": "--synthetic-train", "collectiveTimeout": "--mpi-timeout", "bucketMegabytes": "--bucket-mb", "head": "--head", "overlays": "--overlays",
+        "syntheticTrain": "--synthetic-train", "collectiveTimeout": "--mpi-timeout", "bucketMegabytes": "--bucket-mb",
+        "head": "--head", "overlays": "--overlays",
         "out": "--out",
     ]
 
