@@ -12,7 +12,8 @@ import NeuralNet
 /// step. BatchNorm statistics are local unless `syncBatchNorm`. Every rank predicts its share of each validation
 /// (`ValidationSplit`) and rank 0 evaluates the gathered union; rank 0 alone writes the log, the plots and the
 /// checkpoints (the others wait at the epoch's end); it also decides when to stop (signal, `maxSteps`, `--minutes`)
-/// and the time budget's schedule, and broadcasts both. At every checkpoint a hash allreduce checks that the weights are bit-identical on all ranks.
+/// and the time budget's schedule, and broadcasts both. At every checkpoint a hash allreduce checks that the weights
+/// are bit-identical on all ranks.
 final class DataParallelJob {
     let communicator: Communicator
     let parallel: DataParallel
