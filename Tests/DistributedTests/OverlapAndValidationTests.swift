@@ -8,7 +8,7 @@ import XCTest
 /// The allreduce overlapped with backward gives the weights of the allreduce after it, and validation split across
 /// the processes gives the figures of one process.
 final class OverlapAndValidationTests: XCTestCase {
-    /// 2 processes × batch 2, small buckets (0.01 MiB: a dozen of them), synchronised BatchNorm (blocking allreduces
+    /// 2 processes × batch 2, small buckets (0.01 MiB: more than 5 of them), synchronised BatchNorm (blocking allreduces
     /// inside backward between the buckets' non-blocking ones), 3 steps: each bucket starts during backward, and the
     /// weights are bit-identical to those of the blocking allreduces after backward.
     func testOverlappedAllreduceGivesTheWeightsOfTheAllreduceAfterBackward() throws {
