@@ -8,6 +8,8 @@ import NeuralNet
 public final class Backbone: Layer, HasBatchNorm {
     /// The stem.
     public let stem: ConvBNReLU
+    /// Told of each layer's use in forward and of its gradients in backward (data-parallel overlap); nil alone.
+    public var readiness: GradientReadiness?
     /// Stages 1–3, each a strided conv then residual blocks.
     public let stages: [[UnaryLayer & HasBatchNorm]]
 
@@ -38,21 +40,30 @@ public final class Backbone: Layer, HasBatchNorm {
 
     /// `x: [N, 3, S, S]` → `(c3: stride 8, c4: stride 16)`.
     public func forward(_ x: Tensor) -> (c3: Tensor, c4: Tensor) {
+        readiness?.used(stem.parameters)
         var h = stem.forward(x)
-        for layer in stages[0] { h = layer.forward(h) }
-        for layer in stages[1] { h = layer.forward(h) }
-        let c3 = h
-        for layer in stages[2] { h = layer.forward(h) }
+        var c3 = h
+        for (k, stage) in stages.enumerated() {
+            for layer in stage {
+                readiness?.used(layer.parameters)
+                h = layer.forward(h)
+            }
+            if k == 1 { c3 = h }
+        }
         return (c3, h)
     }
 
     /// Gradients of the loss w.r.t. `c3` and `c4` → parameter gradients (the image gradient is not needed).
     public func backward(dC3: Tensor, dC4: Tensor) {
         var d = dC4
-        for layer in stages[2].reversed() { d = layer.backward(d) }
-        d.add(dC3)
-        for layer in stages[1].reversed() { d = layer.backward(d) }
-        for layer in stages[0].reversed() { d = layer.backward(d) }
+        for (k, stage) in stages.enumerated().reversed() {
+            if k == 1 { d.add(dC3) }
+            for layer in stage.reversed() {
+                d = layer.backward(d)
+                readiness?.accumulated(layer.parameters)
+            }
+        }
         _ = stem.backward(d)
+        readiness?.accumulated(stem.parameters)
     }
 }

@@ -16,6 +16,8 @@ public final class DenseHead: Layer, HasBatchNorm {
     public let box: Conv2D
     /// Anchors per location A and classes C.
     public let anchors: Int, classes: Int
+    /// Told of each layer's use in forward and of its gradients in backward (data-parallel overlap); nil alone.
+    public var readiness: GradientReadiness?
 
     /// A head over `inChannels` features with `width` channels, `depth` shared convs, A anchors, C classes.
     public init(inChannels: Int, width: Int, depth: Int, anchors: Int, classes: Int, generator: inout SeededGenerator) {
@@ -44,16 +46,26 @@ public final class DenseHead: Layer, HasBatchNorm {
     /// `c3` → shared features, class logits `[N, A·C, H, W]`, box deltas `[N, A·4, H, W]`.
     public func forward(_ c3: Tensor) -> (features: Tensor, logits: Tensor, deltas: Tensor) {
         var h = c3
-        for conv in convs { h = conv.forward(h) }
+        for conv in convs {
+            readiness?.used(conv.parameters)
+            h = conv.forward(h)
+        }
+        readiness?.used(cls.parameters)
+        readiness?.used(box.parameters)
         return (h, cls.forward(h), box.forward(h))
     }
 
     /// Gradients w.r.t. logits, deltas and (from the set head) the shared features → gradient w.r.t. `c3`.
     public func backward(dLogits: Tensor, dDeltas: Tensor, dFeatures: Tensor?) -> Tensor {
         var d = cls.backward(dLogits)
+        readiness?.accumulated(cls.parameters)
         d.add(box.backward(dDeltas))
+        readiness?.accumulated(box.parameters)
         if let extra = dFeatures { d.add(extra) }
-        for conv in convs.reversed() { d = conv.backward(d) }
+        for conv in convs.reversed() {
+            d = conv.backward(d)
+            readiness?.accumulated(conv.parameters)
+        }
         return d
     }
 }

@@ -59,6 +59,17 @@ public final class Detector {
     }
     /// The queries of the last forward pass.
     public private(set) var lastQueries: Queries?
+    /// Told, when set, of every layer the forward pass applies and of every layer's gradients the backward pass has
+    /// finished (`GradientReadiness`), so that a data-parallel run can start a bucket's allreduce while backward goes
+    /// on. Nil (alone): no call is made.
+    public var gradientReadiness: GradientReadiness? {
+        didSet {
+            backbone.readiness = gradientReadiness
+            dense.readiness = gradientReadiness
+            querySet?.readiness = gradientReadiness
+            globalSet?.readiness = gradientReadiness
+        }
+    }
     /// When set, forward uses these queries instead of selecting them (finite-difference tests hold them fixed,
     /// since the selection is piecewise constant and its inputs carry no gradient).
     public var pinnedQueries: Queries?
@@ -111,6 +122,7 @@ public final class Detector {
 
     /// The forward pass: `images: [N, 3, S, S]` normalised.
     public func forward(_ images: Tensor) -> DetectorOutput {
+        gradientReadiness?.beginForward()
         let (c3, c4) = backbone.forward(images)
         let (features, logitsMap, deltasMap) = dense.forward(c3)
         let a = config.anchorsPerLocation

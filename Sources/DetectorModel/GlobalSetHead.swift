@@ -16,6 +16,8 @@ public final class GlobalSetHead: Layer {
     /// Hypotheses K and classes C.
     public let hypotheses: Int, classes: Int
     private var boxes: [Float] = []
+    /// Told of each layer's use in forward and of its gradients in backward (data-parallel overlap); nil alone.
+    public var readiness: GradientReadiness?
 
     /// A head producing `hypotheses` boxes over `classes` classes from stride-16 features of the given size.
     public init(c4Channels: Int, c4Size: Int, hypotheses: Int, classes: Int, generator: inout SeededGenerator) {
@@ -32,6 +34,7 @@ public final class GlobalSetHead: Layer {
 
     /// `c4` → boxes `[N·K·4]` (normalised cxcywh) and logits `[N·K, C + 1]`.
     public func forward(c4: Tensor) -> (boxes: [Float], logits: Tensor) {
+        if let readiness { for layer in [reduce, fc1, fc2] as [Layer] { readiness.used(layer.parameters) } }
         let y = fc2.forward(fcReLU.forward(fc1.forward(flatten.forward(reduceReLU.forward(reduce.forward(c4))))))
         let n = c4.shape[0], k = hypotheses, stride = 5 + classes
         var boxes = [Float](repeating: 0, count: n * k * 4)
@@ -52,6 +55,12 @@ public final class GlobalSetHead: Layer {
             for j in 0..<4 { dy.data[r * stride + j] = dBoxes[r * 4 + j] * boxes[r * 4 + j] * (1 - boxes[r * 4 + j]) }
             for j in 0..<(classes + 1) { dy.data[r * stride + 4 + j] = dLogits.data[r * (classes + 1) + j] }
         }
-        return reduce.backward(reduceReLU.backward(flatten.backward(fc1.backward(fcReLU.backward(fc2.backward(dy))))))
+        let dHidden = fcReLU.backward(fc2.backward(dy))
+        readiness?.accumulated(fc2.parameters)
+        let dReduced = reduceReLU.backward(flatten.backward(fc1.backward(dHidden)))
+        readiness?.accumulated(fc1.parameters)
+        let dC4 = reduce.backward(dReduced)
+        readiness?.accumulated(reduce.parameters)
+        return dC4
     }
 }

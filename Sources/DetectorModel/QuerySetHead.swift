@@ -72,6 +72,8 @@ public final class QuerySetHead: Layer {
     public let classPrior: Bool
     /// Whether self-attention sees the proposals' pairwise geometry (see `geometryMaps(boxes:n:k:)`).
     public let geometry: Bool
+    /// Told of each layer's use in forward and of its gradients in backward (data-parallel overlap); nil alone.
+    public var readiness: GradientReadiness?
 
     /// A head for `classes` classes over dense features of `featureWidth` channels and stride-16 features of
     /// `c4Channels` channels.
@@ -123,6 +125,12 @@ public final class QuerySetHead: Layer {
     {
         let n = features.shape[0], (h, w) = (features.shape[2], features.shape[3])
         let k = cells.first?.count ?? 0
+        if let readiness {
+            for layer in [lateral, embed1, embed2] as [Layer] { readiness.used(layer.parameters) }
+            for block in blocks { readiness.used(block.parameters) }
+            readiness.used(boxOut.parameters)
+            readiness.used(classOut.parameters)
+        }
         let lat = lateral.forward(c4)
         let (h16, w16) = (lat.shape[2], lat.shape[3])
         let cells16 = cells.map { $0.map { c in min((c / w) / 2, h16 - 1) * w16 + min((c % w) / 2, w16 - 1) } }
@@ -196,10 +204,18 @@ public final class QuerySetHead: Layer {
         var dDelta = Tensor(shape: [rows, 4])
         for i in 0..<(rows * 4) { dDelta.data[i] = dBoxes[i] * s.boxes[i] * (1 - s.boxes[i]) }
         var dz = classOut.backward(dLogits)
+        readiness?.accumulated(classOut.parameters)
         dz.add(boxOut.backward(dDelta))
+        readiness?.accumulated(boxOut.parameters)
         var de = dz.reshaped([s.n, s.k, dz.shape[1]])
-        for block in blocks.reversed() { de = block.backward(de) }
-        let dInput = embed1.backward(embedReLU.backward(embed2.backward(de.reshaped([rows, de.shape[2]]))))
+        for block in blocks.reversed() {
+            de = block.backward(de)
+            readiness?.accumulated(block.parameters)
+        }
+        let dEmbedded = embedReLU.backward(embed2.backward(de.reshaped([rows, de.shape[2]])))
+        readiness?.accumulated(embed2.parameters)
+        let dInput = embed1.backward(dEmbedded)
+        readiness?.accumulated(embed1.parameters)
         let f = featureWidth, inWidth = dInput.shape[1]
         var da = Tensor(shape: [rows, f]), db = Tensor(shape: [rows, f])
         for r in 0..<rows {
@@ -208,6 +224,8 @@ public final class QuerySetHead: Layer {
         var dFeatures = Tensor(shape: s.shape8), dLat = Tensor(shape: s.shape16)
         Gather.cellsBackward(dOut: da.reshaped([s.n, s.k, f]), cells: s.cells8, dX: &dFeatures)
         Gather.cellsBackward(dOut: db.reshaped([s.n, s.k, f]), cells: s.cells16, dX: &dLat)
-        return (dFeatures, lateral.backward(dLat))
+        let dC4 = lateral.backward(dLat)
+        readiness?.accumulated(lateral.parameters)
+        return (dFeatures, dC4)
     }
 }

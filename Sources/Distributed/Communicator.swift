@@ -91,6 +91,78 @@ public final class Communicator: @unchecked Sendable {
         try values.withUnsafeMutableBufferPointer { try sum($0) }
     }
 
+    /// A sum started by `startSum(_:)` and not yet waited for: its buffer belongs to MPI until `wait(_:)` returns.
+    public final class PendingSum {
+        /// Floats summed.
+        public let count: Int
+        /// Open MPI's `MPI_Request` (a pointer), null once complete.
+        fileprivate var request: UnsafeMutableRawPointer?
+        /// Whether `test(_:)` or `wait(_:)` saw it complete.
+        public fileprivate(set) var isComplete = false
+        fileprivate init(count: Int) { self.count = count }
+    }
+
+    /// Starts replacing each element of `values` by its sum over all processes without waiting (`MPI_Iallreduce`,
+    /// `MPI_IN_PLACE`, `MPI_SUM`). Every process must start its collectives, blocking or not, in the same order
+    /// (MPI-3.1 §5.12), and must not touch `values` until `wait(_:)` returns (the reduction is per element, as the
+    /// blocking `MPI_Allreduce`).
+    public func startSum(_ values: UnsafeMutableBufferPointer<Float>) throws -> PendingSum {
+        let pending = PendingSum(count: values.count)
+        let code = mpi.iallreduce(mpi.inPlace, values.baseAddress, Int32(values.count), mpi.float, mpi.sum, mpi.commWorld,
+                                  &pending.request)
+        try mpi.check(code, "MPI_Iallreduce(\(values.count) floats)")
+        return pending
+    }
+
+    /// Whether `pending` is complete (`MPI_Test`, which returns at once). Open MPI 4.1's non-blocking collectives
+    /// (the `libnbc` component) advance only inside MPI calls, so a caller that wants the sum to progress while it
+    /// computes tests now and then.
+    public func test(_ pending: PendingSum) throws -> Bool {
+        guard !pending.isComplete else { return true }
+        var flag: Int32 = 0
+        try mpi.check(mpi.test(&pending.request, &flag, nil), "MPI_Test(MPI_Iallreduce of \(pending.count) floats)")
+        pending.isComplete = flag != 0
+        return pending.isComplete
+    }
+
+    /// Waits until `pending` is complete (`MPI_Wait`), under the watchdog's deadline like every blocking collective.
+    public func wait(_ pending: PendingSum) throws {
+        guard !pending.isComplete else { return }
+        try collective("MPI_Wait(MPI_Iallreduce of \(pending.count) floats)") { mpi.wait(&pending.request, nil) }
+        pending.isComplete = true
+    }
+
+    /// Every process's `values` concatenated in rank order on `root` (`MPI_Gather` of the counts, then
+    /// `MPI_Gatherv`); nil on the other processes. Processes may pass different counts (also none).
+    public func gather(_ values: [Double], root: Int = 0, timeout: Double? = nil) throws -> [Double]? {
+        var mine = Int32(values.count)
+        var counts = [Int32](repeating: 0, count: rank == root ? size : 0)
+        try counts.withUnsafeMutableBufferPointer { c in
+            try collective("MPI_Gather(counts)", timeout: timeout) {
+                mpi.gather(&mine, 1, mpi.int32, c.baseAddress, 1, mpi.int32, Int32(root), mpi.commWorld)
+            }
+        }
+        var offsets = [Int32](repeating: 0, count: counts.count)
+        var total = 0
+        for i in counts.indices {
+            guard total + Int(counts[i]) <= Int(Int32.max) else {
+                throw DistributedError.invalid("MPI_Gatherv: more than \(Int32.max) values to gather")
+            }
+            offsets[i] = Int32(total)
+            total += Int(counts[i])
+        }
+        var all = [Double](repeating: 0, count: total)
+        try values.withUnsafeBufferPointer { v in
+            try all.withUnsafeMutableBufferPointer { a in
+                try collective("MPI_Gatherv(\(values.count) doubles)", timeout: timeout) {
+                    mpi.gatherv(v.baseAddress, mine, mpi.double, a.baseAddress, counts, offsets, mpi.double, Int32(root),
+                                mpi.commWorld)
+                }
+            }
+        }
+        return rank == root ? all : nil
+    }
+
     /// Replaces each element by its sum over all processes (in Double, for counts and statistics).
     public func sum(_ values: inout [Double]) throws {
         let n = Int32(values.count)

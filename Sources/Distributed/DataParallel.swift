@@ -2,42 +2,57 @@ import Foundation
 import NeuralNet
 
 /// The gradient exchange of data-parallel training, as PyTorch's `DistributedDataParallel` (Li et al., VLDB 2020):
-/// parameters are packed into buckets of about `bucketBytes` in reverse order (the order backward produces them),
-/// and each bucket is summed over the processes with one `MPI_Allreduce`.
+/// parameters are packed into buckets in reverse order (the order backward produces them), the first of about
+/// `firstBucketBytes` (1 MiB, DDP's `kDefaultFirstBucketBytes`, so that communication starts early in backward), the
+/// others of about `bucketBytes` (25 MiB, DDP's `bucket_cap_mb`), and each bucket is summed over the processes.
 ///
-/// `Detector.backward` is one call without per-layer callbacks, so the buckets start after the whole backward pass
-/// (no overlap of communication with computation); with the default 25 MB buckets a model of up to ~6.5 M parameters
-/// is one flat allreduce. Gradients are *summed*: the loss normalisers are the global counts (positives, boxes over
-/// all processes), so the sum is the gradient of the global batch, exactly as one process with the whole batch.
+/// Two ways: `GradientExchange` starts each bucket's non-blocking allreduce during backward as soon as its gradients
+/// are final (the default); `sumGradients(_:)` sums the buckets one after the other with blocking allreduces after
+/// backward (`--no-overlap-allreduce`). Gradients are *summed*: the loss normalisers are the global counts
+/// (positives, boxes over all processes), so the sum is the gradient of the global batch, exactly as one process
+/// with the whole batch.
 public final class DataParallel {
     /// The processes.
     public let communicator: Communicator
-    /// Target bucket size in bytes (PyTorch's default 25 MB).
+    /// Target bucket size in bytes (PyTorch's default 25 MiB).
     public let bucketBytes: Int
+    /// Target size of the first bucket (PyTorch's default 1 MiB).
+    public let firstBucketBytes: Int
     private var buffer: [Float] = []
 
-    /// Data parallelism over `communicator` with buckets of about `bucketBytes`.
-    public init(communicator: Communicator, bucketBytes: Int = 25 << 20) {
-        precondition(bucketBytes >= 4, "DataParallel: bucketBytes must hold a float")
+    /// Data parallelism over `communicator` with buckets of about `bucketBytes`, the first of about
+    /// `firstBucketBytes` (at most `bucketBytes`).
+    public init(communicator: Communicator, bucketBytes: Int = 25 << 20, firstBucketBytes: Int = 1 << 20) {
+        precondition(bucketBytes >= 4 && firstBucketBytes >= 4, "DataParallel: a bucket must hold a float")
         self.communicator = communicator
         self.bucketBytes = bucketBytes
+        self.firstBucketBytes = min(firstBucketBytes, bucketBytes)
     }
 
-    /// The buckets of `parameters`: index ranges into the reversed parameter list, each about `bucketBytes`.
-    public static func buckets(_ parameters: [Parameter], bucketBytes: Int) -> [[Parameter]] {
+    /// The buckets of `parameters` in reverse order: a bucket closes when it reaches `firstBucketBytes` (the first)
+    /// or `bucketBytes` (the others; default: the first too).
+    public static func buckets(_ parameters: [Parameter], bucketBytes: Int, firstBucketBytes: Int? = nil) -> [[Parameter]] {
         var out: [[Parameter]] = [], current: [Parameter] = [], bytes = 0
         for p in parameters.reversed() {
             current.append(p)
             bytes += 4 * p.grad.count
-            if bytes >= bucketBytes { out.append(current); current = []; bytes = 0 }
+            if bytes >= (out.isEmpty ? firstBucketBytes ?? bucketBytes : bucketBytes) {
+                out.append(current); current = []; bytes = 0
+            }
         }
         if !current.isEmpty { out.append(current) }
         return out
     }
 
-    /// Sums every parameter's gradient over the processes, bucket by bucket.
+    /// The overlapped exchange of `parameters`' gradients in this object's buckets.
+    public func exchange(_ parameters: [Parameter]) -> GradientExchange {
+        GradientExchange(parameters: parameters, communicator: communicator, bucketBytes: bucketBytes,
+                         firstBucketBytes: firstBucketBytes)
+    }
+
+    /// Sums every parameter's gradient over the processes after backward, bucket by bucket (blocking allreduces).
     public func sumGradients(_ parameters: [Parameter]) throws {
-        for bucket in Self.buckets(parameters, bucketBytes: bucketBytes) {
+        for bucket in Self.buckets(parameters, bucketBytes: bucketBytes, firstBucketBytes: firstBucketBytes) {
             let count = bucket.reduce(0) { $0 + $1.grad.count }
             if buffer.count < count { buffer = [Float](repeating: 0, count: count) }
             var offset = 0

@@ -22,6 +22,15 @@ final class MPILibrary {
     typealias CommFn = @convention(c) (Handle) -> Int32
     typealias SetErrhandlerFn = @convention(c) (Handle, Handle) -> Int32
     typealias AllreduceFn = @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int32, Handle, Handle, Handle) -> Int32
+    typealias IallreduceFn = @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?, Int32, Handle, Handle, Handle,
+                                             UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> Int32
+    typealias TestFn = @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>, UnsafeMutablePointer<Int32>,
+                                       UnsafeMutableRawPointer?) -> Int32
+    typealias WaitFn = @convention(c) (UnsafeMutablePointer<UnsafeMutableRawPointer?>, UnsafeMutableRawPointer?) -> Int32
+    typealias GatherFn = @convention(c) (UnsafeRawPointer?, Int32, Handle, UnsafeMutableRawPointer?, Int32, Handle, Int32,
+                                         Handle) -> Int32
+    typealias GathervFn = @convention(c) (UnsafeRawPointer?, Int32, Handle, UnsafeMutableRawPointer?, UnsafePointer<Int32>?,
+                                          UnsafePointer<Int32>?, Handle, Int32, Handle) -> Int32
     typealias BcastFn = @convention(c) (UnsafeMutableRawPointer?, Int32, Handle, Int32, Handle) -> Int32
     typealias AbortFn = @convention(c) (Handle, Int32) -> Int32
     typealias ErrorStringFn = @convention(c) (Int32, UnsafeMutablePointer<CChar>, UnsafeMutablePointer<Int32>) -> Int32
@@ -32,10 +41,16 @@ final class MPILibrary {
     let commRank: CommIntFn, commSize: CommIntFn, barrier: CommFn
     let setErrhandler: SetErrhandlerFn
     let allreduce: AllreduceFn, bcast: BcastFn, abort: AbortFn
+    /// Non-blocking allreduce and its completion (`MPI_Iallreduce`, `MPI_Test`, `MPI_Wait`; `MPI_Request` is a
+    /// pointer in Open MPI, `MPI_STATUS_IGNORE` is null).
+    let iallreduce: IallreduceFn, test: TestFn, wait: WaitFn
+    /// `MPI_Gather`, `MPI_Gatherv`.
+    let gather: GatherFn, gatherv: GathervFn
     let errorString: ErrorStringFn, processorName: NameFn
-    /// `MPI_COMM_WORLD`, `MPI_FLOAT`, `MPI_DOUBLE`, `MPI_UINT64_T`, `MPI_SUM`, `MPI_MIN`, `MPI_MAX`, `MPI_ERRORS_RETURN`.
-    let commWorld: Handle, float: Handle, double: Handle, uint64: Handle, sum: Handle, min: Handle, max: Handle,
-        errorsReturn: Handle
+    /// `MPI_COMM_WORLD`, `MPI_FLOAT`, `MPI_DOUBLE`, `MPI_UINT64_T`, `MPI_INT`, `MPI_SUM`, `MPI_MIN`, `MPI_MAX`,
+    /// `MPI_ERRORS_RETURN`.
+    let commWorld: Handle, float: Handle, double: Handle, uint64: Handle, int32: Handle, sum: Handle, min: Handle,
+        max: Handle, errorsReturn: Handle
     /// `MPI_IN_PLACE`.
     let inPlace = UnsafeRawPointer(bitPattern: 1)
 
@@ -66,12 +81,18 @@ final class MPILibrary {
         allreduce = try function("MPI_Allreduce", AllreduceFn.self)
         bcast = try function("MPI_Bcast", BcastFn.self)
         abort = try function("MPI_Abort", AbortFn.self)
+        iallreduce = try function("MPI_Iallreduce", IallreduceFn.self)
+        test = try function("MPI_Test", TestFn.self)
+        wait = try function("MPI_Wait", WaitFn.self)
+        gather = try function("MPI_Gather", GatherFn.self)
+        gatherv = try function("MPI_Gatherv", GathervFn.self)
         errorString = try function("MPI_Error_string", ErrorStringFn.self)
         processorName = try function("MPI_Get_processor_name", NameFn.self)
         commWorld = try symbol("ompi_mpi_comm_world")
         float = try symbol("ompi_mpi_float")
         double = try symbol("ompi_mpi_double")
         uint64 = try symbol("ompi_mpi_uint64_t")
+        int32 = try symbol("ompi_mpi_int")
         sum = try symbol("ompi_mpi_op_sum")
         min = try symbol("ompi_mpi_op_min")
         max = try symbol("ompi_mpi_op_max")

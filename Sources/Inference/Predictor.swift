@@ -13,6 +13,11 @@ public struct ImagePrediction: Sendable {
     public var set: [DetectedObject]
     /// Dense head after NMS.
     public var dense: [DetectedObject]
+
+    /// A prediction from its parts.
+    public init(imageID: Int, set: [DetectedObject], dense: [DetectedObject]) {
+        self.imageID = imageID; self.set = set; self.dense = dense
+    }
 }
 
 /// Runs a detector in inference mode (BatchNorm running statistics) over images: letterbox to the input size,

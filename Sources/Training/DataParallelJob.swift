@@ -8,10 +8,12 @@ import NeuralNet
 ///
 /// Every rank holds the whole model (rank 0's weights are broadcast at the start), trains on its `DataShard` of each
 /// global batch (`--batch-size` per rank, `N×` globally), and `TrainStep` sums the gradients through
-/// `MPIStepCoordinator`, so every rank takes the same optimizer step. BatchNorm statistics are local unless
-/// `syncBatchNorm`. Rank 0 alone writes the log, the plots and the checkpoints, and validates (the others wait at the
-/// epoch's end); it also decides when to stop (signal, `maxSteps`, `--minutes`) and the time budget's schedule, and
-/// broadcasts both. At every checkpoint a hash allreduce checks that the weights are bit-identical on all ranks.
+/// `MPIStepCoordinator` (each bucket's allreduce started during backward), so every rank takes the same optimizer
+/// step. BatchNorm statistics are local unless `syncBatchNorm`. Every rank predicts its share of each validation
+/// (`ValidationSplit`) and rank 0 evaluates the gathered union; rank 0 alone writes the log, the plots and the
+/// checkpoints (the others wait at the epoch's end); it also decides when to stop (signal, `maxSteps`, `--minutes`)
+/// and the time budget's schedule, and broadcasts both. At every checkpoint a hash allreduce checks that the weights
+/// are bit-identical on all ranks.
 final class DataParallelJob {
     let communicator: Communicator
     let parallel: DataParallel
@@ -30,7 +32,7 @@ final class DataParallelJob {
     /// Joins the job (`MPI_Init`) with the user's options.
     init(options user: TrainOptions) throws {
         communicator = try Communicator(timeout: user.collectiveTimeout)
-        parallel = DataParallel(communicator: communicator)
+        parallel = DataParallel(communicator: communicator, bucketBytes: Int(user.bucketMegabytes * 1_048_576))
         coordinator = MPIStepCoordinator(parallel)
         waitTimeout = max(user.collectiveTimeout, 1800)
         var o = user
@@ -54,6 +56,8 @@ final class DataParallelJob {
     func join(_ run: TrainingRun) throws {
         run.ranks = ranks
         run.step.coordinator = coordinator
+        if options.overlapAllreduce { coordinator.attach(to: run.detector) }
+        run.validationSplit = ValidationSplit(communicator: communicator, timeout: waitTimeout)
         if options.syncBatchNorm { for bn in run.detector.batchNorms { bn.synchronizer = communicator } }
         try parallel.broadcast(run.detector.parameters, batchNorms: run.detector.batchNorms)
         try parallel.checkIdenticalWeights(run.detector.parameters, at: "the start")
@@ -62,14 +66,23 @@ final class DataParallelJob {
         }
         run.say("data parallel: \(ranks) processes (this is rank 0 on \(communicator.host)), batch \(run.configuration.training.batchSize) "
             + "per process = \(ranks * run.configuration.training.batchSize) per step, \(run.batchesPerEpoch) steps per epoch, "
-            + "BatchNorm \(options.syncBatchNorm ? "synchronised" : "local"), collective timeout \(communicator.timeout) s")
+            + "BatchNorm \(options.syncBatchNorm ? "synchronised" : "local"), collective timeout \(communicator.timeout) s, "
+            + "gradient buckets \(bucketCount(run.detector.parameters)) "
+            + (options.overlapAllreduce ? "(allreduce overlapped with backward)" : "(allreduce after backward)")
+            + (run.validation.map { ", validation of \($0.images.count) images split in \(ranks) shares" } ?? ""))
     }
 
-    /// The hooks of this rank: rank 0 logs, saves, validates and plots; every rank checks the weights before a
-    /// checkpoint and waits for rank 0 at the end of each epoch and of the run.
+    /// Gradient buckets of `parameters` (`DataParallel.buckets`).
+    private func bucketCount(_ parameters: [Parameter]) -> Int {
+        DataParallel.buckets(parameters, bucketBytes: parallel.bucketBytes, firstBucketBytes: parallel.firstBucketBytes).count
+    }
+
+    /// The hooks of this rank: rank 0 logs, saves, evaluates and plots; the others predict their shares of each
+    /// validation for it (`ValidationShareHook`); every rank checks the weights before a checkpoint and waits for
+    /// rank 0 at the end of each epoch and of the run.
     func hooks() -> [TrainerHook] {
         let check = WeightCheckHook(parallel), wait = RankZeroWaitHook(self)
-        return rank == 0 ? [check] + Trainer.writerHooks() + [wait] : [check, wait]
+        return rank == 0 ? [check] + Trainer.writerHooks() + [wait] : [check, ValidationShareHook(), wait]
     }
 
     /// Rank 0's decision whether to stop before the next step, and the schedule's span, on every rank.
@@ -84,15 +97,23 @@ final class DataParallelJob {
         return v[0] == 1
     }
 
-    /// The closing report: global images per second and the gradient allreduce's time per step (on rank 0).
+    /// The closing report: global images per second and, per step, the gradient communication backward did not hide
+    /// (from the end of backward until the summed gradients are in place) and the time inside backward spent packing,
+    /// starting and testing buckets (on rank 0).
     func report(_ run: TrainingRun) throws -> String {
         var images = [Double(run.imagesThisRun)]
         try communicator.sum(&images)
-        let steps = max(1, coordinator.gradientCalls)
+        let steps = Double(max(1, coordinator.gradientCalls))
+        let exposed = coordinator.exposedSeconds, inside = coordinator.insideBackwardSeconds
+        let how = coordinator.exchange.map {
+            "overlapped, \($0.bucketCount) buckets, \($0.startedDuringBackward) started during backward and "
+                + "\($0.startedAfterBackward) after"
+        } ?? "after backward"
         return String(format: "data parallel: %d processes, %.1f images/s in all; gradient allreduce %.2f ms per step "
-            + "(%.1f %% of the step time), %d parameters", ranks, images[0] / max(run.trainSeconds, 1e-9),
-            1000 * coordinator.gradientSeconds / Double(steps), 100 * coordinator.gradientSeconds / max(run.trainSeconds, 1e-9),
-            run.detector.parameters.reduce(0) { $0 + $1.value.count })
+            + "waited after backward (%.1f %% of the step time), %.2f ms per step inside backward (",
+            ranks, images[0] / max(run.trainSeconds, 1e-9), 1000 * exposed / steps,
+            100 * exposed / max(run.trainSeconds, 1e-9), 1000 * inside / steps)
+            + how + "), \(run.detector.parameters.reduce(0) { $0 + $1.value.count }) parameters"
     }
 
     /// Waits for every rank, finalises MPI and removes the scratch folder; call once after the run.

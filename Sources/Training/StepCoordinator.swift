@@ -1,4 +1,6 @@
+import DetectorModel
 import Distributed
+import Foundation
 import NeuralNet
 
 /// Counts of one step that the processes of a data-parallel job sum before the backward pass.
@@ -26,13 +28,35 @@ public protocol StepCoordinator: AnyObject {
     func reduce(_ parameters: [Parameter], terms: inout [Double]) throws
 }
 
-/// The `StepCoordinator` of `mpirun`: Open MPI allreduces through `Distributed.DataParallel`.
+/// The `StepCoordinator` of `mpirun`: Open MPI allreduces through `Distributed.DataParallel`. With `overlap` (the
+/// default) the detector reports each layer's finished gradients during backward (`GradientReadiness`) and the
+/// gradient buckets' allreduces start then (`GradientExchange`); `reduce` waits for them. Without, the buckets are
+/// summed after backward.
 final class MPIStepCoordinator: StepCoordinator {
     let parallel: DataParallel
-    /// Seconds in the gradient allreduce and its calls (for the closing report).
-    private(set) var gradientSeconds = 0.0, gradientCalls = 0
+    /// The overlapped exchange, once `attach(to:)` has installed it; nil: blocking sums after backward.
+    private(set) var exchange: GradientExchange?
+    /// Seconds after backward until the summed gradients are in place (the communication backward did not hide),
+    /// seconds inside backward spent packing, starting and testing buckets, and steps reduced (for the closing report).
+    private(set) var exposedSeconds = 0.0, insideBackwardSeconds = 0.0, gradientCalls = 0
 
     init(_ parallel: DataParallel) { self.parallel = parallel }
+
+    /// Makes `detector`'s backward start the buckets as their gradients become final.
+    func attach(to detector: Detector) {
+        let exchange = parallel.exchange(detector.parameters)
+        self.exchange = exchange
+        let communicator = parallel.communicator
+        detector.gradientReadiness = GradientReadiness { [unowned self] parameters in
+            let start = DispatchTime.now().uptimeNanoseconds
+            do { try exchange.ready(parameters) } catch {
+                // Backward does not throw; an MPI failure here ends the job, as in synchronised BatchNorm.
+                FileHandle.standardError.write(Data("error: rank \(communicator.rank): gradient allreduce: \(error)\n".utf8))
+                communicator.abort(code: 71)
+            }
+            self.insideBackwardSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+    }
 
     func combine(_ local: StepCounts) throws -> StepCounts {
         var v = [local.skipped, local.positives, local.boxes, local.unmatchedBoxes].map(Double.init)
@@ -42,9 +66,9 @@ final class MPIStepCoordinator: StepCoordinator {
     }
 
     func reduce(_ parameters: [Parameter], terms: inout [Double]) throws {
-        let before = parallel.communicator.seconds
-        try parallel.sumGradients(parameters)
-        gradientSeconds += parallel.communicator.seconds - before
+        let start = DispatchTime.now().uptimeNanoseconds
+        if let exchange { try exchange.finish() } else { try parallel.sumGradients(parameters) }
+        exposedSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         gradientCalls += 1
         try parallel.communicator.sum(&terms)
     }

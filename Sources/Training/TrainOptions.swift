@@ -71,6 +71,11 @@ public struct TrainOptions: Sendable {
     /// Under `mpirun`: seconds a collective may wait for the other processes before the job is ended (a peer that
     /// hangs). Default 60.
     public var collectiveTimeout = 60.0
+    /// Under `mpirun`: start each gradient bucket's allreduce during backward as soon as its gradients are final
+    /// (PyTorch DDP's overlap) instead of summing the buckets after backward. Default true.
+    public var overlapAllreduce = true
+    /// Under `mpirun`: gradient bucket size in MiB (the first bucket is at most 1 MiB, as PyTorch DDP's). Default 25.
+    public var bucketMegabytes = 25.0
     /// Validation overlay pictures per validation (`overlays/epoch_NNN/` in the run folder). Default 4; 0 for none.
     public var validationOverlays = 4
 
@@ -88,6 +93,9 @@ public struct TrainOptions: Sendable {
         }
         guard collectiveTimeout > 0 else {
             throw TrainingError.invalidSetting(key: "collectiveTimeout", reason: "must be positive, got \(collectiveTimeout)")
+        }
+        guard bucketMegabytes * 1_048_576 >= 4 else {
+            throw TrainingError.invalidSetting(key: "bucketMegabytes", reason: "must hold a float, got \(bucketMegabytes) MiB")
         }
         if let m = maxSteps, m <= 0 { throw TrainingError.invalidSetting(key: "maxSteps", reason: "must be positive, got \(m)") }
         guard syntheticTrain > 0, syntheticVal >= 0 else {

@@ -109,17 +109,29 @@ public final class EvaluationHook: TrainerHook {
     /// An evaluation hook.
     public init() {}
 
-    /// Validates when the epoch is due (not after the last one: the end validates).
-    public func afterEpoch(_ run: TrainingRun) throws {
+    /// The validation split when a validation is due after this epoch (every `evalEvery` epochs, not after the last
+    /// one: the end validates), else nil. Every rank of a data-parallel job decides alike.
+    static func dueAfterEpoch(_ run: TrainingRun) -> DetectionDataset? {
         let every = run.configuration.training.evalEvery
-        guard let v = run.validation, every > 0, run.state.epoch % every == 0, run.state.epoch < run.epochs else { return }
+        guard let v = run.validation, every > 0, run.state.epoch % every == 0, run.state.epoch < run.epochs else { return nil }
+        return v
+    }
+
+    /// The validation split when the final validation is due (unless stopped by a signal), else nil.
+    static func dueAfterTraining(_ run: TrainingRun) -> DetectionDataset? {
+        run.stoppedBy == nil ? run.validation : nil
+    }
+
+    /// Validates when the epoch is due.
+    public func afterEpoch(_ run: TrainingRun) throws {
+        guard let v = Self.dueAfterEpoch(run) else { return }
         let m = try evaluate(run, v)
         run.progress.log("epoch \(run.state.epoch): \(m.summaryLine)")
     }
 
     /// The final validation (unless stopped by a signal): log, best checkpoint, `metrics.json`, printed summary.
     public func afterTraining(_ run: TrainingRun) throws {
-        if let v = run.validation, run.stoppedBy == nil {
+        if let v = Self.dueAfterTraining(run) {
             let m = try evaluate(run, v)
             try run.saveLast()
             try writeMetrics(m, run: run)

@@ -52,6 +52,8 @@ public final class TrainingRun {
     public var stoppedBy: String?
     /// Processes of the data-parallel job (1 alone); stored in checkpoints as `ranks`.
     public internal(set) var ranks = 1
+    /// How a data-parallel job splits validation across its processes (nil alone).
+    var validationSplit: ValidationSplit?
     /// The schedule's span decided by rank 0 of a data-parallel job (a time budget's span depends on the clock).
     var agreedScheduledSteps: Int?
     /// The run folder.
@@ -149,17 +151,33 @@ public final class TrainingRun {
                             extraTensors: average?.tensors ?? [], to: lastCheckpoint)
     }
 
-    /// Both heads' COCO and crowd metrics on `data`, of the weight average when there is one.
+    /// Both heads' COCO and crowd metrics on `data`, of the weight average when there is one. In a data-parallel job
+    /// (rank 0) the processes predict their shares and rank 0 evaluates the union (`predictValidation`).
     public func evaluate(on data: DetectionDataset) throws -> HeadMetrics {
-        let predictor = Predictor(detector: evaluated, batchSize: configuration.training.batchSize)
-        let (predictions, _) = try predictor.predict(dataset: data, skipBadImages: options.skipBadImages)
-        for w in predictor.decodeWarnings where !reportedWarnings.contains(w) {
-            reportedWarnings.insert(w)
-            progress.log("warning: " + w)
+        guard let predictions = try predictValidation(data) else {
+            preconditionFailure("TrainingRun.evaluate on a rank other than 0")
         }
         lastPredictions = predictions
         lastValidationStep = state.step
         return try data.evaluate(predictions, hasSetHead: detector.config.setHead != .none)
+    }
+
+    /// The predictions of `data`'s images: alone, all of them; in a data-parallel job this process's share
+    /// (`ValidationSplit`), gathered on rank 0, which gets all of them in order (the others get nil).
+    func predictValidation(_ data: DetectionDataset) throws -> [ImagePrediction]? {
+        let batch = configuration.training.batchSize
+        let predictor = Predictor(detector: evaluated, batchSize: batch)
+        var part = data
+        if let split = validationSplit {
+            part.images = Array(data.images[split.share(of: data.images.count, batchSize: batch)])
+        }
+        let (predictions, _) = try predictor.predict(dataset: part, skipBadImages: options.skipBadImages)
+        for w in predictor.decodeWarnings where !reportedWarnings.contains(w) {
+            reportedWarnings.insert(w)
+            progress.log("warning: " + w)
+        }
+        guard let split = validationSplit else { return predictions }
+        return try split.gather(predictions)
     }
 
     /// What the run reports at its end.

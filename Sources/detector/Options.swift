@@ -48,8 +48,8 @@ enum FlagNames {
         "classBalanceBeta": "--class-balance", "labelSmoothing": "--label-smoothing",
         // TrainOptions, inference options
         "data": "--data", "val": "--val", "config": "--config", "threads": "--threads", "maxSteps": "--max-steps",
-        "syntheticTrain": "--synthetic-train", "collectiveTimeout": "--mpi-timeout", "head": "--head", "overlays": "--overlays",
-        "out": "--out", "tile": "--tile", "tileOverlap": "--tile-overlap",
+        "syntheticTrain": "--synthetic-train", "collectiveTimeout": "--mpi-timeout", "bucketMegabytes": "--bucket-mb",
+        "head": "--head", "overlays": "--overlays", "out": "--out", "tile": "--tile", "tileOverlap": "--tile-overlap",
     ]
 
     /// `message` with the leading `setting KEY:` of a library error replaced by the flag (or by the key in a config

@@ -49,6 +49,10 @@ struct TrainCommand: ParsableCommand {
     var syncBn = false
     @Option(help: "Under mpirun: seconds a collective waits for the other processes before the job is ended.")
     var mpiTimeout = 60.0
+    @Flag(inversion: .prefixedNo, help: "Under mpirun: start each gradient bucket's allreduce during backward as soon as its gradients are final.")
+    var overlapAllreduce = true
+    @Option(help: "Under mpirun: gradient bucket size in MiB (the first bucket is at most 1 MiB).")
+    var bucketMb = 25.0
 
     /// The preset named by `--config` and the settings file, at most one of each.
     func configChoice() throws -> (preset: Preset?, file: String?) {
@@ -85,6 +89,8 @@ struct TrainCommand: ParsableCommand {
         o.syntheticTrain = syntheticTrain
         o.syncBatchNorm = syncBn
         o.collectiveTimeout = mpiTimeout
+        o.overlapAllreduce = overlapAllreduce
+        o.bucketMegabytes = bucketMb
         o.synthetic = synthetic
         return o
     }

@@ -15,6 +15,9 @@ final class DataParallelTests: XCTestCase {
         // 280 bytes = 70 floats: p3 + p2 reach it, then the rest.
         XCTAssertEqual(DataParallel.buckets(ps, bucketBytes: 280).map { $0.map(\.name) }, [["p3", "p2"], ["p1", "p0"]])
         XCTAssertEqual(DataParallel.buckets(ps, bucketBytes: 1 << 20).map(\.count), [4])
+        // A first bucket of 160 bytes (p3 alone), the others of 200 (p2 + p1, then p0), as DDP's 1 MiB then 25 MiB.
+        XCTAssertEqual(DataParallel.buckets(ps, bucketBytes: 200, firstBucketBytes: 160).map { $0.map(\.name) },
+                       [["p3"], ["p2", "p1"], ["p0"]])
     }
 
     func testWeightHashSeesOneBit() {
