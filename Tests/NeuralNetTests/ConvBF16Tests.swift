@@ -19,6 +19,14 @@ final class ConvBF16Tests: XCTestCase {
         Case(cin: 5, cout: 17, k: 3, s: 2, p: 1, h: 40, w: 37, n: 2),
     ]
 
+    /// A convolution of case `c` with random weights and bias, and a random input for it.
+    func convolution(_ c: Case, _ d: inout TestData) -> (Conv2D, Tensor) {
+        let conv = Conv2D(name: "c", inChannels: c.cin, outChannels: c.cout, kernelSize: c.k, stride: c.s,
+                          padding: c.p, initializer: .uniform(bound: 0.5), generator: &d.generator)
+        conv.bias!.value = d.tensor([c.cout])
+        return (conv, d.tensor([c.n, c.cin, c.h, c.w]))
+    }
+
     func assertWithin(_ got: Tensor, _ ref: [Double], _ scale: [Double], _ label: String,
                       file: StaticString = #filePath, line: UInt = #line) {
         for i in ref.indices where abs(Double(got.data[i]) - ref[i]) > 1e-2 * scale[i] + 1e-6 {
@@ -33,10 +41,7 @@ final class ConvBF16Tests: XCTestCase {
         try XCTSkipUnless(Precision.bf16Available, "the CPU has no AVX512_BF16: the bf16 kernel cannot run here")
         var d = TestData(seed: 31)
         for c in cases {
-            let conv = Conv2D(name: "b", inChannels: c.cin, outChannels: c.cout, kernelSize: c.k, stride: c.s,
-                              padding: c.p, initializer: .uniform(bound: 0.5), generator: &d.generator)
-            conv.bias!.value = d.tensor([c.cout])
-            let x = d.tensor([c.n, c.cin, c.h, c.w])
+            let (conv, x) = convolution(c, &d)
             let dy = d.tensor([c.n, c.cout, (c.h + 2 * c.p - c.k) / c.s + 1, (c.w + 2 * c.p - c.k) / c.s + 1])
             let (y, dxb) = Precision.with(.bf16) { () -> (Tensor, Tensor) in
                 let y = conv.forward(x)
@@ -66,10 +71,7 @@ final class ConvBF16Tests: XCTestCase {
         try XCTSkipUnless(Precision.bf16Available, "the CPU has no AVX512_BF16: the bf16 kernel cannot run here")
         var d = TestData(seed: 33)
         for c in cases {
-            let conv = Conv2D(name: "i", inChannels: c.cin, outChannels: c.cout, kernelSize: c.k, stride: c.s,
-                              padding: c.p, initializer: .uniform(bound: 0.5), generator: &d.generator)
-            conv.bias!.value = d.tensor([c.cout])
-            let x = d.tensor([c.n, c.cin, c.h, c.w])
+            let (conv, x) = convolution(c, &d)
             func run(inPlace: Bool) -> (y: [Float], dx: [Float], dw: [Float], db: [Float]) {
                 ConvKernels.readsPatchesInPlace = inPlace
                 defer { ConvKernels.readsPatchesInPlace = true }
