@@ -80,7 +80,7 @@ let package = Package(
             dependencies: ["DetectorModel", "Boxes", "NeuralNet", "DetectorTestSupport"]),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Training", "DetectorModel", "Inference", "Criterion", "Datasets", "Boxes", "NeuralNet", "Reporting",
+            dependencies: ["Training", "DetectorModel", "Inference", "Criterion", "Datasets", "Boxes", "Evaluation", "NeuralNet", "Reporting",
                            "TestSupport", "DetectorTestSupport"]),
         .testTarget(
             name: "InferenceTests",

@@ -16,10 +16,17 @@ public struct HeadMetrics: Sendable {
     /// Crowd metrics of the dense head.
     public var denseCrowd: CrowdMetrics
 
-    /// `set AP50 … AP … MR⁻² … JI … | dense AP50 … AP … MR⁻² … JI …`.
+    /// The detection limit above 100 the evaluations also hold figures at (`evaluate(_:hasSetHead:maxDetections:)`),
+    /// or nil.
+    public var extraDetectionLimit: Int? {
+        dense.parameters.maxDetections.count > 3 ? dense.parameters.maxDetections.last : nil
+    }
+
+    /// `set AP50 … AP … [AP50@N …] MR⁻² … JI … | dense …`, with the AP50 at the limit above 100 where there is one.
     public var summaryLine: String {
         func f(_ e: COCOEvaluation, _ c: CrowdMetrics) -> String {
-            String(format: "AP50 %.3f AP %.3f ", e.stats[1], e.stats[0]) + c.summaryLine
+            let extra = extraDetectionLimit.map { String(format: "AP50@%d %.3f ", $0, e.statsAt(maxDetections: $0)[1]) } ?? ""
+            return String(format: "AP50 %.3f AP %.3f ", e.stats[1], e.stats[0]) + extra + c.summaryLine
         }
         let setPart = set.flatMap { s in setCrowd.map { "set head \(f(s, $0)) | " } } ?? ""
         return setPart + "dense head \(f(dense, denseCrowd))"
@@ -55,10 +62,14 @@ extension DetectionDataset {
         }
     }
 
-    /// Evaluates both heads' predictions against this dataset's ground truth: COCO AP and the crowd metrics.
-    public func evaluate(_ predictions: [ImagePrediction], hasSetHead: Bool) throws -> HeadMetrics {
+    /// Evaluates both heads' predictions against this dataset's ground truth: COCO AP and the crowd metrics. With
+    /// `maxDetections` above 100 the evaluation also holds the figures at that limit (`COCOEvaluation.statsAt`,
+    /// pycocotools with `maxDets = [1, 10, 100, N]`); its 12 standard statistics stay those at 100.
+    public func evaluate(_ predictions: [ImagePrediction], hasSetHead: Bool, maxDetections: Int = 100) throws -> HeadMetrics {
         let truth = try cocoGroundTruth()
-        let evaluator = COCOEvaluator(groundTruth: truth)
+        var parameters = COCOParameters()
+        if maxDetections > 100 { parameters.maxDetections.append(maxDetections) }
+        let evaluator = COCOEvaluator(groundTruth: truth, parameters: parameters)
         let denseDetections = cocoDetections(predictions, head: \.dense)
         let dense = try evaluator.evaluate(detections: denseDetections, source: "dense head")
         let denseCrowd = CrowdMetrics.evaluate(groundTruth: truth, detections: denseDetections)

@@ -136,8 +136,12 @@ public final class EvaluationHook: TrainerHook {
             try run.saveLast()
             try writeMetrics(m, run: run)
             run.say("validation (\(v.images.count) images): \(m.summaryLine)")
-            if let s = m.set, let c = m.setCrowd { run.say("set head (no NMS):\n" + s.summary + " " + c.summaryLine) }
-            run.say("dense head (NMS \(PostProcessor().nmsIoU)):\n" + m.dense.summary + " " + m.denseCrowd.summaryLine)
+            let atLimit = { (e: COCOEvaluation) in m.extraDetectionLimit.map { e.summary(maxDetections: $0) } ?? "" }
+            if let s = m.set, let c = m.setCrowd {
+                run.say("set head (no NMS):\n" + s.summary + atLimit(s) + " " + c.summaryLine)
+            }
+            run.say("dense head (NMS \(PostProcessor().nmsIoU)):\n" + m.dense.summary + atLimit(m.dense) + " "
+                    + m.denseCrowd.summaryLine)
         }
     }
 
@@ -169,6 +173,16 @@ public final class EvaluationHook: TrainerHook {
         obj["dense"] = Dictionary(uniqueKeysWithValues: zip(names, m.dense.stats)).merging(m.denseCrowd.jsonObject) { a, _ in a }
         if let s = m.set, let c = m.setCrowd {
             obj["set"] = Dictionary(uniqueKeysWithValues: zip(names, s.stats)).merging(c.jsonObject) { a, _ in a }
+        }
+        if let n = m.extraDetectionLimit {
+            // The figures at the crowd-sized detection limit, as `detector evaluate --max-dets N` writes them.
+            func atLimit(_ e: COCOEvaluation) -> [String: Any] {
+                var entry: [String: Any] = ["maxDets": n]
+                for (name, v) in zip(COCOEvaluation.maxDetectionStatNames, e.statsAt(maxDetections: n)) { entry[name] = v }
+                return entry
+            }
+            obj["dense_at_max_dets"] = atLimit(m.dense)
+            if let s = m.set { obj["set_at_max_dets"] = atLimit(s) }
         }
         let data: Data
         do { data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys]) } catch {

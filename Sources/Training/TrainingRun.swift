@@ -159,14 +159,21 @@ public final class TrainingRun {
         }
         lastPredictions = predictions
         lastValidationStep = state.step
-        return try data.evaluate(predictions, hasSetHead: detector.config.setHead != .none)
+        return try data.evaluate(predictions, hasSetHead: detector.config.setHead != .none,
+                                 maxDetections: validationDetections)
     }
+
+    /// Detections kept per image in validation: pycocotools' 100, or the number of hypotheses where the set head has
+    /// more (crowd-sized sets), so that validation does not cut the recall of a crowd; the figures at 100 are
+    /// reported as well.
+    public var validationDetections: Int { max(100, detector.config.setHead == .none ? 0 : detector.config.hypotheses) }
 
     /// The predictions of `data`'s images: alone, all of them; in a data-parallel job this process's share
     /// (`ValidationSplit`), gathered on rank 0, which gets all of them in order (the others get nil).
     func predictValidation(_ data: DetectionDataset) throws -> [ImagePrediction]? {
         let batch = configuration.training.batchSize
         let predictor = Predictor(detector: evaluated, batchSize: batch)
+        predictor.postProcessor.maxDetections = validationDetections
         var part = data
         if let split = validationSplit {
             part.images = Array(data.images[split.share(of: data.images.count, batchSize: batch)])

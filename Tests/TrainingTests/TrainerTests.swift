@@ -4,6 +4,7 @@ import TestSupport
 import XCTest
 import DetectorModel
 import DetectorTestSupport
+import Evaluation
 import Inference
 @testable import Training
 
@@ -73,6 +74,7 @@ final class TrainerTests: XCTestCase {
         o.training.set(.epochs, \.epochs, 1)
         let summary = try Trainer(options: o).run()
         XCTAssertNotNil(summary.metrics?.set)
+        XCTAssertNil(summary.metrics?.extraDetectionLimit, "12 hypotheses: validation at pycocotools' 100 alone")
         for f in ["log.jsonl", "loss.svg", "last.safetensors", "best.safetensors", "metrics.json", "ap.svg"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: o.out.appendingPathComponent(f).path), f)
         }
@@ -80,6 +82,45 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(loaded.state.step, 3)
         XCTAssertFalse(loaded.optimizerState.isEmpty)
         XCTAssertEqual(loaded.detector.config.classNames, ["ellipse", "rectangle", "triangle"])
+    }
+
+    /// A set head with more hypotheses than pycocotools' 100 is validated at its own limit too: validation keeps
+    /// 120 detections an image, `metrics.json` and the summary hold the figures at 120 beside those at 100, and they
+    /// are what the checkpoint's predictions give when evaluated the same way.
+    func testCrowdSizedSetsAreValidatedAtTheirOwnDetectionLimit() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        var config = DetectorFixtures.smallConfig()
+        config.hypotheses = 120
+        let file = dir.appendingPathComponent("crowd.json")
+        try config.jsonString().write(to: file, atomically: true, encoding: .utf8)
+        var o = DetectorFixtures.sampleTrainOptions(out: dir.appendingPathComponent("run"), config: file)
+        o.maxSteps = 2
+        o.training.set(.epochs, \.epochs, 1)
+        let summary = try Trainer(options: o).run()
+        let metrics = try XCTUnwrap(summary.metrics)
+        XCTAssertEqual(metrics.extraDetectionLimit, 120)
+        XCTAssertTrue(metrics.summaryLine.contains("AP50@120"), metrics.summaryLine)
+        let json = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: o.out.appendingPathComponent("metrics.json"))) as! [String: Any]
+        let atLimit = try XCTUnwrap(json["set_at_max_dets"] as? [String: Any])
+        XCTAssertEqual(atLimit["maxDets"] as? Int, 120)
+        XCTAssertNotNil(json["dense_at_max_dets"])
+
+        // The same weights (the average, as validation uses), predictions kept to 120 an image and evaluated at 120.
+        let loaded = try Checkpoint.load(o.out.appendingPathComponent("last.safetensors"), averaged: true)
+        var post = PostProcessor()
+        post.maxDetections = 120
+        let data = try XCTUnwrap(try Trainer(options: o).loadData().val)
+        let (predictions, _) = try Predictor(detector: loaded.detector, postProcessor: post, batchSize: 4).predict(dataset: data)
+        XCTAssertGreaterThan(predictions.map(\.set.count).max() ?? 0, 100, "validation images with more than 100 set detections")
+        let again = try data.evaluate(predictions, hasSetHead: true, maxDetections: 120)
+        let want = try XCTUnwrap(again.set).statsAt(maxDetections: 120)
+        for (name, v) in zip(COCOEvaluation.maxDetectionStatNames, want) {
+            XCTAssertEqual(try XCTUnwrap(atLimit[name] as? Double), v, accuracy: 1e-6, name)
+        }
+        // At 100 the figures are pycocotools' standard ones, and 120 detections can only add recall.
+        let set = try XCTUnwrap(metrics.set)
+        XCTAssertGreaterThanOrEqual(set.statsAt(maxDetections: 120)[3], set.stats[8])
     }
 
     /// A checkpoint that lies about a tensor's shape, or lacks the configuration, is refused with the file named.
