@@ -67,6 +67,7 @@ public struct Tiling: Sendable, Equatable {
             return out
         }
 
+        /// Equal rectangles, cores and inner edges (the tuples keep `Equatable` from being synthesised).
         public static func == (a: Tile, b: Tile) -> Bool {
             a.x == b.x && a.y == b.y && a.width == b.width && a.height == b.height && a.core == b.core
                 && a.innerEdges == b.innerEdges
