@@ -92,13 +92,17 @@ extension COCOEvaluation {
             "images": imageCount,
             "detections": detectionCount,
         ]
-        if let n = parameters.maxDetections.last, n > 100 {
-            var entry: [String: Any] = ["max_dets": n]
-            for (name, v) in zip(Self.maxDetectionStatNames, statsAt(maxDetections: n)) { entry[name] = v }
-            object["stats_at_max_dets"] = entry
-        }
+        if let n = parameters.maxDetections.last, n > 100 { object["stats_at_max_dets"] = statsJSON(maxDetections: n) }
         if let crowd { object["crowd"] = crowd.jsonObject }
         return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+    }
+
+    /// The figures at a detection limit `n` as a JSON object: `max_dets` (= `n`) and `statsAt(maxDetections:)` by
+    /// name (`maxDetectionStatNames`); `metrics.json` of `detector evaluate --max-dets` and of training share it.
+    public func statsJSON(maxDetections n: Int) -> [String: Any] {
+        var entry: [String: Any] = ["max_dets": n]
+        for (name, v) in zip(Self.maxDetectionStatNames, statsAt(maxDetections: n)) { entry[name] = v }
+        return entry
     }
 
     /// Writes `metricsJSON(crowd:)` to `url`.

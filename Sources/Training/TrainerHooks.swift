@@ -176,13 +176,8 @@ public final class EvaluationHook: TrainerHook {
         }
         if let n = m.extraDetectionLimit {
             // The figures at the crowd-sized detection limit, as `detector evaluate --max-dets N` writes them.
-            func atLimit(_ e: COCOEvaluation) -> [String: Any] {
-                var entry: [String: Any] = ["maxDets": n]
-                for (name, v) in zip(COCOEvaluation.maxDetectionStatNames, e.statsAt(maxDetections: n)) { entry[name] = v }
-                return entry
-            }
-            obj["dense_at_max_dets"] = atLimit(m.dense)
-            if let s = m.set { obj["set_at_max_dets"] = atLimit(s) }
+            obj["dense_at_max_dets"] = m.dense.statsJSON(maxDetections: n)
+            if let s = m.set { obj["set_at_max_dets"] = s.statsJSON(maxDetections: n) }
         }
         let data: Data
         do { data = try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys]) } catch {

@@ -103,7 +103,7 @@ final class TrainerTests: XCTestCase {
         let json = try JSONSerialization.jsonObject(
             with: Data(contentsOf: o.out.appendingPathComponent("metrics.json"))) as! [String: Any]
         let atLimit = try XCTUnwrap(json["set_at_max_dets"] as? [String: Any])
-        XCTAssertEqual(atLimit["maxDets"] as? Int, 120)
+        XCTAssertEqual(atLimit["max_dets"] as? Int, 120)
         XCTAssertNotNil(json["dense_at_max_dets"])
 
         // The same weights (the average, as validation uses), predictions kept to 120 an image and evaluated at 120.
