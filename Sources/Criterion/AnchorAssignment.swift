@@ -15,7 +15,9 @@ import Boxes
 /// those whose IoU reaches the mean plus the standard deviation of the candidates' IoUs, and whose centre lies
 /// inside the box, are positive; an anchor positive for several boxes takes the one of highest IoU; all other
 /// anchors are background (ignore regions as above). `anchorShapes` says how many anchor shapes each location
-/// holds (anchors ordered location-major, shape-minor, as `Detector.anchors`).
+/// holds (anchors ordered location-major, shape-minor, as `Detector.anchors`). On a feature pyramid
+/// (`levelAnchorCounts` with more than one level, anchors level-major) the candidates are picked on every level, as in
+/// the paper (k per level and shape), and the threshold is taken over all of a box's candidates.
 public struct AnchorAssigner: Sendable, Equatable {
     /// Label of a background anchor.
     public static let negative = -1
@@ -34,6 +36,8 @@ public struct AnchorAssigner: Sendable, Equatable {
     public var atssTopK: Int?
     /// Anchor shapes per location (for ATSS's per-shape candidates).
     public var anchorShapes: Int = 1
+    /// Anchors of each feature level, level-major (ATSS picks candidates per level); empty = one level.
+    public var levelAnchorCounts: [Int] = []
 
     /// An assigner with RetinaNet's thresholds.
     public init(positiveIoU: Double = 0.5, negativeIoU: Double = 0.4, forceBestAnchor: Bool = true,
@@ -107,28 +111,34 @@ public struct AnchorAssigner: Sendable, Equatable {
         var bestIoU = [Double](repeating: 0, count: n)
         var labels = [Int](repeating: Self.negative, count: n)
         precondition(n % shapes == 0, "AnchorAssigner: \(n) anchors is not a multiple of \(shapes) shapes")
-        let locations = n / shapes
+        let counts = levelAnchorCounts.isEmpty ? [n] : levelAnchorCounts
+        precondition(counts.reduce(0, +) == n && counts.allSatisfy { $0 % shapes == 0 },
+                     "AnchorAssigner: level anchor counts \(counts) do not split \(n) anchors of \(shapes) shapes")
         for (j, box) in boxes.enumerated() {
-            // The k locations nearest to the box centre (all shapes of a location share its centre): a running
-            // sorted list, O(locations · k).
-            var nearest: [(distance: Double, location: Int)] = []
-            nearest.reserveCapacity(k + 1)
-            for l in 0..<locations {
-                let a = anchors[l * shapes]
-                let (dx, dy) = (a.cx - box.cx, a.cy - box.cy)
-                let d = dx * dx + dy * dy
-                if nearest.count == k, d >= nearest[k - 1].distance { continue }
-                var i = nearest.count
-                while i > 0 && nearest[i - 1].distance > d { i -= 1 }
-                nearest.insert((d, l), at: i)
-                if nearest.count > k { nearest.removeLast() }
-            }
             var candidates: [(anchor: Int, iou: Double)] = []
-            for shape in 0..<shapes {
-                for c in nearest {
-                    let a = c.location * shapes + shape
-                    candidates.append((a, Boxes.iou(anchors[a], box, eps: 0)))
+            var first = 0  // the level's first location
+            for count in counts {
+                // The level's k locations nearest to the box centre (all shapes of a location share its centre): a
+                // running sorted list, O(locations · k).
+                var nearest: [(distance: Double, location: Int)] = []
+                nearest.reserveCapacity(k + 1)
+                for l in first..<(first + count / shapes) {
+                    let a = anchors[l * shapes]
+                    let (dx, dy) = (a.cx - box.cx, a.cy - box.cy)
+                    let d = dx * dx + dy * dy
+                    if nearest.count == k, d >= nearest[k - 1].distance { continue }
+                    var i = nearest.count
+                    while i > 0 && nearest[i - 1].distance > d { i -= 1 }
+                    nearest.insert((d, l), at: i)
+                    if nearest.count > k { nearest.removeLast() }
                 }
+                for shape in 0..<shapes {
+                    for c in nearest {
+                        let a = c.location * shapes + shape
+                        candidates.append((a, Boxes.iou(anchors[a], box, eps: 0)))
+                    }
+                }
+                first += count / shapes
             }
             guard !candidates.isEmpty else { continue }
             let mean = candidates.reduce(0.0) { $0 + $1.iou } / Double(candidates.count)

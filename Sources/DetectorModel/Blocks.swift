@@ -11,11 +11,21 @@ public final class ConvBNReLU: UnaryLayer {
     /// Its batch normalisation, with the ReLU fused into the same pass.
     public let bn: BatchNorm2D
 
-    /// A `kernel`×`kernel` conv with `stride` and "same" padding, then BN and ReLU.
-    public init(name: String, in cin: Int, out cout: Int, kernel: Int = 3, stride: Int = 1, generator: inout SeededGenerator) {
+    /// A `kernel`×`kernel` conv with `stride` and "same" padding, then BN and ReLU; the BatchNorm is named `bnName`
+    /// (default `<name>.bn`).
+    public init(name: String, in cin: Int, out cout: Int, kernel: Int = 3, stride: Int = 1, bnName: String? = nil,
+                generator: inout SeededGenerator) {
         conv = Conv2D(name: name + ".conv", inChannels: cin, outChannels: cout, kernelSize: kernel, stride: stride,
                       bias: false, generator: &generator)
-        bn = BatchNorm2D(name: name + ".bn", channels: cout, fusedReLU: true)
+        bn = BatchNorm2D(name: bnName ?? name + ".bn", channels: cout, fusedReLU: true)
+    }
+
+    /// A unit that applies `other`'s convolution weights (shared, `Conv2D(sharing:)`) with a BatchNorm of its own
+    /// named `bnName` (per-level statistics and affine parameters under shared convolutions, as EfficientDet's heads,
+    /// Tan et al., CVPR 2020).
+    public init(sharingConvOf other: ConvBNReLU, bnName: String) {
+        conv = Conv2D(sharing: other.conv)
+        bn = BatchNorm2D(name: bnName, channels: other.bn.channels, fusedReLU: true)
     }
 
     /// Conv weight, BN γ and β.

@@ -25,7 +25,12 @@ public struct DetectorOutput {
     }
 }
 
-/// The whole network: backbone, dense anchor head, and a set head (query selection or global).
+/// The whole network: backbone, a feature pyramid when configured, dense anchor head, and a set head (query selection
+/// or global).
+///
+/// One level (`pyramidStrides` `[8]`): the dense head runs on the backbone's stride-8 output. A pyramid: the backbone's
+/// outputs at the configured strides go through `FeaturePyramid` (FPN), the dense head runs on every level with shared
+/// convolutions, and the levels' anchors are concatenated level-major (`DetectorConfig.anchors`).
 ///
 /// Built from a `DetectorConfig`; parameters are named by dotted paths (`backbone.stage2.block0.conv1.conv.weight`,
 /// `dense.cls.bias`, `set.layer0.attn.q_proj.weight`, …) and BatchNorm running statistics are buffers with the same
@@ -35,13 +40,15 @@ public final class Detector {
     public let config: DetectorConfig
     /// Backbone.
     public let backbone: Backbone
-    /// Dense head on stride 8.
+    /// The feature pyramid between backbone and dense head, when `config.pyramidStrides` has more than one stride.
+    public let pyramid: FeaturePyramid?
+    /// Dense head on stride 8, or shared across the pyramid's levels.
     public let dense: DenseHead
     /// Query-selection set head, when configured.
     public let querySet: QuerySetHead?
     /// Global set head, when configured.
     public let globalSet: GlobalSetHead?
-    /// Dense anchors in input pixels from `config.anchorGenerator`, order `(y, x, a)` over the stride-8 map.
+    /// Dense anchors in input pixels from `config.anchors`: level-major, then `(y, x, a)` over each level's map.
     public let anchors: [Box]
     /// Decodes the dense head's deltas against `anchors`.
     public let decoder: DenseBoxDecoder
@@ -65,6 +72,7 @@ public final class Detector {
     public var gradientReadiness: GradientReadiness? {
         didSet {
             backbone.readiness = gradientReadiness
+            pyramid?.readiness = gradientReadiness
             dense.readiness = gradientReadiness
             querySet?.readiness = gradientReadiness
             globalSet?.readiness = gradientReadiness
@@ -80,12 +88,18 @@ public final class Detector {
         self.config = config
         var g = SeededGenerator(seed: seed)
         backbone = Backbone(widths: config.widths, blocks: config.blocksPerStage, generator: &g)
-        dense = DenseHead(inChannels: config.widths[2], width: config.headWidth, depth: config.headConvs,
-                          anchors: config.anchorsPerLocation, classes: config.numClasses, generator: &g)
+        pyramid = config.isPyramid
+            ? FeaturePyramid(strides: config.pyramidStrides, inChannels: config.pyramidStrides.map { config.widths[Detector.stage($0)] },
+                             width: config.headWidth, generator: &g)
+            : nil
+        let denseIn = config.isPyramid ? config.headWidth : config.widths[2]
+        dense = DenseHead(inChannels: denseIn, width: config.headWidth, depth: config.headConvs,
+                          anchors: config.anchorsPerLocation, classes: config.numClasses, levelStrides: config.pyramidStrides,
+                          generator: &g)
         switch config.setHead {
         case .query:
             querySet = QuerySetHead(
-                featureWidth: config.headConvs == 0 ? config.widths[2] : config.headWidth, c4Channels: config.widths[3],
+                featureWidth: config.headConvs == 0 ? denseIn : config.headWidth, c4Channels: config.widths[3],
                 classes: config.numClasses, width: config.setWidth, heads: config.attentionHeads,
                 hidden: config.feedForward, layers: config.attentionLayers, classPrior: config.setClassPrior, geometry: config.setGeometry,
                 generator: &g)
@@ -98,19 +112,18 @@ public final class Detector {
             querySet = nil
             globalSet = nil
         }
-        let f = config.featureSize
-        anchors = config.anchorGenerator.anchors(level: 0, gridHeight: f, gridWidth: f, strideY: 8, strideX: 8)
+        anchors = config.anchors
         decoder = DenseBoxDecoder(anchors: anchors, inputSize: config.inputSize)
         selector = QuerySelector(config: config)
     }
 
     /// Every trainable parameter.
     public var parameters: [Parameter] {
-        backbone.parameters + dense.parameters + (querySet?.parameters ?? []) + (globalSet?.parameters ?? [])
+        backbone.parameters + (pyramid?.parameters ?? []) + dense.parameters + (querySet?.parameters ?? []) + (globalSet?.parameters ?? [])
     }
 
     /// Every BatchNorm layer.
-    public var batchNorms: [BatchNorm2D] { backbone.batchNorms + dense.batchNorms }
+    public var batchNorms: [BatchNorm2D] { backbone.batchNorms + (pyramid?.batchNorms ?? []) + dense.batchNorms }
 
     /// Batch statistics (training) or running statistics (inference) in every BatchNorm.
     public func setTraining(_ training: Bool) {
@@ -123,11 +136,13 @@ public final class Detector {
     /// The forward pass: `images: [N, 3, S, S]` normalised.
     public func forward(_ images: Tensor) -> DetectorOutput {
         gradientReadiness?.beginForward()
-        let (c3, c4) = backbone.forward(images)
-        let (features, logitsMap, deltasMap) = dense.forward(c3)
+        let stages = backbone.forwardStages(images)
+        let c4 = stages[2]
+        let inputs = pyramid?.forward(config.pyramidStrides.map { stages[Self.stage($0) - 1] }) ?? [stages[1]]
+        let heads = dense.forward(levels: inputs)
         let a = config.anchorsPerLocation
-        let logits = HeadLayout.toAnchors(logitsMap, anchors: a)
-        let deltas = HeadLayout.toAnchors(deltasMap, anchors: a)
+        let logits = HeadLayout.toAnchors(levels: heads.map(\.logits), anchors: a)
+        let deltas = HeadLayout.toAnchors(levels: heads.map(\.deltas), anchors: a)
         var out = DetectorOutput(denseLogits: logits, denseDeltas: deltas, setBoxes: [], setLogits: Tensor(shape: [0, config.numClasses + 1]),
                                  selected: [], hypotheses: hypotheses)
         if let head = querySet {
@@ -140,8 +155,9 @@ public final class Detector {
                 q = Queries(selected: selected, proposals: proposals, scores: scores)
             }
             lastQueries = q
-            let cells = q.selected.map { $0.map { $0 / a } }
-            let r = head.forward(features: features, c4: c4, cells: cells, proposals: q.proposals, proposalScores: q.scores)
+            let (levels, cells) = locate(q.selected)
+            let r = head.forward(features: heads.map(\.features), c4: c4, levels: levels, cells: cells,
+                                 strides: config.pyramidStrides, proposals: q.proposals, proposalScores: q.scores)
             out.setBoxes = r.boxes
             out.setLogits = r.logits
             out.selected = q.selected
@@ -157,10 +173,10 @@ public final class Detector {
     /// The backward pass from the gradients of the loss w.r.t. every output (`dSetBoxes`/`dSetLogits` empty without a
     /// set head); accumulates into the parameters' gradients.
     public func backward(dDenseLogits: Tensor, dDenseDeltas: Tensor, dSetBoxes: [Float], dSetLogits: Tensor) {
-        let f = config.featureSize, a = config.anchorsPerLocation
-        let dLogitsMap = HeadLayout.fromAnchors(dDenseLogits, anchors: a, height: f, width: f)
-        let dDeltasMap = HeadLayout.fromAnchors(dDenseDeltas, anchors: a, height: f, width: f)
-        var dFeatures: Tensor? = nil
+        let a = config.anchorsPerLocation, sizes = config.levelSizes
+        let dLogitsMaps = HeadLayout.fromAnchors(levels: dDenseLogits, anchors: a, sizes: sizes)
+        let dDeltasMaps = HeadLayout.fromAnchors(levels: dDenseDeltas, anchors: a, sizes: sizes)
+        var dFeatures: [Tensor]? = nil
         var dC4: Tensor
         if let head = querySet {
             let r = head.backward(dBoxes: dSetBoxes, dLogits: dSetLogits)
@@ -172,8 +188,33 @@ public final class Detector {
             let s = config.inputSize / 16
             dC4 = Tensor(shape: [dDenseLogits.shape[0], config.widths[3], s, s])
         }
-        let dC3 = dense.backward(dLogits: dLogitsMap, dDeltas: dDeltasMap, dFeatures: dFeatures)
-        backbone.backward(dC3: dC3, dC4: dC4)
+        let dInputs = dense.backward(levels: sizes.indices.map { (dLogitsMaps[$0], dDeltasMaps[$0], dFeatures?[$0]) })
+        var stageGradients: [Tensor?] = [nil, nil, dC4]
+        if let pyramid {
+            for (l, d) in pyramid.backward(dInputs).enumerated() {
+                let k = Self.stage(config.pyramidStrides[l]) - 1
+                if stageGradients[k] == nil { stageGradients[k] = d } else { stageGradients[k]!.add(d) }
+            }
+        } else {
+            stageGradients[1] = dInputs[0]
+        }
+        backbone.backward(stageGradients: stageGradients)
+    }
+
+    /// The backbone stage (1–3, the index into `widths`) whose output has `stride` (4, 8, 16).
+    static func stage(_ stride: Int) -> Int { stride == 4 ? 1 : stride == 8 ? 2 : 3 }
+
+    /// Per image, the level and the cell `y·W_l + x` of each selected anchor (anchor indices level-major).
+    public func locate(_ selected: [[Int]]) -> (levels: [[Int]], cells: [[Int]]) {
+        let counts = config.levelAnchorCounts, a = config.anchorsPerLocation
+        let located = selected.map { list in
+            list.map { i -> (Int, Int) in
+                var (l, local) = (0, i)
+                while l + 1 < counts.count && local >= counts[l] { local -= counts[l]; l += 1 }
+                return (l, local / a)
+            }
+        }
+        return (located.map { $0.map(\.0) }, located.map { $0.map(\.1) })
     }
 
     /// For the selected anchors: dense boxes decoded and clipped to the input, as normalised `(cx, cy, w, h)`

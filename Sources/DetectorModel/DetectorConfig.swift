@@ -63,8 +63,13 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
     public var headWidth: Int = 64
     /// Number of conv3×3 + BN + ReLU layers in the dense head before the class and box convs.
     public var headConvs: Int = 2
-    /// Anchor side lengths in input pixels at stride 8 (one anchor per size and ratio at every location).
+    /// Anchor side lengths in input pixels at stride 8 (one anchor per size and ratio at every location); a pyramid
+    /// level of stride s uses them scaled by s/8 (`anchorGenerator`).
     public var anchorSizes: [Double] = [12, 24, 48]
+    /// Strides of the feature levels the dense head runs on, ascending, from {4, 8, 16}. `[8]` (the default) is the
+    /// single-level network on the backbone's stride-8 output; more than one stride puts a feature pyramid
+    /// (`FeaturePyramid`, FPN) between the backbone and the dense head, which is shared across the levels.
+    public var pyramidStrides: [Int] = [8]
     /// Anchor aspect ratios (height / width).
     public var anchorRatios: [Double] = [1]
     /// Category names, index = class id used in training (0-based).
@@ -127,11 +132,32 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
     public var anchorsPerLocation: Int { anchorSizes.count * anchorRatios.count }
     /// Side of the stride-8 feature map.
     public var featureSize: Int { inputSize / 8 }
+    /// Whether the dense head runs on a feature pyramid (more than one stride in `pyramidStrides`).
+    public var isPyramid: Bool { pyramidStrides.count > 1 }
+    /// Side of each pyramid level's square feature map, `inputSize / stride`, in `pyramidStrides` order.
+    public var levelSizes: [Int] { pyramidStrides.map { inputSize / $0 } }
+    /// Dense anchors of each level, `levelSizes[l]² · anchorsPerLocation`.
+    public var levelAnchorCounts: [Int] { levelSizes.map { $0 * $0 * anchorsPerLocation } }
+    /// Dense anchors over all levels (`A_total`).
+    public var anchorCount: Int { levelAnchorCounts.reduce(0, +) }
 
-    /// The generator of the dense anchors: one level at stride 8, `anchorSizes` × `anchorRatios` per location
-    /// (ratio-major, as torchvision), centred on the cells and not rounded.
+    /// The generator of the dense anchors: one level per entry of `pyramidStrides`, `anchorSizes` × s/8 ×
+    /// `anchorRatios` per location on the level of stride s (ratio-major, as torchvision), centred on the cells and
+    /// not rounded. Scaling the sizes with the stride keeps the anchors' size relative to a cell the same on every
+    /// level, as FPN (Lin et al., CVPR 2017) and RetinaNet assign one octave of sizes per level.
     public var anchorGenerator: AnchorGenerator {
-        AnchorGenerator(sizes: [anchorSizes], aspectRatios: [anchorRatios], centerOffset: 0.5, roundsBaseAnchors: false)
+        AnchorGenerator(sizes: pyramidStrides.map { s in anchorSizes.map { $0 * Double(s) / 8 } },
+                        aspectRatios: pyramidStrides.map { _ in anchorRatios }, centerOffset: 0.5, roundsBaseAnchors: false)
+    }
+
+    /// Every dense anchor in input pixels, level-major (the levels of `pyramidStrides` in order), then `(y, x, a)` within
+    /// a level: the order of `DetectorOutput.denseLogits`.
+    public var anchors: [Box] {
+        let g = anchorGenerator
+        return pyramidStrides.indices.flatMap { l in
+            g.anchors(level: l, gridHeight: levelSizes[l], gridWidth: levelSizes[l],
+                      strideY: Double(pyramidStrides[l]), strideX: Double(pyramidStrides[l]))
+        }
     }
 
     /// The reference configuration for the given class names.
@@ -148,8 +174,18 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
         guard widths.count == 4, widths.allSatisfy({ $0 > 0 }) else { throw bad(.widths, "need 4 positive channel counts, got \(widths)") }
         guard !classNames.isEmpty else { throw bad(.classNames, "at least one class is needed") }
         guard hypotheses > 0 else { throw bad(.hypotheses, "must be positive, got \(hypotheses)") }
-        guard hypotheses <= featureSize * featureSize * anchorsPerLocation else {
-            throw bad(.hypotheses, "\(hypotheses) exceeds the \(featureSize * featureSize * anchorsPerLocation) dense anchors")
+        let allowed = [4, 8, 16]
+        guard pyramidStrides == [8] || (pyramidStrides.count > 1 && pyramidStrides.allSatisfy(allowed.contains)
+                                          && zip(pyramidStrides, pyramidStrides.dropFirst()).allSatisfy { $0 * 2 == $1 })
+        else {
+            throw bad(.pyramidStrides, "\(pyramidStrides) must be [8] (one level) or consecutive strides from [4, 8, 16], "
+                      + "ascending (e.g. [4, 8, 16], [8, 16])")
+        }
+        guard !isPyramid || setHead != .query || querySelection != .peaks else {
+            throw bad(.querySelection, "peaks works on one level; a pyramid (pyramidStrides \(pyramidStrides)) needs topk or nms")
+        }
+        guard hypotheses <= anchorCount else {
+            throw bad(.hypotheses, "\(hypotheses) exceeds the \(anchorCount) dense anchors")
         }
         guard queryNMSIoU > 0, queryNMSIoU <= 1 else { throw bad(.queryNMSIoU, "must be in (0, 1], got \(queryNMSIoU)") }
         guard attentionHeads > 0, setWidth % attentionHeads == 0 else {
@@ -203,7 +239,7 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
 extension DetectorConfig {
     /// Keys of the settings, as in JSON.
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, inputSize, widths, blocksPerStage, headWidth, headConvs, anchorSizes, anchorRatios, classNames, setHead
+        case name, inputSize, widths, blocksPerStage, headWidth, headConvs, anchorSizes, pyramidStrides, anchorRatios, classNames, setHead
         case hypotheses, setWidth, attentionHeads, feedForward, attentionLayers, setClassPrior, querySelection, setGeometry
         case queryNMSIoU, denseWeight, setWeight, focalAlpha, focalGamma, denseAssignment, matchCost, eosCoef, l1Weight
         case giouWeight, classWeight, labelSmoothing, classBalanceBeta

@@ -21,7 +21,7 @@ public struct QuerySelector: Sendable {
     public var nmsIoU: Double
     /// `peaks`: the probability a peak needs to count as confident. Default 0.05.
     public var peakThreshold: Float = 0.05
-    /// Side of the square anchor grid.
+    /// Side of the square stride-8 anchor grid (`peaks` reads it; a pyramid's configuration refuses `peaks`).
     public let featureSize: Int
     /// Anchors per grid location.
     public let anchorsPerLocation: Int

@@ -6,7 +6,7 @@ import NeuralNet
 /// CVPR 2024): the K best dense anchors become K hypotheses that look at each other and are refined.
 ///
 /// Shape key (reference, C classes, K = 50, N images): per hypothesis, the dense head's shared features at its cell
-/// (`[N·K, 64]`) and the stride-16 features through a 1×1 lateral conv at the same place (`[N·K, 64]`, which is the
+/// (`[N·K, 64]`; on a pyramid, at its own level's cell) and the stride-16 features through a 1×1 lateral conv at the same place (`[N·K, 64]`, which is the
 /// nearest-upsampled map at that cell), the dense box as normalised `(cx, cy, w, h)` (4) and the dense class
 /// probabilities (C), both without gradient → MLP `64+64+4+C → 128 → 128` → `attentionLayers` × [self-attention
 /// (residual, LayerNorm), FFN 128 → 256 → 128 (residual, LayerNorm)] → box offsets `[N·K, 4]` added to the logit of
@@ -105,25 +105,35 @@ public final class QuerySetHead: Layer {
 
     /// What the forward pass keeps for backward.
     struct Saved {
-        var cells8: [[Int]], shape8: [Int]
+        var levels: [[Int]], cells: [[Int]], shapes: [[Int]]
         var cells16: [[Int]], shape16: [Int]
         var boxes: [Float]
         var n: Int, k: Int
     }
     var saved: Saved?
 
-    /// The forward pass.
-    /// - Parameters:
-    ///   - features: the dense head's shared features `[N, F, H, W]` (stride 8).
-    ///   - c4: stride-16 backbone features `[N, C4, H/2, W/2]`.
-    ///   - cells: per image, the K selected cells `y·W + x` of the stride-8 map.
-    ///   - proposals: `[N·K·4]` dense boxes as normalised `(cx, cy, w, h)`, no gradient.
-    ///   - proposalScores: `[N·K·C]` dense class probabilities, no gradient.
-    /// - Returns: `boxes: [N·K·4]` normalised `(cx, cy, w, h)` and `logits: [N·K, C + 1]`.
+    /// The forward pass on one feature level (stride 8): `forward(features: [features], levels: 0s, …, strides: [8])`.
     public func forward(features: Tensor, c4: Tensor, cells: [[Int]], proposals: [Float], proposalScores: [Float])
         -> (boxes: [Float], logits: Tensor)
     {
-        let n = features.shape[0], (h, w) = (features.shape[2], features.shape[3])
+        forward(features: [features], c4: c4, levels: cells.map { $0.map { _ in 0 } }, cells: cells, strides: [8],
+                proposals: proposals, proposalScores: proposalScores)
+    }
+
+    /// The forward pass.
+    /// - Parameters:
+    ///   - features: per level, the dense head's shared features `[N, F, H_l, W_l]` (stride `strides[l]`).
+    ///   - c4: stride-16 backbone features `[N, C4, S/16, S/16]`.
+    ///   - levels: per image, the level of each of the K selected anchors.
+    ///   - cells: per image, the K selected cells `y·W_l + x` of their level's map.
+    ///   - strides: the levels' strides (a cell `(y, x)` of stride s reads the stride-16 map at `(⌊y·s/16⌋, ⌊x·s/16⌋)`).
+    ///   - proposals: `[N·K·4]` dense boxes as normalised `(cx, cy, w, h)`, no gradient.
+    ///   - proposalScores: `[N·K·C]` dense class probabilities, no gradient.
+    /// - Returns: `boxes: [N·K·4]` normalised `(cx, cy, w, h)` and `logits: [N·K, C + 1]`.
+    public func forward(features: [Tensor], c4: Tensor, levels: [[Int]], cells: [[Int]], strides: [Int],
+                        proposals: [Float], proposalScores: [Float]) -> (boxes: [Float], logits: Tensor)
+    {
+        let n = c4.shape[0]
         let k = cells.first?.count ?? 0
         if let readiness {
             for layer in [lateral, embed1, embed2] as [Layer] { readiness.used(layer.parameters) }
@@ -133,9 +143,13 @@ public final class QuerySetHead: Layer {
         }
         let lat = lateral.forward(c4)
         let (h16, w16) = (lat.shape[2], lat.shape[3])
-        let cells16 = cells.map { $0.map { c in min((c / w) / 2, h16 - 1) * w16 + min((c % w) / 2, w16 - 1) } }
-        precondition(h == 2 * h16 || h == 2 * h16 + 1, "QuerySetHead: stride-8 map \(h)×\(w) vs stride-16 \(h16)×\(w16)")
-        let a = Gather.cells(features, cells: cells), b = Gather.cells(lat, cells: cells16)
+        let cells16 = zip(levels, cells).map { lv, cs in
+            zip(lv, cs).map { l, c -> Int in
+                let (s, w) = (strides[l], features[l].shape[3])
+                return min((c / w) * s / 16, h16 - 1) * w16 + min((c % w) * s / 16, w16 - 1)
+            }
+        }
+        let a = Self.gather(features, levels: levels, cells: cells), b = Gather.cells(lat, cells: cells16)
         let f = featureWidth, rows = n * k, inWidth = 2 * f + 4 + classes
         var input = Tensor(shape: [rows, inWidth])
         input.data.withUnsafeMutableBufferPointer { dst in
@@ -170,7 +184,8 @@ public final class QuerySetHead: Layer {
             let t = log(p / (1 - p)) + delta.data[i]
             boxes[i] = 1 / (1 + exp(-t))
         }
-        saved = Saved(cells8: cells, shape8: features.shape, cells16: cells16, shape16: lat.shape, boxes: boxes, n: n, k: k)
+        saved = Saved(levels: levels, cells: cells, shapes: features.map(\.shape), cells16: cells16, shape16: lat.shape,
+                      boxes: boxes, n: n, k: k)
         return (boxes, logits)
     }
 
@@ -197,8 +212,8 @@ public final class QuerySetHead: Layer {
         return maps
     }
 
-    /// Gradients w.r.t. the output boxes and logits → gradients w.r.t. the dense features and `c4`.
-    public func backward(dBoxes: [Float], dLogits: Tensor) -> (dFeatures: Tensor, dC4: Tensor) {
+    /// Gradients w.r.t. the output boxes and logits → gradients w.r.t. the dense features of every level and `c4`.
+    public func backward(dBoxes: [Float], dLogits: Tensor) -> (dFeatures: [Tensor], dC4: Tensor) {
         guard let s = saved else { preconditionFailure("QuerySetHead.backward before forward") }
         let rows = s.n * s.k
         var dDelta = Tensor(shape: [rows, 4])
@@ -221,11 +236,39 @@ public final class QuerySetHead: Layer {
         for r in 0..<rows {
             for j in 0..<f { da.data[r * f + j] = dInput.data[r * inWidth + j]; db.data[r * f + j] = dInput.data[r * inWidth + f + j] }
         }
-        var dFeatures = Tensor(shape: s.shape8), dLat = Tensor(shape: s.shape16)
-        Gather.cellsBackward(dOut: da.reshaped([s.n, s.k, f]), cells: s.cells8, dX: &dFeatures)
+        var dFeatures = s.shapes.map { Tensor(shape: $0) }, dLat = Tensor(shape: s.shape16)
+        Self.gatherBackward(dOut: da.reshaped([s.n, s.k, f]), levels: s.levels, cells: s.cells, dX: &dFeatures)
         Gather.cellsBackward(dOut: db.reshaped([s.n, s.k, f]), cells: s.cells16, dX: &dLat)
         let dC4 = lateral.backward(dLat)
         readiness?.accumulated(lateral.parameters)
         return (dFeatures, dC4)
+    }
+
+    /// Each token's feature vector from its own level's map: `maps[l]: [N, F, H_l, W_l]`, per image K levels and cells
+    /// → `[N, K, F]`, `out[b, t, c] = maps[levels[b][t]][b, c, cells[b][t]]` (one level: `Gather.cells`).
+    static func gather(_ maps: [Tensor], levels: [[Int]], cells: [[Int]]) -> Tensor {
+        let n = levels.count, k = levels.first?.count ?? 0, f = maps[0].shape[1]
+        var out = Tensor(shape: [n, k, f])
+        for b in 0..<n {
+            for t in 0..<k {
+                let m = maps[levels[b][t]], size = m.shape[2] * m.shape[3], cell = cells[b][t]
+                precondition(cell >= 0 && cell < size, "QuerySetHead: cell \(cell) outside level \(levels[b][t])")
+                let base = b * f * size + cell, o = (b * k + t) * f
+                for c in 0..<f { out.data[o + c] = m.data[base + c * size] }
+            }
+        }
+        return out
+    }
+
+    /// Backward of `gather`: `dX[levels[b][t]][b, c, cells[b][t]] += dOut[b, t, c]`.
+    static func gatherBackward(dOut: Tensor, levels: [[Int]], cells: [[Int]], dX: inout [Tensor]) {
+        let k = dOut.shape[1], f = dOut.shape[2]
+        for b in levels.indices {
+            for t in 0..<k {
+                let l = levels[b][t], size = dX[l].shape[2] * dX[l].shape[3]
+                let base = b * f * size + cells[b][t], o = (b * k + t) * f
+                for c in 0..<f { dX[l].data[base + c * size] += dOut.data[o + c] }
+            }
+        }
     }
 }

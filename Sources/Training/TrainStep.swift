@@ -86,6 +86,7 @@ public final class TrainStep {
         if c.denseAssignment == .atss {
             dense.assigner.atssTopK = 9
             dense.assigner.anchorShapes = c.anchorsPerLocation
+            dense.assigner.levelAnchorCounts = c.levelAnchorCounts
         }
         denseCriterion = DenseCriterion(dense)
         var set = SetCriterion.Configuration(classes: c.numClasses)

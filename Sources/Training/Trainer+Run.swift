@@ -138,7 +138,8 @@ extension Trainer {
         let step = TrainStep(detector: detector, optimizer: optimizer, classWeights: try classWeights(train, beta: config.classBalanceBeta))
         step.clipNorm = Float(t.clipNorm)
         say("model \(config.name): \(detector.parameters.reduce(0) { $0 + $1.value.count }) parameters, input \(config.inputSize)², "
-            + "set head \(config.setHead.rawValue) (\(config.hypotheses) hypotheses), \(detector.anchors.count) dense anchors; "
+            + "set head \(config.setHead.rawValue) (\(config.hypotheses) hypotheses), \(detector.anchors.count) dense anchors"
+            + (config.isPyramid ? " on strides \(config.pyramidStrides.map(String.init).joined(separator: "/"))" : "") + "; "
             + "OpenBLAS \(BLASRuntime.coreName) × \(BLASRuntime.threads); precision \(Precision.current.rawValue)")
 
         var loaderOptions = BatchLoaderOptions()

@@ -34,6 +34,19 @@ enum AnchorChoice: ExpressibleByArgument, Equatable {
     static var defaultCompletionKind: CompletionKind { .default }
 }
 
+/// `--pyramid-strides`: positive integers, comma-separated (`4,8,16`); `DetectorConfig.validate` says which lists
+/// build a network.
+struct StrideList: ExpressibleByArgument, Equatable {
+    /// The strides, in the order given.
+    var values: [Int]
+
+    init?(argument: String) {
+        let values = argument.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        self.values = values.compactMap { $0 }
+    }
+}
+
 /// The flag that sets each library setting key, for error messages: library errors name settings by key
 /// (`learningRate`), the command line by flag (`--lr`).
 enum FlagNames {
@@ -45,6 +58,7 @@ enum FlagNames {
         // DetectorConfig
         "inputSize": "--input-size", "setHead": "--set-head", "hypotheses": "--hypotheses", "matchCost": "--match-cost",
         "querySelection": "--query-selection", "denseAssignment": "--dense-assignment", "anchorSizes": "--anchors",
+        "pyramidStrides": "--pyramid-strides",
         "classBalanceBeta": "--class-balance", "labelSmoothing": "--label-smoothing",
         // TrainOptions, inference options
         "data": "--data", "val": "--val", "config": "--config", "threads": "--threads", "maxSteps": "--max-steps",
@@ -117,6 +131,8 @@ struct ModelOptions: ParsableArguments {
     var denseAssignment: DetectorConfig.DenseAssignmentKind?
     @Option(help: "Anchor sides in input pixels, comma-separated (e.g. 16,32,64), or 'auto' to fit them to the training boxes.")
     var anchors: AnchorChoice?
+    @Option(help: "Strides of the dense head's feature levels, comma-separated: 8 (one level, the default) or a feature pyramid of 4,8,16, 8,16 or 4,8.")
+    var pyramidStrides: StrideList?
     @Option(help: "Class-balanced weighting β (Cui et al. 2019); 0 disables.")
     var classBalance: Double?
     @Option(help: "Label smoothing of the set head's class cross-entropy.")
@@ -132,6 +148,7 @@ struct ModelOptions: ParsableArguments {
         if let v = querySelection { p.set(.querySelection, \.querySelection, v) }
         if let v = denseAssignment { p.set(.denseAssignment, \.denseAssignment, v) }
         if case let .sizes(v) = anchors { p.set(.anchorSizes, \.anchorSizes, v) }
+        if let v = pyramidStrides { p.set(.pyramidStrides, \.pyramidStrides, v.values) }
         if let v = classBalance { p.set(.classBalanceBeta, \.classBalanceBeta, v) }
         if let v = labelSmoothing { p.set(.labelSmoothing, \.labelSmoothing, v) }
         return p

@@ -149,6 +149,13 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(bench.out.contains("images/s") && bench.out.contains("inputSize 64"), bench.out)
         let badBench = try run(["bench", "train", "--data", "csv"], in: dir)
         XCTAssertEqual(badBench.status, 64)
+        let pyramid = try run(["bench", "train", "--data", "random", "--steps", "1", "--batch-size", "2", "--input-size", "64",
+                               "--pyramid-strides", "4,8,16", "--threads", "1"], in: dir)
+        XCTAssertEqual(pyramid.status, 0, pyramid.err)
+        XCTAssertTrue(pyramid.out.contains("images/s") && pyramid.out.contains("pyramidStrides [4, 8, 16]"), pyramid.out)
+        let badStrides = try run(["bench", "train", "--data", "random", "--steps", "1", "--pyramid-strides", "4,16"], in: dir)
+        XCTAssertNotEqual(badStrides.status, 0)
+        XCTAssertTrue(badStrides.err.contains("--pyramid-strides"), badStrides.err)
     }
 
     /// `--precision`: fp32 and auto print the mode in use (auto is bf16 exactly where /proc/cpuinfo lists

@@ -46,6 +46,20 @@ public final class Conv2D: Layer {
         self.bias = bias ? Parameter(name: name + ".bias", value: Tensor(shape: [outChannels]), decays: false) : nil
     }
 
+    /// A convolution that applies `other`'s parameters (the same `Parameter` objects, so gradients of both
+    /// accumulate into one storage) with its own saved input: one layer shared across inputs of different sizes,
+    /// such as a detection head applied to every level of a feature pyramid.
+    public init(sharing other: Conv2D) {
+        name = other.name
+        inChannels = other.inChannels; outChannels = other.outChannels
+        kernelSize = other.kernelSize; stride = other.stride; padding = other.padding
+        weight = other.weight
+        bias = other.bias
+        computesInputGradient = other.computesInputGradient
+        useTransposedConvolution = other.useTransposedConvolution
+        algorithm = other.algorithm
+    }
+
     /// The per-image geometry for an input of shape `[N, Cin, H, W]`.
     public func geometry(for shape: [Int]) -> Im2Col.Geometry {
         precondition(shape.count == 4 && shape[1] == inChannels, "Conv2D \(name): input \(shape), want [N, \(inChannels), H, W]")
