@@ -4,7 +4,8 @@ import NeuralNet
 
 /// Data-parallel training inside one process ("replicas"): each batch is cut into `count` contiguous shards, and
 /// each shard's forward and backward pass runs on a thread of its own with a `Detector` replica holding the same
-/// weights, OpenBLAS single-threaded and the kernels' loops serial inside the replica (`Parallel.withWorkers(1)`).
+/// weights, OpenBLAS single-threaded and the kernels' loops serial inside the replica (`Parallel.withWorkers(1)`,
+/// the dense criterion's per-image work too).
 /// The gradients are combined as the processes of `mpirun` combine them (`MPIStepCoordinator`): every loss term is
 /// normalised by the global counts (dense positives, set-head boxes, summed over the replicas before backward),
 /// the gradients and loss terms are summed (replica 0's + replica 1's + …, in replica order, so that runs are
@@ -43,13 +44,17 @@ public final class ReplicaStep {
         self.main = main
         threads = ReplicaThreads(count: count)
         exchange = ReplicaExchange(parameters: steps.map(\.detector.parameters))
-        for (r, step) in steps.enumerated() { step.coordinator = ReplicaCoordinator(exchange: exchange, replica: r) }
+        for (r, step) in steps.enumerated() {
+            step.coordinator = ReplicaCoordinator(exchange: exchange, replica: r)
+            step.denseCriterion.configuration.parallel = false
+        }
         copyWeights(buffers: true)
     }
 
     deinit {
         threads.stop()
         main.coordinator = nil
+        main.denseCriterion.configuration.parallel = true
     }
 
     /// Replicas, replica 0 included.

@@ -55,8 +55,8 @@ public final class TrainStep {
     public let detector: Detector
     /// The optimizer.
     public let optimizer: Optimizer
-    /// Dense criterion.
-    public let denseCriterion: DenseCriterion
+    /// Dense criterion (`ReplicaStep` keeps its per-image work on the replica's thread).
+    public var denseCriterion: DenseCriterion
     /// Set criterion (unused without a set head).
     public let setCriterion: SetCriterion
     /// Maximum global gradient norm.
