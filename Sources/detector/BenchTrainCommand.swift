@@ -63,7 +63,7 @@ extension Bench {
             let replicas = replicaOptions.replicas.resolved(threads: runtime.threads, batchSize: batchSize, underMPI: false)
             print("OpenBLAS core: \(BLASRuntime.coreName), threads: \(BLASRuntime.threads), "
                   + "precision: \(Precision.current.rawValue), replicas: \(replicas)"
-                  + (replicas > 1 ? " (1 thread each, shards of \(batchSize / replicas) images)" : ""))
+                  + (replicas > 1 ? " (1 thread each, batch shards of \(batchSize / replicas))" : ""))
             let r = try TrainBenchmark.run(config: config, batchSize: batchSize, steps: steps, warmup: warmup, data: source,
                                            accounting: !noAccounting, replicas: replicas)
             let changed = patch.entries.map { "\($0.key) \($0.value)" }
