@@ -3,9 +3,9 @@ import Foundation
 /// How many in-process replicas train each batch (`ReplicaStep`): `auto` or a fixed count (`--replicas`).
 ///
 /// `auto` is one replica per thread (`--threads`, else the active cores) when the batch divides evenly among them,
-/// else 1; under `mpirun` it is 1 (each process is one replica). On two cores two replicas with one thread each
-/// train about 1.3× faster than one network with two threads (`tools/bench-data-parallel`). A fixed count of 1 is
-/// the one-network path, threaded inside each operation.
+/// else 1; under `mpirun` it is 1 (each process is one replica). Two processes with one thread each trained 1.34×
+/// faster than one with two threads on two idle cores (`tools/bench-data-parallel`), and replicas do their work in
+/// one process. A fixed count of 1 is the one-network path, threaded inside each operation.
 public enum ReplicaCount: Equatable, Sendable, LosslessStringConvertible {
     /// One replica per thread when the batch divides among them, else 1; 1 under `mpirun`.
     case auto

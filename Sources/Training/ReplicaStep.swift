@@ -17,9 +17,10 @@ import NeuralNet
 /// path's without `--sync-bn`); the running statistics that checkpoints and validation use are replica 0's, updated
 /// from shard 0 only, as rank 0's under `mpirun`; the other replicas' are never read.
 ///
-/// Why: on two cores, two replicas with one thread each train about 1.3× faster than one network with two threads
-/// (the element-wise loops, BatchNorm, the criteria and the optimizer barely scale with threads; small per-image
-/// products do not either).
+/// Why: on two cores, two `mpirun` processes with one thread each trained 1.34× faster than one process with two
+/// threads (`tools/bench-data-parallel 3 10 4`, idle): the element-wise loops, BatchNorm, the criteria and the
+/// optimizer barely scale with threads, and small per-image products split badly. Replicas do the processes' work
+/// in one process.
 public final class ReplicaStep {
     /// Replica 0: the run's own step, network and optimizer (checkpoints, validation and the weight average use it).
     public let main: TrainStep
