@@ -28,11 +28,15 @@ public enum TrainBenchmark {
     public struct Result {
         /// Images per batch.
         public var batchSize: Int
+        /// Replicas that trained each batch (`ReplicaStep`; 1: one network).
+        public var replicas: Int
         /// Timed steps.
         public var steps: Int
         /// Seconds of each phase (over all timed steps), in `TrainStep` order.
         public var phases: [(phase: TrainPhase, seconds: Double)]
-        /// `TimeAccounting` entries of the timed steps by path (`conv`, `conv/gemm`, `gemm`, `matching`).
+        /// `TimeAccounting` entries of the timed steps by path (`conv`, `conv/gemm`, `gemm`, `matching`); with
+        /// several replicas their thread-seconds divided by the replica count (one replica's share of the wall time,
+        /// the replicas running side by side).
         public var accounting: [String: TimeAccounting.Entry]
         /// Seconds waiting in `BatchLoader.next()` (0 with random data).
         public var dataWait: Double
@@ -62,11 +66,13 @@ public enum TrainBenchmark {
     /// Runs `warmup` untimed and `steps` timed steps of `config` at `batchSize` on `data`, with time accounting
     /// enabled during the timed steps when `accounting` (and disabled again afterwards). Without accounting the
     /// categories stay empty (shares then count conv, GEMM and matching as other forward/backward and losses),
-    /// which measures what the accounting itself costs.
+    /// which measures what the accounting itself costs. With `replicas` > 1 each batch is trained by that many
+    /// replicas (`ReplicaStep`); the phases are replica 0's, which runs on the calling thread.
     public static func run(config: DetectorConfig, batchSize: Int, steps: Int, warmup: Int = 1,
                            data: DataSource = .synthetic(images: 64), accounting: Bool = true,
-                           seed: UInt64 = 0) throws -> Result {
+                           seed: UInt64 = 0, replicas: Int = 1) throws -> Result {
         precondition(batchSize > 0 && steps > 0 && warmup >= 0, "TrainBenchmark: batchSize and steps must be positive")
+        try ReplicaCount.check(replicas, batchSize: batchSize, underMPI: false)
         var config = config
         var feed: Feed
         var folder: URL? = nil
@@ -94,6 +100,7 @@ public enum TrainBenchmark {
         }
         let detector = try Detector(config: config, seed: seed)
         let step = TrainStep(detector: detector, optimizer: AdamW(weightDecay: 1e-4))
+        let replicaStep = replicas > 1 ? try ReplicaStep(step, count: replicas) : nil
         if case let .loader(l) = feed { l.start() }
         defer { if case let .loader(l) = feed { l.stop() } }
 
@@ -109,7 +116,8 @@ public enum TrainBenchmark {
                 assembly += Date().timeIntervalSince(t0)
             }
             images += batch.images.shape[0]
-            if try step.run(batch, learningRate: 1e-4).skipped != nil { skipped += 1 }
+            let report = try replicaStep?.run(batch, learningRate: 1e-4) ?? step.run(batch, learningRate: 1e-4)
+            if report.skipped != nil { skipped += 1 }
         }
         for _ in 0..<warmup { try runStep() }
         (assembly, images, skipped) = (0, 0, 0)
@@ -139,8 +147,13 @@ public enum TrainBenchmark {
             description = "BatchLoader over \(l.dataset.images.count) synthetic images (\(l.options.workers) workers, "
                 + "prefetch \(l.options.prefetch), augmentation, decoded-image cache)"
         }
-        return Result(batchSize: batchSize, steps: steps, phases: TrainPhase.allCases.map { ($0, phases[$0] ?? 0) },
-                      accounting: TimeAccounting.entries, dataWait: wait, batchAssembly: assembly, total: total,
+        let perReplica = TimeAccounting.entries.mapValues { entry -> TimeAccounting.Entry in
+            var e = entry
+            e.seconds /= Double(replicas)
+            return e
+        }
+        return Result(batchSize: batchSize, replicas: replicas, steps: steps,
+                      phases: TrainPhase.allCases.map { ($0, phases[$0] ?? 0) }, accounting: perReplica, dataWait: wait, batchAssembly: assembly, total: total,
                       images: images, skippedSteps: skipped, dataDescription: description, usage: usage)
     }
 

@@ -32,6 +32,9 @@ public struct DenseCriterion: Sendable {
         public var focalWeight = 1.0, smoothL1Weight = 1.0, giouWeight = 1.0
         /// Delta encoding of the boxes.
         public var coder = BoxCoder()
+        /// Spread the per-image work over the cores (`DispatchQueue.concurrentPerform`); false keeps it on the
+        /// calling thread (data-parallel replicas, each on a core of its own). The results are the same.
+        public var parallel = true
 
         /// A configuration for `classes` classes with RetinaNet's defaults.
         public init(classes: Int) {
@@ -87,12 +90,12 @@ public struct DenseCriterion: Sendable {
             try checkFinite(deltas[i], output: "deltas", image: i)
             try validate(targets[i], image: i, classes: c)
         }
-        let labels = parallelMap(images) { configuration.assigner.assign(anchors: anchors, targets: targets[$0]) }
+        let labels = parallelMap(images, parallel: configuration.parallel) { configuration.assigner.assign(anchors: anchors, targets: targets[$0]) }
         let positives = labels.reduce(0) { $0 + $1.filter { $0 >= 0 }.count }
         let ignored = labels.reduce(0) { $0 + $1.filter { $0 == AnchorAssigner.ignored }.count }
         let norm = normaliser ?? Double(max(1, positives))
         // Images are independent: one task each, spread over the cores.
-        let perImage = parallelMap(images) { i in
+        let perImage = parallelMap(images, parallel: configuration.parallel) { i in
             Result { () throws -> (Double, [Float], Double, Double, [Float]) in
                 let (f, gl) = try focal(logits[i], labels[i], targets[i], scale: configuration.focalWeight / norm)
                 let (s, g, gd) = try boxTerms(anchors, deltas[i], labels[i], targets[i], norm: norm)
@@ -180,8 +183,10 @@ public struct DenseCriterion: Sendable {
     }
 }
 
-/// `(0..<count).map(body)` with the iterations spread over the cores (`DispatchQueue.concurrentPerform`).
-func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
+/// `(0..<count).map(body)` with the iterations spread over the cores (`DispatchQueue.concurrentPerform`) when
+/// `parallel`, else on the calling thread.
+func parallelMap<T>(_ count: Int, parallel: Bool = true, _ body: (Int) -> T) -> [T] {
+    guard parallel else { return (0..<count).map(body) }
     var out = [T?](repeating: nil, count: count)
     out.withUnsafeMutableBufferPointer { buffer in
         let base = buffer.baseAddress!

@@ -49,6 +49,10 @@ public struct TrainOptions: Sendable {
     public var autoAnchors = false
     /// Threads for OpenBLAS and the kernels' parallel loops; nil = all cores. 1 gives bit-exact resumes.
     public var threads: Int?
+    /// In-process data parallel (`ReplicaStep`): replicas that each train a contiguous shard of every batch on a
+    /// thread of their own. Default `auto` (one per thread when the batch divides evenly; 1 under `mpirun`); 1 is
+    /// one network threaded inside each operation. Not stored in checkpoints.
+    public var replicas = ReplicaCount.auto
     /// Arithmetic of the convolutions and matrix products for the run (`NeuralNet.Precision`; set process-wide when
     /// the run starts). Default fp32, exact; bf16 needs `Precision.bf16Available`. Not stored in checkpoints.
     public var precision = Precision.fp32
@@ -88,6 +92,9 @@ public struct TrainOptions: Sendable {
     /// Checks the options that are not settings.
     public func validate() throws {
         if let t = threads, t <= 0 { throw TrainingError.invalidSetting(key: "threads", reason: "must be positive, got \(t)") }
+        if case let .fixed(n) = replicas, n <= 0 {
+            throw TrainingError.invalidSetting(key: "replicas", reason: "must be positive, got \(n)")
+        }
         if precision == .bf16 && !Precision.bf16Available {
             throw TrainingError.invalidSetting(key: "precision", reason: "bf16 needs a CPU with AVX512_BF16")
         }

@@ -55,16 +55,21 @@ public final class TrainStep {
     public let detector: Detector
     /// The optimizer.
     public let optimizer: Optimizer
-    /// Dense criterion.
-    public let denseCriterion: DenseCriterion
+    /// Dense criterion (`ReplicaStep` keeps its per-image work on the replica's thread).
+    public var denseCriterion: DenseCriterion
     /// Set criterion (unused without a set head).
     public let setCriterion: SetCriterion
     /// Maximum global gradient norm.
     public var clipNorm: Float = 10
     /// Receives the seconds of each phase.
     public var phaseTimer: ((TrainPhase, Double) -> Void)?
-    /// Combines the step over the processes of a data-parallel job (`StepCoordinator`); nil: one process.
+    /// Combines the step over the processes of a data-parallel job, or over the replicas of a `ReplicaStep`
+    /// (`StepCoordinator`); nil: one process, one replica.
     public var coordinator: StepCoordinator?
+    /// The reason a step gives when it is skipped because another process or replica skipped it.
+    public static let agreedSkip = "another process skipped this step"
+    /// The class-balanced weights both criteria apply (nil: none).
+    public let classWeights: [Double]?
     private var phaseStart = Date()
 
     private func lap(_ name: TrainPhase) {
@@ -78,6 +83,7 @@ public final class TrainStep {
     public init(detector: Detector, optimizer: Optimizer, classWeights: [Double]? = nil) {
         self.detector = detector
         self.optimizer = optimizer
+        self.classWeights = classWeights
         let c = detector.config
         var dense = DenseCriterion.Configuration(classes: c.numClasses)
         dense.focalAlpha = c.focalAlpha
@@ -101,9 +107,16 @@ public final class TrainStep {
         setCriterion = SetCriterion(set)
     }
 
-    /// Runs one step on `batch` at `learningRate`. A non-finite output, loss term or gradient skips the update and
-    /// says which.
+    /// Runs one step on `batch` at `learningRate`: `gradients(_:)`, then `update(_:learningRate:)` unless the step
+    /// was skipped. A non-finite output, loss term or gradient skips the update and says which.
     public func run(_ batch: TrainingBatch, learningRate: Float) throws -> StepReport {
+        let report = try gradients(batch)
+        return report.skipped == nil ? update(report, learningRate: learningRate) : report
+    }
+
+    /// Steps 1–4 of a step on `batch`: forward, both criteria, backward (with the `coordinator`'s sums, when there
+    /// is one). The parameters hold the step's gradients afterwards, unless the report says it was skipped.
+    public func gradients(_ batch: TrainingBatch) throws -> StepReport {
         let c = detector.config
         let n = batch.images.shape[0]
         // 1. Forward.
@@ -151,7 +164,7 @@ public final class TrainStep {
             let local = StepCounts(skipped: 0, positives: denseOut.positives, boxes: setOut?.groundTruth ?? 0,
                                    unmatchedBoxes: report.unmatchedBoxes)
             let all = try coordinator.combine(local)
-            guard all.skipped == 0 else { return try skipping(report, "another process skipped this step", agreed: true) }
+            guard all.skipped == 0 else { return try skipping(report, Self.agreedSkip, agreed: true) }
             scale = (denseOut.normaliser / Double(max(1, all.positives)), (setOut?.normaliser ?? 1) / Double(max(1, all.boxes)))
             report.positives = all.positives
             report.unmatchedBoxes = all.unmatchedBoxes
@@ -179,7 +192,14 @@ public final class TrainStep {
         }
         report.total = report.losses.reduce(0) { $0 + $1.value }
         lap(.backward)
-        // 5. Clip and step.
+        return report
+    }
+
+    /// Step 5 after `gradients(_:)` produced `report` (not skipped): clips the gradients to `clipNorm` and takes the
+    /// optimizer step at `learningRate`; a non-finite gradient norm zeroes the gradients and skips the update.
+    public func update(_ report: StepReport, learningRate: Float) -> StepReport {
+        var report = report
+        let params = detector.parameters
         let norm = clipGradientNorm(params, maxNorm: clipNorm)
         report.gradientNorm = Double(norm)
         guard norm.isFinite else {

@@ -55,7 +55,8 @@ extension Trainer {
         let t0 = Date()
         let batch = try run.loader.next()
         let lr = run.schedule.learningRate(step: run.state.step, totalSteps: run.scheduledSteps)
-        let report = try run.step.run(TrainingBatch(batch), learningRate: lr)
+        let report = try run.replicaStep?.run(TrainingBatch(batch), learningRate: lr)
+            ?? run.step.run(TrainingBatch(batch), learningRate: lr)
         KillPoint.reached(.step)
         let seconds = Date().timeIntervalSince(t0)
         run.trainSeconds += seconds
@@ -137,10 +138,15 @@ extension Trainer {
         let config = detector.config
         let step = TrainStep(detector: detector, optimizer: optimizer, classWeights: try classWeights(train, beta: config.classBalanceBeta))
         step.clipNorm = Float(t.clipNorm)
+        let replicas = options.replicas.resolved(threads: options.threads, batchSize: t.batchSize, underMPI: job != nil)
+        try ReplicaCount.check(replicas, batchSize: t.batchSize, underMPI: job != nil)
+        let replicaStep = replicas > 1 ? try ReplicaStep(step, count: replicas) : nil
         say("model \(config.name): \(detector.parameters.reduce(0) { $0 + $1.value.count }) parameters, input \(config.inputSize)², "
             + "set head \(config.setHead.rawValue) (\(config.hypotheses) hypotheses), \(detector.anchors.count) dense anchors"
             + (config.isPyramid ? " on strides \(config.pyramidStrides.map(String.init).joined(separator: "/"))" : "") + "; "
-            + "OpenBLAS \(BLASRuntime.coreName) × \(BLASRuntime.threads); precision \(Precision.current.rawValue)")
+            + "OpenBLAS \(BLASRuntime.coreName) × \(BLASRuntime.threads); precision \(Precision.current.rawValue); "
+            + (replicas > 1 ? "\(replicas) replicas × 1 thread, batch \(t.batchSize) split into shards of \(t.batchSize / replicas)"
+                + (t.batchSize % replicas == 0 ? "" : "–\((t.batchSize + replicas - 1) / replicas)") : "1 replica"))
 
         var loaderOptions = BatchLoaderOptions()
         loaderOptions.batchSize = t.batchSize
@@ -163,6 +169,7 @@ extension Trainer {
             throw TrainingError.invalidSetting(key: "batchSize", reason: "\(t.batchSize) exceeds the \(train.images.count) training images")
         }
         return try TrainingRun(options: options, configuration: configuration, detector: detector, optimizer: optimizer,
-                               average: average, step: step, loader: loader, validation: val, state: state, say: say)
+                               average: average, step: step, replicaStep: replicaStep, loader: loader, validation: val,
+                               state: state, say: say)
     }
 }

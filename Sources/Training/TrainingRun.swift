@@ -22,6 +22,9 @@ public final class TrainingRun {
     public var evaluated: Detector { average?.averaged ?? detector }
     /// The training step.
     public let step: TrainStep
+    /// The step's replicas when the run trains each batch on several (`ReplicaStep`, whose replica 0 is `step`);
+    /// nil: one.
+    public let replicaStep: ReplicaStep?
     /// The training batches.
     public let loader: BatchLoader
     /// The validation split, if any.
@@ -70,7 +73,7 @@ public final class TrainingRun {
     public let say: (String) -> Void
 
     init(options: TrainOptions, configuration: RunConfiguration, detector: Detector, optimizer: AdamW,
-         average: WeightAverage?, step: TrainStep, loader: BatchLoader, validation: DetectionDataset?,
+         average: WeightAverage?, step: TrainStep, replicaStep: ReplicaStep? = nil, loader: BatchLoader, validation: DetectionDataset?,
          state: TrainingState, say: @escaping (String) -> Void) throws {
         self.options = options
         self.configuration = configuration
@@ -78,6 +81,7 @@ public final class TrainingRun {
         self.optimizer = optimizer
         self.average = average
         self.step = step
+        self.replicaStep = replicaStep
         self.loader = loader
         self.validation = validation
         self.say = say

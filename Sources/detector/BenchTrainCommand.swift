@@ -33,6 +33,7 @@ extension Bench {
         @Option(help: "Ground-truth boxes per image (with --data random).") var boxes = 20
         @OptionGroup var model: ModelOptions
         @OptionGroup var runtime: RuntimeOptions
+        @OptionGroup var replicaOptions: ReplicaOptions
         @Flag(help: "Time without the conv/GEMM/matching accounting (to see what it costs): phases only.")
         var noAccounting = false
 
@@ -44,6 +45,10 @@ extension Bench {
                 throw ValidationError("--images (\(images)) must hold at least one batch of \(batchSize)")
             }
             guard classes > 0, boxes >= 0 else { throw ValidationError("--classes must be positive and --boxes ≥ 0") }
+            let replicas = replicaOptions.replicas.resolved(threads: runtime.threads, batchSize: batchSize, underMPI: false)
+            do { try ReplicaCount.check(replicas, batchSize: batchSize, underMPI: false) } catch {
+                throw ValidationError(FlagNames.describe(error))
+            }
         }
 
         func run() throws {
@@ -55,10 +60,12 @@ extension Bench {
             let patch = model.patch
             let config = patch.applied(to: DetectorConfig.reference(classes: (0..<classes).map { "class\($0)" }))
             let source: TrainBenchmark.DataSource = data == .random ? .random(boxesPerImage: boxes) : .synthetic(images: images)
+            let replicas = replicaOptions.replicas.resolved(threads: runtime.threads, batchSize: batchSize, underMPI: false)
             print("OpenBLAS core: \(BLASRuntime.coreName), threads: \(BLASRuntime.threads), "
-                  + "precision: \(Precision.current.rawValue)")
+                  + "precision: \(Precision.current.rawValue), replicas: \(replicas)"
+                  + (replicas > 1 ? " (1 thread each, batch shards of \(batchSize / replicas))" : ""))
             let r = try TrainBenchmark.run(config: config, batchSize: batchSize, steps: steps, warmup: warmup, data: source,
-                                           accounting: !noAccounting)
+                                           accounting: !noAccounting, replicas: replicas)
             let changed = patch.entries.map { "\($0.key) \($0.value)" }
             print("reference configuration\(changed.isEmpty ? "" : " with " + changed.joined(separator: ", ")), "
                   + "input \(config.inputSize)², batch \(batchSize), set head \(config.setHead.rawValue)"

@@ -61,7 +61,7 @@ enum FlagNames {
         "pyramidStrides": "--pyramid-strides",
         "classBalanceBeta": "--class-balance", "labelSmoothing": "--label-smoothing",
         // TrainOptions, inference options
-        "data": "--data", "val": "--val", "config": "--config", "threads": "--threads", "maxSteps": "--max-steps",
+        "data": "--data", "val": "--val", "config": "--config", "threads": "--threads", "replicas": "--replicas", "maxSteps": "--max-steps",
         "syntheticTrain": "--synthetic-train", "collectiveTimeout": "--mpi-timeout", "bucketMegabytes": "--bucket-mb",
         "head": "--head", "overlays": "--overlays", "out": "--out", "tile": "--tile", "tileOverlap": "--tile-overlap",
     ]
@@ -112,6 +112,17 @@ struct RuntimeOptions: ParsableArguments {
         BLASRuntime.threads = t
         Parallel.workers = t
     }
+}
+
+extension ReplicaCount: ExpressibleByArgument {}
+
+/// `--replicas`, shared by `train` and `bench train`: in-process data parallel (`Training.ReplicaStep`).
+struct ReplicaOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Replicas of the network that each train a contiguous shard of every batch on a thread "
+        + "of their own (OpenBLAS and the kernels single-threaded inside each), gradients summed as under mpirun: "
+        + "'auto' (one per thread when the batch divides evenly, else 1; 1 under mpirun) or a count; 1 runs one "
+        + "network threaded inside each operation."))
+    var replicas = ReplicaCount.auto
 }
 
 /// Settings of the network and its losses (`DetectorConfig`) that have a flag, shared by `train` and `bench train`.

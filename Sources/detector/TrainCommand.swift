@@ -30,6 +30,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var schedule: ScheduleOptions
     @OptionGroup var model: ModelOptions
     @OptionGroup var runtime: RuntimeOptions
+    @OptionGroup var replicaOptions: ReplicaOptions
     @Option(help: "Run folder for checkpoints, log and plots.")
     var out = "runs/train"
     @Option(defaultAsFlag: TrainOptions.resumeLast, parsing: .next,
@@ -84,6 +85,7 @@ struct TrainCommand: ParsableCommand {
         o.training = schedule.patch
         o.autoAnchors = model.anchors == .auto
         o.threads = runtime.threads
+        o.replicas = replicaOptions.replicas
         o.precision = runtime.resolvedPrecision
         o.maxSteps = maxSteps
         o.syntheticTrain = syntheticTrain

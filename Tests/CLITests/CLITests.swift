@@ -185,6 +185,25 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(bad.err.contains("--precision"), bad.err)
     }
 
+    /// `--replicas`: `bench train` reports the count it ran (auto at one thread is 1), and a count that cannot split
+    /// the batch, or no count at all, is a usage error naming the flag.
+    func testReplicasFlag() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let common = ["bench", "train", "--data", "random", "--steps", "1", "--warmup", "0", "--batch-size", "2",
+                      "--input-size", "64", "--threads", "1"]
+        let auto = try run(common, in: dir)
+        XCTAssertEqual(auto.status, 0, auto.err)
+        XCTAssertTrue(auto.out.contains("replicas: 1"), auto.out)
+        let two = try run(common + ["--replicas", "2"], in: dir)
+        XCTAssertEqual(two.status, 0, two.err)
+        XCTAssertTrue(two.out.contains("replicas: 2 (1 thread each, batch shards of 1)"), two.out)
+        for bad in ["3", "0", "two"] {
+            let r = try run(common + ["--replicas", bad], in: dir)
+            XCTAssertEqual(r.status, 64, bad)
+            XCTAssertTrue(r.err.contains("--replicas"), r.err)
+        }
+    }
+
     /// `evaluate --max-dets 300`: pycocotools' 12 lines, the figures at 300, the crowd metrics, and all of them in the
     /// metrics file; a limit below 100 is a usage error. `train --config` takes at most one preset and one file.
     func testMaxDetsCrowdMetricsAndPresetNames() throws {

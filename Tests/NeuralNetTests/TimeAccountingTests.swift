@@ -106,4 +106,19 @@ final class TimeAccountingTests: XCTestCase {
         XCTAssertEqual(Set(e.keys), ["gemm"])
         XCTAssertEqual(e["gemm"]?.calls, 3)
     }
+
+    /// Two threads that drive measurements at once (data-parallel replicas) each nest their own: `outer/inner`
+    /// twice, never `outer/outer` or an inner measurement under the other thread's path.
+    func testEachDrivingThreadNestsItsOwnMeasurements() {
+        TimeAccounting.start()
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            TimeAccounting.measure("outer\(i)") {
+                pause(2000)
+                TimeAccounting.measure("inner") { pause(2000) }
+            }
+        }
+        TimeAccounting.stop()
+        XCTAssertEqual(Set(TimeAccounting.entries.keys), ["outer0", "outer0/inner", "outer1", "outer1/inner"])
+        XCTAssertEqual(TimeAccounting.entries["outer1/inner"]?.calls, 1)
+    }
 }

@@ -1,5 +1,8 @@
 import Dispatch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Wall-time accounting by named category, for benchmarks: where does a training step spend its time?
 ///
@@ -13,8 +16,10 @@ import Foundation
 ///   of the region's worker thread-seconds they took: `wall(region) · Σ leaf thread-seconds / Σ worker
 ///   thread-seconds`. So two workers that each spend 80 % of a 10 ms region in sgemm account 8 ms, not 16.
 ///
-/// Assumptions: one thread drives the kernels (the training step's thread) and only `concurrentPerform` runs
-/// them on several threads; regions do not nest. Shared state is guarded by a lock, taken only when enabled.
+/// Each thread that drives kernels has its own nesting (data-parallel replicas drive one each, and their seconds
+/// add up: thread-seconds, not wall seconds); inside a driving thread only `concurrentPerform` runs kernels on
+/// several threads, and such regions neither nest nor run while another thread drives kernels (replicas run their
+/// loops serially). Shared state is guarded by a lock, taken only when enabled.
 /// Seconds come from the monotonic clock (`DispatchTime`).
 public enum TimeAccounting {
     /// Category of `Conv2D.forward` and `Conv2D.backward` (whole layer).
@@ -38,10 +43,12 @@ public enum TimeAccounting {
     private final class State: @unchecked Sendable {
         let lock = NSLock()
         var entries: [String: Entry] = [:]
-        /// Paths of the open (nesting) measurements of the driving thread, innermost last.
-        var open: [String] = []
-        /// The concurrent region in progress: leaf thread-seconds by path, worker thread-seconds.
+        /// Paths of the open (nesting) measurements of each driving thread (by `pthread_self`), innermost last.
+        var open: [UInt: [String]] = [:]
+        /// The concurrent region in progress: leaf thread-seconds by path, worker thread-seconds, and the path open
+        /// on the thread that started it.
         var regionLeaves: [String: Entry]? = nil
+        var regionParent: String? = nil
         var regionThreadSeconds = 0.0
     }
 
@@ -60,8 +67,9 @@ public enum TimeAccounting {
     public static func reset() {
         state.lock.lock()
         state.entries = [:]
-        state.open = []
+        state.open = [:]
         state.regionLeaves = nil
+        state.regionParent = nil
         state.regionThreadSeconds = 0
         state.lock.unlock()
     }
@@ -85,11 +93,12 @@ public enum TimeAccounting {
     @usableFromInline
     static func measureEnabled<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
         let s = state
+        let thread = threadID()
         s.lock.lock()
-        let parent = s.open.last
-        let path = parent.map { $0 + "/" + name } ?? name
         let leaf = s.regionLeaves != nil
-        if !leaf { s.open.append(path) }
+        let parent = leaf ? s.regionParent : s.open[thread]?.last
+        let path = parent.map { $0 + "/" + name } ?? name
+        if !leaf { s.open[thread, default: []].append(path) }
         s.lock.unlock()
         let t0 = now()
         defer {
@@ -99,7 +108,7 @@ public enum TimeAccounting {
                 s.regionLeaves?[path, default: Entry()].seconds += dt
                 s.regionLeaves?[path, default: Entry()].calls += 1
             } else {
-                s.open.removeLast()
+                s.open[thread]?.removeLast()
                 s.entries[path, default: Entry()].seconds += dt
                 s.entries[path, default: Entry()].calls += 1
             }
@@ -112,9 +121,9 @@ public enum TimeAccounting {
     /// nothing when disabled.
     public static func add(_ name: String, seconds: Double) {
         guard isEnabled else { return }
-        let s = state
+        let s = state, thread = threadID()
         s.lock.lock()
-        let path = s.open.last.map { $0 + "/" + name } ?? name
+        let path = s.open[thread]?.last.map { $0 + "/" + name } ?? name
         s.entries[path, default: Entry()].seconds += seconds
         s.entries[path, default: Entry()].calls += 1
         s.lock.unlock()
@@ -127,10 +136,11 @@ public enum TimeAccounting {
             DispatchQueue.concurrentPerform(iterations: iterations, execute: body)
             return
         }
-        let s = state
+        let s = state, thread = threadID()
         s.lock.lock()
         precondition(s.regionLeaves == nil, "TimeAccounting: concurrent regions do not nest")
         s.regionLeaves = [:]
+        s.regionParent = s.open[thread]?.last
         s.regionThreadSeconds = 0
         s.lock.unlock()
         let t0 = now()
@@ -151,8 +161,12 @@ public enum TimeAccounting {
             s.entries[path, default: Entry()].calls += leaf.calls
         }
         s.regionLeaves = nil
+        s.regionParent = nil
         s.lock.unlock()
     }
+
+    /// The calling thread's identity, keying its nesting.
+    static func threadID() -> UInt { UInt(pthread_self()) }
 
     /// Seconds on the monotonic clock.
     static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
