@@ -22,8 +22,8 @@ struct Bench: ParsableCommand {
         @Option(help: "Timed repetitions per shape (after one warm-up); the fastest is reported, as the least disturbed by other load.")
         var repetitions = 5
 
-        @Option(help: "Conv algorithm measured beside im2col + sgemm (the default): direct or im2col.")
-        var algorithm = ConvAlgorithm.direct
+        @Option(help: "Conv algorithm measured beside im2col + sgemm: implicit (the default where the CPU has AVX-512F), direct or im2col.")
+        var algorithm = ConvAlgorithm.preferred
 
         func validate() throws {
             guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }

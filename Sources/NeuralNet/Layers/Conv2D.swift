@@ -22,8 +22,9 @@ public final class Conv2D: Layer {
     /// Default: true from 64 output channels, where it measured faster (batch 16, 3×3: 64 channels at 40²
     /// 37–45 ms against 40–51 ms for col2im); at 32 channels col2im was faster (54–58 against 66 ms).
     public var useTransposedConvolution: Bool
-    /// How the forward pass and the weight gradient are computed (default im2col + sgemm).
-    public var algorithm = ConvAlgorithm.im2col
+    /// How the forward pass and the weight gradient are computed (default `ConvAlgorithm.preferred`: the implicit
+    /// fp32 GEMM on AVX-512F CPUs, im2col + sgemm elsewhere).
+    public var algorithm = ConvAlgorithm.preferred
 
     private var input: Tensor?
 

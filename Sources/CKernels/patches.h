@@ -1,0 +1,144 @@
+/*
+ * The patch matrix of one image read in place (implicit im2col), shared by the GEMM packings of gemm_bf16.c and
+ * gemm_f32.c. The idea of packing a GEMM operand straight from the image instead of materialising im2col is the
+ * implicit-GEMM convolution (Chetlur et al., "cuDNN: Efficient Primitives for Deep Learning", 2014, §4).
+ *
+ * col[r, t] for row r = (c·K + kh)·K + kw and column t of the output rows oh0.., oh = oh0 + t / wo, ow = t % wo,
+ * holds x[c, oh·s − p + kh, ow·s − p + kw], zero outside the image: exactly what Im2Col.im2col writes.
+ * ih0[t] = oh·s − p and iw0[t] = ow·s − p are precomputed for the tile's columns (patch_offsets).
+ * Private to CKernels (not under include/); x86-64 only, the functions compiled for AVX-512F.
+ */
+#ifndef CKERNELS_PATCHES_H
+#define CKERNELS_PATCHES_H
+
+#include <stdlib.h>
+
+#include <immintrin.h>
+
+typedef struct {
+    const float *x;
+    int channels, height, width, kernel, stride, pad, out_width, columns;
+    const int *ih0, *iw0;
+} patches;
+
+/* Lanes l < count of 16 set. */
+static inline __mmask16 first_lanes(int count) {
+    return count >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (count > 0 ? count : 0)) - 1u);
+}
+
+/* col[r, t0 + l] for lanes l < count (1 ≤ count ≤ 16, t0 + count ≤ columns), zero in the other lanes. */
+__attribute__((target("avx512f"))) static inline __m512 patch_row16(const patches *g, int r, int t0, int count) {
+    int kk = g->kernel * g->kernel, c = r / kk, kh = (r / g->kernel) % g->kernel, kw = r % g->kernel;
+    const float *plane = g->x + (size_t)c * g->height * g->width;
+    __mmask16 lanes = first_lanes(count);
+    int ow0 = g->iw0[t0];
+    if (g->stride == 1 && t0 % g->out_width + 16 <= g->out_width) { /* one output row, contiguous taps */
+        int ih = g->ih0[t0] + kh, iw = ow0 + kw;
+        if (ih < 0 || ih >= g->height) return _mm512_setzero_ps();
+        int lo = iw < 0 ? -iw : 0, hi = g->width - iw < 16 ? g->width - iw : 16;
+        if (hi <= lo) return _mm512_setzero_ps();
+        __mmask16 m = lanes & (__mmask16)(first_lanes(hi) & ~first_lanes(lo));
+        return _mm512_maskz_loadu_ps(m, plane + (ptrdiff_t)ih * g->width + iw);
+    }
+    __m512i ih = _mm512_add_epi32(_mm512_maskz_loadu_epi32(lanes, g->ih0 + t0), _mm512_set1_epi32(kh));
+    __m512i iw = _mm512_add_epi32(_mm512_maskz_loadu_epi32(lanes, g->iw0 + t0), _mm512_set1_epi32(kw));
+    __mmask16 in = lanes & _mm512_cmpge_epi32_mask(ih, _mm512_setzero_si512())
+                   & _mm512_cmplt_epi32_mask(ih, _mm512_set1_epi32(g->height))
+                   & _mm512_cmpge_epi32_mask(iw, _mm512_setzero_si512())
+                   & _mm512_cmplt_epi32_mask(iw, _mm512_set1_epi32(g->width));
+    __m512i index = _mm512_add_epi32(_mm512_mullo_epi32(ih, _mm512_set1_epi32(g->width)), iw);
+    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), in, index, plane, 4);
+}
+
+/* Columns [t0, t0 + count) of the patch matrix (1 ≤ count ≤ 16), decoded once for all the rows read there:
+ * split = count when the columns lie in one output row and stride is 1 (one contiguous run of taps per row),
+ * 0 < split < count when stride is 1 and they continue at the start of the next output row (two runs), and −1
+ * otherwise (a gather). */
+typedef struct {
+    int t0, count, ih, iw, split;
+    __mmask16 lanes;
+} patch_columns;
+
+static inline patch_columns patch_columns_at(const patches *g, int t0, int count) {
+    patch_columns q = {t0, count, g->ih0[t0], g->iw0[t0], -1, first_lanes(count)};
+    if (g->stride == 1) {
+        int left = g->out_width - t0 % g->out_width; /* columns left in this output row */
+        if (left >= count) q.split = count;
+        else if (count - left <= g->out_width) q.split = left;
+    }
+    return q;
+}
+
+/* Lanes lo ≤ l < hi of 16 (empty when hi ≤ lo). */
+static inline __mmask16 lane_range(int lo, int hi) {
+    return hi <= lo ? 0 : (__mmask16)(first_lanes(hi) & ~first_lanes(lo));
+}
+
+/* col[(c·K + kh)·K + kw, q.t0 + l] for lanes l < q.count, zero in the other lanes: patch_row16 with the row and the
+ * columns decoded by the caller. */
+__attribute__((target("avx512f"))) static inline __m512 patch_load(const patches *g, const patch_columns *q, int c,
+                                                                   int kh, int kw) {
+    const float *plane = g->x + (size_t)c * g->height * g->width;
+    if (q->split > 0) {
+        __m512 v = _mm512_setzero_ps();
+        int ih = q->ih + kh, iw = q->iw + kw;
+        if (ih >= 0 && ih < g->height) {
+            __mmask16 m = lane_range(iw < 0 ? -iw : 0, g->width - iw < q->split ? g->width - iw : q->split);
+            v = _mm512_maskz_loadu_ps(m, plane + (ptrdiff_t)ih * g->width + iw);
+        }
+        if (q->split < q->count && ih + 1 >= 0 && ih + 1 < g->height) {
+            int iw1 = kw - g->pad, l1 = q->split; /* lane l1 reads column iw1 of the next input row */
+            __mmask16 m = lane_range(l1 + (iw1 < 0 ? -iw1 : 0), l1 + g->width - iw1 < q->count ? l1 + g->width - iw1
+                                                                                                 : q->count);
+            v = _mm512_mask_loadu_ps(v, m, plane + (ptrdiff_t)(ih + 1) * g->width + iw1 - l1);
+        }
+        return v;
+    }
+    __m512i ih = _mm512_add_epi32(_mm512_maskz_loadu_epi32(q->lanes, g->ih0 + q->t0), _mm512_set1_epi32(kh));
+    __m512i iw = _mm512_add_epi32(_mm512_maskz_loadu_epi32(q->lanes, g->iw0 + q->t0), _mm512_set1_epi32(kw));
+    __mmask16 in = q->lanes & _mm512_cmpge_epi32_mask(ih, _mm512_setzero_si512())
+                   & _mm512_cmplt_epi32_mask(ih, _mm512_set1_epi32(g->height))
+                   & _mm512_cmpge_epi32_mask(iw, _mm512_setzero_si512())
+                   & _mm512_cmplt_epi32_mask(iw, _mm512_set1_epi32(g->width));
+    __m512i index = _mm512_add_epi32(_mm512_mullo_epi32(ih, _mm512_set1_epi32(g->width)), iw);
+    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), in, index, plane, 4);
+}
+
+/* The row r = (c·K + kh)·K + kw decoded, and stepped to r + 1 without division. */
+typedef struct {
+    int c, kh, kw;
+} patch_row;
+
+static inline patch_row patch_row_at(const patches *g, int r) {
+    patch_row w = {r / (g->kernel * g->kernel), (r / g->kernel) % g->kernel, r % g->kernel};
+    return w;
+}
+
+static inline void patch_row_next(const patches *g, patch_row *w) {
+    if (++w->kw == g->kernel) {
+        w->kw = 0;
+        if (++w->kh == g->kernel) { w->kh = 0; w->c++; }
+    }
+}
+
+/* The column offsets of output rows [oh0, oh1): ih0 = o[t], iw0 = o[columns + 16 + t]; malloc'ed (free it). */
+static inline int *patch_offsets(int oh0, int oh1, int wo, int stride, int pad) {
+    int columns = (oh1 - oh0) * wo;
+    int *o = malloc(sizeof(int) * 2 * ((size_t)columns + 16));
+    if (!o) abort();
+    for (int t = 0; t < columns; t++) {
+        o[t] = (oh0 + t / wo) * stride - pad;
+        o[columns + 16 + t] = (t % wo) * stride - pad;
+    }
+    return o;
+}
+
+/* The descriptor of one image's patch matrix over output rows [oh0, oh1), its offsets in `offsets`. */
+static inline patches patch_matrix(const float *x, int cin, int h, int w, int k, int stride, int pad, int oh0,
+                                   int oh1, const int *offsets) {
+    int wo = (w + 2 * pad - k) / stride + 1, columns = (oh1 - oh0) * wo;
+    patches g = {x, cin, h, w, k, stride, pad, wo, columns, offsets, offsets + columns + 16};
+    return g;
+}
+
+#endif
