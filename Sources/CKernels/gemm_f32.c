@@ -40,16 +40,21 @@
 
 enum { MR = 8, NR = 48, KC = 128, MC = 128, NC = 3072 };
 
-/* Forward B block: panel[p·NR + j] = col[r0 + p, c0 + j] for p < kc, j < cols (cols ≤ NR; lanes past cols zero). */
-F32 static void pack_patch_rows(const patches *g, int r0, int kc, int c0, int cols, float *panel) {
-    patch_columns q[NR / 16];
-    int chunks = (cols + 15) / 16;
-    for (int j = 0; j < chunks; j++) q[j] = patch_columns_at(g, c0 + 16 * j, cols - 16 * j < 16 ? cols - 16 * j : 16);
-    patch_row row = patch_row_at(g, r0);
-    for (int p = 0; p < kc; p++, patch_row_next(g, &row)) {
+/* Forward B block: panel[p·NR + j] = col[r0 + p, c0 + j] for p < kc, j < cols (cols ≤ NR; lanes past cols zero).
+ * The taps of the panel's column chunks are decoded once into `taps` (K² per chunk) and read for every channel. */
+F32 static void pack_patch_rows(const patches *g, patch_tap *taps, int r0, int kc, int c0, int cols, float *panel) {
+    int chunks = (cols + 15) / 16, kk = g->kernel * g->kernel, plane_size = g->height * g->width;
+    for (int j = 0; j < chunks; j++) {
+        patch_columns q = patch_columns_at(g, c0 + 16 * j, cols - 16 * j < 16 ? cols - 16 * j : 16);
+        for (int tap = 0; tap < kk; tap++) taps[j * kk + tap] = patch_tap_at(g, &q, tap / g->kernel, tap % g->kernel);
+    }
+    int c = r0 / kk, tap = r0 % kk;
+    for (int p = 0; p < kc; p++) {
         float *out = panel + (size_t)p * NR;
+        const float *plane = g->x + (size_t)c * plane_size;
         for (int j = 0; j < NR / 16; j++)
-            _mm512_storeu_ps(out + 16 * j, j < chunks ? patch_load(g, &q[j], row.c, row.kh, row.kw) : _mm512_setzero_ps());
+            _mm512_storeu_ps(out + 16 * j, j < chunks ? patch_tap_load(plane, &taps[j * kk + tap]) : _mm512_setzero_ps());
+        if (++tap == kk) { tap = 0; c++; }
     }
 }
 
@@ -83,17 +88,19 @@ F32 static inline void transpose16(__m512 r[16]) {
 }
 
 /* Weight-gradient B block (B = colᵀ, k = column t, n = row r): panel[p·NR + j] = col[c0 + j, t0 + p] for p < kc,
- * j < cols; the caller zeroes a panel with cols < NR. */
-F32 static void pack_patch_cols(const patches *g, int t0, int kc, int c0, int cols, float *panel) {
+ * j < cols; the caller zeroes a panel with cols < NR. `taps` holds the K² taps of each 16-column chunk of
+ * [t0, t0 + kc) (decode_chunk_taps). */
+F32 static void pack_patch_cols(const patches *g, const patch_tap *taps, int kc, int c0, int cols, float *panel) {
     __m512 v[16];
+    int kk = g->kernel * g->kernel, plane_size = g->height * g->width;
     for (int p = 0; p < kc; p += 16) {
         int n = kc - p < 16 ? kc - p : 16;
-        patch_columns q = patch_columns_at(g, t0 + p, n);
-        patch_row row = patch_row_at(g, c0);
+        const patch_tap *chunk = taps + (size_t)(p / 16) * kk;
+        int c = c0 / kk, tap = c0 % kk;
         for (int j = 0; j < cols; j += 16) {
             for (int i = 0; i < 16; i++) {
-                v[i] = j + i < cols ? patch_load(g, &q, row.c, row.kh, row.kw) : _mm512_setzero_ps();
-                patch_row_next(g, &row);
+                v[i] = j + i < cols ? patch_tap_load(g->x + (size_t)c * plane_size, &chunk[tap]) : _mm512_setzero_ps();
+                if (++tap == kk) { tap = 0; c++; }
             }
             transpose16(v);
             __mmask16 m = first_lanes(cols - j);
@@ -102,14 +109,27 @@ F32 static void pack_patch_cols(const patches *g, int t0, int kc, int c0, int co
     }
 }
 
-/* A block: panel[p·MR + i] = a[(i0 + i)·lda + k0 + p] for i < rows (rows past `rows` zero), p < kc. */
-static void pack_a(const float *a, size_t lda, int i0, int rows, int k0, int kc, float *panel) {
-    for (int i = 0; i < MR; i++) {
-        const float *line = a + (size_t)(i0 + i) * lda + k0;
-        if (i < rows)
-            for (int p = 0; p < kc; p++) panel[(size_t)p * MR + i] = line[p];
-        else
-            for (int p = 0; p < kc; p++) panel[(size_t)p * MR + i] = 0;
+/* The K² taps of every 16-column chunk of columns [t0, t0 + kc): taps[(p / 16)·K² + kh·K + kw]. */
+F32 static void decode_chunk_taps(const patches *g, int t0, int kc, patch_tap *taps) {
+    int kk = g->kernel * g->kernel;
+    for (int p = 0; p < kc; p += 16) {
+        patch_columns q = patch_columns_at(g, t0 + p, kc - p < 16 ? kc - p : 16);
+        for (int tap = 0; tap < kk; tap++)
+            taps[(size_t)(p / 16) * kk + tap] = patch_tap_at(g, &q, tap / g->kernel, tap % g->kernel);
+    }
+}
+
+/* A block: panel[p·MR + i] = a[(i0 + i)·lda + k0 + p] for i < rows (rows past `rows` zero), p < kc: 16 columns
+ * at a time, the MR rows loaded as vectors and transposed (the upper half of the 16 x 16 transpose is zero). */
+F32 static void pack_a(const float *a, size_t lda, int i0, int rows, int k0, int kc, float *panel) {
+    __m512 v[16];
+    for (int p = 0; p < kc; p += 16) {
+        int n = kc - p < 16 ? kc - p : 16;
+        for (int i = 0; i < 16; i++)
+            v[i] = i < rows && i < MR ? _mm512_maskz_loadu_ps(first_lanes(n), a + (size_t)(i0 + i) * lda + k0 + p)
+                                      : _mm512_setzero_ps();
+        transpose16(v);
+        for (int q = 0; q < n; q++) _mm256_storeu_ps(panel + (size_t)(p + q) * MR, _mm512_castps512_ps256(v[q]));
     }
 }
 
@@ -168,11 +188,15 @@ F32 static void gemm_patches(int weight_grad, const patches *g, int m, int n, in
     float *pa = packing_buffer(&pack_a_buffer, (size_t)KC * MC);
     float *pb = packing_buffer(&pack_b_buffer, (size_t)KC * NC);
     float edge[MR * NR] __attribute__((aligned(64)));
+    /* The decoded taps: of the B panel's column chunks (forward), of the k block's column chunks (weight grad). */
+    patch_tap *taps = aligned_alloc(64, sizeof(patch_tap) * (KC / 16) * g->kernel * g->kernel);
+    if (!taps) abort();
     for (int jc = 0; jc < n; jc += NC) {
         int nc = n - jc < NC ? n - jc : NC;
         for (int pc = 0; pc < k; pc += KC) {
             int kc = k - pc < KC ? k - pc : KC;
             float beta_block = pc == 0 ? beta : 1.0f;
+            if (weight_grad) decode_chunk_taps(g, pc, kc, taps);
             for (int ic = 0; ic < m; ic += MC) {
                 int mc = m - ic < MC ? m - ic : MC;
                 for (int ir = 0; ir < mc; ir += MR)
@@ -183,9 +207,9 @@ F32 static void gemm_patches(int weight_grad, const patches *g, int m, int n, in
                     if (ic == 0) { /* packed once, used at once from L1 by every A micro-panel of this block */
                         if (weight_grad) {
                             if (cols < NR) memset(bpanel, 0, (size_t)kc * NR * 4);
-                            pack_patch_cols(g, pc, kc, jc + jr, cols, bpanel);
+                            pack_patch_cols(g, taps, kc, jc + jr, cols, bpanel);
                         } else {
-                            pack_patch_rows(g, pc, kc, jc + jr, cols, bpanel);
+                            pack_patch_rows(g, taps, pc, kc, jc + jr, cols, bpanel);
                         }
                     }
                     for (int ir = 0; ir < mc; ir += MR) {
@@ -206,6 +230,7 @@ F32 static void gemm_patches(int weight_grad, const patches *g, int m, int n, in
             }
         }
     }
+    free(taps);
 }
 
 F32 static void conv_f32(int weight_grad, const float *x, int cin, int h, int w, int k, int stride, int pad,

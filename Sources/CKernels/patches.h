@@ -12,6 +12,7 @@
 #define CKERNELS_PATCHES_H
 
 #include <stdlib.h>
+#include <string.h>
 
 #include <immintrin.h>
 
@@ -102,6 +103,71 @@ __attribute__((target("avx512f"))) static inline __m512 patch_load(const patches
                    & _mm512_cmplt_epi32_mask(iw, _mm512_set1_epi32(g->width));
     __m512i index = _mm512_add_epi32(_mm512_mullo_epi32(ih, _mm512_set1_epi32(g->width)), iw);
     return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), in, index, plane, 4);
+}
+
+/* How to read one tap (kh, kw) of a column chunk from any channel plane, decoded once per chunk and tap (the
+ * same for every channel): kind 0, up to two masked contiguous runs (lanes m0 at plane + off0, lanes m1 at
+ * plane + off1; stride 1); kind 1, stride 2 in one output row: 32 consecutive inputs from plane + off0 (lanes m0,
+ * then m1 of the next 16) of which the even ones are kept; kind 2, a gather of the lanes `in` at `index`. */
+typedef struct {
+    __m512i index;
+    ptrdiff_t off0, off1;
+    __mmask16 m0, m1, in;
+    int kind;
+} patch_tap;
+
+__attribute__((target("avx512f"))) static inline patch_tap patch_tap_at(const patches *g, const patch_columns *q,
+                                                                       int kh, int kw) {
+    patch_tap t;
+    memset(&t, 0, sizeof t);
+    t.index = _mm512_setzero_si512();
+    int ih = q->ih + kh, iw = q->iw + kw;
+    if (q->split > 0) {
+        if (ih >= 0 && ih < g->height) {
+            t.m0 = lane_range(iw < 0 ? -iw : 0, g->width - iw < q->split ? g->width - iw : q->split);
+            t.off0 = (ptrdiff_t)ih * g->width + iw;
+        }
+        if (q->split < q->count && ih + 1 >= 0 && ih + 1 < g->height) {
+            int iw1 = kw - g->pad, l1 = q->split;
+            t.m1 = lane_range(l1 + (iw1 < 0 ? -iw1 : 0), l1 + g->width - iw1 < q->count ? l1 + g->width - iw1 : q->count);
+            t.off1 = (ptrdiff_t)(ih + 1) * g->width + iw1 - l1;
+        }
+        return t;
+    }
+    if (g->stride == 2 && q->t0 % g->out_width + q->count <= g->out_width) {
+        t.kind = 1;
+        t.in = q->lanes;
+        if (ih >= 0 && ih < g->height) {
+            int span = 2 * q->count - 1, lo = iw < 0 ? -iw : 0, hi = g->width - iw < span ? g->width - iw : span;
+            t.m0 = lane_range(lo, hi);
+            t.m1 = lane_range(lo - 16, hi - 16);
+            t.off0 = (ptrdiff_t)ih * g->width + iw;
+        }
+        return t;
+    }
+    t.kind = 2;
+    __m512i vih = _mm512_add_epi32(_mm512_maskz_loadu_epi32(q->lanes, g->ih0 + q->t0), _mm512_set1_epi32(kh));
+    __m512i viw = _mm512_add_epi32(_mm512_maskz_loadu_epi32(q->lanes, g->iw0 + q->t0), _mm512_set1_epi32(kw));
+    t.in = q->lanes & _mm512_cmpge_epi32_mask(vih, _mm512_setzero_si512())
+           & _mm512_cmplt_epi32_mask(vih, _mm512_set1_epi32(g->height))
+           & _mm512_cmpge_epi32_mask(viw, _mm512_setzero_si512())
+           & _mm512_cmplt_epi32_mask(viw, _mm512_set1_epi32(g->width));
+    t.index = _mm512_add_epi32(_mm512_mullo_epi32(vih, _mm512_set1_epi32(g->width)), viw);
+    return t;
+}
+
+/* The tap t of channel plane `plane` (16 lanes, zero where outside the image or past the chunk). */
+__attribute__((target("avx512f"))) static inline __m512 patch_tap_load(const float *plane, const patch_tap *t) {
+    if (t->kind == 0) {
+        __m512 v = _mm512_maskz_loadu_ps(t->m0, plane + t->off0);
+        return t->m1 ? _mm512_mask_loadu_ps(v, t->m1, plane + t->off1) : v;
+    }
+    if (t->kind == 1) {
+        const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        __m512 a = _mm512_maskz_loadu_ps(t->m0, plane + t->off0), b = _mm512_maskz_loadu_ps(t->m1, plane + t->off0 + 16);
+        return _mm512_maskz_permutex2var_ps(t->in, a, even, b);
+    }
+    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), t->in, t->index, plane, 4);
 }
 
 /* The row r = (c·K + kh)·K + kw decoded, and stepped to r + 1 without division. */
