@@ -119,6 +119,8 @@ public enum KernelBenchmark {
             for r in 0...repetitions {
                 for (i, v) in variants.enumerated() {
                     conv.algorithm = v.0
+                    conv.useTransposedConvolution = Conv2D.prefersTransposedConvolution(outChannels: s.outChannels,
+                                                                                        algorithm: v.0)
                     Precision.with(v.1) {
                         let t0 = now()
                         _ = conv.forward(x)
