@@ -54,7 +54,7 @@ __attribute__((target("avx512f"))) static inline __m512 patch_row16(const patche
 /* Columns [t0, t0 + count) of the patch matrix (1 ≤ count ≤ 16), decoded once for all the rows read there:
  * split = count when the columns lie in one output row and stride is 1 (one contiguous run of taps per row),
  * 0 < split < count when stride is 1 and they continue at the start of the next output row (two runs), and −1
- * otherwise (a gather). */
+ * otherwise (patch_tap_at then reads stride 2 within one output row by an even-lane permute, the rest by a gather). */
 typedef struct {
     int t0, count, ih, iw, split;
     __mmask16 lanes;
@@ -73,36 +73,6 @@ static inline patch_columns patch_columns_at(const patches *g, int t0, int count
 /* Lanes lo ≤ l < hi of 16 (empty when hi ≤ lo). */
 static inline __mmask16 lane_range(int lo, int hi) {
     return hi <= lo ? 0 : (__mmask16)(first_lanes(hi) & ~first_lanes(lo));
-}
-
-/* col[(c·K + kh)·K + kw, q.t0 + l] for lanes l < q.count, zero in the other lanes: patch_row16 with the row and the
- * columns decoded by the caller. */
-__attribute__((target("avx512f"))) static inline __m512 patch_load(const patches *g, const patch_columns *q, int c,
-                                                                   int kh, int kw) {
-    const float *plane = g->x + (size_t)c * g->height * g->width;
-    if (q->split > 0) {
-        __m512 v = _mm512_setzero_ps();
-        int ih = q->ih + kh, iw = q->iw + kw;
-        if (ih >= 0 && ih < g->height) {
-            __mmask16 m = lane_range(iw < 0 ? -iw : 0, g->width - iw < q->split ? g->width - iw : q->split);
-            v = _mm512_maskz_loadu_ps(m, plane + (ptrdiff_t)ih * g->width + iw);
-        }
-        if (q->split < q->count && ih + 1 >= 0 && ih + 1 < g->height) {
-            int iw1 = kw - g->pad, l1 = q->split; /* lane l1 reads column iw1 of the next input row */
-            __mmask16 m = lane_range(l1 + (iw1 < 0 ? -iw1 : 0), l1 + g->width - iw1 < q->count ? l1 + g->width - iw1
-                                                                                                 : q->count);
-            v = _mm512_mask_loadu_ps(v, m, plane + (ptrdiff_t)(ih + 1) * g->width + iw1 - l1);
-        }
-        return v;
-    }
-    __m512i ih = _mm512_add_epi32(_mm512_maskz_loadu_epi32(q->lanes, g->ih0 + q->t0), _mm512_set1_epi32(kh));
-    __m512i iw = _mm512_add_epi32(_mm512_maskz_loadu_epi32(q->lanes, g->iw0 + q->t0), _mm512_set1_epi32(kw));
-    __mmask16 in = q->lanes & _mm512_cmpge_epi32_mask(ih, _mm512_setzero_si512())
-                   & _mm512_cmplt_epi32_mask(ih, _mm512_set1_epi32(g->height))
-                   & _mm512_cmpge_epi32_mask(iw, _mm512_setzero_si512())
-                   & _mm512_cmplt_epi32_mask(iw, _mm512_set1_epi32(g->width));
-    __m512i index = _mm512_add_epi32(_mm512_mullo_epi32(ih, _mm512_set1_epi32(g->width)), iw);
-    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), in, index, plane, 4);
 }
 
 /* How to read one tap (kh, kw) of a column chunk from any channel plane, decoded once per chunk and tap (the
@@ -168,23 +138,6 @@ __attribute__((target("avx512f"))) static inline __m512 patch_tap_load(const flo
         return _mm512_maskz_permutex2var_ps(t->in, a, even, b);
     }
     return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), t->in, t->index, plane, 4);
-}
-
-/* The row r = (c·K + kh)·K + kw decoded, and stepped to r + 1 without division. */
-typedef struct {
-    int c, kh, kw;
-} patch_row;
-
-static inline patch_row patch_row_at(const patches *g, int r) {
-    patch_row w = {r / (g->kernel * g->kernel), (r / g->kernel) % g->kernel, r % g->kernel};
-    return w;
-}
-
-static inline void patch_row_next(const patches *g, patch_row *w) {
-    if (++w->kw == g->kernel) {
-        w->kw = 0;
-        if (++w->kh == g->kernel) { w->kh = 0; w->c++; }
-    }
 }
 
 /* The column offsets of output rows [oh0, oh1): ih0 = o[t], iw0 = o[columns + 16 + t]; malloc'ed (free it). */
