@@ -6,9 +6,10 @@ import Foundation
 ///
 /// Work is split over the cores by image (and, in the forward pass, by bands of output rows), each worker
 /// running a single-threaded product (`GEMM.matmul`) on its own patch-matrix tile of `[R, rows·Wo]`; tiles are
-/// sized to stay in the core's cache rather than streaming a whole image's patch matrix through memory. In bf16
-/// mode the forward product and the weight gradient pack their B panels straight from the image (no patch matrix
-/// is written); the input gradient is `wᵀ·dy` into a tile, then col2im.
+/// sized to stay in the core's cache rather than streaming a whole image's patch matrix through memory. With the
+/// implicit fp32 kernel (`ConvAlgorithm.implicit` on AVX-512F) and in bf16 mode the forward product and the weight
+/// gradient pack their B panels straight from the image (no patch matrix is written); the input gradient here is
+/// `wᵀ·dy` into a tile, then col2im (`Conv2D` takes the transposed convolution, a forward pass, where it prefers it).
 enum ConvKernels {
     /// Output rows per tile: about 2¹⁷ patch-matrix elements (512 KiB), at least 512 columns.
     static func tileRows(_ g: Im2Col.Geometry) -> Int {
