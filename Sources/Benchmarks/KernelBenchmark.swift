@@ -103,7 +103,7 @@ public enum KernelBenchmark {
     /// with im2col + the bf16 GEMM, in alternation (`repetitions` timed runs of each after one warm-up), then the
     /// same-FLOP sgemm and bf16 GEMM in alternation.
     public static func run(shapes: [ConvShape] = referenceShapes, batch: Int = 16, repetitions: Int = 3,
-                           algorithm: ConvAlgorithm = .direct) -> Report {
+                           algorithm: ConvAlgorithm = .preferred) -> Report {
         var g = SeededGenerator(seed: 1)
         var results: [ConvResult] = []
         for s in shapes {
@@ -119,6 +119,8 @@ public enum KernelBenchmark {
             for r in 0...repetitions {
                 for (i, v) in variants.enumerated() {
                     conv.algorithm = v.0
+                    conv.useTransposedConvolution = Conv2D.prefersTransposedConvolution(outChannels: s.outChannels,
+                                                                                        algorithm: v.0)
                     Precision.with(v.1) {
                         let t0 = now()
                         _ = conv.forward(x)

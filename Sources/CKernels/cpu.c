@@ -18,6 +18,18 @@ int ck_cpu_has_avx2_fma(void) {
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & (1u << 5))) return 0; /* EBX bit 5: AVX2 */
     return os_saves_ymm();
 }
+
+/* cpuid leaf 7 subleaf 0 EBX bit 16: AVX512F; XCR0 bits 5, 6, 7: opmask, upper ZMM halves, ZMM16-31. */
+int ck_cpu_has_avx512f(void) {
+    unsigned a, b, c, d;
+    if (!os_saves_ymm()) return 0;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 0xe0u) != 0xe0u) return 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (b >> 16) & 1u;
+}
 #else
 int ck_cpu_has_avx2_fma(void) { return 0; }
+int ck_cpu_has_avx512f(void) { return 0; }
 #endif

@@ -43,6 +43,8 @@ float ck_bf16_round(float x) {
 #include <cpuid.h>
 #include <immintrin.h>
 
+#include "patches.h"
+
 #define BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 
 enum { MR = 8, NR = 48, KC = 256, MC = 192, NC = 3072 };
@@ -61,44 +63,6 @@ BF16 static inline __m512i round_hi(__m512 v) {
 /* Pairs (lo, hi) → one word per lane: lo's bf16 in the lower half, hi's in the upper. */
 BF16 static inline __m512i pair_words(__m512 lo, __m512 hi) {
     return _mm512_or_si512(_mm512_srli_epi32(round_hi(lo), 16), round_hi(hi));
-}
-
-/* Lanes l < count of 16 set. */
-static inline __mmask16 first_lanes(int count) {
-    return count >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (count > 0 ? count : 0)) - 1u);
-}
-
-/* The patch matrix of one image, read in place (implicit im2col): col[r, t] with row r = (c·K + kh)·K + kw and
- * column t of the output rows oh0.., oh = oh0 + t / wo, ow = t % wo, holds x[c, oh·s − p + kh, ow·s − p + kw], zero
- * outside the image. ih0[t] = oh·s − p and iw0[t] = ow·s − p are precomputed for the tile's columns. */
-typedef struct {
-    const float *x;
-    int channels, height, width, kernel, stride, pad, out_width, columns;
-    const int *ih0, *iw0;
-} patches;
-
-/* col[r, t0 + l] for lanes l < count (of 16), zero elsewhere. */
-BF16 static inline __m512 patch_row16(const patches *g, int r, int t0, int count) {
-    int kk = g->kernel * g->kernel, c = r / kk, kh = (r / g->kernel) % g->kernel, kw = r % g->kernel;
-    const float *plane = g->x + (size_t)c * g->height * g->width;
-    __mmask16 lanes = first_lanes(count);
-    int ow0 = g->iw0[t0];
-    if (g->stride == 1 && t0 % g->out_width + 16 <= g->out_width) { /* one output row, contiguous taps */
-        int ih = g->ih0[t0] + kh, iw = ow0 + kw;
-        if (ih < 0 || ih >= g->height) return _mm512_setzero_ps();
-        int lo = iw < 0 ? -iw : 0, hi = g->width - iw < 16 ? g->width - iw : 16;
-        if (hi <= lo) return _mm512_setzero_ps();
-        __mmask16 m = lanes & (__mmask16)(first_lanes(hi) & ~first_lanes(lo));
-        return _mm512_maskz_loadu_ps(m, plane + (ptrdiff_t)ih * g->width + iw);
-    }
-    __m512i ih = _mm512_add_epi32(_mm512_maskz_loadu_epi32(lanes, g->ih0 + t0), _mm512_set1_epi32(kh));
-    __m512i iw = _mm512_add_epi32(_mm512_maskz_loadu_epi32(lanes, g->iw0 + t0), _mm512_set1_epi32(kw));
-    __mmask16 in = lanes & _mm512_cmpge_epi32_mask(ih, _mm512_setzero_si512())
-                   & _mm512_cmplt_epi32_mask(ih, _mm512_set1_epi32(g->height))
-                   & _mm512_cmpge_epi32_mask(iw, _mm512_setzero_si512())
-                   & _mm512_cmplt_epi32_mask(iw, _mm512_set1_epi32(g->width));
-    __m512i index = _mm512_add_epi32(_mm512_mullo_epi32(ih, _mm512_set1_epi32(g->width)), iw);
-    return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), in, index, plane, 4);
 }
 
 /* B of the forward product (B = col, [R, columns]) packed like pack_rows_interleaved. */
@@ -321,23 +285,11 @@ void ck_gemm_bf16(int trans_a, int trans_b, int m, int n, int k, float alpha, co
     gemm_bf16(trans_a, trans_b, m, n, k, alpha, a, (size_t)lda, b, (size_t)ldb, NULL, beta, c, (size_t)ldc);
 }
 
-/* The tile's column offsets: ih0[t] = oh·s − p, iw0[t] = ow·s − p for oh = oh0 + t / wo, ow = t % wo. */
-static int *patch_offsets(int oh0, int oh1, int wo, int stride, int pad) {
-    int columns = (oh1 - oh0) * wo;
-    int *o = malloc(sizeof(int) * 2 * ((size_t)columns + 16));
-    if (!o) abort();
-    for (int t = 0; t < columns; t++) {
-        o[t] = (oh0 + t / wo) * stride - pad;
-        o[columns + 16 + t] = (t % wo) * stride - pad;
-    }
-    return o;
-}
-
 BF16 static void conv_bf16(int weight_grad, const float *x, int cin, int h, int w, int k, int stride, int pad,
                            const float *a, int lda, int cout, int oh0, int oh1, float beta, float *c, int ldc) {
     int wo = (w + 2 * pad - k) / stride + 1, columns = (oh1 - oh0) * wo, rows = cin * k * k;
     int *offsets = patch_offsets(oh0, oh1, wo, stride, pad);
-    patches g = {x, cin, h, w, k, stride, pad, wo, columns, offsets, offsets + columns + 16};
+    patches g = patch_matrix(x, cin, h, w, k, stride, pad, oh0, oh1, offsets);
     if (weight_grad) /* dw[cout, R] = beta·dw + dy[cout, columns] · colᵀ */
         gemm_bf16(0, 1, cout, rows, columns, 1.0f, a, (size_t)lda, NULL, 0, &g, beta, c, (size_t)ldc);
     else /* y[cout, columns] = w[cout, R] · col + beta·y */

@@ -22,8 +22,8 @@ struct Bench: ParsableCommand {
         @Option(help: "Timed repetitions per shape (after one warm-up); the fastest is reported, as the least disturbed by other load.")
         var repetitions = 5
 
-        @Option(help: "Conv algorithm measured beside im2col + sgemm (the default): direct or im2col.")
-        var algorithm = ConvAlgorithm.direct
+        @Option(help: "Conv algorithm measured beside im2col + sgemm: implicit (the default where the CPU has AVX-512F), direct or im2col.")
+        var algorithm = ConvAlgorithm.preferred
 
         func validate() throws {
             guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
@@ -39,13 +39,13 @@ struct Bench: ParsableCommand {
             }
             print("precision: fp32\(Precision.bf16Available ? " and bf16 (AVX512_BF16), timed in alternation" : " (no AVX512_BF16 here)")")
             print("shape (batch \(r.batch))".padding(toLength: 22, withPad: " ", startingAt: 0)
-                  + "   cin  cout  size  \(algorithm.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) GFLOP/s"
+                  + "   cin  cout  size  \(algorithm.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) GFLOP/s"
                   + "  fp32 fwd  bwd ms  GFLOP/s  bf16 fwd  bwd ms  GFLOP/s  bf16/fp32")
             for c in r.convs {
                 let s = c.shape
                 var line = s.name.padding(toLength: 22, withPad: " ", startingAt: 0)
                     + f(Double(s.inChannels), 6, 0) + f(Double(s.outChannels), 6, 0) + f(Double(s.size), 6, 0)
-                    + f(c.gflops, 16)
+                    + f(c.gflops, 18)
                     + f(c.im2colForwardSeconds * 1e3, 10) + f(c.im2colBackwardSeconds * 1e3) + f(c.im2colGFLOPs, 9)
                 if let bf = c.bf16ForwardSeconds, let bb = c.bf16BackwardSeconds, let g = c.bf16GFLOPs {
                     line += f(bf * 1e3, 10) + f(bb * 1e3) + f(g, 9) + f(g / c.im2colGFLOPs, 11, 2)

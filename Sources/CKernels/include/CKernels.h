@@ -56,4 +56,20 @@ void ck_conv_bf16_forward(const float *x, int cin, int h, int w, int k, int stri
 void ck_conv_bf16_weight_grad(const float *x, int cin, int h, int w, int k, int stride, int pad, const float *dy,
                               int lddy, int cout, int oh0, int oh1, float *dw);
 
+/* 1 when the CPU has AVX512F and the operating system saves the opmask and ZMM registers (XCR0 bits 1, 2, 5-7),
+ * else 0. */
+int ck_cpu_has_avx512f(void);
+
+/* The fp32 convolution with the patch matrix read in place (implicit im2col inside the B packing of a Goto/BLIS
+ * GEMM with an 8 x 48 AVX-512 FMA micro-kernel, gemm_f32.c), one image x [cin, h, w], square kernel k, stride,
+ * zero padding pad, output rows oh0 <= oh < oh1 (wo columns each):
+ *   forward:      y[cout, (oh1-oh0)·wo] (leading dimension ldy) = wt[cout, cin·k·k] · col + beta·y
+ *   weight_grad:  dw[cout, cin·k·k] += dy[cout, (oh1-oh0)·wo] (leading dimension lddy) · colᵀ
+ * Equal to im2col followed by sgemm up to the order of the fp32 sums. Single-threaded; requires
+ * ck_cpu_has_avx512f. */
+void ck_conv_f32_forward(const float *x, int cin, int h, int w, int k, int stride, int pad, const float *wt,
+                         int cout, int oh0, int oh1, float beta, float *y, int ldy);
+void ck_conv_f32_weight_grad(const float *x, int cin, int h, int w, int k, int stride, int pad, const float *dy,
+                             int lddy, int cout, int oh0, int oh1, float *dw);
+
 #endif

@@ -19,11 +19,11 @@ public final class Conv2D: Layer {
     /// Whether `backward` computes the input gradient (false for a stem on images saves a third of its work).
     public var computesInputGradient = true
     /// Whether stride-1 input gradients use the transposed convolution (true) or col2im (false); both are exact.
-    /// Default: true from 64 output channels, where it measured faster (batch 16, 3×3: 64 channels at 40²
-    /// 37–45 ms against 40–51 ms for col2im); at 32 channels col2im was faster (54–58 against 66 ms).
+    /// Default: `prefersTransposedConvolution(outChannels:algorithm:)` for `ConvAlgorithm.preferred`.
     public var useTransposedConvolution: Bool
-    /// How the forward pass and the weight gradient are computed (default im2col + sgemm).
-    public var algorithm = ConvAlgorithm.im2col
+    /// How the forward pass and the weight gradient are computed (default `ConvAlgorithm.preferred`: the implicit
+    /// fp32 GEMM on AVX-512F CPUs, im2col + sgemm elsewhere).
+    public var algorithm = ConvAlgorithm.preferred
 
     private var input: Tensor?
 
@@ -42,7 +42,8 @@ public final class Conv2D: Layer {
         self.kernelSize = kernelSize; self.stride = stride; self.padding = padding ?? kernelSize / 2
         let w = initializer.tensor(shape: [outChannels, inChannels, kernelSize, kernelSize], generator: &generator)
         self.weight = Parameter(name: name + ".weight", value: w)
-        self.useTransposedConvolution = outChannels >= 64
+        self.useTransposedConvolution = Conv2D.prefersTransposedConvolution(outChannels: outChannels,
+                                                                             algorithm: .preferred)
         self.bias = bias ? Parameter(name: name + ".bias", value: Tensor(shape: [outChannels]), decays: false) : nil
     }
 
@@ -58,6 +59,14 @@ public final class Conv2D: Layer {
         computesInputGradient = other.computesInputGradient
         useTransposedConvolution = other.useTransposedConvolution
         algorithm = other.algorithm
+    }
+
+    /// Whether the transposed convolution is the faster input gradient: with the implicit kernel always (it is then
+    /// a forward pass reading its patches in place, no col2im), with im2col + sgemm from 64 output channels, where
+    /// it measured faster (batch 16, 3×3: 64 channels at 40² 37–45 ms against 40–51 ms for col2im; at 32 channels
+    /// col2im was faster, 54–58 against 66 ms).
+    public static func prefersTransposedConvolution(outChannels: Int, algorithm: ConvAlgorithm) -> Bool {
+        (algorithm == .implicit && ConvAlgorithm.implicitAvailable) || outChannels >= 64
     }
 
     /// The per-image geometry for an input of shape `[N, Cin, H, W]`.

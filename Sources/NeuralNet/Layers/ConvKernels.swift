@@ -6,9 +6,10 @@ import Foundation
 ///
 /// Work is split over the cores by image (and, in the forward pass, by bands of output rows), each worker
 /// running a single-threaded product (`GEMM.matmul`) on its own patch-matrix tile of `[R, rows·Wo]`; tiles are
-/// sized to stay in the core's cache rather than streaming a whole image's patch matrix through memory. In bf16
-/// mode the forward product and the weight gradient pack their B panels straight from the image (no patch matrix
-/// is written); the input gradient is `wᵀ·dy` into a tile, then col2im.
+/// sized to stay in the core's cache rather than streaming a whole image's patch matrix through memory. With the
+/// implicit fp32 kernel (`ConvAlgorithm.implicit` on AVX-512F) and in bf16 mode the forward product and the weight
+/// gradient pack their B panels straight from the image (no patch matrix is written); the input gradient here is
+/// `wᵀ·dy` into a tile, then col2im (`Conv2D` takes the transposed convolution, a forward pass, where it prefers it).
 enum ConvKernels {
     /// Output rows per tile: about 2¹⁷ patch-matrix elements (512 KiB), at least 512 columns.
     static func tileRows(_ g: Im2Col.Geometry) -> Int {
@@ -26,10 +27,14 @@ enum ConvKernels {
     }
 
     /// Whether the forward product and the weight gradient read the patch matrix in place (implicit im2col inside
-    /// the bf16 GEMM's packing, `ck_conv_bf16_forward` / `ck_conv_bf16_weight_grad`, bit-identical to im2col + the
-    /// bf16 GEMM): in bf16 mode, for every convolution but the pointwise ones (which need no patch matrix).
-    static func usesImplicitPatches(_ g: Im2Col.Geometry) -> Bool {
-        readsPatchesInPlace && Precision.current == .bf16 && !isPointwise(g)
+    /// a GEMM's packing), for every convolution but the pointwise ones (which need no patch matrix): in bf16 mode
+    /// the bf16 GEMM (`ck_conv_bf16_forward` / `ck_conv_bf16_weight_grad`, bit-identical to im2col + the bf16
+    /// GEMM); in fp32 mode with `.implicit` on an AVX-512F CPU the fp32 GEMM of `CKernels/gemm_f32.c`
+    /// (`ck_conv_f32_forward` / `ck_conv_f32_weight_grad`, equal to im2col + sgemm up to summation order).
+    static func usesImplicitPatches(_ g: Im2Col.Geometry, _ algorithm: ConvAlgorithm) -> Bool {
+        guard !isPointwise(g) else { return false }
+        if Precision.current == .bf16 { return readsPatchesInPlace }
+        return algorithm == .implicit && ConvAlgorithm.implicitAvailable
     }
 
     /// False writes the patch matrix in bf16 mode too (im2col, then `GEMM.bf16gemm`): the tests' explicit twin.
@@ -69,7 +74,7 @@ enum ConvKernels {
             }
             return
         }
-        let implicit = usesImplicitPatches(g)
+        let implicit = usesImplicitPatches(g, algorithm), bf16 = Precision.current == .bf16
         split(n * tiles) { _, items in
             let col = UnsafeMutablePointer<Float>.allocate(capacity: pointwise || implicit ? 1 : R * tr * Wo)
             defer { col.deallocate() }
@@ -84,9 +89,10 @@ enum ConvKernels {
                 }
                 if implicit {
                     TimeAccounting.measure(TimeAccounting.gemm) {
-                        ck_conv_bf16_forward(xi, Int32(g.channels), Int32(g.height), Int32(g.width), Int32(g.kernel),
-                                             Int32(g.stride), Int32(g.padding), ws.base, Int32(cout), Int32(rows.lowerBound),
-                                             Int32(rows.upperBound), beta, yt, Int32(P))
+                        (bf16 ? ck_conv_bf16_forward : ck_conv_f32_forward)(
+                            xi, Int32(g.channels), Int32(g.height), Int32(g.width), Int32(g.kernel), Int32(g.stride),
+                            Int32(g.padding), ws.base, Int32(cout), Int32(rows.lowerBound), Int32(rows.upperBound), beta,
+                            yt, Int32(P))
                     }
                     continue
                 }
@@ -116,7 +122,8 @@ enum ConvKernels {
         let xs = SharedPointer(UnsafeMutablePointer(mutating: x)), dys = SharedPointer(UnsafeMutablePointer(mutating: dy))
         let ws = SharedPointer(UnsafeMutablePointer(mutating: w)), ps = SharedPointer(partial)
         let dxs = dx.map { SharedPointer($0) }
-        let direct = usesDirect(g, cout: cout, algorithm), implicit = !direct && usesImplicitPatches(g)
+        let direct = usesDirect(g, cout: cout, algorithm), implicit = !direct && usesImplicitPatches(g, algorithm)
+        let bf16 = Precision.current == .bf16
         split(n) { worker, images in
             // One tile buffer: the patch matrix (im2col path), then (once dw has used it) the patch-matrix gradient.
             let tileSize = pointwise || ((direct || implicit) && dxs == nil) ? 1 : R * tr * Wo
@@ -140,9 +147,10 @@ enum ConvKernels {
                             for o in 0..<cout { dbp[o] += Reductions.sum(dyt + o * P, pt) }
                         }
                         TimeAccounting.measure(TimeAccounting.gemm) {
-                            ck_conv_bf16_weight_grad(xi, Int32(g.channels), Int32(g.height), Int32(g.width),
-                                                     Int32(g.kernel), Int32(g.stride), Int32(g.padding), dyt, Int32(P),
-                                                     Int32(cout), Int32(rows.lowerBound), Int32(rows.upperBound), dwp)
+                            (bf16 ? ck_conv_bf16_weight_grad : ck_conv_f32_weight_grad)(
+                                xi, Int32(g.channels), Int32(g.height), Int32(g.width), Int32(g.kernel), Int32(g.stride),
+                                Int32(g.padding), dyt, Int32(P), Int32(cout), Int32(rows.lowerBound),
+                                Int32(rows.upperBound), dwp)
                         }
                     } else {
                         var b: UnsafePointer<Float> = UnsafePointer(xi + oh0 * Wo), ldb = P
@@ -178,16 +186,30 @@ enum ConvKernels {
     }
 }
 
-/// How `Conv2D` computes its forward pass and weight gradient; both are exact up to summation order.
+/// How `Conv2D` computes its forward pass and weight gradient (and, through the transposed convolution, stride-1
+/// input gradients from 64 output channels); all are exact up to summation order.
 ///
-/// im2col + sgemm is the default. The direct kernel used less single-threaded CPU time than im2col + sgemm in
+/// `.implicit` is the default where the CPU has AVX-512F (`preferred`): a Goto/BLIS GEMM whose packing reads the
+/// patch matrix straight from the image (implicit im2col, `CKernels/gemm_f32.c`), so no patch matrix is written or
+/// re-read. Elsewhere `.implicit` is im2col + sgemm, the exact fallback.
+///
+/// The direct kernel used less single-threaded CPU time than im2col + sgemm in
 /// isolation on the stem's forward pass (about 30 %) and on 32-channel 3×3 stride-1 layers (about 15 %), but in
 /// `detector bench kernels` (two workers, batch 16, the two timed in alternation on a machine at load 11) it was
 /// slower on every shape it applies to, so it is chosen only explicitly until a quieter measurement settles it.
 public enum ConvAlgorithm: String, Sendable, CaseIterable {
     /// im2col + sgemm (sgemm alone for pointwise convolutions).
     case im2col
+    /// The fp32 GEMM with the patch matrix read in place (AVX-512F; `ck_conv_f32_forward` /
+    /// `ck_conv_f32_weight_grad`), im2col + sgemm on other CPUs and for pointwise convolutions.
+    case implicit
     /// The direct kernel (`CKernels/conv_direct.c`: no patch matrix) wherever the CPU and the shape allow it
     /// (AVX2 + FMA, 4·j output channels, kernel ≤ 3, stride ≤ 2), im2col + sgemm elsewhere.
     case direct
+
+    /// Whether `.implicit` runs its own kernel here: AVX-512F with the ZMM state saved by the OS (cpuid, XCR0).
+    public static let implicitAvailable: Bool = ck_cpu_has_avx512f() == 1
+
+    /// The default of `Conv2D.algorithm`: `.implicit` where the CPU has AVX-512F, else `.im2col`.
+    public static var preferred: ConvAlgorithm { implicitAvailable ? .implicit : .im2col }
 }

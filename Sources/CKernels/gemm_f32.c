@@ -1,0 +1,272 @@
+/*
+ * fp32 convolution as a GEMM whose B operand is the patch matrix read in place (implicit im2col: no patch matrix
+ * is written), AVX-512F. One image, output rows [oh0, oh1) (a tile), single-threaded; callers split tiles and
+ * images over the cores.
+ *
+ *   forward:      y[cout, T]  = w[cout, R] · col[R, T] + beta·y           (m = cout, n = T, k = R)
+ *   weight grad:  dw[cout, R] += dy[cout, T] · colᵀ[T, R]                 (m = cout, n = R, k = T)
+ *
+ * with R = cin·K², T = (oh1 − oh0)·wo and col as in patches.h. Blocking after Goto & van de Geijn, "Anatomy of
+ * high-performance matrix multiplication" (ACM TOMS 34(3), 2008) and BLIS's five loops (Van Zee & van de Geijn,
+ * ACM TOMS 41(3), 2015), the same loops as gemm_bf16.c:
+ *
+ *   for jc < n step NC:
+ *     for pc < k step KC:
+ *       for ic < m step MC:                    A block [MC, KC] packed, kept in L2
+ *         for jr < nc step NR:                 B micro-panel [KC, NR] packed while ic = 0 (kept for later ic)
+ *           for ir < mc step MR:               micro-kernel, MR x NR accumulators in registers
+ *
+ * Packing each B micro-panel just before its first use (rather than the whole B block first, as gemm_bf16.c does)
+ * keeps it in L1 for the m/MR micro-kernels that read it: the convolutions have m = cout ≤ MC, one A block.
+ *
+ * Packed layouts: A micro-panel a[p·MR + i] = A[i, p] (rows past m zero), B micro-panel b[p·NR + j] = B[p, j]
+ * (columns past n zero). The micro-kernel is 8 × 48: 24 zmm accumulators, three B vectors and one broadcast of A
+ * per k, 24 FMAs. The forward B panel is 48 consecutive columns of col rows (contiguous or gathered taps); the
+ * weight-gradient B panel is colᵀ, packed by 16 × 16 in-register transposes of col rows.
+ * References: Reference.conv2d / Reference.conv2dBackward in NeuralNet (naive Double loops); the fallback on CPUs
+ * without AVX-512F is im2col + OpenBLAS sgemm (ConvKernels).
+ */
+#include "CKernels.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include "patches.h"
+
+#define F32 __attribute__((target("avx512f")))
+
+enum { MR = 8, NR = 48, KC = 128, MC = 128, NC = 3072 };
+
+/* Forward B block: panel[p·NR + j] = col[r0 + p, c0 + j] for p < kc, j < cols (cols ≤ NR; lanes past cols zero).
+ * The taps of the panel's column chunks are decoded once into `taps` (K² per chunk) and read for every channel. */
+F32 static void pack_patch_rows(const patches *g, patch_tap *taps, int r0, int kc, int c0, int cols, float *panel) {
+    int chunks = (cols + 15) / 16, kk = g->kernel * g->kernel, plane_size = g->height * g->width;
+    for (int j = 0; j < chunks; j++) {
+        patch_columns q = patch_columns_at(g, c0 + 16 * j, cols - 16 * j < 16 ? cols - 16 * j : 16);
+        for (int tap = 0; tap < kk; tap++) taps[j * kk + tap] = patch_tap_at(g, &q, tap / g->kernel, tap % g->kernel);
+    }
+    int c = r0 / kk, tap = r0 % kk;
+    for (int p = 0; p < kc; p++) {
+        float *out = panel + (size_t)p * NR;
+        const float *plane = g->x + (size_t)c * plane_size;
+        for (int j = 0; j < NR / 16; j++)
+            _mm512_storeu_ps(out + 16 * j, j < chunks ? patch_tap_load(plane, &taps[j * kk + tap]) : _mm512_setzero_ps());
+        if (++tap == kk) { tap = 0; c++; }
+    }
+}
+
+/* r[q] (16 rows of 16) transposed in place: afterwards r[q] lane l holds what r[l] lane q held. */
+F32 static inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) { /* r[4i + q], 128-bit lane L: rows 4i..4i+3 at column 4L + q */
+        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+        __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    for (int q = 0; q < 4; q++) {
+        t[q] = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x88);
+        t[4 + q] = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xdd);
+        t[8 + q] = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x88);
+        t[12 + q] = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xdd);
+    }
+    for (int q = 0; q < 4; q++) {
+        r[q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0x88);
+        r[8 + q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0xdd);
+        r[4 + q] = _mm512_shuffle_f32x4(t[4 + q], t[12 + q], 0x88);
+        r[12 + q] = _mm512_shuffle_f32x4(t[4 + q], t[12 + q], 0xdd);
+    }
+}
+
+/* Weight-gradient B block (B = colᵀ, k = column t, n = row r): panel[p·NR + j] = col[c0 + j, t0 + p] for p < kc,
+ * j < cols; the caller zeroes a panel with cols < NR. `taps` holds the K² taps of each 16-column chunk of
+ * [t0, t0 + kc) (decode_chunk_taps). */
+F32 static void pack_patch_cols(const patches *g, const patch_tap *taps, int kc, int c0, int cols, float *panel) {
+    __m512 v[16];
+    int kk = g->kernel * g->kernel, plane_size = g->height * g->width;
+    for (int p = 0; p < kc; p += 16) {
+        int n = kc - p < 16 ? kc - p : 16;
+        const patch_tap *chunk = taps + (size_t)(p / 16) * kk;
+        int c = c0 / kk, tap = c0 % kk;
+        for (int j = 0; j < cols; j += 16) {
+            for (int i = 0; i < 16; i++) {
+                v[i] = j + i < cols ? patch_tap_load(g->x + (size_t)c * plane_size, &chunk[tap]) : _mm512_setzero_ps();
+                if (++tap == kk) { tap = 0; c++; }
+            }
+            transpose16(v);
+            __mmask16 m = first_lanes(cols - j);
+            for (int i = 0; i < n; i++) _mm512_mask_storeu_ps(panel + (size_t)(p + i) * NR + j, m, v[i]);
+        }
+    }
+}
+
+/* The K² taps of every 16-column chunk of columns [t0, t0 + kc): taps[(p / 16)·K² + kh·K + kw]. */
+F32 static void decode_chunk_taps(const patches *g, int t0, int kc, patch_tap *taps) {
+    int kk = g->kernel * g->kernel;
+    for (int p = 0; p < kc; p += 16) {
+        patch_columns q = patch_columns_at(g, t0 + p, kc - p < 16 ? kc - p : 16);
+        for (int tap = 0; tap < kk; tap++)
+            taps[(size_t)(p / 16) * kk + tap] = patch_tap_at(g, &q, tap / g->kernel, tap % g->kernel);
+    }
+}
+
+/* A block: panel[p·MR + i] = a[(i0 + i)·lda + k0 + p] for i < rows (rows past `rows` zero), p < kc: 16 columns
+ * at a time, the MR rows loaded as vectors and transposed (the upper half of the 16 x 16 transpose is zero). */
+F32 static void pack_a(const float *a, size_t lda, int i0, int rows, int k0, int kc, float *panel) {
+    __m512 v[16];
+    for (int p = 0; p < kc; p += 16) {
+        int n = kc - p < 16 ? kc - p : 16;
+        for (int i = 0; i < 16; i++)
+            v[i] = i < rows && i < MR ? _mm512_maskz_loadu_ps(first_lanes(n), a + (size_t)(i0 + i) * lda + k0 + p)
+                                      : _mm512_setzero_ps();
+        transpose16(v);
+        for (int q = 0; q < n; q++) _mm256_storeu_ps(panel + (size_t)(p + q) * MR, _mm512_castps512_ps256(v[q]));
+    }
+}
+
+/* MR x NR block: acc = Σ_p A[p]·B[p]; then C = acc + beta·C (beta 0: C not read). */
+F32 static void kernel_8x48(int kc, const float *a, const float *b, float *c, size_t ldc, float beta) {
+    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
+    __m512 c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
+    __m512 c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;
+    __m512 c60 = c00, c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
+    for (int p = 0; p < kc; p++) {
+        const float *bp = b + (size_t)p * NR, *ap = a + (size_t)p * MR;
+        _mm_prefetch((const char *)(bp + 6 * NR), _MM_HINT_T0);
+        _mm_prefetch((const char *)(bp + 6 * NR + 16), _MM_HINT_T0);
+        _mm_prefetch((const char *)(bp + 6 * NR + 32), _MM_HINT_T0);
+        __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16), b2 = _mm512_loadu_ps(bp + 32);
+#define ROW(i)                                                                                                      \
+    {                                                                                                               \
+        __m512 ai = _mm512_set1_ps(ap[i]);                                                                          \
+        c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);                                                                 \
+        c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);                                                                 \
+        c##i##2 = _mm512_fmadd_ps(ai, b2, c##i##2);                                                                 \
+    }
+        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7)
+#undef ROW
+    }
+    __m512 vb = _mm512_set1_ps(beta);
+#define STORE(i)                                                                                                    \
+    {                                                                                                               \
+        float *ci = c + (size_t)(i) * ldc;                                                                          \
+        if (beta == 0) {                                                                                            \
+            _mm512_storeu_ps(ci, c##i##0);                                                                          \
+            _mm512_storeu_ps(ci + 16, c##i##1);                                                                     \
+            _mm512_storeu_ps(ci + 32, c##i##2);                                                                     \
+        } else {                                                                                                    \
+            _mm512_storeu_ps(ci, _mm512_fmadd_ps(vb, _mm512_loadu_ps(ci), c##i##0));                                \
+            _mm512_storeu_ps(ci + 16, _mm512_fmadd_ps(vb, _mm512_loadu_ps(ci + 16), c##i##1));                      \
+            _mm512_storeu_ps(ci + 32, _mm512_fmadd_ps(vb, _mm512_loadu_ps(ci + 32), c##i##2));                      \
+        }                                                                                                           \
+    }
+    STORE(0) STORE(1) STORE(2) STORE(3) STORE(4) STORE(5) STORE(6) STORE(7)
+#undef STORE
+}
+
+/* Per-thread packing buffers, allocated once and kept (the callers run on a fixed pool of workers). */
+static _Thread_local float *pack_a_buffer, *pack_b_buffer;
+
+static float *packing_buffer(float **slot, size_t floats) {
+    if (!*slot) *slot = aligned_alloc(64, floats * 4);
+    if (!*slot) abort();
+    return *slot;
+}
+
+/* C[m, n] = A[m, k] (row-major, lda) · B + beta·C, B = col (weight_grad 0, k = R) or colᵀ (weight_grad 1, k = T). */
+F32 static void gemm_patches(int weight_grad, const patches *g, int m, int n, int k, const float *a, size_t lda,
+                             float beta, float *c, size_t ldc) {
+    float *pa = packing_buffer(&pack_a_buffer, (size_t)KC * MC);
+    float *pb = packing_buffer(&pack_b_buffer, (size_t)KC * NC);
+    float edge[MR * NR] __attribute__((aligned(64)));
+    /* The decoded taps: of the B panel's column chunks (forward), of the k block's column chunks (weight grad). */
+    patch_tap *taps = aligned_alloc(64, sizeof(patch_tap) * (KC / 16) * g->kernel * g->kernel);
+    if (!taps) abort();
+    for (int jc = 0; jc < n; jc += NC) {
+        int nc = n - jc < NC ? n - jc : NC;
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = k - pc < KC ? k - pc : KC;
+            float beta_block = pc == 0 ? beta : 1.0f;
+            if (weight_grad) decode_chunk_taps(g, pc, kc, taps);
+            for (int ic = 0; ic < m; ic += MC) {
+                int mc = m - ic < MC ? m - ic : MC;
+                for (int ir = 0; ir < mc; ir += MR)
+                    pack_a(a, lda, ic + ir, mc - ir < MR ? mc - ir : MR, pc, kc, pa + (size_t)ir * kc);
+                for (int jr = 0; jr < nc; jr += NR) {
+                    int cols = nc - jr < NR ? nc - jr : NR;
+                    float *bpanel = pb + (size_t)jr * kc;
+                    if (ic == 0) { /* packed once, used at once from L1 by every A micro-panel of this block */
+                        if (weight_grad) {
+                            if (cols < NR) memset(bpanel, 0, (size_t)kc * NR * 4);
+                            pack_patch_cols(g, taps, kc, jc + jr, cols, bpanel);
+                        } else {
+                            pack_patch_rows(g, taps, pc, kc, jc + jr, cols, bpanel);
+                        }
+                    }
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        int rows = mc - ir < MR ? mc - ir : MR;
+                        float *cij = c + (size_t)(ic + ir) * ldc + jc + jr;
+                        if (rows == MR && cols == NR) {
+                            kernel_8x48(kc, pa + (size_t)ir * kc, bpanel, cij, ldc, beta_block);
+                        } else {
+                            kernel_8x48(kc, pa + (size_t)ir * kc, bpanel, edge, NR, 0.0f);
+                            for (int i = 0; i < rows; i++)
+                                for (int j = 0; j < cols; j++) {
+                                    float *cv = cij + (size_t)i * ldc + j;
+                                    *cv = edge[i * NR + j] + (beta_block == 0 ? 0 : beta_block * *cv);
+                                }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    free(taps);
+}
+
+F32 static void conv_f32(int weight_grad, const float *x, int cin, int h, int w, int k, int stride, int pad,
+                         const float *a, int lda, int cout, int oh0, int oh1, float beta, float *c, int ldc) {
+    int *offsets = patch_offsets(oh0, oh1, (w + 2 * pad - k) / stride + 1, stride, pad);
+    patches g = patch_matrix(x, cin, h, w, k, stride, pad, oh0, oh1, offsets);
+    if (weight_grad)
+        gemm_patches(1, &g, cout, cin * k * k, g.columns, a, (size_t)lda, beta, c, (size_t)ldc);
+    else
+        gemm_patches(0, &g, cout, g.columns, cin * k * k, a, (size_t)lda, beta, c, (size_t)ldc);
+    free(offsets);
+}
+
+void ck_conv_f32_forward(const float *x, int cin, int h, int w, int k, int stride, int pad, const float *wt,
+                         int cout, int oh0, int oh1, float beta, float *y, int ldy) {
+    if (cout <= 0 || oh1 <= oh0) return;
+    conv_f32(0, x, cin, h, w, k, stride, pad, wt, cin * k * k, cout, oh0, oh1, beta, y, ldy);
+}
+
+void ck_conv_f32_weight_grad(const float *x, int cin, int h, int w, int k, int stride, int pad, const float *dy,
+                             int lddy, int cout, int oh0, int oh1, float *dw) {
+    if (cout <= 0 || oh1 <= oh0) return;
+    conv_f32(1, x, cin, h, w, k, stride, pad, dy, lddy, cout, oh0, oh1, 1.0f, dw, cin * k * k);
+}
+#else
+void ck_conv_f32_forward(const float *x, int cin, int h, int w, int k, int stride, int pad, const float *wt,
+                         int cout, int oh0, int oh1, float beta, float *y, int ldy) {
+    (void)x; (void)cin; (void)h; (void)w; (void)k; (void)stride; (void)pad; (void)wt; (void)cout; (void)oh0;
+    (void)oh1; (void)beta; (void)y; (void)ldy;
+    abort(); /* callers check ck_cpu_has_avx512f first */
+}
+
+void ck_conv_f32_weight_grad(const float *x, int cin, int h, int w, int k, int stride, int pad, const float *dy,
+                             int lddy, int cout, int oh0, int oh1, float *dw) {
+    (void)x; (void)cin; (void)h; (void)w; (void)k; (void)stride; (void)pad; (void)dy; (void)lddy; (void)cout;
+    (void)oh0; (void)oh1; (void)dw;
+    abort();
+}
+#endif
