@@ -56,8 +56,10 @@ final class SingleLevelPinTests: XCTestCase {
             let f = try Self.fingerprint(setHead: head)
             XCTAssertEqual(f.count, values.count)
             for (i, (got, want)) in zip(f, values).enumerated() {
-                // The expected values are printed to 10 significant digits.
-                XCTAssertEqual(got, want, accuracy: 2e-9 * max(1, abs(want)), "\(head) checksum \(i)")
+                // The expected values are printed to 10 significant digits by im2col + sgemm convolutions; the
+                // implicit-GEMM kernel (the default on AVX-512F) sums in another order, which moves the outputs and
+                // gradients by about 1e-7 relative. A changed network moves them by far more than 1e-5.
+                XCTAssertEqual(got, want, accuracy: 1e-5 * max(1, abs(want)), "\(head) checksum \(i)")
             }
             XCTAssertEqual(try Self.names(setHead: head).hashValueStable, names, "\(head) names")
         }
