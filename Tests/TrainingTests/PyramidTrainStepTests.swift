@@ -40,22 +40,7 @@ final class PyramidTrainStepTests: XCTestCase {
                          "fpn.output\(coarse).bn.weight", "dense.conv0.conv.weight", "dense.conv1.bn\(fine).bias",
                          "dense.conv1.bn\(coarse).weight", "dense.cls.bias", "dense.box.weight", "set.lateral.weight",
                          "set.embed1.weight", "set.box.weight"]
-            let params = d.parameters
-            for name in picks {
-                let p = try XCTUnwrap(params.first { $0.name == name }, name)
-                for idx in [0, p.value.count / 2, p.value.count - 1] {
-                    let analytic = Double(p.grad.data[idx])
-                    let orig = p.value.data[idx]
-                    let h: Float = 1e-2 * max(1, abs(orig))
-                    p.value.data[idx] = orig + h
-                    let lp = loss()
-                    p.value.data[idx] = orig - h
-                    let lm = loss()
-                    p.value.data[idx] = orig
-                    let numeric = (lp - lm) / Double(2 * h)
-                    XCTAssertEqual(analytic, numeric, accuracy: 4e-2 * max(1, abs(numeric)) + 2e-3, "\(strides) \(name)[\(idx)]")
-                }
-            }
+            try TrainStepGradientTests.checkGradients(of: picks, in: d.parameters, loss: loss, label: "\(strides)")
         }
     }
 

@@ -55,23 +55,28 @@ final class TrainStepGradientTests: XCTestCase {
                          "dense.box.weight", head == .query ? "set.layer0.attn.q_proj.weight" : "set.fc1.weight",
                          head == .query ? "set.box.weight" : "set.fc2.bias", head == .query ? "set.lateral.weight" : "set.reduce.weight"]
                 + (geometry ? ["set.layer0.attn.geometry"] : [])
-            for name in picks {
-                let p = try XCTUnwrap(params.first { $0.name == name }, name)
-                for idx in [0, p.value.count / 2, p.value.count - 1] {
-                    let analytic = Double(p.grad.data[idx])
-                    let orig = p.value.data[idx]
-                    let h: Float = 1e-2 * max(1, abs(orig))
-                    p.value.data[idx] = orig + h
-                    let lp = loss()
-                    p.value.data[idx] = orig - h
-                    let lm = loss()
-                    p.value.data[idx] = orig
-                    let numeric = (lp - lm) / Double(2 * h)
-                    // Float32 forward and central differences across ReLU kinks: a few per cent of slack; a wrong
-                    // backward is off by far more (tens of per cent or a sign).
-                    XCTAssertEqual(analytic, numeric, accuracy: 4e-2 * max(1, abs(numeric)) + 2e-3,
-                                   "\(head) prior \(prior) \(name)[\(idx)]")
-                }
+            try Self.checkGradients(of: picks, in: params, loss: loss, label: "\(head) prior \(prior)")
+        }
+    }
+
+    /// Central differences of `loss` at the first, middle and last element of each parameter named in `picks`
+    /// against the gradients already accumulated in `params`.
+    static func checkGradients(of picks: [String], in params: [Parameter], loss: () -> Double, label: String) throws {
+        for name in picks {
+            let p = try XCTUnwrap(params.first { $0.name == name }, name)
+            for idx in [0, p.value.count / 2, p.value.count - 1] {
+                let analytic = Double(p.grad.data[idx])
+                let orig = p.value.data[idx]
+                let h: Float = 1e-2 * max(1, abs(orig))
+                p.value.data[idx] = orig + h
+                let lp = loss()
+                p.value.data[idx] = orig - h
+                let lm = loss()
+                p.value.data[idx] = orig
+                let numeric = (lp - lm) / Double(2 * h)
+                // Float32 forward and central differences across ReLU kinks: a few per cent of slack; a wrong
+                // backward is off by far more (tens of per cent or a sign).
+                XCTAssertEqual(analytic, numeric, accuracy: 4e-2 * max(1, abs(numeric)) + 2e-3, "\(label) \(name)[\(idx)]")
             }
         }
     }
