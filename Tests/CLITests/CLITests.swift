@@ -158,12 +158,15 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(badStrides.err.contains("--pyramid-strides"), badStrides.err)
     }
 
+    /// `bench train` for one step of batch 2 at 64² on one thread, without warm-up.
+    static let oneTinyBenchStep = ["bench", "train", "--data", "random", "--steps", "1", "--warmup", "0", "--batch-size", "2",
+                                   "--input-size", "64", "--threads", "1"]
+
     /// `--precision`: fp32 and auto print the mode in use (auto is bf16 exactly where /proc/cpuinfo lists
     /// avx512_bf16), bf16 runs or is a usage error naming AVX512_BF16, an unknown value is a usage error.
     func testPrecisionFlag() throws {
         let dir = try Fixtures.temporaryDirectory()
-        let common = ["bench", "train", "--data", "random", "--steps", "1", "--warmup", "0", "--batch-size", "2",
-                      "--input-size", "64", "--threads", "1"]
+        let common = Self.oneTinyBenchStep
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         let hasBF16 = cpuinfo.split(whereSeparator: \.isWhitespace).contains("avx512_bf16")
         let fp32 = try run(common + ["--precision", "fp32"], in: dir)
@@ -189,8 +192,7 @@ final class CLITests: XCTestCase {
     /// the batch, or no count at all, is a usage error naming the flag.
     func testReplicasFlag() throws {
         let dir = try Fixtures.temporaryDirectory()
-        let common = ["bench", "train", "--data", "random", "--steps", "1", "--warmup", "0", "--batch-size", "2",
-                      "--input-size", "64", "--threads", "1"]
+        let common = Self.oneTinyBenchStep
         let auto = try run(common, in: dir)
         XCTAssertEqual(auto.status, 0, auto.err)
         XCTAssertTrue(auto.out.contains("replicas: 1"), auto.out)

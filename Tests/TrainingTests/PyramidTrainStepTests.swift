@@ -46,13 +46,6 @@ final class PyramidTrainStepTests: XCTestCase {
 
     /// A pyramid network overfits one fixed batch: the training loss falls by at least 10×.
     func testPyramidOverfitsFixedBatch() throws {
-        let c = Self.config(strides: [4, 8, 16])
-        let d = try Detector(config: c, seed: 5)
-        let b = DetectorFixtures.randomBatch(config: c, n: 2, seed: 6)
-        let step = TrainStep(detector: d, optimizer: AdamW(weightDecay: 0), classWeights: nil)
-        let first = try step.run(b, learningRate: 3e-3).total
-        var last = first
-        for _ in 0..<300 { last = try step.run(b, learningRate: 3e-3).total }
-        XCTAssertLessThan(last, first / 10, "loss \(first) → \(last)")
+        try TrainStepGradientTests.assertOverfitsFixedBatch(Self.config(strides: [4, 8, 16]))
     }
 }
