@@ -10,7 +10,7 @@ final class ReplicaExchange: @unchecked Sendable {
     let barrier: ReplicaBarrier
     /// Slots written by one replica each before a barrier, and the sums the last arrival writes.
     var counts: [StepCounts], terms: [[Double]]
-    var countSum = StepCounts(skipped: 0, positives: 0, boxes: 0, unmatchedBoxes: 0), termSum: [Double] = []
+    var countSum = StepCounts.zero, termSum: [Double] = []
 
     init(parameters: [[Parameter]]) {
         let n = parameters.count
@@ -48,10 +48,7 @@ final class ReplicaCoordinator: StepCoordinator {
     func combine(_ local: StepCounts) throws -> StepCounts {
         let e = exchange
         e.barrier.wait(arriving: { e.counts[replica] = local }) {
-            e.countSum = e.counts.reduce(StepCounts(skipped: 0, positives: 0, boxes: 0, unmatchedBoxes: 0)) {
-                StepCounts(skipped: $0.skipped + $1.skipped, positives: $0.positives + $1.positives,
-                           boxes: $0.boxes + $1.boxes, unmatchedBoxes: $0.unmatchedBoxes + $1.unmatchedBoxes)
-            }
+            e.countSum = e.counts.reduce(.zero, +)
         }
         return e.countSum   // as termSum: stable until every replica has passed the next barrier
     }

@@ -16,6 +16,15 @@ public struct StepCounts: Equatable, Sendable {
     public init(skipped: Int, positives: Int, boxes: Int, unmatchedBoxes: Int) {
         self.skipped = skipped; self.positives = positives; self.boxes = boxes; self.unmatchedBoxes = unmatchedBoxes
     }
+
+    /// All counts 0.
+    public static let zero = StepCounts(skipped: 0, positives: 0, boxes: 0, unmatchedBoxes: 0)
+
+    /// The counts of `a` and `b` added field by field.
+    public static func + (a: StepCounts, b: StepCounts) -> StepCounts {
+        StepCounts(skipped: a.skipped + b.skipped, positives: a.positives + b.positives, boxes: a.boxes + b.boxes,
+                   unmatchedBoxes: a.unmatchedBoxes + b.unmatchedBoxes)
+    }
 }
 
 /// What `TrainStep` asks of the other processes in a data-parallel run (DETR and Detectron2 normalise by the
