@@ -7,7 +7,7 @@ import NeuralNet
 
 /// A batch ready for the network: letterboxed, normalised images and their targets in input pixels.
 public struct TrainingBatch {
-    /// `[N, 3, S, S]`.
+    /// `[N, 3, H, W]` (`H = W = S` unless `DetectorConfig.rectangular`).
     public var images: Tensor
     /// Per image ground truth, in input pixels (xyxy), 0-based classes, ignore flags.
     public var targets: [ImageTargets]

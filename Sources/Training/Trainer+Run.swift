@@ -141,7 +141,8 @@ extension Trainer {
         let replicas = options.replicas.resolved(threads: options.threads, batchSize: t.batchSize, underMPI: job != nil)
         try ReplicaCount.check(replicas, batchSize: t.batchSize, underMPI: job != nil)
         let replicaStep = replicas > 1 ? try ReplicaStep(step, count: replicas) : nil
-        say("model \(config.name): \(detector.parameters.reduce(0) { $0 + $1.value.count }) parameters, input \(config.inputSize)², "
+        say("model \(config.name): \(detector.parameters.reduce(0) { $0 + $1.value.count }) parameters, input \(config.inputSize)"
+            + (config.rectangular ? " (rectangular, longer side)" : "²") + ", "
             + "set head \(config.setHead.rawValue) (\(config.hypotheses) hypotheses), \(detector.anchors.count) dense anchors"
             + (config.isPyramid ? " on strides \(config.pyramidStrides.map(String.init).joined(separator: "/"))" : "") + "; "
             + "OpenBLAS \(BLASRuntime.coreName) × \(BLASRuntime.threads); precision \(Precision.current.rawValue); "
@@ -151,6 +152,7 @@ extension Trainer {
         var loaderOptions = BatchLoaderOptions()
         loaderOptions.batchSize = t.batchSize
         loaderOptions.inputSize = config.inputSize
+        loaderOptions.rectangular = config.rectangular
         loaderOptions.seed = state.seed
         loaderOptions.skipBadImages = options.skipBadImages
         loaderOptions.augment = t.augment ? AugmentConfig() : .none
