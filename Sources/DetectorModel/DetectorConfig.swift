@@ -198,6 +198,11 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
         guard hypotheses <= anchorCount else {
             throw bad(.hypotheses, "\(hypotheses) exceeds the \(anchorCount) dense anchors")
         }
+        let narrowest = levelAnchorCounts(height: 32, width: inputSize).reduce(0, +)
+        guard !rectangular || hypotheses <= narrowest else {
+            throw bad(.rectangular, "\(hypotheses) hypotheses exceed the \(narrowest) dense anchors of the narrowest rectangle "
+                      + "(32×\(inputSize)); lower hypotheses or raise inputSize")
+        }
         guard queryNMSIoU > 0, queryNMSIoU <= 1 else { throw bad(.queryNMSIoU, "must be in (0, 1], got \(queryNMSIoU)") }
         guard attentionHeads > 0, setWidth % attentionHeads == 0 else {
             throw bad(.attentionHeads, "\(attentionHeads) must divide the set width \(setWidth)")

@@ -129,6 +129,10 @@ public final class TrainStep {
         let logits = (0..<n).map { Array(out.denseLogits.data[($0 * a * classes)..<(($0 + 1) * a * classes)]) }
         let deltas = (0..<n).map { Array(out.denseDeltas.data[($0 * a * 4)..<(($0 + 1) * a * 4)]) }
         var report = StepReport(losses: [], total: 0, gradientNorm: 0, skipped: nil, positives: 0, unmatchedBoxes: 0)
+        if c.denseAssignment == .atss {  // ATSS picks candidates per level of this batch's input shape
+            denseCriterion.configuration.assigner.levelAnchorCounts =
+                c.levelAnchorCounts(height: detector.inputHeight, width: detector.inputWidth)
+        }
         let denseOut: DenseCriterion.Output
         do { denseOut = try denseCriterion(anchors: detector.anchors, logits: logits, deltas: deltas, targets: batch.targets) } catch {
             return try skipping(report, "dense criterion: \(error)")
