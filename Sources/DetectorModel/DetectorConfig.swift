@@ -190,7 +190,7 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
             throw bad(.querySelection, "peaks works on one level; a pyramid (pyramidStrides \(pyramidStrides)) needs topk or nms")
         }
         guard !rectangular || setHead != .fc else {
-            throw bad(.rectangular, "the fc set head flattens a fixed inputSize² map; rectangular inputs need setHead query or none")
+            throw bad(.rectangular, "the fc set head flattens a fixed inputSize² map; rectangular inputs need setHead query or none (or turn rectangular off)")
         }
         guard !rectangular || inputSize % 32 == 0 else {
             throw bad(.rectangular, "rectangular inputs need an inputSize that is a multiple of 32, got \(inputSize)")
