@@ -144,6 +144,7 @@ extension Trainer {
         say("model \(config.name): \(detector.parameters.reduce(0) { $0 + $1.value.count }) parameters, input \(config.inputSize)"
             + (config.rectangular ? " (rectangular, longer side)" : "²") + ", "
             + "set head \(config.setHead.rawValue) (\(config.hypotheses) hypotheses), \(detector.anchors.count) dense anchors"
+            + (config.rectangular ? " at \(config.inputSize)²" : "")
             + (config.isPyramid ? " on strides \(config.pyramidStrides.map(String.init).joined(separator: "/"))" : "") + "; "
             + "OpenBLAS \(BLASRuntime.coreName) × \(BLASRuntime.threads); precision \(Precision.current.rawValue); "
             + (replicas > 1 ? "\(replicas) replicas × 1 thread, batch \(t.batchSize) split into shards of \(t.batchSize / replicas)"
