@@ -90,6 +90,7 @@ public enum TrainBenchmark {
             var options = BatchLoaderOptions()
             options.batchSize = batchSize
             options.inputSize = config.inputSize
+            options.rectangular = config.rectangular
             options.seed = seed
             options.cacheImages = true
             let loader = BatchLoader(dataset: dataset, options: options)

@@ -41,9 +41,9 @@ public struct AugmentConfig: Sendable, Equatable, Codable {
     }()
 }
 
-/// One image prepared for the network: the square input, its targets in input pixels and the transform back.
+/// One image prepared for the network: the input (square or rectangular), its targets in input pixels and the transform back.
 public struct PreparedSample: Sendable {
-    /// The `S × S` input image (content top-left, padding right/bottom).
+    /// The input image, `S × S` or the rectangular canvas (content top-left, padding right/bottom).
     public var image: Image
     /// Kept annotations with boxes in input pixels (clipped to the content).
     public var annotations: [Annotation]
@@ -56,8 +56,10 @@ public enum Augmenter {
     /// Padding colour: the ImageNet mean `(0.485, 0.456, 0.406) · 255`, which normalises to about 0.
     public static let padColor: (UInt8, UInt8, UInt8) = (124, 116, 104)
 
-    /// Flip (with probability `flipProbability`), scale by `letterbox · U(minScale, maxScale)`, crop a random
-    /// `S × S` window when larger, colour-jitter, pad right/bottom to `S × S`. Boxes follow the same geometry, are
+    /// Flip (with probability `flipProbability`), scale by `letterbox · U(minScale, maxScale)` (letterbox scale
+    /// `S / max(W, H)`), crop a random canvas-sized window when larger, colour-jitter, pad right/bottom to the canvas:
+    /// `S × S`, or `inputWidth × inputHeight` for a rectangular input (YOLOv5/ultralytics `rect=True`: the batch's
+    /// shape, whose longer side is `S`). Boxes follow the same geometry, are
     /// clipped to the content, and are dropped when less than `minKeptFraction` of their area stays inside or
     /// when smaller than `minBoxSize`. Random draws come from `rng` in a fixed order, so the result is a
     /// function of the seed.
@@ -67,15 +69,17 @@ public enum Augmenter {
     /// target, so the result differs from a full-size decode only by resampling (and by under one reduced pixel at the right and
     /// bottom edges, where the reduced size was rounded up). Default: `image`'s own size.
     public static func apply(_ image: Image, originalSize: (width: Int, height: Int)? = nil, annotations: [Annotation],
-                             inputSize s: Int, config: AugmentConfig, rng: inout SplitMix64) -> PreparedSample {
+                             inputSize s: Int, inputWidth: Int? = nil, inputHeight: Int? = nil, config: AugmentConfig,
+                             rng: inout SplitMix64) -> PreparedSample {
         let (width, height) = originalSize ?? (image.width, image.height)
+        let (cw, ch) = (inputWidth ?? s, inputHeight ?? s)
         let flip = rng.unit() < config.flipProbability
         let factor = rng.uniform(config.minScale...max(config.minScale, config.maxScale))
         let base = Double(s) / Double(max(width, height))
         let scaledW = max(1, Int((Double(width) * base * factor).rounded()))
         let scaledH = max(1, Int((Double(height) * base * factor).rounded()))
-        let offX = scaledW > s ? rng.int(0...(scaledW - s)) : 0
-        let offY = scaledH > s ? rng.int(0...(scaledH - s)) : 0
+        let offX = scaledW > cw ? rng.int(0...(scaledW - cw)) : 0
+        let offY = scaledH > ch ? rng.int(0...(scaledH - ch)) : 0
         let b = rng.uniform(max(0, 1 - config.brightness)...(1 + config.brightness))
         let c = rng.uniform(max(0, 1 - config.contrast)...(1 + config.contrast))
         let sat = rng.uniform(max(0, 1 - config.saturation)...(1 + config.saturation))
@@ -83,25 +87,27 @@ public enum Augmenter {
         let transform = InputTransform(
             originalWidth: width, originalHeight: height, scaleX: Double(scaledW) / Double(width),
             scaleY: Double(scaledH) / Double(height), offsetX: Double(offX), offsetY: Double(offY), flipped: flip,
-            inputSize: s, contentWidth: min(s, scaledW), contentHeight: min(s, scaledH))
+            inputSize: s, contentWidth: min(cw, scaledW), contentHeight: min(ch, scaledH), inputWidth: cw, inputHeight: ch)
         var out = flip ? image.flippedHorizontally() : image
         out = out.resized(width: scaledW, height: scaledH)
-        if offX != 0 || offY != 0 || scaledW > s || scaledH > s {
+        if offX != 0 || offY != 0 || scaledW > cw || scaledH > ch {
             out = out.cropped(x: offX, y: offY, width: transform.contentWidth, height: transform.contentHeight)
         }
         if b != 1 || c != 1 || sat != 1 { out = out.jittered(brightness: Float(b), contrast: Float(c), saturation: Float(sat)) }
-        if out.width != s || out.height != s { out = out.padded(toWidth: s, height: s, fill: padColor) }
+        if out.width != cw || out.height != ch { out = out.padded(toWidth: cw, height: ch, fill: padColor) }
         let kept = mapBoxes(annotations, transform: transform, minKeptFraction: config.minKeptFraction,
                             minBoxSize: config.minBoxSize)
         return PreparedSample(image: out, annotations: kept, transform: transform)
     }
 
-    /// The plain letterbox (no randomness): `apply` with `AugmentConfig.none`.
+    /// The plain letterbox (no randomness): `apply` with `AugmentConfig.none`, into `S × S` or the
+    /// `inputWidth × inputHeight` canvas (which must hold the letterboxed content).
     public static func letterbox(_ image: Image, originalSize: (width: Int, height: Int)? = nil,
-                                 annotations: [Annotation], inputSize: Int) -> PreparedSample {
+                                 annotations: [Annotation], inputSize: Int, inputWidth: Int? = nil,
+                                 inputHeight: Int? = nil) -> PreparedSample {
         var rng = SplitMix64(seed: 0)
-        return apply(image, originalSize: originalSize, annotations: annotations, inputSize: inputSize, config: .none,
-                     rng: &rng)
+        return apply(image, originalSize: originalSize, annotations: annotations, inputSize: inputSize,
+                     inputWidth: inputWidth, inputHeight: inputHeight, config: .none, rng: &rng)
     }
 
     /// Annotations mapped by `transform`, clipped to the content window `[0, contentWidth] × [0, contentHeight]`,

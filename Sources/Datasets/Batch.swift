@@ -12,14 +12,17 @@ extension ImageTargets {
 
 /// A batch ready for the network.
 public struct Batch: Sendable {
-    /// Images as `[N, 3, S, S]` row-major floats, normalised `(v / 255 − mean) / std` with the ImageNet mean and
+    /// Images as `[N, 3, H, W]` row-major floats (`H = W = S` unless rectangular), normalised `(v / 255 − mean) / std` with the ImageNet mean and
     /// std (`BatchLoader.mean`, `BatchLoader.std`).
     public var images: [Float]
     /// Number of images `N` (smaller than the batch size only at the end of an epoch without `dropLast`, or when
     /// bad images were skipped).
     public var count: Int
-    /// Input side `S`.
+    /// Input side `S` (the longer side of a rectangular batch).
     public var inputSize: Int
+    /// The batch's input height `H` and width `W`: `S` both for a square batch; with `BatchLoaderOptions.rectangular`
+    /// the shape of this batch (one for all its images, YOLOv5/ultralytics `rect=True`).
+    public var inputHeight: Int, inputWidth: Int
     /// Per image: boxes, classes and ignore flags in input pixels.
     public var targets: [ImageTargets]
     /// Per image: the dataset's image id.
@@ -37,8 +40,13 @@ public struct Batch: Sendable {
 public struct BatchLoaderOptions: Sendable {
     /// Images per batch. Default 16.
     public var batchSize = 16
-    /// Side of the square network input. Default 320.
+    /// Side of the square network input, or the longer side of a rectangular one. Default 320.
     public var inputSize = 320
+    /// Rectangular batches (YOLOv5/ultralytics `rect=True`; `DetectorConfig.rectangular`): images are grouped by
+    /// aspect ratio, each batch is padded to one `H × W` that holds all its images' rectangles
+    /// (`InputTransform.rectangle`), and the order of the groups is shuffled each epoch. Default false: every image
+    /// is letterboxed into `S × S`.
+    public var rectangular = false
     /// Shuffle the order each epoch (a permutation seeded by `(seed, epoch)`). Default true.
     public var shuffle = true
     /// Augmentation; `AugmentConfig.none` for evaluation (letterbox only). Default: training augmentation.

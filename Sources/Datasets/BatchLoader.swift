@@ -23,6 +23,8 @@ public final class BatchLoader: @unchecked Sendable {
     /// The options in force.
     public let options: BatchLoaderOptions
 
+    /// Per image, its rectangular input `(height, width)` (`InputTransform.rectangle`); empty unless `rectangular`.
+    let rectangles: [(height: Int, width: Int)]
     private let cond = NSCondition()
     private var cache: [Int: DecodedImage] = [:]
     private var skipped = Set<Int>(), warned = Set<Int>()
@@ -40,6 +42,10 @@ public final class BatchLoader: @unchecked Sendable {
                      "BatchLoader: batchSize, inputSize, prefetch and workers must be positive")
         self.dataset = dataset
         self.options = options
+        rectangles = options.rectangular ? dataset.images.map { r in
+            let (w, h) = InputTransform.rectangle(width: max(1, r.width), height: max(1, r.height), inputSize: options.inputSize)
+            return (h, w)
+        } : []
     }
 
     deinit { stop() }
@@ -49,9 +55,11 @@ public final class BatchLoader: @unchecked Sendable {
         options.shard.steps(count: dataset.images.count, batchSize: options.batchSize, dropLast: options.dropLast)
     }
 
-    /// The image indices of epoch `epoch`, in the order they are served.
+    /// The image indices of epoch `epoch`, in the order they are served (with `rectangular`, groups of similar
+    /// aspect ratio: `rectangularOrder(epoch:)`).
     public func order(epoch: Int) -> [Int] {
         let n = dataset.images.count
+        if options.rectangular { return rectangularOrder(epoch: epoch) }
         guard options.shuffle else { return Array(0..<n) }
         var rng = SplitMix64(mixing: options.seed, 0x0D0E, UInt64(epoch))
         return rng.permutation(n)
@@ -64,14 +72,16 @@ public final class BatchLoader: @unchecked Sendable {
         let positions = options.shard.positions(step: step, count: dataset.images.count, batchSize: options.batchSize,
                                                 dropLast: options.dropLast)
         let indices = order(epoch: epoch)[positions]
-        let s = options.inputSize, plane = 3 * s * s
+        let s = options.inputSize
+        let (h, w) = options.rectangular ? shape(of: Array(indices)) : (s, s)
+        let plane = 3 * h * w
         var samples: [(Int, PreparedSample)] = []
         for index in indices {
             guard let d = try decoded(index) else { continue }
             var rng = SplitMix64(mixing: options.seed, UInt64(epoch), UInt64(index))
             samples.append((index, Augmenter.apply(d.image, originalSize: (d.originalWidth, d.originalHeight),
                                                    annotations: dataset.images[index].annotations, inputSize: s,
-                                                   config: options.augment, rng: &rng)))
+                                                   inputWidth: w, inputHeight: h, config: options.augment, rng: &rng)))
         }
         var floats = [Float](repeating: 0, count: samples.count * plane)
         floats.withUnsafeMutableBufferPointer { buf in
@@ -79,7 +89,7 @@ public final class BatchLoader: @unchecked Sendable {
                 sample.1.image.writeCHWFloat(into: buf.baseAddress! + k * plane, mean: Self.mean, std: Self.std)
             }
         }
-        return Batch(images: floats, count: samples.count, inputSize: s, targets: samples.map { ImageTargets($0.1.annotations) },
+        return Batch(images: floats, count: samples.count, inputSize: s, inputHeight: h, inputWidth: w, targets: samples.map { ImageTargets($0.1.annotations) },
                      imageIDs: samples.map { dataset.images[$0.0].id }, transforms: samples.map(\.1.transform),
                      epoch: epoch, step: step)
     }

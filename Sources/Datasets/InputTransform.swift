@@ -1,7 +1,8 @@
 import Boxes
 
-/// The geometric map from an original image to the square network input, recorded per image so that
-/// predictions can be mapped back to original pixels.
+/// The geometric map from an original image to the network input (square `inputSize²`, or a rectangle
+/// `inputWidth × inputHeight` whose longer side is `inputSize`), recorded per image so that predictions can be mapped
+/// back to original pixels.
 ///
 /// Forward: optional horizontal flip in original pixels (`x ← W − x`), then scaling by `(scaleX, scaleY)`, then
 /// subtracting the crop origin `(offsetX, offsetY)` (in scaled pixels). The content occupies the top-left
@@ -16,14 +17,18 @@ public struct InputTransform: Sendable, Equatable {
     public var offsetX: Double, offsetY: Double
     /// Whether the original was flipped horizontally first.
     public var flipped: Bool
-    /// Side of the square input.
+    /// The input's longer side (the square input's side); set-head boxes are normalised by it.
     public var inputSize: Int
+    /// Width and height of the input canvas in pixels: `inputSize` both for a square input; a rectangular input
+    /// (`DetectorConfig.rectangular`) has one of them below `inputSize`.
+    public var inputWidth: Int, inputHeight: Int
     /// Width and height of the image content inside the input (the rest is padding).
     public var contentWidth: Int, contentHeight: Int
 
     /// A transform from its parts.
     public init(originalWidth: Int, originalHeight: Int, scaleX: Double, scaleY: Double, offsetX: Double = 0,
-                offsetY: Double = 0, flipped: Bool = false, inputSize: Int, contentWidth: Int, contentHeight: Int) {
+                offsetY: Double = 0, flipped: Bool = false, inputSize: Int, contentWidth: Int, contentHeight: Int,
+                inputWidth: Int? = nil, inputHeight: Int? = nil) {
         self.originalWidth = originalWidth
         self.originalHeight = originalHeight
         self.scaleX = scaleX
@@ -32,6 +37,8 @@ public struct InputTransform: Sendable, Equatable {
         self.offsetY = offsetY
         self.flipped = flipped
         self.inputSize = inputSize
+        self.inputWidth = inputWidth ?? inputSize
+        self.inputHeight = inputHeight ?? inputSize
         self.contentWidth = contentWidth
         self.contentHeight = contentHeight
     }
@@ -44,6 +51,31 @@ public struct InputTransform: Sendable, Equatable {
         let h = max(1, min(inputSize, Int((Double(height) * s).rounded())))
         return InputTransform(originalWidth: width, originalHeight: height, scaleX: Double(w) / Double(width),
                               scaleY: Double(h) / Double(height), inputSize: inputSize, contentWidth: w, contentHeight: h)
+    }
+
+    /// The rectangular input of a `width × height` image (YOLOv5/ultralytics' rectangular inference and `rect=True`
+    /// batches): the longer side is `inputSize`, the shorter side the image's shorter side at the letterbox scale
+    /// (`round(short · S / long)`) rounded up to the next multiple of `multiple` (the network's coarsest stride, 32),
+    /// never above `inputSize`. A square image gives `inputSize × inputSize`.
+    public static func rectangle(width: Int, height: Int, inputSize: Int, multiple: Int = 32) -> (width: Int, height: Int) {
+        let s = Double(inputSize) / Double(max(width, height, 1))
+        func side(_ v: Int) -> Int {
+            let scaled = max(1, Int((Double(v) * s).rounded()))
+            return min(inputSize, (scaled + multiple - 1) / multiple * multiple)
+        }
+        return width >= height ? (inputSize, side(height)) : (side(width), inputSize)
+    }
+
+    /// The letterbox of a `width × height` image into an `inputWidth × inputHeight` canvas whose longer side is
+    /// `inputSize`: scaled as `letterbox(width:height:inputSize:)` (content top-left), padded right and bottom to the
+    /// canvas. The canvas must hold the content (a `rectangle` of the image, or a batch's shape that covers it).
+    public static func letterbox(width: Int, height: Int, inputSize: Int, inputWidth: Int, inputHeight: Int) -> InputTransform {
+        var t = letterbox(width: width, height: height, inputSize: inputSize)
+        precondition(t.contentWidth <= inputWidth && t.contentHeight <= inputHeight,
+                     "InputTransform: content \(t.contentWidth)×\(t.contentHeight) exceeds the canvas \(inputWidth)×\(inputHeight)")
+        t.inputWidth = inputWidth
+        t.inputHeight = inputHeight
+        return t
     }
 
     /// `box` (original pixels) in input pixels, not clipped.

@@ -48,10 +48,16 @@ public final class Detector {
     public let querySet: QuerySetHead?
     /// Global set head, when configured.
     public let globalSet: GlobalSetHead?
-    /// Dense anchors in input pixels from `config.anchors`: level-major, then `(y, x, a)` over each level's map.
-    public let anchors: [Box]
-    /// Decodes the dense head's deltas against `anchors`.
-    public let decoder: DenseBoxDecoder
+    /// Dense anchors in input pixels of the last input's shape (`config.anchors(height:width:)`; before any forward
+    /// pass, the square `config.anchors`): level-major, then `(y, x, a)` over each level's map.
+    public private(set) var anchors: [Box]
+    /// Decodes the dense head's deltas against `anchors`, clipped to the last input's `H × W`.
+    public private(set) var decoder: DenseBoxDecoder
+    /// Height and width of the last input (`inputSize` both before any forward pass); a rectangular configuration
+    /// (`DetectorConfig.rectangular`) takes any `H × W` with sides multiples of 16, at most `inputSize`.
+    public private(set) var inputHeight: Int, inputWidth: Int
+    /// Anchors of input shapes seen, by `(height, width)`, so a run of rectangular batches computes each grid once.
+    private var anchorCache: [[Int]: [Box]] = [:]
     /// Picks the query head's anchors.
     public let selector: QuerySelector
 
@@ -114,6 +120,8 @@ public final class Detector {
         }
         anchors = config.anchors
         decoder = DenseBoxDecoder(anchors: anchors, inputSize: config.inputSize)
+        (inputHeight, inputWidth) = (config.inputSize, config.inputSize)
+        anchorCache[[inputHeight, inputWidth]] = anchors
         selector = QuerySelector(config: config)
     }
 
@@ -133,8 +141,24 @@ public final class Detector {
     /// Hypotheses per image.
     public var hypotheses: Int { config.setHead == .none ? 0 : config.hypotheses }
 
-    /// The forward pass: `images: [N, 3, S, S]` normalised.
+    /// Sets the input shape the anchors, the decoder, query selection and backward use: `height × width` pixels
+    /// (a precondition: `config.accepts(height:width:)`). `forward` calls it with its images' shape.
+    public func useInputShape(height: Int, width: Int) {
+        guard height != inputHeight || width != inputWidth else { return }
+        precondition(config.accepts(height: height, width: width),
+                     "Detector: input \(height)×\(width) is not accepted (sides multiples of 16 up to inputSize \(config.inputSize)"
+                     + (config.rectangular ? ")" : ", square unless rectangular)"))
+        let key = [height, width]
+        let a = anchorCache[key] ?? config.anchors(height: height, width: width)
+        anchorCache[key] = a
+        anchors = a
+        decoder = DenseBoxDecoder(anchors: a, height: height, width: width, inputSize: config.inputSize)
+        (inputHeight, inputWidth) = (height, width)
+    }
+
+    /// The forward pass: `images: [N, 3, H, W]` normalised (`H = W = inputSize` unless `config.rectangular`).
     public func forward(_ images: Tensor) -> DetectorOutput {
+        useInputShape(height: images.shape[2], width: images.shape[3])
         gradientReadiness?.beginForward()
         let stages = backbone.forwardStages(images)
         let c4 = stages[2]
@@ -173,9 +197,9 @@ public final class Detector {
     /// The backward pass from the gradients of the loss w.r.t. every output (`dSetBoxes`/`dSetLogits` empty without a
     /// set head); accumulates into the parameters' gradients.
     public func backward(dDenseLogits: Tensor, dDenseDeltas: Tensor, dSetBoxes: [Float], dSetLogits: Tensor) {
-        let a = config.anchorsPerLocation, sizes = config.levelSizes
-        let dLogitsMaps = HeadLayout.fromAnchors(levels: dDenseLogits, anchors: a, sizes: sizes)
-        let dDeltasMaps = HeadLayout.fromAnchors(levels: dDenseDeltas, anchors: a, sizes: sizes)
+        let a = config.anchorsPerLocation, sizes = config.levelShapes(height: inputHeight, width: inputWidth)
+        let dLogitsMaps = HeadLayout.fromAnchors(levels: dDenseLogits, anchors: a, shapes: sizes)
+        let dDeltasMaps = HeadLayout.fromAnchors(levels: dDenseDeltas, anchors: a, shapes: sizes)
         var dFeatures: [Tensor]? = nil
         var dC4: Tensor
         if let head = querySet {
@@ -185,8 +209,7 @@ public final class Detector {
         } else if let head = globalSet {
             dC4 = head.backward(dBoxes: dSetBoxes, dLogits: dSetLogits)
         } else {
-            let s = config.inputSize / 16
-            dC4 = Tensor(shape: [dDenseLogits.shape[0], config.widths[3], s, s])
+            dC4 = Tensor(shape: [dDenseLogits.shape[0], config.widths[3], inputHeight / 16, inputWidth / 16])
         }
         let dInputs = dense.backward(levels: sizes.indices.map { (dLogitsMaps[$0], dDeltasMaps[$0], dFeatures?[$0]) })
         var stageGradients: [Tensor?] = [nil, nil, dC4]
@@ -206,7 +229,7 @@ public final class Detector {
 
     /// Per image, the level and the cell `y·W_l + x` of each selected anchor (anchor indices level-major).
     public func locate(_ selected: [[Int]]) -> (levels: [[Int]], cells: [[Int]]) {
-        let counts = config.levelAnchorCounts, a = config.anchorsPerLocation
+        let counts = config.levelAnchorCounts(height: inputHeight, width: inputWidth), a = config.anchorsPerLocation
         let located = selected.map { list in
             list.map { i -> (Int, Int) in
                 var (l, local) = (0, i)

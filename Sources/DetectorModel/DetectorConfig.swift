@@ -53,8 +53,13 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
 
     /// Name of the configuration (`reference`, or `custom` after overrides).
     public var name: String = "reference"
-    /// Square network input side in pixels (images are letterboxed to it).
+    /// Square network input side in pixels (images are letterboxed to it); with `rectangular`, the longer side.
     public var inputSize: Int = 320
+    /// Rectangular inputs (YOLOv5/ultralytics `rect=True`): each image keeps its aspect ratio in an `H × W` input whose
+    /// longer side is `inputSize` and whose shorter side is rounded up to a multiple of 32; training batches group
+    /// images of similar shape. The network and its weights are the same; only the input's shape changes. Default
+    /// false (square `inputSize²`). Not with the `fc` set head, whose linear layer fixes the input.
+    public var rectangular: Bool = false
     /// Channels of stem, stage 1, stage 2 (stride 8) and stage 3 (stride 16).
     public var widths: [Int] = [16, 32, 64, 128]
     /// Residual blocks in each of stages 1–3.
@@ -184,8 +189,19 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
         guard !isPyramid || setHead != .query || querySelection != .peaks else {
             throw bad(.querySelection, "peaks works on one level; a pyramid (pyramidStrides \(pyramidStrides)) needs topk or nms")
         }
+        guard !rectangular || setHead != .fc else {
+            throw bad(.rectangular, "the fc set head flattens a fixed inputSize² map; rectangular inputs need setHead query or none (or turn rectangular off)")
+        }
+        guard !rectangular || inputSize % 32 == 0 else {
+            throw bad(.rectangular, "rectangular inputs need an inputSize that is a multiple of 32, got \(inputSize)")
+        }
         guard hypotheses <= anchorCount else {
             throw bad(.hypotheses, "\(hypotheses) exceeds the \(anchorCount) dense anchors")
+        }
+        let narrowest = levelAnchorCounts(height: 32, width: inputSize).reduce(0, +)
+        guard !rectangular || hypotheses <= narrowest else {
+            throw bad(.rectangular, "\(hypotheses) hypotheses exceed the \(narrowest) dense anchors of the narrowest rectangle "
+                      + "(32×\(inputSize)); lower hypotheses or raise inputSize")
         }
         guard queryNMSIoU > 0, queryNMSIoU <= 1 else { throw bad(.queryNMSIoU, "must be in (0, 1], got \(queryNMSIoU)") }
         guard attentionHeads > 0, setWidth % attentionHeads == 0 else {
@@ -239,7 +255,7 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
 extension DetectorConfig {
     /// Keys of the settings, as in JSON.
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, inputSize, widths, blocksPerStage, headWidth, headConvs, anchorSizes, pyramidStrides, anchorRatios, classNames, setHead
+        case name, inputSize, rectangular, widths, blocksPerStage, headWidth, headConvs, anchorSizes, pyramidStrides, anchorRatios, classNames, setHead
         case hypotheses, setWidth, attentionHeads, feedForward, attentionLayers, setClassPrior, querySelection, setGeometry
         case queryNMSIoU, denseWeight, setWeight, focalAlpha, focalGamma, denseAssignment, matchCost, eosCoef, l1Weight
         case giouWeight, classWeight, labelSmoothing, classBalanceBeta

@@ -26,19 +26,25 @@ extension HeadLayout {
     /// Inverse of `toAnchors(levels:anchors:)`: `[N, Σ_l H_l·W_l·A, D]` → per level `[N, A·D, H_l, W_l]` for square
     /// maps of sides `sizes` (used for gradients).
     public static func fromAnchors(levels x: Tensor, anchors a: Int, sizes: [Int]) -> [Tensor] {
-        if sizes.count == 1 { return [fromAnchors(x, anchors: a, height: sizes[0], width: sizes[0])] }
+        fromAnchors(levels: x, anchors: a, shapes: sizes.map { ($0, $0) })
+    }
+
+    /// Inverse of `toAnchors(levels:anchors:)` for maps of `(height, width)` `shapes` (rectangular inputs):
+    /// `[N, Σ_l H_l·W_l·A, D]` → per level `[N, A·D, H_l, W_l]`.
+    public static func fromAnchors(levels x: Tensor, anchors a: Int, shapes: [(height: Int, width: Int)]) -> [Tensor] {
+        if shapes.count == 1 { return [fromAnchors(x, anchors: a, height: shapes[0].height, width: shapes[0].width)] }
         let (n, total, d) = (x.shape[0], x.shape[1], x.shape[2])
-        precondition(total == sizes.reduce(0) { $0 + $1 * $1 * a }, "HeadLayout: \(total) anchors ≠ levels \(sizes) · \(a)")
+        precondition(total == shapes.reduce(0) { $0 + $1.height * $1.width * a }, "HeadLayout: \(total) anchors ≠ levels \(shapes) · \(a)")
         var offset = 0
-        return sizes.map { s in
-            let count = s * s * a
+        return shapes.map { s in
+            let count = s.height * s.width * a
             var part = Tensor(shape: [n, count, d])
             for b in 0..<n {
                 let src = (b * total + offset) * d
                 part.data.replaceSubrange((b * count * d)..<((b + 1) * count * d), with: x.data[src..<(src + count * d)])
             }
             offset += count
-            return fromAnchors(part, anchors: a, height: s, width: s)
+            return fromAnchors(part, anchors: a, height: s.height, width: s.width)
         }
     }
 }

@@ -21,7 +21,8 @@ public struct QuerySelector: Sendable {
     public var nmsIoU: Double
     /// `peaks`: the probability a peak needs to count as confident. Default 0.05.
     public var peakThreshold: Float = 0.05
-    /// Side of the square stride-8 anchor grid (`peaks` reads it; a pyramid's configuration refuses `peaks`).
+    /// Side of the square stride-8 anchor grid (`peaks(logits:k:)` reads it; `select` takes a rectangular input's
+    /// grid from its decoder; a pyramid's configuration refuses `peaks`).
     public let featureSize: Int
     /// Anchors per grid location.
     public let anchorsPerLocation: Int
@@ -39,7 +40,7 @@ public struct QuerySelector: Sendable {
     public func select(logits: Tensor, deltas: Tensor, decoder: DenseBoxDecoder) -> [[Int]] {
         switch strategy {
         case .topK: return topK(logits: logits, k: count)
-        case .peaks: return peaks(logits: logits, k: count)
+        case .peaks: return peaks(logits: logits, k: count, gridHeight: decoder.inputHeight / 8, gridWidth: decoder.inputWidth / 8)
         case .nms: return nms(logits: logits, deltas: deltas, decoder: decoder, k: count, iouThreshold: nmsIoU)
         }
     }
@@ -57,23 +58,29 @@ public struct QuerySelector: Sendable {
     /// then every other anchor by score. The peaks only order the candidates, so objects whose peak loses to a
     /// neighbour still enter through the second list.
     public func peaks(logits: Tensor, k: Int) -> [[Int]] {
+        peaks(logits: logits, k: k, gridHeight: featureSize, gridWidth: featureSize)
+    }
+
+    /// `peaks(logits:k:)` on a `gridHeight × gridWidth` stride-8 grid (a rectangular input's `H/8 × W/8`).
+    public func peaks(logits: Tensor, k: Int, gridHeight fh: Int, gridWidth f: Int) -> [[Int]] {
         let threshold = log(peakThreshold / (1 - peakThreshold))  // the probability as a logit
-        let a = anchorsPerLocation, f = featureSize
+        let a = anchorsPerLocation
+        precondition(logits.shape[1] == fh * f * a, "QuerySelector: \(logits.shape[1]) anchors ≠ \(fh)·\(f)·\(a)")
         return (0..<logits.shape[0]).map { b in
             let best = Self.bestClassLogits(logits, image: b)
-            var locationBest = [Float](repeating: -.infinity, count: f * f), locationAnchor = [Int](repeating: 0, count: f * f)
-            for l in 0..<(f * f) {
+            var locationBest = [Float](repeating: -.infinity, count: fh * f), locationAnchor = [Int](repeating: 0, count: fh * f)
+            for l in 0..<(fh * f) {
                 for s in 0..<a where best[l * a + s] > locationBest[l] { (locationBest[l], locationAnchor[l]) = (best[l * a + s], l * a + s) }
             }
             var peaks: [Int] = []
-            for y in 0..<f {
+            for y in 0..<fh {
                 for x in 0..<f {
                     let v = locationBest[y * f + x]
                     var isPeak = v >= threshold
                     for dy in -1...1 where isPeak {
                         for dx in -1...1 where !(dx == 0 && dy == 0) {
                             let (yy, xx) = (y + dy, x + dx)
-                            guard yy >= 0, yy < f, xx >= 0, xx < f else { continue }
+                            guard yy >= 0, yy < fh, xx >= 0, xx < f else { continue }
                             let u = locationBest[yy * f + xx]
                             // Ties go to the earlier location, so a flat plateau yields one peak.
                             if u > v || (u == v && yy * f + xx < y * f + x) { isPeak = false; break }

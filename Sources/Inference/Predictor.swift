@@ -20,7 +20,8 @@ public struct ImagePrediction: Sendable {
     }
 }
 
-/// Runs a detector in inference mode (BatchNorm running statistics) over images: letterbox to the input size,
+/// Runs a detector in inference mode (BatchNorm running statistics) over images: letterbox to the input size (or,
+/// with `DetectorConfig.rectangular`, to each batch's rectangle),
 /// forward in batches, post-process both heads, map boxes back to original pixels.
 public final class Predictor {
     /// The network.
@@ -113,7 +114,7 @@ public final class Predictor {
         while start < images.count {
             let chunk = images[start..<min(images.count, start + batchSize)]
             let (tensor, transforms) = Self.inputBatch(chunk.map(\.image), originalSizes: chunk.map(\.originalSize),
-                                                       inputSize: s)
+                                                       inputSize: s, rectangular: detector.config.rectangular)
             let result = detector.forward(tensor)
             for (j, item) in chunk.enumerated() {
                 let set = postProcessor.setDetections(result, image: j, transform: transforms[j])
@@ -127,16 +128,26 @@ public final class Predictor {
 
     /// The network input for `images`: each letterboxed to `inputSize` and normalised with the ImageNet mean and std
     /// (`BatchLoader`), `[N, 3, S, S]`, with the transforms that map predictions back to original pixels.
-    public static func inputBatch(_ images: [Image], originalSizes: [(width: Int, height: Int)]? = nil, inputSize s: Int)
-        -> (tensor: Tensor, transforms: [InputTransform])
+    /// `rectangular` (`DetectorConfig.rectangular`, YOLOv5/ultralytics' rectangular inference): `[N, 3, H, W]`, the
+    /// per-axis largest of the images' rectangles (`InputTransform.rectangle`), so a batch of one image is its own
+    /// rectangle; each image is letterboxed top-left into it.
+    public static func inputBatch(_ images: [Image], originalSizes: [(width: Int, height: Int)]? = nil, inputSize s: Int,
+                                  rectangular: Bool = false) -> (tensor: Tensor, transforms: [InputTransform])
     {
-        var tensor = Tensor(shape: [images.count, 3, s, s])
+        let sizes: [(width: Int, height: Int)] = images.indices.map { originalSizes?[$0] ?? (images[$0].width, images[$0].height) }
+        var (h, w) = (s, s)
+        if rectangular && !images.isEmpty {
+            let shapes = sizes.map { InputTransform.rectangle(width: $0.width, height: $0.height, inputSize: s) }
+            (h, w) = (shapes.map(\.height).max()!, shapes.map(\.width).max()!)
+        }
+        var tensor = Tensor(shape: [images.count, 3, h, w])
         var transforms: [InputTransform] = []
         tensor.data.withUnsafeMutableBufferPointer { p in
             for (j, image) in images.enumerated() {
-                let prepared = Augmenter.letterbox(image, originalSize: originalSizes?[j], annotations: [], inputSize: s)
+                let prepared = Augmenter.letterbox(image, originalSize: originalSizes?[j], annotations: [], inputSize: s,
+                                                   inputWidth: w, inputHeight: h)
                 transforms.append(prepared.transform)
-                prepared.image.writeCHWFloat(into: p.baseAddress! + j * 3 * s * s, mean: BatchLoader.mean, std: BatchLoader.std)
+                prepared.image.writeCHWFloat(into: p.baseAddress! + j * 3 * h * w, mean: BatchLoader.mean, std: BatchLoader.std)
             }
         }
         return (tensor, transforms)

@@ -11,7 +11,7 @@ import Foundation
 /// | `reference` | `DetectorConfig.reference`: max-IoU positives, top-K queries, DETR cost (the speed benchmarks' network) | 12, 24, 48 px |
 /// | `default` | reference + ATSS positives, proposal-NMS queries, geometric attention, 100 hypotheses | fitted to the training boxes |
 /// | `synthetic` | `default`'s head at the synthetic scenes' 256² + ReInspect cost and dense-score class prior | 16, 32, 64 px |
-/// | `tiny-crowd` | `synthetic`'s head at 512² for the tiny-crowd scenes, 150 hypotheses | 6, 10, 16 px |
+/// | `tiny-crowd` | `synthetic`'s head at 512 (rectangular: the 512×288 frames unpadded) for the tiny-crowd scenes, 150 hypotheses | 6, 10, 16 px |
 ///
 /// The choices and what each measured: docs/experiments.md.
 public enum Preset: String, CaseIterable, Sendable {
@@ -46,6 +46,7 @@ public enum Preset: String, CaseIterable, Sendable {
             c.setClassPrior = true
         case .tinyCrowd:
             c.inputSize = SyntheticSceneConfig.tinyCrowd.imageSize
+            c.rectangular = true   // the 512×288 frames as 512×288 inputs: 0.56× the pixels of 512²
             c.hypotheses = 150
             c.anchorSizes = [6, 10, 16]
             c.matchCost = .reinspect

@@ -7,7 +7,7 @@ import NeuralNet
 
 /// A batch ready for the network: letterboxed, normalised images and their targets in input pixels.
 public struct TrainingBatch {
-    /// `[N, 3, S, S]`.
+    /// `[N, 3, H, W]` (`H = W = S` unless `DetectorConfig.rectangular`).
     public var images: Tensor
     /// Per image ground truth, in input pixels (xyxy), 0-based classes, ignore flags.
     public var targets: [ImageTargets]
@@ -129,6 +129,10 @@ public final class TrainStep {
         let logits = (0..<n).map { Array(out.denseLogits.data[($0 * a * classes)..<(($0 + 1) * a * classes)]) }
         let deltas = (0..<n).map { Array(out.denseDeltas.data[($0 * a * 4)..<(($0 + 1) * a * 4)]) }
         var report = StepReport(losses: [], total: 0, gradientNorm: 0, skipped: nil, positives: 0, unmatchedBoxes: 0)
+        if c.denseAssignment == .atss {  // ATSS picks candidates per level of this batch's input shape
+            denseCriterion.configuration.assigner.levelAnchorCounts =
+                c.levelAnchorCounts(height: detector.inputHeight, width: detector.inputWidth)
+        }
         let denseOut: DenseCriterion.Output
         do { denseOut = try denseCriterion(anchors: detector.anchors, logits: logits, deltas: deltas, targets: batch.targets) } catch {
             return try skipping(report, "dense criterion: \(error)")

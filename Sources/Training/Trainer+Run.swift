@@ -141,8 +141,10 @@ extension Trainer {
         let replicas = options.replicas.resolved(threads: options.threads, batchSize: t.batchSize, underMPI: job != nil)
         try ReplicaCount.check(replicas, batchSize: t.batchSize, underMPI: job != nil)
         let replicaStep = replicas > 1 ? try ReplicaStep(step, count: replicas) : nil
-        say("model \(config.name): \(detector.parameters.reduce(0) { $0 + $1.value.count }) parameters, input \(config.inputSize)², "
+        say("model \(config.name): \(detector.parameters.reduce(0) { $0 + $1.value.count }) parameters, input \(config.inputSize)"
+            + (config.rectangular ? " (rectangular, longer side)" : "²") + ", "
             + "set head \(config.setHead.rawValue) (\(config.hypotheses) hypotheses), \(detector.anchors.count) dense anchors"
+            + (config.rectangular ? " at \(config.inputSize)²" : "")
             + (config.isPyramid ? " on strides \(config.pyramidStrides.map(String.init).joined(separator: "/"))" : "") + "; "
             + "OpenBLAS \(BLASRuntime.coreName) × \(BLASRuntime.threads); precision \(Precision.current.rawValue); "
             + (replicas > 1 ? "\(replicas) replicas × 1 thread, batch \(t.batchSize) split into shards of \(t.batchSize / replicas)"
@@ -151,6 +153,7 @@ extension Trainer {
         var loaderOptions = BatchLoaderOptions()
         loaderOptions.batchSize = t.batchSize
         loaderOptions.inputSize = config.inputSize
+        loaderOptions.rectangular = config.rectangular
         loaderOptions.seed = state.seed
         loaderOptions.skipBadImages = options.skipBadImages
         loaderOptions.augment = t.augment ? AugmentConfig() : .none

@@ -2,10 +2,11 @@ import Datasets
 import NeuralNet
 
 extension TrainingBatch {
-    /// A `BatchLoader` batch as network input (`[count, 3, S, S]`, the loader's normalised floats) and its targets
+    /// A `BatchLoader` batch as network input (`[count, 3, H, W]`, the loader's normalised floats; `H = W = S` unless
+    /// rectangular) and its targets
     /// (boxes, classes and ignore flags, in input pixels).
     public init(_ batch: Batch) {
-        let s = batch.inputSize
-        self.init(images: Tensor(shape: [batch.count, 3, s, s], data: batch.images), targets: batch.targets)
+        self.init(images: Tensor(shape: [batch.count, 3, batch.inputHeight, batch.inputWidth], data: batch.images),
+                  targets: batch.targets)
     }
 }

@@ -56,7 +56,7 @@ enum FlagNames {
         "weightDecay": "--weight-decay", "warmupSteps": "--warmup-steps", "seed": "--seed", "evalEvery": "--eval-every",
         "augment": "--no-augment", "saveEvery": "--save-every",
         // DetectorConfig
-        "inputSize": "--input-size", "setHead": "--set-head", "hypotheses": "--hypotheses", "matchCost": "--match-cost",
+        "inputSize": "--input-size", "rectangular": "--rect", "setHead": "--set-head", "hypotheses": "--hypotheses", "matchCost": "--match-cost",
         "querySelection": "--query-selection", "denseAssignment": "--dense-assignment", "anchorSizes": "--anchors",
         "pyramidStrides": "--pyramid-strides",
         "classBalanceBeta": "--class-balance", "labelSmoothing": "--label-smoothing",
@@ -128,8 +128,13 @@ struct ReplicaOptions: ParsableArguments {
 /// Settings of the network and its losses (`DetectorConfig`) that have a flag, shared by `train` and `bench train`.
 /// Each is nil unless given, so that a `--config` file's value stands unless a flag overrides it.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Square network input size (multiple of 16).")
+    @Option(help: "Square network input size (multiple of 16); with --rect, the longer side (multiple of 32).")
     var inputSize: Int?
+    @Flag(name: .customLong("rect"), inversion: .prefixedNo,
+          help: ArgumentHelp("Rectangular inputs (YOLOv5 rect): each image keeps its aspect ratio, longer side --input-size, "
+              + "shorter side rounded up to a multiple of 32; training batches group images of similar shape "
+              + "(default: the preset's, off for reference)."))
+    var rectangular: Bool?
     @Option(help: "Set head: \(DetectorConfig.SetHeadKind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var setHead: DetectorConfig.SetHeadKind?
     @Option(help: "Number of set hypotheses.")
@@ -153,6 +158,7 @@ struct ModelOptions: ParsableArguments {
     var patch: SettingPatch<DetectorConfig> {
         var p = SettingPatch<DetectorConfig>()
         if let v = inputSize { p.set(.inputSize, \.inputSize, v) }
+        if let v = rectangular { p.set(.rectangular, \.rectangular, v) }
         if let v = setHead { p.set(.setHead, \.setHead, v) }
         if let v = hypotheses { p.set(.hypotheses, \.hypotheses, v) }
         if let v = matchCost { p.set(.matchCost, \.matchCost, v) }

@@ -62,16 +62,17 @@ public enum DetectorFixtures {
         return url
     }
 
-    /// `n` normal random images for `config` with 3, 4, … random boxes of 6–19 px (classes alternating 0, 1).
-    public static func randomBatch(config c: DetectorConfig, n: Int, seed: UInt64) -> TrainingBatch {
+    /// `n` normal random images for `config` with 3, 4, … random boxes of 6–19 px (classes alternating 0, 1), of
+    /// `height × width` (default: the square `inputSize`; a rectangular configuration takes other shapes).
+    public static func randomBatch(config c: DetectorConfig, n: Int, seed: UInt64, height: Int? = nil, width: Int? = nil) -> TrainingBatch {
         var g = SeededGenerator(seed: seed)
-        let s = c.inputSize
-        let images = Tensor(shape: [n, 3, s, s], initializer: .normal(std: 1), generator: &g)
+        let (h, w) = (height ?? c.inputSize, width ?? c.inputSize)
+        let images = Tensor(shape: [n, 3, h, w], initializer: .normal(std: 1), generator: &g)
         var targets: [ImageTargets] = []
         for i in 0..<n {
             var boxes: [Box] = [], classes: [Int] = []
             for j in 0..<(3 + i) {
-                let x = Double(g.next() % UInt64(s - 20)), y = Double(g.next() % UInt64(s - 20))
+                let x = Double(g.next() % UInt64(w - 20)), y = Double(g.next() % UInt64(h - 20))
                 let w = 6 + Double(g.next() % 14), h = 6 + Double(g.next() % 14)
                 boxes.append(Box(x1: x, y1: y, x2: x + w, y2: y + h))
                 classes.append(j % 2)

@@ -110,10 +110,11 @@ final class TrainStepGradientTests: XCTestCase {
         try Self.assertOverfitsFixedBatch(DetectorFixtures.tinyConfig())
     }
 
-    /// A network of `c` trained 300 steps on one fixed batch of 2: the loss falls by at least 10×.
-    static func assertOverfitsFixedBatch(_ c: DetectorConfig) throws {
+    /// A network of `c` trained 300 steps on one fixed batch of 2 (of `height × width`, default the square input): the
+    /// loss falls by at least 10×.
+    static func assertOverfitsFixedBatch(_ c: DetectorConfig, height: Int? = nil, width: Int? = nil) throws {
         let d = try Detector(config: c, seed: 5)
-        let b = DetectorFixtures.randomBatch(config: c, n: 2, seed: 6)
+        let b = DetectorFixtures.randomBatch(config: c, n: 2, seed: 6, height: height, width: width)
         let step = TrainStep(detector: d, optimizer: AdamW(weightDecay: 0), classWeights: nil)
         let first = try step.run(b, learningRate: 3e-3).total
         var last = first
