@@ -6,7 +6,10 @@
  *   forward:      y[cout, T]  = w[cout, R] · col[R, T] + beta·y           (m = cout, n = T, k = R)
  *   weight grad:  dw[cout, R] += dy[cout, T] · colᵀ[T, R]                 (m = cout, n = R, k = T)
  *
- * with R = cin·K², T = (oh1 − oh0)·wo and col as in patches.h. Blocking after Goto & van de Geijn, "Anatomy of
+ * with R = cin·K², T = (oh1 − oh0)·wo and col as in patches.h. A stride-2 input gradient dx = col2im(wᵀ·dy) is
+ * four forward products instead, one per parity class of dx's rows and columns: each class receives only the taps
+ * of one parity, a stride-1 convolution of dy with a flipped Jh × Jw sub-kernel (J ≤ ⌈K/2⌉) and its own top and
+ * left padding, so the K²-fold scatter-add of col2im and its patch-matrix gradient are never written. Blocking after Goto & van de Geijn, "Anatomy of
  * high-performance matrix multiplication" (ACM TOMS 34(3), 2008) and BLIS's five loops (Van Zee & van de Geijn,
  * ACM TOMS 41(3), 2015), the same loops as gemm_bf16.c:
  *
@@ -31,6 +34,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One dimension of a stride-2 input gradient split by output parity r (0 or 1), kernel k, padding pad: the taps
+ * kh = first + 2·(taps − 1 − u), u < taps, reach dx rows 2a + r from dy rows a + u − sub_pad; size = the count of
+ * dx rows of parity r in an extent of n. */
+typedef struct { int first, taps, sub_pad, size; } parity_axis;
+
+static parity_axis parity_axis_at(int r, int k, int pad, int n) {
+    parity_axis a;
+    a.first = (r + pad) & 1;
+    a.taps = a.first < k ? (k - a.first + 1) / 2 : 0;
+    a.sub_pad = a.taps - 1 - (r + pad - a.first) / 2;
+    a.size = (n - r + 1) / 2;
+    return a;
+}
+
+void ck_conv_f32_parity_weights(const float *w, int cout, int cin, int k, int pad, float *sub) {
+    for (int rh = 0; rh < 2; rh++)
+        for (int rw = 0; rw < 2; rw++) {
+            parity_axis ah = parity_axis_at(rh, k, pad, 2), aw = parity_axis_at(rw, k, pad, 2);
+            int r = cout * ah.taps * aw.taps;
+            for (int ci = 0; ci < cin; ci++)
+                for (int co = 0; co < cout; co++)
+                    for (int u = 0; u < ah.taps; u++)
+                        for (int v = 0; v < aw.taps; v++) {
+                            int kh = ah.first + 2 * (ah.taps - 1 - u), kw = aw.first + 2 * (aw.taps - 1 - v);
+                            sub[(size_t)ci * r + ((size_t)co * ah.taps + u) * aw.taps + v] =
+                                w[(((size_t)co * cin + ci) * k + kh) * k + kw];
+                        }
+            sub += (size_t)cin * r;
+        }
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -43,10 +77,11 @@ enum { MR = 8, NR = 48, KC = 128, MC = 128, NC = 3072 };
 /* Forward B block: panel[p·NR + j] = col[r0 + p, c0 + j] for p < kc, j < cols (cols ≤ NR; lanes past cols zero).
  * The taps of the panel's column chunks are decoded once into `taps` (K² per chunk) and read for every channel. */
 F32 static void pack_patch_rows(const patches *g, patch_tap *taps, int r0, int kc, int c0, int cols, float *panel) {
-    int chunks = (cols + 15) / 16, kk = g->kernel * g->kernel, plane_size = g->height * g->width;
+    int chunks = (cols + 15) / 16, kk = g->kernel_h * g->kernel_w, plane_size = g->height * g->width;
     for (int j = 0; j < chunks; j++) {
         patch_columns q = patch_columns_at(g, c0 + 16 * j, cols - 16 * j < 16 ? cols - 16 * j : 16);
-        for (int tap = 0; tap < kk; tap++) taps[j * kk + tap] = patch_tap_at(g, &q, tap / g->kernel, tap % g->kernel);
+        for (int tap = 0; tap < kk; tap++)
+            taps[j * kk + tap] = patch_tap_at(g, &q, tap / g->kernel_w, tap % g->kernel_w);
     }
     int c = r0 / kk, tap = r0 % kk;
     for (int p = 0; p < kc; p++) {
@@ -92,7 +127,7 @@ F32 static inline void transpose16(__m512 r[16]) {
  * [t0, t0 + kc) (decode_chunk_taps). */
 F32 static void pack_patch_cols(const patches *g, const patch_tap *taps, int kc, int c0, int cols, float *panel) {
     __m512 v[16];
-    int kk = g->kernel * g->kernel, plane_size = g->height * g->width;
+    int kk = g->kernel_h * g->kernel_w, plane_size = g->height * g->width;
     for (int p = 0; p < kc; p += 16) {
         int n = kc - p < 16 ? kc - p : 16;
         const patch_tap *chunk = taps + (size_t)(p / 16) * kk;
@@ -111,11 +146,11 @@ F32 static void pack_patch_cols(const patches *g, const patch_tap *taps, int kc,
 
 /* The K² taps of every 16-column chunk of columns [t0, t0 + kc): taps[(p / 16)·K² + kh·K + kw]. */
 F32 static void decode_chunk_taps(const patches *g, int t0, int kc, patch_tap *taps) {
-    int kk = g->kernel * g->kernel;
+    int kk = g->kernel_h * g->kernel_w;
     for (int p = 0; p < kc; p += 16) {
         patch_columns q = patch_columns_at(g, t0 + p, kc - p < 16 ? kc - p : 16);
         for (int tap = 0; tap < kk; tap++)
-            taps[(size_t)(p / 16) * kk + tap] = patch_tap_at(g, &q, tap / g->kernel, tap % g->kernel);
+            taps[(size_t)(p / 16) * kk + tap] = patch_tap_at(g, &q, tap / g->kernel_w, tap % g->kernel_w);
     }
 }
 
@@ -189,7 +224,7 @@ F32 static void gemm_patches(int weight_grad, const patches *g, int m, int n, in
     float *pb = packing_buffer(&pack_b_buffer, (size_t)KC * NC);
     float edge[MR * NR] __attribute__((aligned(64)));
     /* The decoded taps: of the B panel's column chunks (forward), of the k block's column chunks (weight grad). */
-    patch_tap *taps = aligned_alloc(64, sizeof(patch_tap) * (KC / 16) * g->kernel * g->kernel);
+    patch_tap *taps = aligned_alloc(64, sizeof(patch_tap) * (KC / 16) * g->kernel_h * g->kernel_w);
     if (!taps) abort();
     for (int jc = 0; jc < n; jc += NC) {
         int nc = n - jc < NC ? n - jc : NC;
@@ -235,7 +270,7 @@ F32 static void gemm_patches(int weight_grad, const patches *g, int m, int n, in
 
 F32 static void conv_f32(int weight_grad, const float *x, int cin, int h, int w, int k, int stride, int pad,
                          const float *a, int lda, int cout, int oh0, int oh1, float beta, float *c, int ldc) {
-    int *offsets = patch_offsets(oh0, oh1, (w + 2 * pad - k) / stride + 1, stride, pad);
+    int *offsets = patch_offsets(oh0, oh1, (w + 2 * pad - k) / stride + 1, stride, pad, pad);
     patches g = patch_matrix(x, cin, h, w, k, stride, pad, oh0, oh1, offsets);
     if (weight_grad)
         gemm_patches(1, &g, cout, cin * k * k, g.columns, a, (size_t)lda, beta, c, (size_t)ldc);
@@ -255,6 +290,42 @@ void ck_conv_f32_weight_grad(const float *x, int cin, int h, int w, int k, int s
     if (cout <= 0 || oh1 <= oh0) return;
     conv_f32(1, x, cin, h, w, k, stride, pad, dy, lddy, cout, oh0, oh1, 1.0f, dw, cin * k * k);
 }
+/* dx[cin, h, w] = the input gradient of the stride-2 convolution (kernel k, padding pad) for dy[cout, ho, wo]:
+ * for each parity class (rh, rw) the stride-1 convolution of dy with the sub-kernel of the taps that reach it
+ * (ck_conv_f32_parity_weights), computed by gemm_patches into a buffer and interleaved into dx. */
+F32 static void conv_f32_parity_input_grad(const float *dy, int cout, int ho, int wo, const float *sub, int cin,
+                                           int h, int w, int k, int pad, float *dx) {
+    float *part = malloc(sizeof(float) * (size_t)cin * ((h + 1) / 2) * ((w + 1) / 2) + 64);
+    if (!part) abort();
+    for (int rh = 0; rh < 2; rh++)
+        for (int rw = 0; rw < 2; rw++) {
+            parity_axis ah = parity_axis_at(rh, k, pad, h), aw = parity_axis_at(rw, k, pad, w);
+            int r = cout * ah.taps * aw.taps, columns = ah.size * aw.size;
+            if (columns > 0 && r > 0) {
+                int *offsets = patch_offsets(0, ah.size, aw.size, 1, ah.sub_pad, aw.sub_pad);
+                patches g = patch_matrix_rect(dy, cout, ho, wo, ah.taps, aw.taps, 1, aw.sub_pad, aw.size, 0, ah.size,
+                                              offsets);
+                gemm_patches(0, &g, cin, columns, r, sub, (size_t)r, 0.0f, part, (size_t)columns);
+                free(offsets);
+            } else if (columns > 0) {
+                memset(part, 0, sizeof(float) * (size_t)cin * columns);
+            }
+            for (int ci = 0; ci < cin; ci++)
+                for (int a = 0; a < ah.size; a++) {
+                    const float *src = part + ((size_t)ci * ah.size + a) * aw.size;
+                    float *dst = dx + ((size_t)ci * h + 2 * a + rh) * w + rw;
+                    for (int b = 0; b < aw.size; b++) dst[2 * b] = src[b];
+                }
+            sub += (size_t)cin * r;
+        }
+    free(part);
+}
+
+void ck_conv_f32_input_grad_stride2(const float *dy, int cout, int ho, int wo, const float *sub, int cin, int h,
+                                    int w, int k, int pad, float *dx) {
+    if (cin <= 0 || h <= 0 || w <= 0) return;
+    conv_f32_parity_input_grad(dy, cout, ho, wo, sub, cin, h, w, k, pad, dx);
+}
 #else
 void ck_conv_f32_forward(const float *x, int cin, int h, int w, int k, int stride, int pad, const float *wt,
                          int cout, int oh0, int oh1, float beta, float *y, int ldy) {
@@ -267,6 +338,12 @@ void ck_conv_f32_weight_grad(const float *x, int cin, int h, int w, int k, int s
                              int lddy, int cout, int oh0, int oh1, float *dw) {
     (void)x; (void)cin; (void)h; (void)w; (void)k; (void)stride; (void)pad; (void)dy; (void)lddy; (void)cout;
     (void)oh0; (void)oh1; (void)dw;
+    abort();
+}
+
+void ck_conv_f32_input_grad_stride2(const float *dy, int cout, int ho, int wo, const float *sub, int cin, int h,
+                                    int w, int k, int pad, float *dx) {
+    (void)dy; (void)cout; (void)ho; (void)wo; (void)sub; (void)cin; (void)h; (void)w; (void)k; (void)pad; (void)dx;
     abort();
 }
 #endif
