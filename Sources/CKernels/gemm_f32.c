@@ -123,7 +123,7 @@ F32 static inline void transpose16(__m512 r[16]) {
 }
 
 /* Weight-gradient B block (B = colᵀ, k = column t, n = row r): panel[p·NR + j] = col[c0 + j, t0 + p] for p < kc,
- * j < cols; the caller zeroes a panel with cols < NR. `taps` holds the K² taps of each 16-column chunk of
+ * j < cols, zero for cols ≤ j < NR. `taps` holds the K² taps of each 16-column chunk of
  * [t0, t0 + kc) (decode_chunk_taps). */
 F32 static void pack_patch_cols(const patches *g, const patch_tap *taps, int kc, int c0, int cols, float *panel) {
     __m512 v[16];
@@ -137,10 +137,11 @@ F32 static void pack_patch_cols(const patches *g, const patch_tap *taps, int kc,
                 v[i] = j + i < cols ? patch_tap_load(g->x + (size_t)c * plane_size, &chunk[tap]) : _mm512_setzero_ps();
                 if (++tap == kk) { tap = 0; c++; }
             }
-            transpose16(v);
-            __mmask16 m = first_lanes(cols - j);
-            for (int i = 0; i < n; i++) _mm512_mask_storeu_ps(panel + (size_t)(p + i) * NR + j, m, v[i]);
+            transpose16(v); /* lanes past cols − j are zero: the rows loaded as zero above */
+            for (int i = 0; i < n; i++) _mm512_storeu_ps(panel + (size_t)(p + i) * NR + j, v[i]);
         }
+        for (int j = (cols + 15) / 16 * 16; j < NR; j += 16)
+            for (int i = 0; i < n; i++) _mm512_storeu_ps(panel + (size_t)(p + i) * NR + j, _mm512_setzero_ps());
     }
 }
 
@@ -241,7 +242,6 @@ F32 static void gemm_patches(int weight_grad, const patches *g, int m, int n, in
                     float *bpanel = pb + (size_t)jr * kc;
                     if (ic == 0) { /* packed once, used at once from L1 by every A micro-panel of this block */
                         if (weight_grad) {
-                            if (cols < NR) memset(bpanel, 0, (size_t)kc * NR * 4);
                             pack_patch_cols(g, taps, kc, jc + jr, cols, bpanel);
                         } else {
                             pack_patch_rows(g, taps, pc, kc, jc + jr, cols, bpanel);

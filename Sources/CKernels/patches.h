@@ -148,10 +148,11 @@ static inline int *patch_offsets(int oh0, int oh1, int wo, int stride, int pad_h
     int columns = (oh1 - oh0) * wo;
     int *o = malloc(sizeof(int) * 2 * ((size_t)columns + 16));
     if (!o) abort();
-    for (int t = 0; t < columns; t++) {
-        o[t] = (oh0 + t / wo) * stride - pad_h;
-        o[columns + 16 + t] = (t % wo) * stride - pad_w;
-    }
+    for (int oh = oh0, t = 0; oh < oh1; oh++, t += wo) /* row by row: no division per column */
+        for (int ow = 0; ow < wo; ow++) {
+            o[t + ow] = oh * stride - pad_h;
+            o[columns + 16 + t + ow] = ow * stride - pad_w;
+        }
     return o;
 }
 
