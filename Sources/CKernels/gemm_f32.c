@@ -25,7 +25,8 @@
  * Packed layouts: A micro-panel a[p·MR + i] = A[i, p] (rows past m zero), B micro-panel b[p·NR + j] = B[p, j]
  * (columns past n zero). The micro-kernel is 8 × 48: 24 zmm accumulators, three B vectors and one broadcast of A
  * per k, 24 FMAs. The forward B panel is 48 consecutive columns of col rows (contiguous or gathered taps); the
- * weight-gradient B panel is colᵀ, packed by 16 × 16 in-register transposes of col rows.
+ * weight-gradient B panel is colᵀ, packed by 16 × 16 in-register transposes of col rows. A weight gradient with
+ * R ≤ 32 (the 3-channel stem: 27) and cout ≤ 64 runs as dot products along T instead (weight_grad_narrow.c).
  * References: Reference.conv2d / Reference.conv2dBackward in NeuralNet (naive Double loops); the fallback on CPUs
  * without AVX-512F is im2col + OpenBLAS sgemm (ConvKernels).
  */
@@ -69,6 +70,7 @@ void ck_conv_f32_parity_weights(const float *w, int cout, int cin, int k, int pa
 #include <immintrin.h>
 
 #include "patches.h"
+#include "weight_grad_narrow.h"
 
 #define F32 __attribute__((target("avx512f")))
 
@@ -272,7 +274,9 @@ F32 static void conv_f32(int weight_grad, const float *x, int cin, int h, int w,
                          const float *a, int lda, int cout, int oh0, int oh1, float beta, float *c, int ldc) {
     int *offsets = patch_offsets(oh0, oh1, (w + 2 * pad - k) / stride + 1, stride, pad, pad);
     patches g = patch_matrix(x, cin, h, w, k, stride, pad, oh0, oh1, offsets);
-    if (weight_grad)
+    if (weight_grad && cin * k * k <= NARROW_MAX_ROWS && cout <= NARROW_MAX_COUT && beta == 1.0f && ldc == cin * k * k)
+        conv_f32_weight_grad_narrow(&g, cout, a, (size_t)lda, c);
+    else if (weight_grad)
         gemm_patches(1, &g, cout, cin * k * k, g.columns, a, (size_t)lda, beta, c, (size_t)ldc);
     else
         gemm_patches(0, &g, cout, g.columns, cin * k * k, a, (size_t)lda, beta, c, (size_t)ldc);

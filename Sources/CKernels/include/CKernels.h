@@ -65,8 +65,9 @@ int ck_cpu_has_avx512f(void);
  * zero padding pad, output rows oh0 <= oh < oh1 (wo columns each):
  *   forward:      y[cout, (oh1-oh0)·wo] (leading dimension ldy) = wt[cout, cin·k·k] · col + beta·y
  *   weight_grad:  dw[cout, cin·k·k] += dy[cout, (oh1-oh0)·wo] (leading dimension lddy) · colᵀ
- * Equal to im2col followed by sgemm up to the order of the fp32 sums. Single-threaded; requires
- * ck_cpu_has_avx512f. */
+ * Equal to im2col followed by sgemm up to the order of the fp32 sums. The weight gradient of a narrow patch matrix
+ * (cin·k·k ≤ 32, cout ≤ 64) is computed as dot products along the columns instead (weight_grad_narrow.c).
+ * Single-threaded; requires ck_cpu_has_avx512f. */
 void ck_conv_f32_forward(const float *x, int cin, int h, int w, int k, int stride, int pad, const float *wt,
                          int cout, int oh0, int oh1, float beta, float *y, int ldy);
 void ck_conv_f32_weight_grad(const float *x, int cin, int h, int w, int k, int stride, int pad, const float *dy,
