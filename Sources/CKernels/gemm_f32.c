@@ -296,33 +296,47 @@ void ck_conv_f32_weight_grad(const float *x, int cin, int h, int w, int k, int s
 }
 /* dx[cin, h, w] = the input gradient of the stride-2 convolution (kernel k, padding pad) for dy[cout, ho, wo]:
  * for each parity class (rh, rw) the stride-1 convolution of dy with the sub-kernel of the taps that reach it
- * (ck_conv_f32_parity_weights), computed by gemm_patches into a buffer and interleaved into dx. */
+ * (ck_conv_f32_parity_weights), computed by gemm_patches into part[rw]; the two column classes of a row parity
+ * are then interleaved into dx's rows 2a + rh by a two-source permute, 32 outputs per pair of vectors. */
 F32 static void conv_f32_parity_input_grad(const float *dy, int cout, int ho, int wo, const float *sub, int cin,
                                            int h, int w, int k, int pad, float *dx) {
-    float *part = malloc(sizeof(float) * (size_t)cin * ((h + 1) / 2) * ((w + 1) / 2) + 64);
-    if (!part) abort();
-    for (int rh = 0; rh < 2; rh++)
+    size_t plane = (size_t)((h + 1) / 2) * ((w + 1) / 2);
+    float *part[2] = {malloc(sizeof(float) * cin * plane + 64), malloc(sizeof(float) * cin * plane + 64)};
+    if (!part[0] || !part[1]) abort();
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    for (int rh = 0; rh < 2; rh++) {
+        parity_axis ah = parity_axis_at(rh, k, pad, h), aw[2];
         for (int rw = 0; rw < 2; rw++) {
-            parity_axis ah = parity_axis_at(rh, k, pad, h), aw = parity_axis_at(rw, k, pad, w);
-            int r = cout * ah.taps * aw.taps, columns = ah.size * aw.size;
+            aw[rw] = parity_axis_at(rw, k, pad, w);
+            int r = cout * ah.taps * aw[rw].taps, columns = ah.size * aw[rw].size;
             if (columns > 0 && r > 0) {
-                int *offsets = patch_offsets(0, ah.size, aw.size, 1, ah.sub_pad, aw.sub_pad);
-                patches g = patch_matrix_rect(dy, cout, ho, wo, ah.taps, aw.taps, 1, aw.sub_pad, aw.size, 0, ah.size,
-                                              offsets);
-                gemm_patches(0, &g, cin, columns, r, sub, (size_t)r, 0.0f, part, (size_t)columns);
+                int *offsets = patch_offsets(0, ah.size, aw[rw].size, 1, ah.sub_pad, aw[rw].sub_pad);
+                patches g = patch_matrix_rect(dy, cout, ho, wo, ah.taps, aw[rw].taps, 1, aw[rw].sub_pad,
+                                              aw[rw].size, 0, ah.size, offsets);
+                gemm_patches(0, &g, cin, columns, r, sub, (size_t)r, 0.0f, part[rw], (size_t)columns);
                 free(offsets);
             } else if (columns > 0) {
-                memset(part, 0, sizeof(float) * (size_t)cin * columns);
+                memset(part[rw], 0, sizeof(float) * (size_t)cin * columns);
             }
-            for (int ci = 0; ci < cin; ci++)
-                for (int a = 0; a < ah.size; a++) {
-                    const float *src = part + ((size_t)ci * ah.size + a) * aw.size;
-                    float *dst = dx + ((size_t)ci * h + 2 * a + rh) * w + rw;
-                    for (int b = 0; b < aw.size; b++) dst[2 * b] = src[b];
-                }
             sub += (size_t)cin * r;
         }
-    free(part);
+        for (int ci = 0; ci < cin; ci++)
+            for (int a = 0; a < ah.size; a++) {
+                const float *s0 = part[0] + ((size_t)ci * ah.size + a) * aw[0].size;
+                const float *s1 = part[1] + ((size_t)ci * ah.size + a) * aw[1].size;
+                float *dst = dx + ((size_t)ci * h + 2 * a + rh) * w;
+                for (int b = 0; 2 * b < w; b += 16) { /* dst[2b + 2l] = s0[b + l], dst[2b + 2l + 1] = s1[b + l] */
+                    __m512 v0 = _mm512_maskz_loadu_ps(first_lanes(aw[0].size - b), s0 + b);
+                    __m512 v1 = _mm512_maskz_loadu_ps(first_lanes(aw[1].size - b), s1 + b);
+                    _mm512_mask_storeu_ps(dst + 2 * b, first_lanes(w - 2 * b), _mm512_permutex2var_ps(v0, lo, v1));
+                    _mm512_mask_storeu_ps(dst + 2 * b + 16, first_lanes(w - 2 * b - 16),
+                                          _mm512_permutex2var_ps(v0, hi, v1));
+                }
+            }
+    }
+    free(part[1]);
+    free(part[0]);
 }
 
 void ck_conv_f32_input_grad_stride2(const float *dy, int cout, int ho, int wo, const float *sub, int cin, int h,

@@ -65,7 +65,8 @@ F32 void conv_f32_weight_grad_narrow(const patches *g, int cout, const float *dy
                 narrow_block(vecs, d + (size_t)c0 * NT, x + (size_t)r0 * NT, acc + ((size_t)c0 * r6 + r0) * 16, r6);
     }
     for (int co = 0; co < cout; co++)
-        for (int r = 0; r < rows; r++) dw[(size_t)co * rows + r] += _mm512_reduce_add_ps(_mm512_load_ps(acc + ((size_t)co * r6 + r) * 16));
+        for (int r = 0; r < rows; r++)
+            dw[(size_t)co * rows + r] += _mm512_reduce_add_ps(_mm512_load_ps(acc + ((size_t)co * r6 + r) * 16));
     free(taps);
     free(acc);
     free(x);
