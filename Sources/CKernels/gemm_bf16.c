@@ -67,7 +67,7 @@ BF16 static inline __m512i pair_words(__m512 lo, __m512 hi) {
 
 /* B of the forward product (B = col, [R, columns]) packed like pack_rows_interleaved. */
 BF16 static void pack_patches_rows(const patches *g, int r0, int pairs, int c0, int cols, uint32_t *words, int width) {
-    int rows = g->channels * g->kernel * g->kernel;
+    int rows = g->channels * g->kernel_h * g->kernel_w;
     for (int p = 0; p < pairs; p++) {
         int ra = r0 + 2 * p, rb = ra + 1;
         uint32_t *out = words + (size_t)p * width;
@@ -288,7 +288,7 @@ void ck_gemm_bf16(int trans_a, int trans_b, int m, int n, int k, float alpha, co
 BF16 static void conv_bf16(int weight_grad, const float *x, int cin, int h, int w, int k, int stride, int pad,
                            const float *a, int lda, int cout, int oh0, int oh1, float beta, float *c, int ldc) {
     int wo = (w + 2 * pad - k) / stride + 1, columns = (oh1 - oh0) * wo, rows = cin * k * k;
-    int *offsets = patch_offsets(oh0, oh1, wo, stride, pad);
+    int *offsets = patch_offsets(oh0, oh1, wo, stride, pad, pad);
     patches g = patch_matrix(x, cin, h, w, k, stride, pad, oh0, oh1, offsets);
     if (weight_grad) /* dw[cout, R] = beta·dw + dy[cout, columns] · colᵀ */
         gemm_bf16(0, 1, cout, rows, columns, 1.0f, a, (size_t)lda, NULL, 0, &g, beta, c, (size_t)ldc);

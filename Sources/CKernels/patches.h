@@ -3,9 +3,12 @@
  * gemm_f32.c. The idea of packing a GEMM operand straight from the image instead of materialising im2col is the
  * implicit-GEMM convolution (Chetlur et al., "cuDNN: Efficient Primitives for Deep Learning", 2014, §4).
  *
- * col[r, t] for row r = (c·K + kh)·K + kw and column t of the output rows oh0.., oh = oh0 + t / wo, ow = t % wo,
- * holds x[c, oh·s − p + kh, ow·s − p + kw], zero outside the image: exactly what Im2Col.im2col writes.
- * ih0[t] = oh·s − p and iw0[t] = ow·s − p are precomputed for the tile's columns (patch_offsets).
+ * col[r, t] for row r = (c·Kh + kh)·Kw + kw and column t of the output rows oh0.., oh = oh0 + t / wo, ow = t % wo,
+ * holds x[c, oh·s − ph + kh, ow·s − pw + kw], zero outside the image: for a square kernel (Kh = Kw = K) and
+ * ph = pw = p exactly what Im2Col.im2col writes. The kernel may be Kh × Kw with its own top and left padding and
+ * an output width wo given by the caller (rows and columns past the image's bottom and right edge read zero): the
+ * parity sub-convolutions of a stride-2 input gradient (conv_f32_parity_input_grad in gemm_f32.c).
+ * ih0[t] = oh·s − ph and iw0[t] = ow·s − pw are precomputed for the tile's columns (patch_offsets).
  * Private to CKernels (not under include/); x86-64 only, the functions compiled for AVX-512F.
  */
 #ifndef CKERNELS_PATCHES_H
@@ -18,7 +21,7 @@
 
 typedef struct {
     const float *x;
-    int channels, height, width, kernel, stride, pad, out_width, columns;
+    int channels, height, width, kernel_h, kernel_w, stride, pad_w, out_width, columns;
     const int *ih0, *iw0;
 } patches;
 
@@ -29,7 +32,7 @@ static inline __mmask16 first_lanes(int count) {
 
 /* col[r, t0 + l] for lanes l < count (1 ≤ count ≤ 16, t0 + count ≤ columns), zero in the other lanes. */
 __attribute__((target("avx512f"))) static inline __m512 patch_row16(const patches *g, int r, int t0, int count) {
-    int kk = g->kernel * g->kernel, c = r / kk, kh = (r / g->kernel) % g->kernel, kw = r % g->kernel;
+    int kk = g->kernel_h * g->kernel_w, c = r / kk, kh = (r % kk) / g->kernel_w, kw = r % g->kernel_w;
     const float *plane = g->x + (size_t)c * g->height * g->width;
     __mmask16 lanes = first_lanes(count);
     int ow0 = g->iw0[t0];
@@ -98,7 +101,7 @@ __attribute__((target("avx512f"))) static inline patch_tap patch_tap_at(const pa
             t.off0 = (ptrdiff_t)ih * g->width + iw;
         }
         if (q->split < q->count && ih + 1 >= 0 && ih + 1 < g->height) {
-            int iw1 = kw - g->pad, l1 = q->split;
+            int iw1 = kw - g->pad_w, l1 = q->split;
             t.m1 = lane_range(l1 + (iw1 < 0 ? -iw1 : 0), l1 + g->width - iw1 < q->count ? l1 + g->width - iw1 : q->count);
             t.off1 = (ptrdiff_t)(ih + 1) * g->width + iw1 - l1;
         }
@@ -141,23 +144,31 @@ __attribute__((target("avx512f"))) static inline __m512 patch_tap_load(const flo
 }
 
 /* The column offsets of output rows [oh0, oh1): ih0 = o[t], iw0 = o[columns + 16 + t]; malloc'ed (free it). */
-static inline int *patch_offsets(int oh0, int oh1, int wo, int stride, int pad) {
+static inline int *patch_offsets(int oh0, int oh1, int wo, int stride, int pad_h, int pad_w) {
     int columns = (oh1 - oh0) * wo;
     int *o = malloc(sizeof(int) * 2 * ((size_t)columns + 16));
     if (!o) abort();
-    for (int t = 0; t < columns; t++) {
-        o[t] = (oh0 + t / wo) * stride - pad;
-        o[columns + 16 + t] = (t % wo) * stride - pad;
-    }
+    for (int oh = oh0, t = 0; oh < oh1; oh++, t += wo) /* row by row: no division per column */
+        for (int ow = 0; ow < wo; ow++) {
+            o[t + ow] = oh * stride - pad_h;
+            o[columns + 16 + t + ow] = ow * stride - pad_w;
+        }
     return o;
 }
 
-/* The descriptor of one image's patch matrix over output rows [oh0, oh1), its offsets in `offsets`. */
+/* The descriptor of one image's patch matrix over output rows [oh0, oh1) of width wo, kernel kh × kw, its offsets
+ * (patch_offsets with the same pads) in `offsets`. */
+static inline patches patch_matrix_rect(const float *x, int cin, int h, int w, int kh, int kw, int stride, int pad_w,
+                                        int wo, int oh0, int oh1, const int *offsets) {
+    int columns = (oh1 - oh0) * wo;
+    patches g = {x, cin, h, w, kh, kw, stride, pad_w, wo, columns, offsets, offsets + columns + 16};
+    return g;
+}
+
+/* The square-kernel case: kernel k, padding pad on every side, wo = (w + 2·pad − k) / stride + 1. */
 static inline patches patch_matrix(const float *x, int cin, int h, int w, int k, int stride, int pad, int oh0,
                                    int oh1, const int *offsets) {
-    int wo = (w + 2 * pad - k) / stride + 1, columns = (oh1 - oh0) * wo;
-    patches g = {x, cin, h, w, k, stride, pad, wo, columns, offsets, offsets + columns + 16};
-    return g;
+    return patch_matrix_rect(x, cin, h, w, k, k, stride, pad, (w + 2 * pad - k) / stride + 1, oh0, oh1, offsets);
 }
 
 #endif

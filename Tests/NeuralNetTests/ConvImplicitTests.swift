@@ -7,7 +7,9 @@ import XCTest
 /// and on shapes that reach the kernel's edges: strides 1 and 2, 1×1 (stride 2: not pointwise, so implicit) and
 /// 3×3, widths under 16 and 20 / 40 wide rows (16-column chunks that continue on the next output row), channels
 /// 3 / 16 / 32 / 64 / 128 and 136 (two A blocks), several row tiles per image and more than 3072 columns per tile
-/// (two B blocks), batch > 1.
+/// (two B blocks), batch > 1. Weight gradients with at most 32 patch rows and 64 output channels take the narrow
+/// kernel (`CKernels/weight_grad_narrow.c`): 12, 18, 27 and 32 rows, 7 to 64 channels (blocks of 4 channels and
+/// 6 rows with tails), strides 1 and 2, more than 256 columns per tile (several column blocks).
 final class ConvImplicitTests: XCTestCase {
     struct Case { var cin, cout, k, s, h, w, n: Int; var bias: Bool }
 
@@ -23,6 +25,9 @@ final class ConvImplicitTests: XCTestCase {
         Case(cin: 16, cout: 136, k: 3, s: 1, h: 7, w: 18, n: 2, bias: true),
         Case(cin: 12, cout: 24, k: 1, s: 2, h: 11, w: 15, n: 2, bias: true),
         Case(cin: 3, cout: 16, k: 3, s: 2, h: 160, w: 160, n: 2, bias: false),
+        Case(cin: 2, cout: 7, k: 3, s: 1, h: 13, w: 37, n: 2, bias: true),
+        Case(cin: 3, cout: 64, k: 3, s: 2, h: 33, w: 19, n: 1, bias: false),
+        Case(cin: 32, cout: 10, k: 1, s: 2, h: 9, w: 8, n: 2, bias: false),
     ]
 
     /// A convolution of case `c` (padding `k / 2`) with uniform ±0.5 weights and bias, on the implicit path.

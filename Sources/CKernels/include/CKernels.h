@@ -65,11 +65,26 @@ int ck_cpu_has_avx512f(void);
  * zero padding pad, output rows oh0 <= oh < oh1 (wo columns each):
  *   forward:      y[cout, (oh1-oh0)·wo] (leading dimension ldy) = wt[cout, cin·k·k] · col + beta·y
  *   weight_grad:  dw[cout, cin·k·k] += dy[cout, (oh1-oh0)·wo] (leading dimension lddy) · colᵀ
- * Equal to im2col followed by sgemm up to the order of the fp32 sums. Single-threaded; requires
- * ck_cpu_has_avx512f. */
+ * Equal to im2col followed by sgemm up to the order of the fp32 sums. The weight gradient of a narrow patch matrix
+ * (cin·k·k ≤ 32, cout ≤ 64) is computed as dot products along the columns instead (weight_grad_narrow.c).
+ * Single-threaded; requires ck_cpu_has_avx512f. */
 void ck_conv_f32_forward(const float *x, int cin, int h, int w, int k, int stride, int pad, const float *wt,
                          int cout, int oh0, int oh1, float beta, float *y, int ldy);
 void ck_conv_f32_weight_grad(const float *x, int cin, int h, int w, int k, int stride, int pad, const float *dy,
                              int lddy, int cout, int oh0, int oh1, float *dw);
+
+/* The weights of the four parity sub-convolutions of a stride-2 convolution's input gradient (kernel k, padding
+ * pad, w [cout, cin, k, k]) into sub (cout·cin·k·k floats): for the dx rows and columns of parity (rh, rw), in the
+ * order (0,0), (0,1), (1,0), (1,1), the [cin, cout·Jh·Jw] matrix sub_rhrw[ci, (co·Jh + u)·Jw + v] =
+ * w[co, ci, sh + 2(Jh−1−u), sw + 2(Jw−1−v)] of the Jh × Jw taps kh ≡ rh + pad, kw ≡ rw + pad (mod 2), flipped. */
+void ck_conv_f32_parity_weights(const float *w, int cout, int cin, int k, int pad, float *sub);
+
+/* The input gradient of a stride-2 convolution (kernel k, padding pad) of one image, every element of
+ * dx [cin, h, w] written from dy [cout, ho, wo] and the parity weights `sub` (ck_conv_f32_parity_weights):
+ * dx[ci, 2a+rh, 2b+rw] = Σ_{co,u,v} sub_rhrw[ci, (co·Jh+u)·Jw+v] · dy[co, a+u−ph, b+v−pw], four stride-1
+ * convolutions on the implicit fp32 GEMM (no col2im), equal to col2im(wᵀ·dy) up to summation order.
+ * Single-threaded; requires ck_cpu_has_avx512f. */
+void ck_conv_f32_input_grad_stride2(const float *dy, int cout, int ho, int wo, const float *sub, int cin, int h,
+                                    int w, int k, int pad, float *dx);
 
 #endif

@@ -5,7 +5,8 @@
 /// `y[n] = weight[Cout, Cin·K·K] · col + bias`, one `GEMM.matmul` each.
 ///
 /// Backward per image: `dbias += Σ_p dy[n]`, `dweight += dy[n] · colᵀ` (col recomputed rather than kept),
-/// `dx[n] = col2im(weightᵀ · dy[n])`. Parameters `<name>.weight` (decays) and `<name>.bias` (no decay).
+/// `dx[n] = col2im(weightᵀ · dy[n])`, or the equivalent forward products (`useTransposedConvolution` at stride 1,
+/// `useParityInputGradient` at stride 2). Parameters `<name>.weight` (decays) and `<name>.bias` (no decay).
 /// Default initialisation: Kaiming normal with fan-in and gain √2, bias zero.
 public final class Conv2D: Layer {
     /// Dotted name prefix of the parameters.
@@ -21,6 +22,9 @@ public final class Conv2D: Layer {
     /// Whether stride-1 input gradients use the transposed convolution (true) or col2im (false); both are exact.
     /// Default: `prefersTransposedConvolution(outChannels:algorithm:)` for `ConvAlgorithm.preferred`.
     public var useTransposedConvolution: Bool
+    /// Whether stride-2 input gradients use the four parity sub-convolutions on the implicit fp32 GEMM (true; see
+    /// `takesParityInputGradient`) or col2im of `weightᵀ·dy` (false); both are exact up to summation order.
+    public var useParityInputGradient = true
     /// How the forward pass and the weight gradient are computed (default `ConvAlgorithm.preferred`: the implicit
     /// fp32 GEMM on AVX-512F CPUs, im2col + sgemm elsewhere).
     public var algorithm = ConvAlgorithm.preferred
@@ -58,6 +62,7 @@ public final class Conv2D: Layer {
         bias = other.bias
         computesInputGradient = other.computesInputGradient
         useTransposedConvolution = other.useTransposedConvolution
+        useParityInputGradient = other.useParityInputGradient
         algorithm = other.algorithm
     }
 
@@ -118,10 +123,12 @@ public final class Conv2D: Layer {
         guard n > 0 else { return Tensor(shape: x.shape) }
         var dbias = Tensor(shape: [bias == nil ? 0 : cout])
         // At stride 1, dx is the convolution of dy with the flipped, transposed kernel and padding K − 1 − p
-        // (a forward pass, no scatter-add); otherwise col2im of wᵀ·dy.
+        // (a forward pass, no scatter-add); at stride 2 four such convolutions, one per parity class of dx
+        // (Conv2D+ParityGradient); otherwise col2im of wᵀ·dy.
         let viaTransposedConv = computesInputGradient && useTransposedConvolution && stride == 1
             && kernelSize > 1 && padding <= kernelSize - 1
-        let needsDx = computesInputGradient && !viaTransposedConv
+        let viaParity = takesParityInputGradient
+        let needsDx = computesInputGradient && !viaTransposedConv && !viaParity
         var dx = needsDx ? Tensor(shape: x.shape, fill: { _ in }) : Tensor(shape: x.shape)
         x.data.withUnsafeBufferPointer { xb in
             dy.data.withUnsafeBufferPointer { dyb in
@@ -141,6 +148,7 @@ public final class Conv2D: Layer {
         }
         if let b = bias { b.grad.add(dbias) }
         if viaTransposedConv { dx = transposedConvolution(dy, inputShape: x.shape) }
+        if viaParity { dx = parityInputGradient(dy, inputShape: x.shape) }
         return dx
     }
 

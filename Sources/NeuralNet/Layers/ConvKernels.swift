@@ -9,7 +9,8 @@ import Foundation
 /// sized to stay in the core's cache rather than streaming a whole image's patch matrix through memory. With the
 /// implicit fp32 kernel (`ConvAlgorithm.implicit` on AVX-512F) and in bf16 mode the forward product and the weight
 /// gradient pack their B panels straight from the image (no patch matrix is written); the input gradient here is
-/// `wᵀ·dy` into a tile, then col2im (`Conv2D` takes the transposed convolution, a forward pass, where it prefers it).
+/// `wᵀ·dy` into a tile, then col2im (`Conv2D` takes the transposed convolution, a forward pass, where it prefers it,
+/// and at stride 2 on the implicit kernel four parity sub-convolutions, `Conv2D+ParityGradient`).
 enum ConvKernels {
     /// Output rows per tile: about 2¹⁷ patch-matrix elements (512 KiB), at least 512 columns.
     static func tileRows(_ g: Im2Col.Geometry) -> Int {
