@@ -49,13 +49,44 @@ extension SetCriterion {
         }
     }
 
+    /// Per matched pair, the IoU in [0, 1] of the hypothesis's box (`boxes`: `[K × 4]` normalised `(cx, cy, w, h)`)
+    /// with its ground truth: the IoU-aware class targets (`Configuration.iouTargets`), constants of the loss.
+    func matchedIoUs(
+        _ boxes: [Double], pairs: [SetMatch], targets t: ImageTargets, _ size: (width: Double, height: Double)
+    ) -> [Double] {
+        pairs.map { p in
+            let b = boxes[4 * p.hypothesis..<4 * p.hypothesis + 4].map { $0 }
+            let predicted = Box(cx: b[0] * size.width, cy: b[1] * size.height,
+                                w: max(0, b[2]) * size.width, h: max(0, b[3]) * size.height)
+            let q = iou(predicted, t.boxes[p.box])
+            return q.isFinite ? min(1, max(0, q)) : 0
+        }
+    }
+
     /// The summed classification loss of one image and its gradient (not yet divided by the normaliser).
     func classification(
-        _ logits: [Double], k: Int, pairs: [SetMatch], targets t: ImageTargets
+        _ logits: [Double], k: Int, pairs: [SetMatch], targets t: ImageTargets, boxes: [Double],
+        _ size: (width: Double, height: Double)
     ) throws -> (Double, [Double]) {
         guard k > 0 else { return (0, []) }
         let cfg = configuration, c = cfg.classes
+        let quality = cfg.iouTargets ? matchedIoUs(boxes, pairs: pairs, targets: t, size) : nil
         switch cfg.classification {
+        case .softmax where quality != nil:
+            // Soft targets: q on the matched class and 1 − q on no-object, weighted by the class's weight;
+            // unmatched rows: no-object, weighted eosCoef.
+            var target = [Double](repeating: 0, count: k * (c + 1)), rows = [Double](repeating: cfg.eosCoef, count: k)
+            for h in 0..<k { target[h * (c + 1) + c] = 1 }
+            for (p, q) in zip(pairs, quality!) {
+                let row = p.hypothesis * (c + 1), cls = t.classes[p.box]
+                target[row + c] = 1 - q
+                target[row + cls] = q
+                rows[p.hypothesis] = cfg.classWeights?[cls] ?? 1
+            }
+            let r = try term("class") {
+                try Loss.softCrossEntropy(logits: logits, classes: c + 1, targets: target, rowWeights: rows, reduction: .sum)
+            }
+            return (r.value, r.gradients[0])
         case .softmax:
             var classes = [Int](repeating: c, count: k)
             for p in pairs { classes[p.hypothesis] = t.classes[p.box] }
@@ -67,7 +98,7 @@ extension SetCriterion {
             return (r.value, r.gradients[0])
         case .objectnessBCE, .objectnessFocal:
             var target = [Double](repeating: 0, count: k), weight = [Double](repeating: cfg.eosCoef, count: k)
-            for p in pairs { (target[p.hypothesis], weight[p.hypothesis]) = (1, 1) }
+            for (n, p) in pairs.enumerated() { (target[p.hypothesis], weight[p.hypothesis]) = (quality?[n] ?? 1, 1) }
             let r = try term("objectness") { () throws -> LossResult in
                 if case let .objectnessFocal(alpha, gamma) = cfg.classification {
                     return try Loss.sigmoidFocal(logits: logits, targets: target, alpha: alpha, gamma: gamma)

@@ -11,7 +11,9 @@ import Matching
 /// - `class` (softmax): cross-entropy of every hypothesis against its box's class, or no-object (the last
 ///   logit) when unmatched, weighted by `classWeights` and `eosCoef` on no-object, optional label smoothing,
 ///   summed, `/ B`; or `objectness` (one logit): BCE / focal against 1 (matched) or 0 (unmatched, weighted
-///   `eosCoef`), summed, `/ B`;
+///   `eosCoef`), summed, `/ B`. With `iouTargets` a matched hypothesis's target is soft instead: `q = IoU` of its
+///   box with its ground truth (a constant, no gradient to the box) on its class and `1 − q` on no-object
+///   (`Loss.softCrossEntropy`, weighted by the class's weight, no label smoothing), or objectness target `q`;
 /// - `l1`: `Σ ‖b_k − b_g‖₁` over the matched pairs on `(cx, cy, w, h)`, `/ B`;
 /// - `giou`: `Σ (1 − GIoU)` of the matched corner boxes (eps 1e-7, so degenerate boxes stay finite), `/ B`.
 /// Total `= w_class·class + w_L1·l1 + w_giou·giou` (DETR's 1 / 5 / 2). Images with more boxes than
@@ -39,6 +41,11 @@ public struct SetCriterion: Sendable {
         public var labelSmoothing = 0.0
         /// Optional `[C]` weights of the object classes (no-object gets `eosCoef`).
         public var classWeights: [Double]? = nil
+        /// IoU-aware class targets (VarifocalNet, Zhang et al., CVPR 2021; RT-DETR's IoU-aware training, Zhao et
+        /// al., CVPR 2024): a matched hypothesis's target is its box's IoU `q` with its ground truth (detached) on
+        /// the class and `1 − q` on no-object (objectness: target `q`), so that scores rank localisation; unmatched
+        /// hypotheses keep the no-object target. Off by default.
+        public var iouTargets = false
         /// Matching cost.
         public var matchCost = SetMatchCost.detr()
         /// Weights of the `class`/`objectness`, `l1` and `giou` terms in the total (1 / 5 / 2).
@@ -131,7 +138,7 @@ public struct SetCriterion: Sendable {
             }
             out.matches.append(pairs)
             out.unmatchedBoxes += max(0, active[i].count - k)
-            let (c, gLogits) = try classification(x, k: k, pairs: pairs, targets: targets[i])
+            let (c, gLogits) = try classification(x, k: k, pairs: pairs, targets: targets[i], boxes: pred, imageSize)
             let (l1, giou, gBoxes) = try boxTerms(pred, pairs: pairs, targets: targets[i], imageSize)
             sums.cls += c
             sums.l1 += l1

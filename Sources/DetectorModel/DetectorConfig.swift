@@ -127,6 +127,12 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
     public var labelSmoothing: Double = 0
     /// Class-balance β (Cui et al., CVPR 2019; 0 = off) for the dense focal loss and set cross-entropy.
     public var classBalanceBeta: Double = 0
+    /// IoU-aware class targets of the set head (VarifocalNet, Zhang et al., CVPR 2021; RT-DETR, Zhao et al., CVPR
+    /// 2024): a matched hypothesis's class target is the IoU `q` of its box with its ground truth (detached), with
+    /// `1 − q` on no-object, so that scores rank localisation (`SetCriterion.Configuration.iouTargets`). nil (the
+    /// default) is off and is left out of the JSON, so the reference configuration's JSON is unchanged and a
+    /// checkpoint without the key loads with it off.
+    public var setIoUTargets: Bool? = nil
 
     /// The reference configuration with one class named `object`.
     public init() {}
@@ -225,7 +231,7 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
     /// fixes.
     public static let objectiveKeys: Set<String> = [
         CodingKeys.denseWeight, .setWeight, .focalAlpha, .focalGamma, .denseAssignment, .matchCost, .eosCoef, .l1Weight,
-        .giouWeight, .classWeight, .labelSmoothing, .classBalanceBeta,
+        .giouWeight, .classWeight, .labelSmoothing, .classBalanceBeta, .setIoUTargets,
     ].reduce(into: Set<String>()) { $0.insert($1.stringValue) }
 
     /// The settings whose values differ from `old`'s, in key order.
@@ -258,6 +264,6 @@ extension DetectorConfig {
         case name, inputSize, rectangular, widths, blocksPerStage, headWidth, headConvs, anchorSizes, pyramidStrides, anchorRatios, classNames, setHead
         case hypotheses, setWidth, attentionHeads, feedForward, attentionLayers, setClassPrior, querySelection, setGeometry
         case queryNMSIoU, denseWeight, setWeight, focalAlpha, focalGamma, denseAssignment, matchCost, eosCoef, l1Weight
-        case giouWeight, classWeight, labelSmoothing, classBalanceBeta
+        case giouWeight, classWeight, labelSmoothing, classBalanceBeta, setIoUTargets
     }
 }

@@ -9,8 +9,8 @@ import Foundation
 /// | preset | network and losses | anchors |
 /// |---|---|---|
 /// | `reference` | `DetectorConfig.reference`: max-IoU positives, top-K queries, DETR cost (the speed benchmarks' network) | 12, 24, 48 px |
-/// | `default` | reference + ATSS positives, proposal-NMS queries, geometric attention, 100 hypotheses | fitted to the training boxes |
-/// | `synthetic` | `default`'s head at the synthetic scenes' 256² + ReInspect cost and dense-score class prior | 16, 32, 64 px |
+/// | `default` | reference + ATSS positives, proposal-NMS queries, geometric attention, 100 hypotheses, ReInspect cost, dense-score class prior, IoU-aware class targets | fitted to the training boxes |
+/// | `synthetic` | `default`'s head at the synthetic scenes' 256², without the IoU-aware class targets | 16, 32, 64 px |
 /// | `tiny-crowd` | `synthetic`'s head at 512 (rectangular: the 512×288 frames unpadded) for the tiny-crowd scenes, 150 hypotheses | 6, 10, 16 px |
 ///
 /// The choices and what each measured: docs/experiments.md.
@@ -36,21 +36,21 @@ public enum Preset: String, CaseIterable, Sendable {
         c.denseAssignment = .atss
         c.querySelection = .nms
         c.setGeometry = true
+        c.matchCost = .reinspect
+        c.setClassPrior = true
         switch self {
-        case .reference, .default:
+        case .reference:
             break
+        case .default:
+            c.setIoUTargets = true
         case .synthetic:
             c.inputSize = SyntheticSceneConfig().imageSize
             c.anchorSizes = [16, 32, 64]
-            c.matchCost = .reinspect
-            c.setClassPrior = true
         case .tinyCrowd:
             c.inputSize = SyntheticSceneConfig.tinyCrowd.imageSize
             c.rectangular = true   // the 512×288 frames as 512×288 inputs: 0.56× the pixels of 512²
             c.hypotheses = 150
             c.anchorSizes = [6, 10, 16]
-            c.matchCost = .reinspect
-            c.setClassPrior = true
         }
         return c
     }

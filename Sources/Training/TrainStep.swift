@@ -98,6 +98,7 @@ public final class TrainStep {
         var set = SetCriterion.Configuration(classes: c.numClasses)
         set.eosCoef = c.eosCoef
         set.labelSmoothing = c.labelSmoothing
+        set.iouTargets = c.setIoUTargets ?? false
         set.classWeights = classWeights
         set.classWeight = c.classWeight
         set.l1Weight = c.l1Weight

@@ -53,8 +53,8 @@ final class PresetTests: XCTestCase {
         XCTAssertEqual(run.training, expected)
     }
 
-    /// `default` on one's own data: ATSS, proposal-NMS queries, geometric attention, 100 hypotheses, anchors fitted to
-    /// the training boxes; a flag or file that gives the anchors keeps them (and names the network `custom`).
+    /// `default` on one's own data: ATSS, proposal-NMS queries, geometric attention, 100 hypotheses, ReInspect cost,
+    /// class prior, IoU-aware class targets, anchors fitted to the training boxes; a flag or file that gives the anchors keeps them (and names the network `custom`).
     func testDefaultFitsAnchorsUnlessGiven() throws {
         let train = try sampleTrain()
         let run = try RunConfiguration.resolve(ownData(), classes: classes, train: train)
@@ -62,6 +62,9 @@ final class PresetTests: XCTestCase {
         XCTAssertEqual(run.model.querySelection, .nms)
         XCTAssertTrue(run.model.setGeometry)
         XCTAssertEqual(run.model.hypotheses, 100)
+        XCTAssertEqual(run.model.matchCost, .reinspect)
+        XCTAssertTrue(run.model.setClassPrior)
+        XCTAssertEqual(run.model.setIoUTargets, true)
         let fitted = try XCTUnwrap(AnchorFitting.sizes(for: train, inputSize: 320, count: 3))
         XCTAssertEqual(run.model.anchorSizes, fitted)
         XCTAssertEqual(run.model.name, "default")

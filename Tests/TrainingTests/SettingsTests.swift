@@ -1,6 +1,8 @@
+import Criterion
 import DetectorModel
 import DetectorTestSupport
 import Foundation
+import NeuralNet
 import TestSupport
 import XCTest
 @testable import Training
@@ -29,6 +31,25 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(run.model.labelSmoothing, 0.1)
         XCTAssertEqual(run.model.classBalanceBeta, 0.99)
         XCTAssertEqual(run.model.name, "custom")
+    }
+
+    /// `setIoUTargets`: off (nil) by default and absent from the JSON, so the reference configuration's JSON and older
+    /// checkpoints' metadata are unchanged; a config file turns it on, and the training step's set criterion follows.
+    func testSetIoUTargetsKeyIsOptional() throws {
+        let reference = DetectorConfig.reference(classes: ["a"])
+        XCTAssertNil(reference.setIoUTargets)
+        XCTAssertFalse(reference.jsonString().contains("setIoUTargets"))
+        XCTAssertEqual(try DetectorConfig.from(json: reference.jsonString(), source: "old"), reference)
+        XCTAssertTrue(DetectorConfig.objectiveKeys.contains("setIoUTargets"))
+        let dir = try Fixtures.temporaryDirectory()
+        var o = ownData
+        o.config = try write(["setIoUTargets": true], in: dir)
+        let run = try RunConfiguration.resolve(o, classes: ["a"])
+        XCTAssertEqual(run.model.setIoUTargets, true)
+        XCTAssertTrue(TrainStep(detector: try Detector(config: run.model, seed: 0), optimizer: SGD(momentum: 0),
+                                classWeights: nil).setCriterion.configuration.iouTargets)
+        XCTAssertFalse(TrainStep(detector: try Detector(config: reference, seed: 0), optimizer: SGD(momentum: 0),
+                                 classWeights: nil).setCriterion.configuration.iouTargets)
     }
 
     /// Defaults < file < flags, for network and run settings alike; what neither sets keeps its default.
