@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "TestSupport"]),
         .testTarget(name: "LossesTests", dependencies: ["Losses", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Boxes", "Imaging", "Evaluation", "TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Boxes", "Imaging", "Evaluation", "Seeding", "TestSupport"]),
         .testTarget(name: "CriterionTests", dependencies: ["Criterion", "Boxes", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "TestSupport"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "TestSupport"]),
@@ -92,9 +92,9 @@ let package = Package(
                            "TestSupport", "DetectorTestSupport"]),
         .testTarget(
             name: "ONNXExportTests",
-            dependencies: ["ONNXExport", "DetectorModel", "NeuralNet", "Training", "TestSupport",
+            dependencies: ["ONNXExport", "DetectorModel", "NeuralNet", "Training", "TestSupport", "DetectorTestSupport",
                            .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
-        .testTarget(name: "CLITests", dependencies: ["detector", "TestSupport", "DetectorTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["detector", "DetectorModel", "TestSupport", "DetectorTestSupport"]),
         .testTarget(
             name: "DistributedTests",
             dependencies: ["Distributed", "NeuralNet", "DetectorModel", "detector", "TestSupport", "DetectorTestSupport"]),
