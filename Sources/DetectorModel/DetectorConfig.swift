@@ -148,7 +148,7 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
     /// Side of each pyramid level's square feature map, `inputSize / stride`, in `pyramidStrides` order.
     public var levelSizes: [Int] { pyramidStrides.map { inputSize / $0 } }
     /// Dense anchors of each level, `levelSizes[l]² · anchorsPerLocation`.
-    public var levelAnchorCounts: [Int] { levelSizes.map { $0 * $0 * anchorsPerLocation } }
+    public var levelAnchorCounts: [Int] { levelAnchorCounts(height: inputSize, width: inputSize) }
     /// Dense anchors over all levels (`A_total`).
     public var anchorCount: Int { levelAnchorCounts.reduce(0, +) }
 
@@ -163,13 +163,7 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
 
     /// Every dense anchor in input pixels, level-major (the levels of `pyramidStrides` in order), then `(y, x, a)` within
     /// a level: the order of `DetectorOutput.denseLogits`.
-    public var anchors: [Box] {
-        let g = anchorGenerator
-        return pyramidStrides.indices.flatMap { l in
-            g.anchors(level: l, gridHeight: levelSizes[l], gridWidth: levelSizes[l],
-                      strideY: Double(pyramidStrides[l]), strideX: Double(pyramidStrides[l]))
-        }
-    }
+    public var anchors: [Box] { anchors(height: inputSize, width: inputSize) }
 
     /// The reference configuration for the given class names.
     public static func reference(classes: [String]) -> DetectorConfig {
