@@ -15,6 +15,8 @@ public struct HeadMetrics: Sendable {
     public var setCrowd: CrowdMetrics?
     /// Crowd metrics of the dense head.
     public var denseCrowd: CrowdMetrics
+    /// Each head's best-F1 score threshold on these predictions (`ThresholdDiagnostics.bestF1`).
+    public var scoreThresholds: ScoreThresholds
 
     /// The detection limit above 100 the evaluations also hold figures at (`evaluate(_:hasSetHead:maxDetections:)`),
     /// or nil.
@@ -73,10 +75,17 @@ extension DetectionDataset {
         let denseDetections = cocoDetections(predictions, head: \.dense)
         let dense = try evaluator.evaluate(detections: denseDetections, source: "dense head")
         let denseCrowd = CrowdMetrics.evaluate(groundTruth: truth, detections: denseDetections)
-        guard hasSetHead else { return HeadMetrics(set: nil, dense: dense, setCrowd: nil, denseCrowd: denseCrowd) }
+        func bestThreshold(_ head: KeyPath<ImagePrediction, [DetectedObject]>) -> Double {
+            ThresholdDiagnostics(predictions: predictions, head: head, dataset: self).bestF1.threshold
+        }
+        guard hasSetHead else {
+            return HeadMetrics(set: nil, dense: dense, setCrowd: nil, denseCrowd: denseCrowd,
+                               scoreThresholds: ScoreThresholds(set: nil, dense: bestThreshold(\.dense)))
+        }
         let setDetections = cocoDetections(predictions, head: \.set)
         return HeadMetrics(set: try evaluator.evaluate(detections: setDetections, source: "set head"), dense: dense,
                            setCrowd: CrowdMetrics.evaluate(groundTruth: truth, detections: setDetections),
-                           denseCrowd: denseCrowd)
+                           denseCrowd: denseCrowd,
+                           scoreThresholds: ScoreThresholds(set: bestThreshold(\.set), dense: bestThreshold(\.dense)))
     }
 }

@@ -18,14 +18,35 @@ public struct DetectRun {
     public var predictor: Predictor
     /// Minimum score reported.
     public var threshold: Double
+    /// Where `threshold` came from.
+    public var thresholdSource: ThresholdSource
     /// Head to report.
     public var head: Head
 
-    /// A run over `checkpoint`; the set head is refused when the model has none.
-    public init(checkpoint: URL, threshold: Double, head: Head, batchSize: Int = 16) throws {
+    /// Where a run's score threshold came from.
+    public enum ThresholdSource: Equatable, Sendable {
+        /// Given by the caller (`--threshold`).
+        case given
+        /// The head's best-F1 threshold on the validation split, stored in the checkpoint by training.
+        case stored
+        /// `ScoreThresholds.fallback`: none given and none stored.
+        case fallback
+    }
+
+    /// A run over `checkpoint`; the set head is refused when the model has none. Without a `threshold` the run uses
+    /// the head's best-F1 threshold stored in the checkpoint (`ScoreThresholds`), else `ScoreThresholds.fallback`.
+    public init(checkpoint: URL, threshold given: Double? = nil, head: Head, batchSize: Int = 16) throws {
         let loaded = try Checkpoint.load(checkpoint, averaged: true)
         if head == .set && loaded.detector.config.setHead == .none {
             throw InferenceError.invalidSetting(key: "head", reason: "\(checkpoint.path) has no set head; use --head dense")
+        }
+        let threshold: Double
+        if let t = given {
+            (threshold, thresholdSource) = (t, .given)
+        } else if let t = try ScoreThresholds.stored(in: loaded.metadata, source: checkpoint.path)?.threshold(of: head) {
+            (threshold, thresholdSource) = (t, .stored)
+        } else {
+            (threshold, thresholdSource) = (ScoreThresholds.fallback, .fallback)
         }
         var post = PostProcessor()
         post.scoreThreshold = max(threshold, 1e-6)

@@ -142,6 +142,9 @@ public final class EvaluationHook: TrainerHook {
             }
             run.say("dense head (NMS \(PostProcessor().nmsIoU)):\n" + m.dense.summary + atLimit(m.dense) + " "
                     + m.denseCrowd.summaryLine)
+            let t = m.scoreThresholds
+            run.say("score thresholds of the best F1, stored in the checkpoints for `detector detect`: "
+                    + (t.set.map { String(format: "set head %.2f, ", $0) } ?? "") + String(format: "dense head %.2f", t.dense))
         }
     }
 
@@ -159,20 +162,27 @@ public final class EvaluationHook: TrainerHook {
         if key > run.state.bestAP50 {
             run.state.bestAP50 = key
             try Checkpoint.save(run.evaluated, optimizer: nil, state: run.state,
-                                extraMetadata: ["training": run.configuration.training.jsonString()], to: run.bestCheckpoint)
+                                extraMetadata: ["training": run.configuration.training.jsonString()]
+                                    .merging(m.scoreThresholds.metadata) { a, _ in a },
+                                to: run.bestCheckpoint)
         }
         return m
     }
 
-    /// `metrics.json`: the 12 COCO numbers and the crowd metrics (`MR-2`, `JI`, `JI_score_threshold`) of both heads.
+    /// `metrics.json`: the 12 COCO numbers, the crowd metrics (`MR-2`, `JI`, `JI_score_threshold`) and the best-F1 score
+    /// threshold (`best_F1_score_threshold`, what `detect` uses by default) of both heads.
     func writeMetrics(_ m: HeadMetrics, run: TrainingRun) throws {
         let url = run.folder.appendingPathComponent("metrics.json")
         let state = run.state
         var obj: [String: Any] = ["step": state.step, "epoch": state.epoch, "training_minutes": state.trainingSeconds / 60]
         let names = COCOEvaluation.statNames
-        obj["dense"] = Dictionary(uniqueKeysWithValues: zip(names, m.dense.stats)).merging(m.denseCrowd.jsonObject) { a, _ in a }
+        var dense = Dictionary(uniqueKeysWithValues: zip(names, m.dense.stats)).merging(m.denseCrowd.jsonObject) { a, _ in a }
+        dense["best_F1_score_threshold"] = m.scoreThresholds.dense
+        obj["dense"] = dense
         if let s = m.set, let c = m.setCrowd {
-            obj["set"] = Dictionary(uniqueKeysWithValues: zip(names, s.stats)).merging(c.jsonObject) { a, _ in a }
+            var set = Dictionary(uniqueKeysWithValues: zip(names, s.stats)).merging(c.jsonObject) { a, _ in a }
+            if let t = m.scoreThresholds.set { set["best_F1_score_threshold"] = t }
+            obj["set"] = set
         }
         if let n = m.extraDetectionLimit {
             // The figures at the crowd-sized detection limit, as `detector evaluate --max-dets N` writes them.

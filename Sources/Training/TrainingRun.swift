@@ -151,6 +151,7 @@ public final class TrainingRun {
     public func saveLast() throws {
         let metadata = ["training": configuration.training.jsonString(), "ranks": String(ranks)]
             .merging(average?.metadata ?? [:]) { a, _ in a }
+            .merging(lastMetrics?.scoreThresholds.metadata ?? [:]) { a, _ in a }
         try Checkpoint.save(detector, optimizer: optimizer, state: state, extraMetadata: metadata,
                             extraTensors: average?.tensors ?? [], to: lastCheckpoint)
     }

@@ -14,8 +14,8 @@ struct DetectCommand: ParsableCommand {
     var model: String
     @Argument(help: "PNG files or folders of PNG files.")
     var inputs: [String]
-    @Option(help: "Minimum score reported.")
-    var threshold = 0.3
+    @Option(help: "Minimum score reported (default: the head's best-F1 threshold on validation, stored in the checkpoint by `detector train`; 0.3 when it holds none).")
+    var threshold: Double?
     @Option(help: "Head: set (no NMS) or dense (NMS).")
     var head = DetectRun.Head.set
     @OptionGroup var tiling: TilingOptions
@@ -26,7 +26,7 @@ struct DetectCommand: ParsableCommand {
     var noOverlays = false
 
     func validate() throws {
-        guard (0...1).contains(threshold) else { throw ValidationError("--threshold must be in [0, 1], got \(threshold)") }
+        if let t = threshold, !(0...1).contains(t) { throw ValidationError("--threshold must be in [0, 1], got \(t)") }
         guard !inputs.isEmpty else { throw ValidationError("give at least one image or folder") }
     }
 
@@ -35,6 +35,12 @@ struct DetectCommand: ParsableCommand {
             runtime.apply()
             let detect = try DetectRun(checkpoint: URL(fileURLWithPath: model), threshold: threshold, head: head)
             detect.predictor.tiling = tiling.tiling
+            switch detect.thresholdSource {
+            case .stored: print(String(format: "score threshold %.2f: the %@ head's best F1 on validation, stored in %@ (--threshold to change)",
+                                       detect.threshold, head.rawValue as NSString, model as NSString))
+            case .fallback: print(String(format: "score threshold %.2f (the checkpoint stores none; --threshold to change)", detect.threshold))
+            case .given: break
+            }
             let files = try DetectRun.imageFiles(inputs.map { URL(fileURLWithPath: $0) })
             let outDir = URL(fileURLWithPath: out)
             try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)
@@ -50,7 +56,7 @@ struct DetectCommand: ParsableCommand {
             try detect.json(results).write(to: jsonURL, options: .atomic)
             let boxes = results.reduce(0) { $0 + $1.detections.count }
             print(String(format: "%d images, %d boxes (score ≥ %.2f, %@ head) in %.2f s: %.1f images/s",
-                         results.count, boxes, threshold, head.rawValue as NSString, seconds, Double(results.count) / max(seconds, 1e-9)))
+                         results.count, boxes, detect.threshold, head.rawValue as NSString, seconds, Double(results.count) / max(seconds, 1e-9)))
             print("detections: \(jsonURL.path)" + (noOverlays ? "" : "; pictures: \(outDir.path)/"))
         }
     }

@@ -104,4 +104,36 @@ final class DetectRunTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("overwrite"), "\(e)")
         }
     }
+
+    /// Without a threshold, detect takes the head's best-F1 threshold stored in the checkpoint; with none stored,
+    /// 0.3; a given threshold wins. The stored threshold keeps exactly the detections a given one does.
+    func testStoredScoreThresholdIsTheDefault() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let plain = try DetectorFixtures.tinyCheckpoint(in: dir)
+        let loaded = try Checkpoint.load(plain)
+        let stored = dir.appendingPathComponent("stored.safetensors")
+        let t = ScoreThresholds(set: 0.004, dense: 0.02)
+        try Checkpoint.save(loaded.detector, optimizer: nil, state: loaded.state, extraMetadata: t.metadata, to: stored)
+        let files = Array(try DetectRun.imageFiles([Self.images]).prefix(3))
+        for head in DetectRun.Head.allCases {
+            let fallback = try DetectRun(checkpoint: plain, head: head)
+            XCTAssertEqual(fallback.thresholdSource, .fallback)
+            XCTAssertEqual(fallback.threshold, ScoreThresholds.fallback)
+            let own = try DetectRun(checkpoint: stored, head: head, batchSize: 3)
+            XCTAssertEqual(own.thresholdSource, .stored)
+            XCTAssertEqual(own.threshold, t.threshold(of: head))
+            let given = try DetectRun(checkpoint: stored, threshold: t.threshold(of: head), head: head, batchSize: 3)
+            XCTAssertEqual(given.thresholdSource, .given)
+            let a = try own.run(files), b = try given.run(files)
+            XCTAssertEqual(a.map(\.detections.count), b.map(\.detections.count), "\(head)")
+            XCTAssertTrue(a.allSatisfy { $0.detections.allSatisfy { $0.score >= own.threshold } })
+            XCTAssertEqual(try DetectRun(checkpoint: stored, threshold: 0.9, head: head).threshold, 0.9)
+        }
+        let bad = dir.appendingPathComponent("bad.safetensors")
+        try Checkpoint.save(loaded.detector, optimizer: nil, state: loaded.state,
+                            extraMetadata: [ScoreThresholds.metadataKey: "{\"dense\": -1}"], to: bad)
+        XCTAssertThrowsError(try DetectRun(checkpoint: bad, head: .dense)) { e in
+            XCTAssertTrue("\(e)".contains(bad.path), "\(e)")
+        }
+    }
 }

@@ -57,4 +57,41 @@ final class ThresholdDiagnosticsTests: XCTestCase {
         XCTAssertEqual(Set(d.recall), [0])
         XCTAssertEqual(d.bestF1.f1, 0)
     }
+
+    /// Evaluation gives each head's best-F1 threshold (what training stores in checkpoints for `detect`).
+    func testEvaluationCarriesEachHeadsBestThreshold() throws {
+        func det(_ x: Double, _ score: Double, _ c: Int) -> DetectedObject {
+            DetectedObject(box: Box(x1: x, y1: 0, x2: x + 10, y2: 10), score: score, classIndex: c)
+        }
+        let predictions = [
+            ImagePrediction(imageID: 1, set: [det(0, 0.9, 0), det(20, 0.8, 0), det(60, 0.7, 0), det(40, 0.2, 1)],
+                            dense: [det(0, 0.9, 0)]),
+            ImagePrediction(imageID: 2, set: [det(0, 0.6, 1), det(1, 0.5, 1)],
+                            dense: [det(0, 0.4, 1), det(50, 0.45, 1), det(70, 0.3, 1)]),
+        ]
+        // Dense: TP 0.9, FP 0.45, TP 0.4, FP 0.3 of 3 objects: F1 0.5 above 0.45, 0.4 at 0.41–0.45, 2/3 at 0.31–0.40,
+        // 4/7 from 0.30 down.
+        let m = try dataset().evaluate(predictions, hasSetHead: true)
+        XCTAssertEqual(try XCTUnwrap(m.scoreThresholds.set), 0.51, accuracy: 1e-12)
+        XCTAssertEqual(m.scoreThresholds.dense, 0.31, accuracy: 1e-12)
+        XCTAssertEqual(m.scoreThresholds.dense,
+                       ThresholdDiagnostics(predictions: predictions, head: \.dense, dataset: dataset()).bestF1.threshold)
+        let denseOnly = try dataset().evaluate(predictions, hasSetHead: false)
+        XCTAssertNil(denseOnly.scoreThresholds.set)
+        XCTAssertEqual(denseOnly.scoreThresholds.dense, 0.31, accuracy: 1e-12)
+    }
+
+    /// Stored thresholds round-trip through checkpoint metadata; a bad entry is refused with its source named.
+    func testStoredThresholdsRoundTripAndBadOnesAreNamed() throws {
+        let t = ScoreThresholds(set: 0.23, dense: 0.41)
+        XCTAssertEqual(try ScoreThresholds.stored(in: t.metadata, source: "m.safetensors"), t)
+        XCTAssertNil(try ScoreThresholds.stored(in: [:], source: "m.safetensors"))
+        XCTAssertEqual(t.threshold(of: .set), 0.23)
+        XCTAssertEqual(t.threshold(of: .dense), 0.41)
+        for bad in ["{\"dense\": 1.5}", "not json", "{\"set\": 0.2}"] {
+            XCTAssertThrowsError(try ScoreThresholds.stored(in: [ScoreThresholds.metadataKey: bad], source: "m.safetensors")) { e in
+                XCTAssertTrue("\(e)".contains("m.safetensors") && "\(e)".contains("scoreThresholds"), "\(e)")
+            }
+        }
+    }
 }

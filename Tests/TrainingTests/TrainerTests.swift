@@ -80,6 +80,17 @@ final class TrainerTests: XCTestCase {
         }
         let loaded = try Checkpoint.load(o.out.appendingPathComponent("last.safetensors"))
         XCTAssertEqual(loaded.state.step, 3)
+        // The validation's best-F1 thresholds are in metrics.json and both checkpoints (`detect`'s default).
+        let thresholds = try XCTUnwrap(summary.metrics?.scoreThresholds)
+        XCTAssertNotNil(thresholds.set)
+        for f in ["last.safetensors", "best.safetensors"] {
+            let metadata = try Checkpoint.load(o.out.appendingPathComponent(f)).metadata
+            XCTAssertEqual(try ScoreThresholds.stored(in: metadata, source: f), thresholds, f)
+        }
+        let json = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: o.out.appendingPathComponent("metrics.json"))) as! [String: Any]
+        XCTAssertEqual((json["set"] as? [String: Any])?["best_F1_score_threshold"] as? Double, thresholds.set)
+        XCTAssertEqual((json["dense"] as? [String: Any])?["best_F1_score_threshold"] as? Double, thresholds.dense)
         XCTAssertFalse(loaded.optimizerState.isEmpty)
         XCTAssertEqual(loaded.detector.config.classNames, ["ellipse", "rectangle", "triangle"])
     }
