@@ -8,9 +8,6 @@ public enum ExportError: Error, CustomStringConvertible, Equatable {
     /// The message: the setting or file, and what is wrong.
     public var description: String {
         switch self {
-        case let .unsupportedSetting(key, value) where key == "rectangular":
-            return "setting \(key) = \(value) cannot be exported to ONNX: the graph has one fixed square input [N, 3, S, S] "
-                + "and its anchors and query grid are built for it, while rectangular inputs change shape per image"
         case let .unsupportedSetting(key, value):
             return "setting \(key) = \(value) cannot be exported to ONNX (the graph has no equivalent of it)"
         case let .io(path, reason): return "\(path): \(reason)"

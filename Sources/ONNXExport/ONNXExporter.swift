@@ -37,6 +37,9 @@ public enum ONNXExporter {
         "name", "inputSize", "widths", "blocksPerStage", "headWidth", "headConvs", "anchorSizes", "anchorRatios",
         "classNames", "setHead", "hypotheses", "setWidth", "attentionHeads", "feedForward", "attentionLayers",
         "setClassPrior", "querySelection", "setGeometry", "queryNMSIoU",
+        // Rectangular training changes no weight: the graph takes the square letterbox `[N, 3, S, S]`, on which the
+        // network computes what `Predictor` gives with `rectangular` off (the parity reference runs it so).
+        "rectangular",
     ]
 
     /// Throws `ExportError.unsupportedSetting` naming the first network key outside `exportableKeys` whose value

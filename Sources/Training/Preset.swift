@@ -9,7 +9,7 @@ import Foundation
 /// | preset | network and losses | anchors |
 /// |---|---|---|
 /// | `reference` | `DetectorConfig.reference`: max-IoU positives, top-K queries, DETR cost (the speed benchmarks' network) | 12, 24, 48 px |
-/// | `default` | reference + ATSS positives, proposal-NMS queries, geometric attention, 100 hypotheses, ReInspect cost, dense-score class prior, IoU-aware class targets | fitted to the training boxes |
+/// | `default` | input fitted to the data (`InputFitting`, rectangular) + ATSS positives, proposal-NMS queries, geometric attention, 100 hypotheses, ReInspect cost, dense-score class prior, IoU-aware class targets | fitted to the training boxes |
 /// | `synthetic` | `default`'s head at the synthetic scenes' 256², without the IoU-aware class targets | 16, 32, 64 px |
 /// | `tiny-crowd` | `synthetic`'s head at 512 (rectangular: the 512×288 frames unpadded) for the tiny-crowd scenes, 150 hypotheses | 6, 10, 16 px |
 ///
@@ -58,4 +58,8 @@ public enum Preset: String, CaseIterable, Sendable {
     /// Whether a new run fits the anchor sides to its training boxes (`AnchorFitting`) unless a file or flag gives
     /// them: true for `default`, whose data is not known in advance.
     public var fitsAnchors: Bool { self == .default }
+
+    /// Whether a new run takes its input size from its training boxes (`InputFitting`) and rectangular inputs unless
+    /// a file or flag gives them: true for `default`.
+    public var fitsInput: Bool { self == .default }
 }

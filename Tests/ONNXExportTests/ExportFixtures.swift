@@ -52,6 +52,9 @@ enum ExportFixtures {
         var dense = reference
         dense.setHead = .none
         dense.headConvs = 0
-        return [("synthetic preset", preset), ("reference topk", reference), ("peaks", peaks), ("fc", global), ("none", dense)]
+        var rectangular = preset
+        rectangular.rectangular = true
+        return [("synthetic preset", preset), ("reference topk", reference), ("peaks", peaks), ("fc", global), ("none", dense),
+                ("rectangular (square graph)", rectangular)]
     }
 }
