@@ -29,11 +29,10 @@ extension BatchLoader {
         return order
     }
 
-    /// The input `(height, width)` of a batch of the images `indices`: per axis the largest of their rectangles, so
-    /// every image's letterbox fits (a batch mixing landscape and portrait images is square).
+    /// The input `(height, width)` of a batch of the images `indices` (`InputTransform.batchShape` of their rectangles).
     public func shape(of indices: [Int]) -> (height: Int, width: Int) {
-        guard !indices.isEmpty else { return (options.inputSize, options.inputSize) }
-        return (indices.map { rectangles[$0].height }.max()!, indices.map { rectangles[$0].width }.max()!)
+        InputTransform.batchShape(of: indices.map { (width: rectangles[$0].width, height: rectangles[$0].height) },
+                                  inputSize: options.inputSize)
     }
 
     /// Height / width of a dataset image (1 for a record without a size).

@@ -66,6 +66,14 @@ public struct InputTransform: Sendable, Equatable {
         return width >= height ? (inputSize, side(height)) : (side(width), inputSize)
     }
 
+    /// The input `(height, width)` of a batch of images whose rectangles are `rectangles`: per axis the largest, so
+    /// every image's letterbox fits (a batch mixing landscape and portrait images is square); `inputSize` square when
+    /// there are none.
+    public static func batchShape(of rectangles: [(width: Int, height: Int)], inputSize: Int) -> (height: Int, width: Int) {
+        guard !rectangles.isEmpty else { return (inputSize, inputSize) }
+        return (rectangles.map(\.height).max()!, rectangles.map(\.width).max()!)
+    }
+
     /// The letterbox of a `width × height` image into an `inputWidth × inputHeight` canvas whose longer side is
     /// `inputSize`: scaled as `letterbox(width:height:inputSize:)` (content top-left), padded right and bottom to the
     /// canvas. The canvas must hold the content (a `rectangle` of the image, or a batch's shape that covers it).

@@ -135,11 +135,10 @@ public final class Predictor {
                                   rectangular: Bool = false) -> (tensor: Tensor, transforms: [InputTransform])
     {
         let sizes: [(width: Int, height: Int)] = images.indices.map { originalSizes?[$0] ?? (images[$0].width, images[$0].height) }
-        var (h, w) = (s, s)
-        if rectangular && !images.isEmpty {
-            let shapes = sizes.map { InputTransform.rectangle(width: $0.width, height: $0.height, inputSize: s) }
-            (h, w) = (shapes.map(\.height).max()!, shapes.map(\.width).max()!)
-        }
+        let (h, w) = rectangular
+            ? InputTransform.batchShape(of: sizes.map { InputTransform.rectangle(width: $0.width, height: $0.height, inputSize: s) },
+                                        inputSize: s)
+            : (s, s)
         var tensor = Tensor(shape: [images.count, 3, h, w])
         var transforms: [InputTransform] = []
         tensor.data.withUnsafeMutableBufferPointer { p in

@@ -31,10 +31,12 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     /// Default nil.
     public var saveEvery: SaveInterval?
     /// Decay of the exponential moving average of the weights that validation, `best.safetensors` and inference use
-    /// (`WeightAverage`, as YOLOv5 / ultralytics' `ModelEMA`); 0 = no average. Default 0.9999.
-    public var emaDecay = 0.9999
-    /// Time constant τ, in steps, of the average's decay ramp `emaDecay · (1 − exp(−step/τ))`. Default 2000.
-    public var emaTau = 2000.0
+    /// (`WeightAverage`, as YOLOv5 / ultralytics' `ModelEMA`); 0 = no average. Default 0.998: an average over about
+    /// the last 500 steps, a fifth to a half of this package's usual runs (ultralytics' 0.9999 is made for runs of
+    /// 10⁵ steps; in a run of 2000 its ramp leaves an average of the last few steps).
+    public var emaDecay = 0.998
+    /// Time constant τ, in steps, of the average's decay ramp `emaDecay · (1 − exp(−step/τ))`. Default 200.
+    public var emaTau = 200.0
 
     /// The defaults.
     public init() {}

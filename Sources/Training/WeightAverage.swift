@@ -8,7 +8,7 @@ import NeuralNet
 ///     d = decay · (1 − exp(−u / τ))          (a ramp, so the first updates follow the weights closely)
 ///     v ← d · v + (1 − d) · w                for every parameter and running statistic w
 ///
-/// Defaults `decay` 0.9999, `τ` 2000, as ultralytics. The averaged network (`averaged`) is what validation scores and
+/// Defaults (`TrainSettings`) `decay` 0.998, `τ` 200, for runs of a few thousand steps (ultralytics: 0.9999 and 2000). The averaged network (`averaged`) is what validation scores and
 /// what `best.safetensors` and the inference commands use; `last.safetensors` stores the trained weights (so a resumed
 /// run continues exactly) and the averages under `ema.<name>` with the update count in the metadata under `ema`.
 public final class WeightAverage {

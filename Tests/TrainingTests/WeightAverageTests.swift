@@ -87,8 +87,8 @@ final class WeightAverageTests: XCTestCase {
         let old = #"{"augment":true,"batchSize":8,"clipNorm":10,"evalEvery":1,"learningRate":0.002,"seed":3,"warmupSteps":100,"weightDecay":0.0001}"#
         let s = try JSONDecoder().decode(TrainSettings.self, from: Data(old.utf8))
         XCTAssertEqual(s.batchSize, 8)
-        XCTAssertEqual(s.emaDecay, 0.9999)
-        XCTAssertEqual(s.emaTau, 2000)
+        XCTAssertEqual(s.emaDecay, 0.998)
+        XCTAssertEqual(s.emaTau, 200)
         var bad = TrainSettings()
         bad.emaDecay = 1
         XCTAssertThrowsError(try bad.validate()) { XCTAssertEqual(($0 as? TrainingError)?.settingKey, "emaDecay") }
