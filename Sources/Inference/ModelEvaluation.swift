@@ -34,8 +34,9 @@ public enum ModelEvaluation {
         public var out: URL
         /// Overlay pictures of the first `overlays` images, per head, in `out/overlays/`. Default 0.
         public var overlays: Int = 0
-        /// Minimum score of the boxes drawn in overlays (evaluation itself keeps every box down to 0.001). Default 0.3.
-        public var overlayThreshold: Double = 0.3
+        /// Minimum score of the boxes drawn in overlays (evaluation itself keeps every box down to 0.001); nil, the
+        /// default: each head's best-F1 threshold on this data (`ThresholdDiagnostics.bestF1`, what `detect` uses).
+        public var overlayThreshold: Double?
         /// Leave unreadable images out of the forward pass instead of stopping; their ground truth still counts
         /// (as misses). Default false.
         public var skipBadImages = false
@@ -71,6 +72,8 @@ public enum ModelEvaluation {
         public var plotFile: URL
         /// Overlay pictures written for this head.
         public var overlayFiles: [URL]
+        /// The lowest score drawn in them.
+        public var overlayThreshold: Double
         /// Confusion matrix and precision / recall / F1 against the score threshold.
         public var diagnostics: ThresholdDiagnostics
         /// `<head>_confusion.csv` and `<head>_f1.svg`.
@@ -166,8 +169,10 @@ public enum ModelEvaluation {
             var plot = PrecisionRecallPlot(evaluation: evaluation, perCategory: names.count > 1)
             plot.title = "\(head.rawValue) head: " + plot.title
             try plot.write(to: plotFile)
-            let overlayFiles = try writeOverlays(predictions, head: head, dataset: dataset, options: options)
             let diagnostics = ThresholdDiagnostics(predictions: predictions, head: path, dataset: dataset)
+            let overlayThreshold = options.overlayThreshold ?? diagnostics.bestF1.threshold
+            let overlayFiles = try writeOverlays(predictions, head: head, dataset: dataset, options: options,
+                                                 threshold: overlayThreshold)
             let confusionFile = options.out.appendingPathComponent("\(head.rawValue)_confusion.csv")
             do { try Data(diagnostics.confusionCSV.utf8).write(to: confusionFile, options: .atomic) } catch {
                 throw InferenceError.io(path: confusionFile.path, reason: "cannot write: \(error.localizedDescription)")
@@ -176,7 +181,8 @@ public enum ModelEvaluation {
             try diagnostics.chart.write(to: f1PlotFile)
             reports.append(HeadReport(head: head, evaluation: evaluation, crowd: crowd,
                                       resultsFile: resultsFile, metricsFile: metricsFile,
-                                      plotFile: plotFile, overlayFiles: overlayFiles, diagnostics: diagnostics,
+                                      plotFile: plotFile, overlayFiles: overlayFiles, overlayThreshold: overlayThreshold,
+                                      diagnostics: diagnostics,
                                       confusionFile: confusionFile, f1PlotFile: f1PlotFile))
         }
         return Report(heads: reports, imageCount: dataset.images.count, skippedImages: skipped,
@@ -184,11 +190,11 @@ public enum ModelEvaluation {
     }
 
     /// Overlay pictures `out/overlays/<head>_<image stem>.png` of the first `options.overlays` predicted images:
-    /// ground truth white, predictions scoring at least `overlayThreshold` in class colours with `class score` labels.
+    /// ground truth white, predictions scoring at least `threshold` in class colours with `class score` labels.
     static func writeOverlays(_ predictions: [ImagePrediction], head: DetectRun.Head, dataset: DetectionDataset,
-                              options: Options) throws -> [URL] {
+                              options: Options, threshold: Double) throws -> [URL] {
         try Overlay.write(predictions, head: head == .set ? \.set : \.dense, dataset: dataset, count: options.overlays,
-                          threshold: options.overlayThreshold, to: options.out.appendingPathComponent("overlays"),
+                          threshold: threshold, to: options.out.appendingPathComponent("overlays"),
                           prefix: "\(head.rawValue)_")
     }
 }

@@ -161,7 +161,7 @@ struct EvaluateCommand: ParsableCommand {
             if !h.overlayFiles.isEmpty {
                 print(String(format: "%d overlay picture(s) in %@ (ground truth white, predictions with score ≥ %.2f)",
                              h.overlayFiles.count, h.overlayFiles[0].deletingLastPathComponent().path as NSString,
-                             options.overlayThreshold))
+                             h.overlayThreshold))
             }
         }
         let n = report.imageCount - report.skippedImages

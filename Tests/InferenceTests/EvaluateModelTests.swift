@@ -140,4 +140,20 @@ final class EvaluateModelTests: XCTestCase {
         XCTAssertEqual(report.heads[0].evaluation.imageCount, 8, "the skipped image's ground truth still counts")
         XCTAssertFalse(try COCOResults.load(contentsOf: report.heads[0].resultsFile).contains { $0.imageID == 4 })
     }
+
+    /// Without an overlay threshold, each head's overlays are drawn at its best-F1 threshold on the data.
+    func testOverlaysDefaultToTheBestF1Threshold() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        var options = ModelEvaluation.Options(model: try DetectorFixtures.tinyCheckpoint(in: dir),
+                                              data: DetectorFixtures.sample.appendingPathComponent("val.json"),
+                                              out: dir.appendingPathComponent("eval"))
+        options.overlays = 1
+        let report = try ModelEvaluation.run(options)
+        XCTAssertEqual(report.heads.count, 2)
+        for h in report.heads {
+            XCTAssertEqual(h.overlayThreshold, h.diagnostics.bestF1.threshold, "\(h.head)")
+        }
+        options.overlayThreshold = 0.7
+        XCTAssertEqual(try ModelEvaluation.run(options).heads.map(\.overlayThreshold), [0.7, 0.7])
+    }
 }
