@@ -31,8 +31,7 @@ extension BatchLoader {
 
     /// The input `(height, width)` of a batch of the images `indices` (`InputTransform.batchShape` of their rectangles).
     public func shape(of indices: [Int]) -> (height: Int, width: Int) {
-        InputTransform.batchShape(of: indices.map { (width: rectangles[$0].width, height: rectangles[$0].height) },
-                                  inputSize: options.inputSize)
+        InputTransform.batchShape(of: indices.map { rectangles[$0] }, inputSize: options.inputSize)
     }
 
     /// Height / width of a dataset image (1 for a record without a size).

@@ -23,8 +23,8 @@ public final class BatchLoader: @unchecked Sendable {
     /// The options in force.
     public let options: BatchLoaderOptions
 
-    /// Per image, its rectangular input `(height, width)` (`InputTransform.rectangle`); empty unless `rectangular`.
-    let rectangles: [(height: Int, width: Int)]
+    /// Per image, its rectangular input (`InputTransform.rectangle`); empty unless `rectangular`.
+    let rectangles: [(width: Int, height: Int)]
     private let cond = NSCondition()
     private var cache: [Int: DecodedImage] = [:]
     private var skipped = Set<Int>(), warned = Set<Int>()
@@ -43,8 +43,7 @@ public final class BatchLoader: @unchecked Sendable {
         self.dataset = dataset
         self.options = options
         rectangles = options.rectangular ? dataset.images.map { r in
-            let (w, h) = InputTransform.rectangle(width: max(1, r.width), height: max(1, r.height), inputSize: options.inputSize)
-            return (h, w)
+            InputTransform.rectangle(width: max(1, r.width), height: max(1, r.height), inputSize: options.inputSize)
         } : []
     }
 

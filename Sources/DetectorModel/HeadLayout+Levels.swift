@@ -23,13 +23,7 @@ extension HeadLayout {
         return out
     }
 
-    /// Inverse of `toAnchors(levels:anchors:)`: `[N, Σ_l H_l·W_l·A, D]` → per level `[N, A·D, H_l, W_l]` for square
-    /// maps of sides `sizes` (used for gradients).
-    public static func fromAnchors(levels x: Tensor, anchors a: Int, sizes: [Int]) -> [Tensor] {
-        fromAnchors(levels: x, anchors: a, shapes: sizes.map { ($0, $0) })
-    }
-
-    /// Inverse of `toAnchors(levels:anchors:)` for maps of `(height, width)` `shapes` (rectangular inputs):
+    /// Inverse of `toAnchors(levels:anchors:)` for maps of `(height, width)` `shapes` (used for gradients):
     /// `[N, Σ_l H_l·W_l·A, D]` → per level `[N, A·D, H_l, W_l]`.
     public static func fromAnchors(levels x: Tensor, anchors a: Int, shapes: [(height: Int, width: Int)]) -> [Tensor] {
         if shapes.count == 1 { return [fromAnchors(x, anchors: a, height: shapes[0].height, width: shapes[0].width)] }

@@ -10,14 +10,18 @@ import Foundation
 public enum AnchorFitting {
     /// `count` anchor sides in input pixels, ascending, rounded to 0.5 px; nil when the dataset has no boxes.
     public static func sizes(for dataset: DetectionDataset, inputSize: Int, count: Int, iterations: Int = 50) -> [Double]? {
-        var logs: [Double] = []
-        for image in dataset.images {
-            let scale = Double(inputSize) / Double(max(image.width, image.height, 1))
-            for a in image.annotations where !a.isCrowd && a.box.width > 0 && a.box.height > 0 {
-                logs.append(log((a.box.width * a.box.height).squareRoot() * scale))
-            }
-        }
+        let logs = boxSides(of: dataset).map { log($0.side * (Double(inputSize) / $0.longerSide)) }
         return fit(logSides: logs, count: count, iterations: iterations).map { $0.map { (exp($0) * 2).rounded() / 2 } }
+    }
+
+    /// Every box's side `√(w·h)` and its image's longer side, in image pixels (crowd regions and empty boxes left
+    /// out): what the anchor sides and the input side (`InputFitting`) are fitted to.
+    static func boxSides(of dataset: DetectionDataset) -> [(side: Double, longerSide: Double)] {
+        dataset.images.flatMap { image in
+            let long = Double(max(image.width, image.height, 1))
+            return image.annotations.filter { !$0.isCrowd && $0.box.width > 0 && $0.box.height > 0 }
+                .map { (side: ($0.box.width * $0.box.height).squareRoot(), longerSide: long) }
+        }
     }
 
     /// k-means in one dimension: the `count` centres (ascending) of `logSides`; nil when empty.

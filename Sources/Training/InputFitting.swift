@@ -17,15 +17,8 @@ public enum InputFitting {
     /// The fitted longer side, or nil when the dataset has no boxes.
     public static func inputSize(for dataset: DetectionDataset, smallSide: Double = smallSide, quantile: Double = quantile,
                                  range: ClosedRange<Int> = range) -> Int? {
-        var relative: [Double] = []
-        for image in dataset.images {
-            let long = Double(max(image.width, image.height, 1))
-            for a in image.annotations where !a.isCrowd && a.box.width > 0 && a.box.height > 0 {
-                relative.append((a.box.width * a.box.height).squareRoot() / long)
-            }
-        }
+        let relative = AnchorFitting.boxSides(of: dataset).map { $0.side / $0.longerSide }.sorted()
         guard !relative.isEmpty else { return nil }
-        relative.sort()
         let small = relative[min(relative.count - 1, Int(quantile * Double(relative.count)))]
         let wanted = Int((smallSide / small / 32).rounded(.up)) * 32
         return min(max(wanted, range.lowerBound), range.upperBound)

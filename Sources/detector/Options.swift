@@ -128,7 +128,7 @@ struct ReplicaOptions: ParsableArguments {
 /// Settings of the network and its losses (`DetectorConfig`) that have a flag, shared by `train` and `bench train`.
 /// Each is nil unless given, so that a `--config` file's value stands unless a flag overrides it.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Square network input size (multiple of 16); with --rect, the longer side (multiple of 32).")
+    @Option(help: "Square network input size (multiple of 16); with --rect, the longer side (multiple of 32). Default: the preset's; the default preset for --data fits it to the training boxes.")
     var inputSize: Int?
     @Flag(name: .customLong("rect"), inversion: .prefixedNo,
           help: ArgumentHelp("Rectangular inputs (YOLOv5 rect): each image keeps its aspect ratio, longer side --input-size, "
