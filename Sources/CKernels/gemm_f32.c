@@ -70,6 +70,7 @@ void ck_conv_f32_parity_weights(const float *w, int cout, int cin, int k, int pa
 #include <immintrin.h>
 
 #include "patches.h"
+#include "transpose.h"
 #include "weight_grad_narrow.h"
 
 #define F32 __attribute__((target("avx512f")))
@@ -92,35 +93,6 @@ F32 static void pack_patch_rows(const patches *g, patch_tap *taps, int r0, int k
         for (int j = 0; j < NR / 16; j++)
             _mm512_storeu_ps(out + 16 * j, j < chunks ? patch_tap_load(plane, &taps[j * kk + tap]) : _mm512_setzero_ps());
         if (++tap == kk) { tap = 0; c++; }
-    }
-}
-
-/* r[q] (16 rows of 16) transposed in place: afterwards r[q] lane l holds what r[l] lane q held. */
-F32 static inline void transpose16(__m512 r[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; i++) { /* r[4i + q], 128-bit lane L: rows 4i..4i+3 at column 4L + q */
-        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
-        __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
-        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-    }
-    for (int q = 0; q < 4; q++) {
-        t[q] = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x88);
-        t[4 + q] = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xdd);
-        t[8 + q] = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x88);
-        t[12 + q] = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xdd);
-    }
-    for (int q = 0; q < 4; q++) {
-        r[q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0x88);
-        r[8 + q] = _mm512_shuffle_f32x4(t[q], t[8 + q], 0xdd);
-        r[4 + q] = _mm512_shuffle_f32x4(t[4 + q], t[12 + q], 0x88);
-        r[12 + q] = _mm512_shuffle_f32x4(t[4 + q], t[12 + q], 0xdd);
     }
 }
 

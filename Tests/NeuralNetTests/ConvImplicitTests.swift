@@ -124,9 +124,9 @@ final class ConvImplicitTests: XCTestCase {
         }
     }
 
-    /// `preferred` is `.implicit` exactly where the CPU has AVX-512F, and a new `Conv2D` starts with it.
+    /// `preferred` is `.winograd` exactly where the CPU has AVX-512F, and a new `Conv2D` starts with it.
     func testPreferredAlgorithm() {
-        XCTAssertEqual(ConvAlgorithm.preferred, ConvAlgorithm.implicitAvailable ? .implicit : .im2col)
+        XCTAssertEqual(ConvAlgorithm.preferred, ConvAlgorithm.implicitAvailable ? .winograd : .im2col)
         var g = SeededGenerator(seed: 44)
         XCTAssertEqual(Conv2D(name: "p", inChannels: 2, outChannels: 3, kernelSize: 3, generator: &g).algorithm,
                        ConvAlgorithm.preferred)

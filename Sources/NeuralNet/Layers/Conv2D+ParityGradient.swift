@@ -14,7 +14,7 @@ extension Conv2D {
     /// asked for, `useParityInputGradient`, `.implicit` on an AVX-512F CPU and fp32 mode (bf16 mode keeps
     /// col2im of the bf16 product).
     public var takesParityInputGradient: Bool {
-        computesInputGradient && useParityInputGradient && stride == 2 && algorithm == .implicit
+        computesInputGradient && useParityInputGradient && stride == 2 && algorithm.usesImplicitKernel
             && ConvAlgorithm.implicitAvailable && Precision.current == .fp32
     }
 

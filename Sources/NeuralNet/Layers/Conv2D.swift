@@ -71,7 +71,7 @@ public final class Conv2D: Layer {
     /// it measured faster (batch 16, 3×3: 64 channels at 40² 37–45 ms against 40–51 ms for col2im; at 32 channels
     /// col2im was faster, 54–58 against 66 ms).
     public static func prefersTransposedConvolution(outChannels: Int, algorithm: ConvAlgorithm) -> Bool {
-        (algorithm == .implicit && ConvAlgorithm.implicitAvailable) || outChannels >= 64
+        (algorithm.usesImplicitKernel && ConvAlgorithm.implicitAvailable) || outChannels >= 64
     }
 
     /// The per-image geometry for an input of shape `[N, Cin, H, W]`.

@@ -35,7 +35,91 @@ enum ConvKernels {
     static func usesImplicitPatches(_ g: Im2Col.Geometry, _ algorithm: ConvAlgorithm) -> Bool {
         guard !isPointwise(g) else { return false }
         if Precision.current == .bf16 { return readsPatchesInPlace }
-        return algorithm == .implicit && ConvAlgorithm.implicitAvailable
+        return algorithm.usesImplicitKernel && ConvAlgorithm.implicitAvailable
+    }
+
+    /// Whether Winograd's F(2×2, 3×3) computes this convolution (`CKernels/winograd_f32.c`): `.winograd` asked for,
+    /// fp32 mode, an AVX-512F CPU, a 3×3 kernel at stride 1 with padding 1, channel counts multiples of 4.
+    static func usesWinograd(_ g: Im2Col.Geometry, cout: Int, _ algorithm: ConvAlgorithm) -> Bool {
+        algorithm == .winograd && Precision.current == .fp32
+            && ck_winograd_f32_supported(Int32(g.channels), Int32(cout), Int32(g.kernel), Int32(g.stride),
+                                         Int32(g.padding)) == 1
+    }
+
+    /// Output rows per band of the Winograd kernels: whole images when there are images for every worker, else
+    /// an even share of the rows (bands start on a 2-row tile boundary).
+    static func winogradBandRows(_ g: Im2Col.Geometry, images: Int) -> Int {
+        let workers = max(1, Parallel.workers)
+        guard images < workers else { return g.outHeight }
+        let share = (g.outHeight * images + workers - 1) / workers
+        return max(2, (share + 1) / 2 * 2)
+    }
+
+    /// `y = conv(x, w) + bias` by Winograd's F(2×2, 3×3) (`usesWinograd`), every element of `y` written.
+    static func winogradForward(
+        x: UnsafePointer<Float>, n: Int, g: Im2Col.Geometry, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        cout: Int, y: UnsafeMutablePointer<Float>
+    ) {
+        let P = g.columns, cinPlane = g.channels * g.height * g.width
+        let u = UnsafeMutablePointer<Float>.allocate(capacity: 16 * ((cout + 7) / 8 * 8) * g.channels)
+        defer { u.deallocate() }
+        ck_winograd_f32_weights(w, Int32(cout), Int32(g.channels), u)
+        let band = winogradBandRows(g, images: n), bands = (g.outHeight + band - 1) / band
+        let xs = SharedPointer(UnsafeMutablePointer(mutating: x)), ys = SharedPointer(y), us = SharedPointer(u)
+        let bs = bias.map { SharedPointer(UnsafeMutablePointer(mutating: $0)) }
+        split(n * bands) { _, items in
+            for item in items {
+                let i = item / bands, oh0 = (item % bands) * band, oh1 = min(g.outHeight, oh0 + band)
+                let yt = ys.base + i * cout * P + oh0 * g.outWidth, pt = (oh1 - oh0) * g.outWidth
+                var beta: Float = 0
+                if let bs {
+                    for o in 0..<cout { (yt + o * P).update(repeating: bs.base[o], count: pt) }
+                    beta = 1
+                }
+                TimeAccounting.measure(TimeAccounting.gemm) {
+                    ck_winograd_f32_forward(xs.base + i * cinPlane, Int32(g.channels), Int32(g.height),
+                                            Int32(g.width), us.base, Int32(cout), Int32(oh0), Int32(oh1), beta, yt,
+                                            Int32(P))
+                }
+            }
+        }
+    }
+
+    /// `dw += Σ_n ∂/∂w` and `db += Σ dy` (when `db` is given) by Winograd's F(2×2, 3×3) (`usesWinograd`): the
+    /// transformed-domain sums of every worker, added in a fixed order, then transformed back once.
+    static func winogradWeightGradient(
+        x: UnsafePointer<Float>, n: Int, g: Im2Col.Geometry, cout: Int, dy: UnsafePointer<Float>,
+        dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>?
+    ) {
+        let P = g.columns, cin = g.channels, cinPlane = cin * g.height * g.width
+        let transformed = Int(ck_winograd_f32_grad_floats(Int32(cout), Int32(cin))), size = transformed + cout
+        let band = winogradBandRows(g, images: n), bands = (g.outHeight + band - 1) / band
+        let workers = max(1, min(Parallel.workers, n * bands))
+        let partial = UnsafeMutablePointer<Float>.allocate(capacity: workers * size)
+        partial.initialize(repeating: 0, count: workers * size)
+        defer { partial.deallocate() }
+        let xs = SharedPointer(UnsafeMutablePointer(mutating: x)), dys = SharedPointer(UnsafeMutablePointer(mutating: dy))
+        let ps = SharedPointer(partial)
+        split(n * bands) { worker, items in
+            let du = ps.base + worker * size, dbp = du + transformed
+            for item in items {
+                let i = item / bands, oh0 = (item % bands) * band, oh1 = min(g.outHeight, oh0 + band)
+                let dyt = dys.base + i * cout * P + oh0 * g.outWidth, pt = (oh1 - oh0) * g.outWidth
+                if db != nil {
+                    for o in 0..<cout { dbp[o] += Reductions.sum(dyt + o * P, pt) }
+                }
+                TimeAccounting.measure(TimeAccounting.gemm) {
+                    ck_winograd_f32_weight_grad(xs.base + i * cinPlane, Int32(cin), Int32(g.height), Int32(g.width),
+                                                dyt, Int32(P), Int32(cout), Int32(oh0), Int32(oh1), du)
+                }
+            }
+        }
+        for wk in 1..<max(workers, 1) {
+            let src = partial + wk * size
+            for j in 0..<size { partial[j] += src[j] }
+        }
+        ck_winograd_f32_weight_grad_finish(partial, Int32(cout), Int32(cin), dw)
+        if let db { for o in 0..<cout { db[o] += partial[transformed + o] } }
     }
 
     /// False writes the patch matrix in bf16 mode too (im2col, then `GEMM.bf16gemm`): the tests' explicit twin.
@@ -64,6 +148,10 @@ enum ConvKernels {
         let xs = SharedPointer(UnsafeMutablePointer(mutating: x)), ys = SharedPointer(y)
         let ws = SharedPointer(UnsafeMutablePointer(mutating: w))
         let bs = bias.map { SharedPointer(UnsafeMutablePointer(mutating: $0)) }
+        if usesWinograd(g, cout: cout, algorithm) {
+            winogradForward(x: x, n: n, g: g, w: w, bias: bias, cout: cout, y: y)
+            return
+        }
         if usesDirect(g, cout: cout, algorithm) {
             split(n * tiles) { _, items in
                 for item in items {
@@ -114,6 +202,10 @@ enum ConvKernels {
         dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>?,
         dx: UnsafeMutablePointer<Float>?, algorithm: ConvAlgorithm = .im2col
     ) {
+        if dx == nil && usesWinograd(g, cout: cout, algorithm) {
+            winogradWeightGradient(x: x, n: n, g: g, cout: cout, dy: dy, dw: dw, db: db)
+            return
+        }
         let P = g.columns, R = g.rows, Wo = g.outWidth, cinPlane = g.channels * g.height * g.width
         let tr = tileRows(g), tiles = (g.outHeight + tr - 1) / tr, pointwise = isPointwise(g)
         let workers = max(1, min(Parallel.workers, n))
@@ -190,7 +282,8 @@ enum ConvKernels {
 /// How `Conv2D` computes its forward pass and weight gradient (and, through the transposed convolution, stride-1
 /// input gradients from 64 output channels); all are exact up to summation order.
 ///
-/// `.implicit` is the default where the CPU has AVX-512F (`preferred`): a Goto/BLIS GEMM whose packing reads the
+/// `.winograd` is the default where the CPU has AVX-512F (`preferred`): Winograd's F(2×2, 3×3) for the 3×3 stride-1
+/// layers, `.implicit` for the others. `.implicit` is a Goto/BLIS GEMM whose packing reads the
 /// patch matrix straight from the image (implicit im2col, `CKernels/gemm_f32.c`), so no patch matrix is written or
 /// re-read. Elsewhere `.implicit` is im2col + sgemm, the exact fallback.
 ///
@@ -207,10 +300,19 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
     /// The direct kernel (`CKernels/conv_direct.c`: no patch matrix) wherever the CPU and the shape allow it
     /// (AVX2 + FMA, 4·j output channels, kernel ≤ 3, stride ≤ 2), im2col + sgemm elsewhere.
     case direct
+    /// Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray, CVPR 2016; `CKernels/winograd_f32.c`) for 3×3
+    /// stride-1 convolutions with padding 1 in fp32 on AVX-512F CPUs (16 multiplications per 2×2 outputs instead
+    /// of 36), `.implicit` for every other convolution.
+    case winograd
+
+    /// Whether the implicit fp32 GEMM computes the convolutions this algorithm leaves to it (`.implicit`, and
+    /// `.winograd` outside its shapes).
+    public var usesImplicitKernel: Bool { self == .implicit || self == .winograd }
 
     /// Whether `.implicit` runs its own kernel here: AVX-512F with the ZMM state saved by the OS (cpuid, XCR0).
     public static let implicitAvailable: Bool = ck_cpu_has_avx512f() == 1
 
-    /// The default of `Conv2D.algorithm`: `.implicit` where the CPU has AVX-512F, else `.im2col`.
-    public static var preferred: ConvAlgorithm { implicitAvailable ? .implicit : .im2col }
+    /// The default of `Conv2D.algorithm`: `.winograd` where the CPU has AVX-512F (Winograd for the 3×3 stride-1
+    /// layers, the implicit GEMM for the rest), else `.im2col`.
+    public static var preferred: ConvAlgorithm { implicitAvailable ? .winograd : .im2col }
 }

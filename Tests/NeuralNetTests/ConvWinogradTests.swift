@@ -1,0 +1,124 @@
+import CKernels
+@testable import NeuralNet
+import TestSupport
+import XCTest
+
+/// Winograd's F(2×2, 3×3) for 3×3 stride-1 padding-1 convolutions (`CKernels/winograd_f32.c`, AVX-512F) against
+/// the naive Double reference, central differences and the implicit GEMM, on the network's shapes and on the
+/// kernel's edges: odd heights and widths (a last tile half outside), widths under 16 tiles and rows of 40 and 42
+/// tiles (16-tile segments with tails), blocks of tiles that end inside a tile row (the 128-channel layers at 24²
+/// and more), channels 4 to 136 (output channels not a multiple of the micro-kernel's 8 rows), one image (bands of
+/// rows over the workers) and several, with and without bias.
+final class ConvWinogradTests: XCTestCase {
+    struct Case { var cin, cout, h, w, n: Int; var bias: Bool }
+
+    let cases = [
+        Case(cin: 32, cout: 32, h: 20, w: 20, n: 3, bias: true),
+        Case(cin: 4, cout: 12, h: 9, w: 13, n: 2, bias: true),
+        Case(cin: 16, cout: 36, h: 7, w: 5, n: 2, bias: false),
+        Case(cin: 64, cout: 64, h: 12, w: 80, n: 2, bias: true),
+        Case(cin: 128, cout: 128, h: 24, w: 24, n: 2, bias: false),
+        Case(cin: 8, cout: 136, h: 11, w: 84, n: 1, bias: true),
+        Case(cin: 136, cout: 8, h: 31, w: 17, n: 1, bias: true),
+        Case(cin: 64, cout: 128, h: 40, w: 40, n: 1, bias: false),
+    ]
+
+    /// A 3×3 convolution of case `c` with uniform ±0.5 weights and bias, on the Winograd path.
+    func make(_ c: Case, _ g: inout SeededGenerator) throws -> Conv2D {
+        let conv = Conv2D(name: "w", inChannels: c.cin, outChannels: c.cout, kernelSize: 3, bias: c.bias,
+                          initializer: .uniform(bound: 0.5), generator: &g)
+        if let b = conv.bias { b.value = Initializer.uniform(bound: 0.5).tensor(shape: [c.cout], generator: &g) }
+        conv.algorithm = .winograd
+        let geometry = conv.geometry(for: [1, c.cin, c.h, c.w])
+        try XCTSkipUnless(ConvKernels.usesWinograd(geometry, cout: c.cout, .winograd),
+                          "no AVX-512F: the Winograd kernel does not run here")
+        return conv
+    }
+
+    /// Forward, dx (the transposed convolution, itself on the Winograd path), dW and db against
+    /// `Reference.conv2d` / `conv2dBackward` (rtol 1e-4, atol 1e-4; sums of up to 136·9 terms of magnitude ≤ 0.5).
+    func testMatchesReference() throws {
+        var d = TestData(seed: 51)
+        for c in cases {
+            let conv = try make(c, &d.generator)
+            let x = d.tensor([c.n, c.cin, c.h, c.w])
+            let y = conv.forward(x)
+            let w = conv.weight.value.doubles
+            let ref = Reference.conv2d(x: x.doubles, xShape: x.shape, weight: w, outChannels: c.cout, kernel: 3,
+                                       bias: conv.bias?.value.doubles, stride: 1, padding: 1)
+            assertTensorClose(y, ref, rtol: 1e-4, atol: 1e-4, "y \(c)")
+            let dy = d.tensor(y.shape)
+            let dx = conv.backward(dy)
+            let (rdx, rdw, rdb) = Reference.conv2dBackward(x: x.doubles, xShape: x.shape, weight: w, outChannels: c.cout,
+                                                          kernel: 3, stride: 1, padding: 1, dy: dy.doubles)
+            assertTensorClose(dx, rdx, rtol: 1e-4, atol: 1e-4, "dx \(c)")
+            assertTensorClose(conv.weight.grad, rdw, rtol: 1e-4, atol: 1e-4, "dW \(c)")
+            if let b = conv.bias { assertTensorClose(b.grad, rdb, rtol: 1e-4, atol: 1e-4, "db \(c)") }
+        }
+    }
+
+    /// Gradients of `L = Σ r·conv(x)` against central differences of the Double reference (h = 1e-3, rtol 1e-3,
+    /// atol 1e-4); a second backward doubles the parameter gradients (`+=`).
+    func testGradientsMatchFiniteDifferences() throws {
+        var d = TestData(seed: 52)
+        for c in [Case(cin: 4, cout: 8, h: 5, w: 7, n: 2, bias: true), Case(cin: 8, cout: 4, h: 6, w: 3, n: 1, bias: true)] {
+            let conv = try make(c, &d.generator)
+            let x = d.tensor([c.n, c.cin, c.h, c.w])
+            let y = conv.forward(x)
+            let r = d.tensor(y.shape).doubles
+            let dx = conv.backward(Tensor(shape: y.shape, doubles: r))
+            let w = conv.weight.value.doubles, b = conv.bias?.value.doubles
+            func loss(_ xv: [Double], _ wv: [Double], _ bv: [Double]?) -> Double {
+                dot(r, Reference.conv2d(x: xv, xShape: x.shape, weight: wv, outChannels: c.cout, kernel: 3,
+                                        bias: bv, stride: 1, padding: 1))
+            }
+            assertTensorClose(dx, numericalGradient(x.doubles, h: 1e-3) { loss($0, w, b) }, rtol: 1e-3, atol: 1e-4,
+                              "dx \(c)")
+            let dw = numericalGradient(w, h: 1e-3) { loss(x.doubles, $0, b) }
+            assertTensorClose(conv.weight.grad, dw, rtol: 1e-3, atol: 1e-4, "dW \(c)")
+            assertTensorClose(conv.bias!.grad, numericalGradient(b!, h: 1e-3) { loss(x.doubles, w, $0) },
+                              rtol: 1e-3, atol: 1e-4, "db \(c)")
+            _ = conv.backward(Tensor(shape: y.shape, doubles: r))
+            assertTensorClose(conv.weight.grad, dw.map { 2 * $0 }, rtol: 1e-3, atol: 2e-4, "dW accumulates \(c)")
+        }
+    }
+
+    /// On a reference shape (32 channels at 80², two images over the workers) Winograd agrees with the implicit
+    /// GEMM, and differs from it in the last bits (so it ran: other sums than the GEMM's).
+    func testAgreesWithImplicitGEMM() throws {
+        var d = TestData(seed: 53)
+        let c = Case(cin: 32, cout: 32, h: 80, w: 80, n: 2, bias: true)
+        let conv = try make(c, &d.generator)
+        let x = d.tensor([c.n, c.cin, c.h, c.w]), dy = d.tensor([c.n, c.cout, c.h, c.w])
+        func run(_ algorithm: ConvAlgorithm) -> (y: Tensor, dx: Tensor, dw: Tensor) {
+            conv.algorithm = algorithm
+            conv.weight.grad.zero()
+            let y = conv.forward(x)
+            return (y, conv.backward(dy), conv.weight.grad)
+        }
+        let winograd = run(.winograd), implicit = run(.implicit)
+        assertTensorClose(winograd.y, implicit.y.doubles, rtol: 1e-4, atol: 1e-4, "y")
+        assertTensorClose(winograd.dx, implicit.dx.doubles, rtol: 1e-4, atol: 1e-4, "dx")
+        assertTensorClose(winograd.dw, implicit.dw.doubles, rtol: 1e-4, atol: 1e-3, "dW")
+        XCTAssertNotEqual(winograd.y.data, implicit.y.data, "the Winograd kernel did not run (same sums as the GEMM)")
+    }
+
+    /// Only 3×3 stride-1 padding-1 convolutions with channel counts multiples of 4, in fp32, take the Winograd
+    /// path; the others fall to the implicit GEMM under `.winograd`.
+    func testShapesItTakes() throws {
+        try XCTSkipUnless(ConvAlgorithm.implicitAvailable, "no AVX-512F")
+        func takes(cin: Int, cout: Int, k: Int, s: Int, p: Int) -> Bool {
+            let g = Im2Col.Geometry(channels: cin, height: 16, width: 16, kernel: k, stride: s, padding: p)
+            return ConvKernels.usesWinograd(g, cout: cout, .winograd)
+        }
+        XCTAssertTrue(takes(cin: 32, cout: 32, k: 3, s: 1, p: 1))
+        XCTAssertFalse(takes(cin: 32, cout: 32, k: 3, s: 2, p: 1), "stride 2")
+        XCTAssertFalse(takes(cin: 32, cout: 32, k: 1, s: 1, p: 0), "1×1")
+        XCTAssertFalse(takes(cin: 3, cout: 16, k: 3, s: 1, p: 1), "3 input channels")
+        XCTAssertFalse(takes(cin: 32, cout: 30, k: 3, s: 1, p: 1), "30 output channels")
+        XCTAssertFalse(takes(cin: 32, cout: 32, k: 3, s: 1, p: 0), "padding 0")
+        let g = Im2Col.Geometry(channels: 32, height: 16, width: 16, kernel: 3, stride: 1, padding: 1)
+        XCTAssertFalse(ConvKernels.usesWinograd(g, cout: 32, .implicit), "only when asked for")
+        XCTAssertTrue(ConvAlgorithm.winograd.usesImplicitKernel)
+    }
+}
