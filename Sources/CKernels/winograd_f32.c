@@ -51,6 +51,34 @@ int ck_winograd_f32_grad_floats(int cout, int cin) {
     return 16 * coutp * cinp;
 }
 
+void ck_winograd_f32_weights(const float *wt, int cout, int cin, float *u) {
+    /* Output channels in panels of 8 (the micro-kernel's rows), so that every ξ-plane of u is written in order. */
+    int panels = round_up(cout, WMR) / WMR;
+    for (int cp = 0; cp < panels; cp++)
+        for (int ci = 0; ci < cin; ci++)
+            for (int r = 0; r < WMR; r++) {
+                int co = cp * WMR + r;
+                float uu[16] = {0};
+                if (co < cout) {
+                    const float *g = wt + ((size_t)co * cin + ci) * 9;
+                    float gg[4][3]; /* G g */
+                    for (int j = 0; j < 3; j++) {
+                        gg[0][j] = g[j];
+                        gg[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
+                        gg[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
+                        gg[3][j] = g[6 + j];
+                    }
+                    for (int i = 0; i < 4; i++) { /* (G g) Gᵀ */
+                        uu[4 * i + 0] = gg[i][0];
+                        uu[4 * i + 1] = 0.5f * (gg[i][0] + gg[i][1] + gg[i][2]);
+                        uu[4 * i + 2] = 0.5f * (gg[i][0] - gg[i][1] + gg[i][2]);
+                        uu[4 * i + 3] = gg[i][2];
+                    }
+                }
+                for (int xi = 0; xi < 16; xi++) u[(((size_t)xi * panels + cp) * cin + ci) * WMR + r] = uu[xi];
+            }
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -250,28 +278,6 @@ WF static void kernel_8x(int columns, int accumulate, int kc, const float *a, co
     }
 }
 
-void ck_winograd_f32_weights(const float *wt, int cout, int cin, float *u) {
-    int coutp = round_up(cout, WMR);
-    memset(u, 0, sizeof(float) * 16 * (size_t)coutp * cin);
-    for (int co = 0; co < cout; co++)
-        for (int ci = 0; ci < cin; ci++) {
-            const float *g = wt + ((size_t)co * cin + ci) * 9;
-            float gg[4][3]; /* G g */
-            for (int j = 0; j < 3; j++) {
-                gg[0][j] = g[j];
-                gg[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
-                gg[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
-                gg[3][j] = g[6 + j];
-            }
-            for (int i = 0; i < 4; i++) { /* (G g) Gᵀ */
-                float r[4] = {gg[i][0], 0.5f * (gg[i][0] + gg[i][1] + gg[i][2]),
-                              0.5f * (gg[i][0] - gg[i][1] + gg[i][2]), gg[i][2]};
-                for (int j = 0; j < 4; j++)
-                    u[(((size_t)(4 * i + j) * (coutp / WMR) + co / WMR) * cin + ci) * WMR + co % WMR] = r[j];
-            }
-        }
-}
-
 /* Tiles per block: V and M of a block (16·(cin + coutp)·tiles floats) within about 512 KiB, a multiple of 48. */
 static int forward_block_tiles(int cin, int coutp) {
     int tiles = (1 << 17) / (16 * (cin + coutp));
@@ -437,10 +443,6 @@ WF static void winograd_weight_grad(const float *x, int cin, int h, int w, const
     }
 }
 
-int ck_winograd_f32_supported(int cin, int cout, int k, int stride, int pad) {
-    return ck_cpu_has_avx512f() && k == 3 && stride == 1 && pad == 1 && cin % 4 == 0 && cout % 4 == 0;
-}
-
 void ck_winograd_f32_forward(const float *x, int cin, int h, int w, const float *u, int cout, int oh0, int oh1,
                              float beta, float *y, int ldy) {
     if (cout <= 0 || oh1 <= oh0 || h <= 0 || w <= 0) return;
@@ -455,16 +457,6 @@ void ck_winograd_f32_weight_grad(const float *x, int cin, int h, int w, const fl
     winograd_weight_grad(x, cin, h, w, dy, lddy, cout, oh0, oh1, du);
 }
 #else
-int ck_winograd_f32_supported(int cin, int cout, int k, int stride, int pad) {
-    (void)cin; (void)cout; (void)k; (void)stride; (void)pad;
-    return 0;
-}
-
-void ck_winograd_f32_weights(const float *wt, int cout, int cin, float *u) {
-    (void)wt; (void)cout; (void)cin; (void)u;
-    abort(); /* callers check ck_winograd_f32_supported first */
-}
-
 void ck_winograd_f32_forward(const float *x, int cin, int h, int w, const float *u, int cout, int oh0, int oh1,
                              float beta, float *y, int ldy) {
     (void)x; (void)cin; (void)h; (void)w; (void)u; (void)cout; (void)oh0; (void)oh1; (void)beta; (void)y; (void)ldy;

@@ -87,9 +87,8 @@ void ck_conv_f32_parity_weights(const float *w, int cout, int cin, int k, int pa
 void ck_conv_f32_input_grad_stride2(const float *dy, int cout, int ho, int wo, const float *sub, int cin, int h,
                                     int w, int k, int pad, float *dx);
 
-/* 3×3 stride-1 convolutions with padding 1 by Winograd's F(2×2, 3×3) (winograd_f32.c): 1 when the CPU has AVX512F
- * and the shape is one of them with cin and cout multiples of 4, else 0. */
-int ck_winograd_f32_supported(int cin, int cout, int k, int stride, int pad);
+/* 3×3 stride-1 convolutions with padding 1 by Winograd's F(2×2, 3×3) (winograd_f32.c), for cin and cout multiples
+ * of 4 on CPUs with AVX512F (ck_cpu_has_avx512f; the caller checks both). */
 
 /* The transformed weights U = G g Gᵀ of wt [cout, cin, 3, 3] into u (16 · ⌈cout/8⌉·8 · cin floats), in the
  * packed layout ck_winograd_f32_forward reads. */
@@ -97,7 +96,7 @@ void ck_winograd_f32_weights(const float *wt, int cout, int cin, float *u);
 
 /* One image x [cin, h, w], output rows oh0 <= oh < oh1 (oh0 even; w columns each):
  * y[co·ldy + (oh − oh0)·w + ow] = conv(x, wt) + beta·y, with u from ck_winograd_f32_weights.
- * Equal to the direct sum up to rounding (transform coefficients 0, ±1, ±½). Single-threaded. */
+ * Equal to the direct sum up to rounding (transform coefficients 0, ±1, ±½). Single-threaded; AVX512F. */
 void ck_winograd_f32_forward(const float *x, int cin, int h, int w, const float *u, int cout, int oh0, int oh1,
                              float beta, float *y, int ldy);
 

@@ -129,7 +129,10 @@ public final class Conv2D: Layer {
             && kernelSize > 1 && padding <= kernelSize - 1
         let viaParity = takesParityInputGradient
         let needsDx = computesInputGradient && !viaTransposedConv && !viaParity
-        var dx = needsDx ? Tensor(shape: x.shape, fill: { _ in }) : Tensor(shape: x.shape)
+        // dx is written by the kernels (needsDx), replaced below (transposed or parity convolution: no storage
+        // here), or zeros.
+        let replaced = viaTransposedConv || viaParity
+        var dx = needsDx ? Tensor(shape: x.shape, fill: { _ in }) : Tensor(shape: replaced ? [0] : x.shape)
         x.data.withUnsafeBufferPointer { xb in
             dy.data.withUnsafeBufferPointer { dyb in
                 weight.value.data.withUnsafeBufferPointer { wb in

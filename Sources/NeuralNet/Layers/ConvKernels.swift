@@ -41,9 +41,8 @@ enum ConvKernels {
     /// Whether Winograd's F(2×2, 3×3) computes this convolution (`CKernels/winograd_f32.c`): `.winograd` asked for,
     /// fp32 mode, an AVX-512F CPU, a 3×3 kernel at stride 1 with padding 1, channel counts multiples of 4.
     static func usesWinograd(_ g: Im2Col.Geometry, cout: Int, _ algorithm: ConvAlgorithm) -> Bool {
-        algorithm == .winograd && Precision.current == .fp32
-            && ck_winograd_f32_supported(Int32(g.channels), Int32(cout), Int32(g.kernel), Int32(g.stride),
-                                         Int32(g.padding)) == 1
+        algorithm == .winograd && Precision.current == .fp32 && ConvAlgorithm.implicitAvailable
+            && g.kernel == 3 && g.stride == 1 && g.padding == 1 && g.channels % 4 == 0 && cout % 4 == 0
     }
 
     /// Output rows per band of the Winograd kernels: whole images when there are images for every worker, else
