@@ -342,102 +342,106 @@ WF static void winograd_forward(const float *x, int cin, int h, int w, const flo
     }
 }
 
-/* Tiles per block of the weight gradient: V, its transpose and dM (16·(2·cin + cout)·tiles floats) within about
+/* Tiles per block of the weight gradient: VT and the dM panels (16·(cinp + coutp)·tiles floats) within about
  * 1 MiB, a multiple of 16. */
 static int weight_grad_block_tiles(int cinp, int coutp) {
-    int tiles = (1 << 18) / (16 * (2 * cinp + coutp));
+    int tiles = (1 << 18) / (16 * (cinp + coutp));
     tiles = tiles / 16 * 16;
     return tiles < 16 ? 16 : tiles;
 }
 
-/* vt[t·cinp + c] = v[c·ld + t] for t < n, c < cinp (channels past cin read as zero: v has cin rows). */
-WF static void transpose_block(const float *v, size_t ld, int cin, int cinp, int n, float *vt) {
-    __m512 r[16];
-    for (int t = 0; t < n; t += 16) {
-        int rows = n - t < 16 ? n - t : 16;
-        __mmask16 m = lanes_below(rows);
-        for (int c0 = 0; c0 < cinp; c0 += 16) {
-            for (int i = 0; i < 16; i++)
-                r[i] = c0 + i < cin ? _mm512_maskz_loadu_ps(m, v + (size_t)(c0 + i) * ld + t) : _mm512_setzero_ps();
-            transpose16(r);
-            for (int i = 0; i < rows; i++) _mm512_storeu_ps(vt + (size_t)(t + i) * cinp + c0, r[i]);
+/* The 16 transformed dy vectors dM[ξ] (lanes: the piece's tiles) of output channel co: dM = A dy Aᵀ per 2×2 block
+ * of dy, zero past the band's last row and the row's end. */
+WF static inline void output_grad_tiles(const float *dy, size_t lddy, int w, int oh0, int oh1, tile_piece pc, int co,
+                                        __m512 dm[16]) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    int c0 = 2 * pc.tc0, width = 2 * pc.count < w - c0 ? 2 * pc.count : w - c0;
+    __mmask16 m0 = lanes_below(width), m1 = lanes_below(width - 16);
+    __m512 e[2], o[2];
+    for (int a = 0; a < 2; a++) {
+        int oh = oh0 + 2 * pc.trow + a;
+        if (oh >= oh1) {
+            e[a] = o[a] = _mm512_setzero_ps();
+            continue;
         }
+        const float *row = dy + (size_t)co * lddy + (size_t)(oh - oh0) * w + c0;
+        __m512 p = _mm512_maskz_loadu_ps(m0, row), q = _mm512_maskz_loadu_ps(m1, row + 16);
+        e[a] = _mm512_permutex2var_ps(p, even, q);
+        o[a] = _mm512_permutex2var_ps(p, odd, q);
+    }
+    __m512 zero = _mm512_setzero_ps();
+    __m512 r[4][2] = {{e[0], o[0]},
+                      {_mm512_add_ps(e[0], e[1]), _mm512_add_ps(o[0], o[1])},
+                      {_mm512_sub_ps(e[0], e[1]), _mm512_sub_ps(o[0], o[1])},
+                      {_mm512_sub_ps(zero, e[1]), _mm512_sub_ps(zero, o[1])}};
+    for (int i = 0; i < 4; i++) {
+        dm[4 * i + 0] = r[i][0];
+        dm[4 * i + 1] = _mm512_add_ps(r[i][0], r[i][1]);
+        dm[4 * i + 2] = _mm512_sub_ps(r[i][0], r[i][1]);
+        dm[4 * i + 3] = _mm512_sub_ps(zero, r[i][1]);
     }
 }
 
-/* A panels of dM [cout, n] (rows ld apart): panel[(cp·n + p)·8 + i] = dM[8·cp + i, p], rows past cout zero. */
-WF static void pack_rows8(const float *dm, size_t ld, int cout, int n, float *panel) {
-    __m512 r[16];
-    for (int cp = 0; cp < cout; cp += WMR) {
-        float *dst = panel + (size_t)cp * n;
-        for (int t = 0; t < n; t += 16) {
-            int cols = n - t < 16 ? n - t : 16;
-            __mmask16 m = lanes_below(cols);
-            for (int i = 0; i < 16; i++)
-                r[i] = i < WMR && cp + i < cout ? _mm512_maskz_loadu_ps(m, dm + (size_t)(cp + i) * ld + t)
-                                                 : _mm512_setzero_ps();
-            transpose16(r);
-            for (int q = 0; q < cols; q++) _mm256_storeu_ps(dst + (size_t)(t + q) * WMR, _mm512_castps512_ps256(r[q]));
-        }
-    }
-}
-
+/* Per block, the two GEMM operands are written straight from the transforms, through 16 × 16 transposes of vectors
+ * held in an L1 scratch: VT[ξ][t, c] (V transposed: tiles × channels, 16 channels a transpose) and the A panels
+ * PA[ξ][cp][t, 8] of dM (8 output channels a transpose, the upper half zero); then dU[ξ] += dM[ξ]·V[ξ]ᵀ on the
+ * micro-kernel. */
 WF static void winograd_weight_grad(const float *x, int cin, int h, int w, const float *dy, int lddy, int cout,
                                     int oh0, int oh1, float *du) {
     int coutp, cinp;
     grad_layout(cout, cin, &coutp, &cinp);
     int tiles_per_row = (w + 1) / 2, tile_rows = (oh1 - oh0 + 1) / 2, total = tile_rows * tiles_per_row;
     int bt = weight_grad_block_tiles(cinp, coutp);
-    size_t ld = (size_t)bt, vplane = plane_floats(cin, ld), tplane = plane_floats(bt, (size_t)cinp);
-    size_t dplane = plane_floats(cout, ld);
-    float *V = work(16 * (vplane + tplane + dplane) + (size_t)coutp * ld);
-    float *VT = V + 16 * vplane, *DM = VT + 16 * tplane, *PA = DM + 16 * dplane;
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    size_t tplane = plane_floats(bt, (size_t)cinp), pplane = plane_floats(coutp, (size_t)bt);
+    float *VT = work(16 * (tplane + pplane)), *PA = VT + 16 * tplane;
+    __m512 scratch[16][16] __attribute__((aligned(64))), v[16];
     for (int first = 0; first < total; first += bt) {
         tile_block blk = {tiles_per_row, first, total - first < bt ? total - first : bt};
-        transform_inputs(x, cin, h, w, oh0 / 2, blk, V, ld, vplane);
-        /* dM = A dy Aᵀ per 2×2 block of dy (zero past the band and the row's end). */
         tile_piece *pieces;
         int np = block_pieces(blk, &pieces);
-        for (int co = 0; co < cout; co++)
-            for (int k = 0; k < np; k++) {
-                int trow = pieces[k].trow, count = pieces[k].count, t = pieces[k].t, c0 = 2 * pieces[k].tc0;
-                int width = 2 * count < w - c0 ? 2 * count : w - c0;
-                __mmask16 m0 = lanes_below(width), m1 = lanes_below(width - 16), store = lanes_below(count);
-                __m512 e[2], o[2];
-                for (int a = 0; a < 2; a++) {
-                    int oh = oh0 + 2 * trow + a;
-                    if (oh >= oh1) {
-                        e[a] = o[a] = _mm512_setzero_ps();
-                        continue;
+        for (int k = 0; k < np; k++) {
+            tile_piece pc = pieces[k];
+            piece_reads reads = reads_of(x, h, w, oh0 / 2 + pc.trow, pc.tc0);
+            for (int c0 = 0; c0 < cinp; c0 += 16) {
+                for (int c = 0; c < 16; c++) {
+                    if (c0 + c < cin) {
+                        input_tiles(&reads, (size_t)(c0 + c), v);
+                        for (int q = 0; q < 16; q++) scratch[q][c] = v[q];
+                    } else {
+                        for (int q = 0; q < 16; q++) scratch[q][c] = _mm512_setzero_ps();
                     }
-                    const float *row = dy + (size_t)co * lddy + (size_t)(oh - oh0) * w + c0;
-                    __m512 p = _mm512_maskz_loadu_ps(m0, row), q = _mm512_maskz_loadu_ps(m1, row + 16);
-                    e[a] = _mm512_permutex2var_ps(p, even, q);
-                    o[a] = _mm512_permutex2var_ps(p, odd, q);
                 }
-                __m512 r[4][2] = {{e[0], o[0]},
-                                  {_mm512_add_ps(e[0], e[1]), _mm512_add_ps(o[0], o[1])},
-                                  {_mm512_sub_ps(e[0], e[1]), _mm512_sub_ps(o[0], o[1])},
-                                  {_mm512_sub_ps(_mm512_setzero_ps(), e[1]), _mm512_sub_ps(_mm512_setzero_ps(), o[1])}};
-                float *dst = DM + (size_t)co * ld + t;
-                size_t xs = dplane;
-                for (int i = 0; i < 4; i++) {
-                    _mm512_mask_storeu_ps(dst + (4 * i + 0) * xs, store, r[i][0]);
-                    _mm512_mask_storeu_ps(dst + (4 * i + 1) * xs, store, _mm512_add_ps(r[i][0], r[i][1]));
-                    _mm512_mask_storeu_ps(dst + (4 * i + 2) * xs, store, _mm512_sub_ps(r[i][0], r[i][1]));
-                    _mm512_mask_storeu_ps(dst + (4 * i + 3) * xs, store, _mm512_sub_ps(_mm512_setzero_ps(), r[i][1]));
+                for (int q = 0; q < 16; q++) {
+                    transpose16(scratch[q]);
+                    float *dst = VT + q * tplane + (size_t)pc.t * cinp + c0;
+                    for (int i = 0; i < pc.count; i++) _mm512_storeu_ps(dst + (size_t)i * cinp, scratch[q][i]);
                 }
             }
-        /* dU[ξ] (coutp × cinp) += dM[ξ] · V[ξ]ᵀ: A = dM packed in 8-row panels, B = V transposed (tiles × channels). */
+            for (int cp = 0; cp < coutp; cp += WMR) {
+                for (int r = 0; r < WMR; r++) {
+                    if (cp + r < cout) {
+                        output_grad_tiles(dy, (size_t)lddy, w, oh0, oh1, pc, cp + r, v);
+                        for (int q = 0; q < 16; q++) scratch[q][r] = v[q];
+                    } else {
+                        for (int q = 0; q < 16; q++) scratch[q][r] = _mm512_setzero_ps();
+                    }
+                }
+                for (int q = 0; q < 16; q++) {
+                    for (int r = WMR; r < 16; r++) scratch[q][r] = _mm512_setzero_ps();
+                    transpose16(scratch[q]);
+                    float *dst = PA + q * pplane + (size_t)cp * bt + (size_t)pc.t * WMR;
+                    for (int i = 0; i < pc.count; i++)
+                        _mm256_storeu_ps(dst + (size_t)i * WMR, _mm512_castps512_ps256(scratch[q][i]));
+                }
+            }
+        }
         for (int xi = 0; xi < 16; xi++) {
-            float *vt = VT + xi * tplane, *dux = du + (size_t)xi * coutp * cinp;
-            transpose_block(V + xi * vplane, ld, cin, cinp, blk.tiles, vt);
-            pack_rows8(DM + xi * dplane, ld, cout, blk.tiles, PA);
+            const float *vt = VT + xi * tplane, *pa = PA + xi * pplane;
+            float *dux = du + (size_t)xi * coutp * cinp;
             for (int c0 = 0; c0 < cinp; c0 += WNR)
                 for (int cp = 0; cp < coutp; cp += WMR)
-                    kernel_8x(cinp - c0 < WNR ? cinp - c0 : WNR, 1, blk.tiles, PA + (size_t)cp * blk.tiles, vt + c0,
+                    kernel_8x(cinp - c0 < WNR ? cinp - c0 : WNR, 1, blk.tiles, pa + (size_t)cp * bt, vt + c0,
                               (size_t)cinp, dux + (size_t)cp * cinp + c0, (size_t)cinp);
         }
     }
