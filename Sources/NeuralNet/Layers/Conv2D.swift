@@ -25,8 +25,8 @@ public final class Conv2D: Layer {
     /// Whether stride-2 input gradients use the four parity sub-convolutions on the implicit fp32 GEMM (true; see
     /// `takesParityInputGradient`) or col2im of `weightᵀ·dy` (false); both are exact up to summation order.
     public var useParityInputGradient = true
-    /// How the forward pass and the weight gradient are computed (default `ConvAlgorithm.preferred`: the implicit
-    /// fp32 GEMM on AVX-512F CPUs, im2col + sgemm elsewhere).
+    /// How the forward pass and the weight gradient are computed (default `ConvAlgorithm.preferred`: on AVX-512F
+    /// CPUs Winograd for 3×3 stride-1 layers and the implicit fp32 GEMM for the others, im2col + sgemm elsewhere).
     public var algorithm = ConvAlgorithm.preferred
 
     private var input: Tensor?
