@@ -48,18 +48,8 @@ final class ConvImplicitTests: XCTestCase {
         for c in cases {
             let conv = try make(c, &d.generator)
             let x = d.tensor([c.n, c.cin, c.h, c.w])
-            let y = conv.forward(x)
-            let w = conv.weight.value.doubles
-            let ref = Reference.conv2d(x: x.doubles, xShape: x.shape, weight: w, outChannels: c.cout, kernel: c.k,
-                                       bias: conv.bias?.value.doubles, stride: c.s, padding: c.k / 2)
-            assertTensorClose(y, ref, rtol: 1e-4, atol: 1e-4, "y \(c)")
-            let dy = d.tensor(y.shape)
-            let dx = conv.backward(dy)
-            let (rdx, rdw, rdb) = Reference.conv2dBackward(x: x.doubles, xShape: x.shape, weight: w, outChannels: c.cout,
-                                                          kernel: c.k, stride: c.s, padding: c.k / 2, dy: dy.doubles)
-            assertTensorClose(dx, rdx, rtol: 1e-4, atol: 1e-4, "dx \(c)")
-            assertTensorClose(conv.weight.grad, rdw, rtol: 1e-4, atol: 1e-4, "dW \(c)")
-            if let b = conv.bias { assertTensorClose(b.grad, rdb, rtol: 1e-4, atol: 1e-4, "db \(c)") }
+            let dy = d.tensor([c.n, c.cout, (c.h + 2 * (c.k / 2) - c.k) / c.s + 1, (c.w + 2 * (c.k / 2) - c.k) / c.s + 1])
+            assertConvMatchesReference(conv, x: x, dy: dy, "\(c)")
         }
     }
 
@@ -74,24 +64,8 @@ final class ConvImplicitTests: XCTestCase {
         for c in small {
             let conv = try make(c, &d.generator)
             let x = d.tensor([c.n, c.cin, c.h, c.w])
-            let y = conv.forward(x)
-            let r = d.tensor(y.shape).doubles
-            let dx = conv.backward(Tensor(shape: y.shape, doubles: r))
-            let w = conv.weight.value.doubles, b = conv.bias?.value.doubles
-            func loss(_ xv: [Double], _ wv: [Double], _ bv: [Double]?) -> Double {
-                dot(r, Reference.conv2d(x: xv, xShape: x.shape, weight: wv, outChannels: c.cout, kernel: c.k,
-                                        bias: bv, stride: c.s, padding: c.k / 2))
-            }
-            assertTensorClose(dx, numericalGradient(x.doubles, h: 1e-3) { loss($0, w, b) }, rtol: 1e-3, atol: 1e-4,
-                              "dx \(c)")
-            let dw = numericalGradient(w, h: 1e-3) { loss(x.doubles, $0, b) }
-            assertTensorClose(conv.weight.grad, dw, rtol: 1e-3, atol: 1e-4, "dW \(c)")
-            if let b {
-                assertTensorClose(conv.bias!.grad, numericalGradient(b, h: 1e-3) { loss(x.doubles, w, $0) },
-                                  rtol: 1e-3, atol: 1e-4, "db \(c)")
-            }
-            _ = conv.backward(Tensor(shape: y.shape, doubles: r))
-            assertTensorClose(conv.weight.grad, dw.map { 2 * $0 }, rtol: 1e-3, atol: 2e-4, "dW accumulates \(c)")
+            let r = d.tensor([c.n, c.cout, (c.h + 2 * (c.k / 2) - c.k) / c.s + 1, (c.w + 2 * (c.k / 2) - c.k) / c.s + 1])
+            assertConvGradientsMatchFiniteDifferences(conv, x: x, r: r.doubles, "\(c)")
         }
     }
 

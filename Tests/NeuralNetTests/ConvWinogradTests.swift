@@ -42,18 +42,7 @@ final class ConvWinogradTests: XCTestCase {
         for c in cases {
             let conv = try make(c, &d.generator)
             let x = d.tensor([c.n, c.cin, c.h, c.w])
-            let y = conv.forward(x)
-            let w = conv.weight.value.doubles
-            let ref = Reference.conv2d(x: x.doubles, xShape: x.shape, weight: w, outChannels: c.cout, kernel: 3,
-                                       bias: conv.bias?.value.doubles, stride: 1, padding: 1)
-            assertTensorClose(y, ref, rtol: 1e-4, atol: 1e-4, "y \(c)")
-            let dy = d.tensor(y.shape)
-            let dx = conv.backward(dy)
-            let (rdx, rdw, rdb) = Reference.conv2dBackward(x: x.doubles, xShape: x.shape, weight: w, outChannels: c.cout,
-                                                          kernel: 3, stride: 1, padding: 1, dy: dy.doubles)
-            assertTensorClose(dx, rdx, rtol: 1e-4, atol: 1e-4, "dx \(c)")
-            assertTensorClose(conv.weight.grad, rdw, rtol: 1e-4, atol: 1e-4, "dW \(c)")
-            if let b = conv.bias { assertTensorClose(b.grad, rdb, rtol: 1e-4, atol: 1e-4, "db \(c)") }
+            assertConvMatchesReference(conv, x: x, dy: d.tensor([c.n, c.cout, c.h, c.w]), "\(c)")
         }
     }
 
@@ -64,22 +53,7 @@ final class ConvWinogradTests: XCTestCase {
         for c in [Case(cin: 4, cout: 8, h: 5, w: 7, n: 2, bias: true), Case(cin: 8, cout: 4, h: 6, w: 3, n: 1, bias: true)] {
             let conv = try make(c, &d.generator)
             let x = d.tensor([c.n, c.cin, c.h, c.w])
-            let y = conv.forward(x)
-            let r = d.tensor(y.shape).doubles
-            let dx = conv.backward(Tensor(shape: y.shape, doubles: r))
-            let w = conv.weight.value.doubles, b = conv.bias?.value.doubles
-            func loss(_ xv: [Double], _ wv: [Double], _ bv: [Double]?) -> Double {
-                dot(r, Reference.conv2d(x: xv, xShape: x.shape, weight: wv, outChannels: c.cout, kernel: 3,
-                                        bias: bv, stride: 1, padding: 1))
-            }
-            assertTensorClose(dx, numericalGradient(x.doubles, h: 1e-3) { loss($0, w, b) }, rtol: 1e-3, atol: 1e-4,
-                              "dx \(c)")
-            let dw = numericalGradient(w, h: 1e-3) { loss(x.doubles, $0, b) }
-            assertTensorClose(conv.weight.grad, dw, rtol: 1e-3, atol: 1e-4, "dW \(c)")
-            assertTensorClose(conv.bias!.grad, numericalGradient(b!, h: 1e-3) { loss(x.doubles, w, $0) },
-                              rtol: 1e-3, atol: 1e-4, "db \(c)")
-            _ = conv.backward(Tensor(shape: y.shape, doubles: r))
-            assertTensorClose(conv.weight.grad, dw.map { 2 * $0 }, rtol: 1e-3, atol: 2e-4, "dW accumulates \(c)")
+            assertConvGradientsMatchFiniteDifferences(conv, x: x, r: d.tensor([c.n, c.cout, c.h, c.w]).doubles, "\(c)")
         }
     }
 

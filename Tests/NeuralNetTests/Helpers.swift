@@ -35,3 +35,46 @@ func assertTensorClose(
 ) {
     assertClose(t.doubles, expected, rtol: rtol, atol: atol, what, file: file, line: line)
 }
+
+/// Forward, dx, dW and db of `conv` (stride and padding as constructed) on `x` and `dy` against
+/// `Reference.conv2d` / `conv2dBackward` in Double (rtol 1e-4, atol 1e-4); `conv`'s gradients start at zero.
+func assertConvMatchesReference(_ conv: Conv2D, x: Tensor, dy: Tensor, _ label: String,
+                                file: StaticString = #filePath, line: UInt = #line) {
+    let y = conv.forward(x)
+    let w = conv.weight.value.doubles
+    let ref = Reference.conv2d(x: x.doubles, xShape: x.shape, weight: w, outChannels: conv.outChannels,
+                               kernel: conv.kernelSize, bias: conv.bias?.value.doubles, stride: conv.stride,
+                               padding: conv.padding)
+    assertTensorClose(y, ref, rtol: 1e-4, atol: 1e-4, "y \(label)", file: file, line: line)
+    let dx = conv.backward(dy)
+    let (rdx, rdw, rdb) = Reference.conv2dBackward(x: x.doubles, xShape: x.shape, weight: w,
+                                                  outChannels: conv.outChannels, kernel: conv.kernelSize,
+                                                  stride: conv.stride, padding: conv.padding, dy: dy.doubles)
+    assertTensorClose(dx, rdx, rtol: 1e-4, atol: 1e-4, "dx \(label)", file: file, line: line)
+    assertTensorClose(conv.weight.grad, rdw, rtol: 1e-4, atol: 1e-4, "dW \(label)", file: file, line: line)
+    if let b = conv.bias { assertTensorClose(b.grad, rdb, rtol: 1e-4, atol: 1e-4, "db \(label)", file: file, line: line) }
+}
+
+/// Gradients of `L = Σ r·conv(x)` with respect to x, weight and bias against central differences of the Double
+/// reference (h = 1e-3, rtol 1e-3, atol 1e-4); a second backward doubles the parameter gradients (`+=`).
+func assertConvGradientsMatchFiniteDifferences(_ conv: Conv2D, x: Tensor, r: [Double], _ label: String,
+                                               file: StaticString = #filePath, line: UInt = #line) {
+    let y = conv.forward(x)
+    let dx = conv.backward(Tensor(shape: y.shape, doubles: r))
+    let w = conv.weight.value.doubles, b = conv.bias?.value.doubles
+    func loss(_ xv: [Double], _ wv: [Double], _ bv: [Double]?) -> Double {
+        dot(r, Reference.conv2d(x: xv, xShape: x.shape, weight: wv, outChannels: conv.outChannels,
+                                kernel: conv.kernelSize, bias: bv, stride: conv.stride, padding: conv.padding))
+    }
+    assertTensorClose(dx, numericalGradient(x.doubles, h: 1e-3) { loss($0, w, b) }, rtol: 1e-3, atol: 1e-4,
+                      "dx \(label)", file: file, line: line)
+    let dw = numericalGradient(w, h: 1e-3) { loss(x.doubles, $0, b) }
+    assertTensorClose(conv.weight.grad, dw, rtol: 1e-3, atol: 1e-4, "dW \(label)", file: file, line: line)
+    if let b {
+        assertTensorClose(conv.bias!.grad, numericalGradient(b, h: 1e-3) { loss(x.doubles, w, $0) },
+                          rtol: 1e-3, atol: 1e-4, "db \(label)", file: file, line: line)
+    }
+    _ = conv.backward(Tensor(shape: y.shape, doubles: r))
+    assertTensorClose(conv.weight.grad, dw.map { 2 * $0 }, rtol: 1e-3, atol: 2e-4, "dW accumulates \(label)",
+                      file: file, line: line)
+}

@@ -115,7 +115,8 @@ final class PresetTests: XCTestCase {
         XCTAssertEqual(val?.images.count, 1)
         let run = try trainer.makeConfiguration(classes: train.categories.map(\.name), train: train)
         XCTAssertEqual(run.model.name, "tiny-crowd")
-        XCTAssertEqual(run.model.inputSize, 512)
+        XCTAssertEqual(run.model.inputSize, 640)
+        XCTAssertTrue(run.model.rectangular)
         XCTAssertEqual(run.training.minutes, 12)
     }
 
