@@ -33,10 +33,8 @@ final class ConvImplicitTests: XCTestCase {
     /// A convolution of case `c` (padding `k / 2`) with uniform ±0.5 weights and bias, on the implicit path.
     func make(_ c: Case, _ g: inout SeededGenerator) throws -> Conv2D {
         try XCTSkipUnless(ConvAlgorithm.implicitAvailable, "no AVX-512F: the implicit fp32 kernel does not run here")
-        let conv = Conv2D(name: "i", inChannels: c.cin, outChannels: c.cout, kernelSize: c.k, stride: c.s,
-                          bias: c.bias, initializer: .uniform(bound: 0.5), generator: &g)
-        if let b = conv.bias { b.value = Initializer.uniform(bound: 0.5).tensor(shape: [c.cout], generator: &g) }
-        conv.algorithm = .implicit
+        let conv = uniformConv("i", cin: c.cin, cout: c.cout, k: c.k, stride: c.s, bias: c.bias, algorithm: .implicit,
+                               generator: &g)
         XCTAssertTrue(ConvKernels.usesImplicitPatches(conv.geometry(for: [1, c.cin, c.h, c.w]), .implicit), "\(c)")
         return conv
     }

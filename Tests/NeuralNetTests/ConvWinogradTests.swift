@@ -25,10 +25,7 @@ final class ConvWinogradTests: XCTestCase {
 
     /// A 3×3 convolution of case `c` with uniform ±0.5 weights and bias, on the Winograd path.
     func make(_ c: Case, _ g: inout SeededGenerator) throws -> Conv2D {
-        let conv = Conv2D(name: "w", inChannels: c.cin, outChannels: c.cout, kernelSize: 3, bias: c.bias,
-                          initializer: .uniform(bound: 0.5), generator: &g)
-        if let b = conv.bias { b.value = Initializer.uniform(bound: 0.5).tensor(shape: [c.cout], generator: &g) }
-        conv.algorithm = .winograd
+        let conv = uniformConv("w", cin: c.cin, cout: c.cout, k: 3, bias: c.bias, algorithm: .winograd, generator: &g)
         let geometry = conv.geometry(for: [1, c.cin, c.h, c.w])
         try XCTSkipUnless(ConvKernels.usesWinograd(geometry, cout: c.cout, .winograd),
                           "no AVX-512F: the Winograd kernel does not run here")

@@ -78,3 +78,13 @@ func assertConvGradientsMatchFiniteDifferences(_ conv: Conv2D, x: Tensor, r: [Do
     assertTensorClose(conv.weight.grad, dw.map { 2 * $0 }, rtol: 1e-3, atol: 2e-4, "dW accumulates \(label)",
                       file: file, line: line)
 }
+
+/// A convolution (padding `k / 2`) with weights and bias uniform in ±0.5, computed by `algorithm`.
+func uniformConv(_ name: String, cin: Int, cout: Int, k: Int, stride: Int = 1, bias: Bool,
+                 algorithm: ConvAlgorithm, generator g: inout SeededGenerator) -> Conv2D {
+    let conv = Conv2D(name: name, inChannels: cin, outChannels: cout, kernelSize: k, stride: stride, bias: bias,
+                      initializer: .uniform(bound: 0.5), generator: &g)
+    if let b = conv.bias { b.value = Initializer.uniform(bound: 0.5).tensor(shape: [cout], generator: &g) }
+    conv.algorithm = algorithm
+    return conv
+}
