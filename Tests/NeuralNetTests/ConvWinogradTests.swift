@@ -1,4 +1,3 @@
-import CKernels
 @testable import NeuralNet
 import TestSupport
 import XCTest
