@@ -82,19 +82,16 @@ void ck_winograd_f32_weights(const float *wt, int cout, int cin, float *u) {
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#include "patches.h"
 #include "transpose.h"
 
 #define WF __attribute__((target("avx512f")))
-
-static inline __mmask16 lanes_below(int count) {
-    return count >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (count > 0 ? count : 0)) - 1u);
-}
 
 /* Lanes k of a 16-float read at column c0 + k that lie in [0, w). */
 static inline __mmask16 columns_inside(int c0, int w) {
     int lo = c0 < 0 ? -c0 : 0, hi = w - c0;
     if (hi <= lo) return 0;
-    return (__mmask16)(lanes_below(hi) & ~lanes_below(lo));
+    return (__mmask16)(first_lanes(hi) & ~first_lanes(lo));
 }
 
 /* Per-thread work buffers, grown on demand and kept (the callers run on a fixed pool of workers). */
@@ -219,12 +216,10 @@ static int block_pieces(tile_block blk, tile_piece **out) {
     return n;
 }
 
-/* V[ξ][c, t] (rows ldv apart, ξ-planes `plane` floats apart) for the block's tiles, every channel of x [cin, h, w]:
+/* V[ξ][c, t] (rows ldv apart, ξ-planes `plane` floats apart) for a block's pieces, every channel of x [cin, h, w]:
  * channel by channel, so that each of the 16 rows being written is written in sequence. */
-WF static void transform_inputs(const float *x, int cin, int h, int w, int trow0, tile_block blk, float *V, size_t ldv,
-                                size_t plane) {
-    tile_piece *pieces;
-    int np = block_pieces(blk, &pieces);
+WF static void transform_inputs(const float *x, int cin, int h, int w, int trow0, const tile_piece *pieces, int np,
+                                float *V, size_t ldv, size_t plane) {
     piece_reads *reads = piece_reads_buffer(np);
     for (int k = 0; k < np; k++) reads[k] = reads_of(x, h, w, trow0 + pieces[k].trow, pieces[k].tc0);
     __m512 v[16];
@@ -232,7 +227,7 @@ WF static void transform_inputs(const float *x, int cin, int h, int w, int trow0
         float *row = V + (size_t)c * ldv;
         for (int k = 0; k < np; k++) {
             input_tiles(&reads[k], (size_t)c, v);
-            __mmask16 m = lanes_below(pieces[k].count);
+            __mmask16 m = first_lanes(pieces[k].count);
             float *dst = row + pieces[k].t;
             for (int q = 0; q < 16; q++) _mm512_mask_storeu_ps(dst + q * plane, m, v[q]);
         }
@@ -295,7 +290,9 @@ WF static void winograd_forward(const float *x, int cin, int h, int w, const flo
     const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
     for (int first = 0; first < total; first += bt) {
         tile_block blk = {tiles_per_row, first, total - first < bt ? total - first : bt};
-        transform_inputs(x, cin, h, w, oh0 / 2, blk, V, ld, vplane);
+        tile_piece *pieces;
+        int np = block_pieces(blk, &pieces);
+        transform_inputs(x, cin, h, w, oh0 / 2, pieces, np, V, ld, vplane);
         int panels = (blk.tiles + WNR - 1) / WNR;
         for (int xi = 0; xi < 16; xi++) {
             const float *vx = V + xi * vplane, *ux = u + (size_t)xi * coutp * cin;
@@ -308,13 +305,11 @@ WF static void winograd_forward(const float *x, int cin, int h, int w, const flo
             }
         }
         /* y = Aᵀ M A, two rows of 2·count columns per piece, one output channel at a time. */
-        tile_piece *pieces;
-        int np = block_pieces(blk, &pieces);
         for (int co = 0; co < cout; co++)
             for (int k = 0; k < np; k++) {
                 int trow = pieces[k].trow, count = pieces[k].count, t = pieces[k].t, c0 = 2 * pieces[k].tc0;
                 int width = 2 * count < w - c0 ? 2 * count : w - c0;
-                __mmask16 m0 = lanes_below(width), m1 = lanes_below(width - 16), store = lanes_below(count);
+                __mmask16 m0 = first_lanes(width), m1 = first_lanes(width - 16), store = first_lanes(count);
                 const float *mt = M + (size_t)co * ld + t;
                 __m512 m[16];
                 for (int q = 0; q < 16; q++) m[q] = _mm512_maskz_loadu_ps(store, mt + q * mplane);
@@ -357,7 +352,7 @@ WF static inline void output_grad_tiles(const float *dy, size_t lddy, int w, int
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     int c0 = 2 * pc.tc0, width = 2 * pc.count < w - c0 ? 2 * pc.count : w - c0;
-    __mmask16 m0 = lanes_below(width), m1 = lanes_below(width - 16);
+    __mmask16 m0 = first_lanes(width), m1 = first_lanes(width - 16);
     __m512 e[2], o[2];
     for (int a = 0; a < 2; a++) {
         int oh = oh0 + 2 * pc.trow + a;

@@ -11,7 +11,7 @@ import CKernels
 /// patch-matrix gradient and no K²-fold scatter-add.
 extension Conv2D {
     /// Whether `backward` takes the parity split for this layer's input gradient: stride 2, the input gradient
-    /// asked for, `useParityInputGradient`, `.implicit` on an AVX-512F CPU and fp32 mode (bf16 mode keeps
+    /// asked for, `useParityInputGradient`, `.implicit` or `.winograd` on an AVX-512F CPU and fp32 mode (bf16 mode keeps
     /// col2im of the bf16 product).
     public var takesParityInputGradient: Bool {
         computesInputGradient && useParityInputGradient && stride == 2 && algorithm.usesImplicitKernel

@@ -45,6 +45,21 @@ enum ConvKernels {
             && g.kernel == 3 && g.stride == 1 && g.padding == 1 && g.channels % 4 == 0 && cout % 4 == 0
     }
 
+    /// Writes `bias[o]` into the `count` outputs of each channel `o` of a tile (channels `stride` apart) and returns
+    /// the β with which the product is then added to them: 1, or 0 (nothing written) without a bias.
+    static func fillBias(_ bias: UnsafeMutablePointer<Float>?, cout: Int, tile: UnsafeMutablePointer<Float>,
+                         stride: Int, count: Int) -> Float {
+        guard let bias else { return 0 }
+        for o in 0..<cout { (tile + o * stride).update(repeating: bias[o], count: count) }
+        return 1
+    }
+
+    /// `db[o] += Σ` of the `count` values of channel `o` of a tile of `dy` (channels `stride` apart).
+    static func addBiasGradient(_ db: UnsafeMutablePointer<Float>, cout: Int, tile: UnsafePointer<Float>, stride: Int,
+                                count: Int) {
+        for o in 0..<cout { db[o] += Reductions.sum(tile + o * stride, count) }
+    }
+
     /// Output rows per band of the Winograd kernels: whole images when there are images for every worker, else
     /// an even share of the rows (bands start on a 2-row tile boundary).
     static func winogradBandRows(_ g: Im2Col.Geometry, images: Int) -> Int {
@@ -70,11 +85,7 @@ enum ConvKernels {
             for item in items {
                 let i = item / bands, oh0 = (item % bands) * band, oh1 = min(g.outHeight, oh0 + band)
                 let yt = ys.base + i * cout * P + oh0 * g.outWidth, pt = (oh1 - oh0) * g.outWidth
-                var beta: Float = 0
-                if let bs {
-                    for o in 0..<cout { (yt + o * P).update(repeating: bs.base[o], count: pt) }
-                    beta = 1
-                }
+                let beta = fillBias(bs?.base, cout: cout, tile: yt, stride: P, count: pt)
                 TimeAccounting.measure(TimeAccounting.gemm) {
                     ck_winograd_f32_forward(xs.base + i * cinPlane, Int32(g.channels), Int32(g.height),
                                             Int32(g.width), us.base, Int32(cout), Int32(oh0), Int32(oh1), beta, yt,
@@ -104,16 +115,14 @@ enum ConvKernels {
             for item in items {
                 let i = item / bands, oh0 = (item % bands) * band, oh1 = min(g.outHeight, oh0 + band)
                 let dyt = dys.base + i * cout * P + oh0 * g.outWidth, pt = (oh1 - oh0) * g.outWidth
-                if db != nil {
-                    for o in 0..<cout { dbp[o] += Reductions.sum(dyt + o * P, pt) }
-                }
+                if db != nil { addBiasGradient(dbp, cout: cout, tile: dyt, stride: P, count: pt) }
                 TimeAccounting.measure(TimeAccounting.gemm) {
                     ck_winograd_f32_weight_grad(xs.base + i * cinPlane, Int32(cin), Int32(g.height), Int32(g.width),
                                                 dyt, Int32(P), Int32(cout), Int32(oh0), Int32(oh1), du)
                 }
             }
         }
-        for wk in 1..<max(workers, 1) {
+        for wk in 1..<workers {
             let src = partial + wk * size
             for j in 0..<size { partial[j] += src[j] }
         }
@@ -142,15 +151,15 @@ enum ConvKernels {
         x: UnsafePointer<Float>, n: Int, g: Im2Col.Geometry, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         cout: Int, y: UnsafeMutablePointer<Float>, algorithm: ConvAlgorithm = .im2col
     ) {
+        if usesWinograd(g, cout: cout, algorithm) {
+            winogradForward(x: x, n: n, g: g, w: w, bias: bias, cout: cout, y: y)
+            return
+        }
         let P = g.columns, R = g.rows, Wo = g.outWidth, cinPlane = g.channels * g.height * g.width
         let tr = tileRows(g), tiles = (g.outHeight + tr - 1) / tr, pointwise = isPointwise(g)
         let xs = SharedPointer(UnsafeMutablePointer(mutating: x)), ys = SharedPointer(y)
         let ws = SharedPointer(UnsafeMutablePointer(mutating: w))
         let bs = bias.map { SharedPointer(UnsafeMutablePointer(mutating: $0)) }
-        if usesWinograd(g, cout: cout, algorithm) {
-            winogradForward(x: x, n: n, g: g, w: w, bias: bias, cout: cout, y: y)
-            return
-        }
         if usesDirect(g, cout: cout, algorithm) {
             split(n * tiles) { _, items in
                 for item in items {
@@ -170,11 +179,7 @@ enum ConvKernels {
                 let i = item / tiles, oh0 = (item % tiles) * tr, rows = oh0..<min(g.outHeight, oh0 + tr)
                 let pt = rows.count * Wo
                 let xi = xs.base + i * cinPlane, yt = ys.base + i * cout * P + oh0 * Wo
-                var beta: Float = 0
-                if let bs {
-                    for o in 0..<cout { (yt + o * P).update(repeating: bs.base[o], count: pt) }
-                    beta = 1
-                }
+                let beta = fillBias(bs?.base, cout: cout, tile: yt, stride: P, count: pt)
                 if implicit {
                     TimeAccounting.measure(TimeAccounting.gemm) {
                         (bf16 ? ck_conv_bf16_forward : ck_conv_f32_forward)(
@@ -235,9 +240,7 @@ enum ConvKernels {
                             Int32(g.kernel), Int32(g.stride), Int32(g.padding), dwp, db == nil ? nil : dbp,
                             Int32(rows.lowerBound), Int32(rows.upperBound))
                     } else if implicit {
-                        if db != nil {
-                            for o in 0..<cout { dbp[o] += Reductions.sum(dyt + o * P, pt) }
-                        }
+                        if db != nil { addBiasGradient(dbp, cout: cout, tile: dyt, stride: P, count: pt) }
                         TimeAccounting.measure(TimeAccounting.gemm) {
                             (bf16 ? ck_conv_bf16_weight_grad : ck_conv_f32_weight_grad)(
                                 xi, Int32(g.channels), Int32(g.height), Int32(g.width), Int32(g.kernel), Int32(g.stride),
@@ -250,11 +253,7 @@ enum ConvKernels {
                             Im2Col.im2col(xi, g, outRows: rows, col)
                             b = UnsafePointer(col); ldb = pt
                         }
-                        if db != nil {
-                            for o in 0..<cout {
-                                dbp[o] += Reductions.sum(dyt + o * P, pt)
-                            }
-                        }
+                        if db != nil { addBiasGradient(dbp, cout: cout, tile: dyt, stride: P, count: pt) }
                         // dw[Cout, R] += dy_tile[Cout, pt] · colᵀ[pt, R]
                         GEMM.matmul(transB: true, m: cout, n: R, k: pt, a: dyt, lda: P, b: b, ldb: ldb, beta: 1, c: dwp,
                                    ldc: R)
