@@ -53,66 +53,63 @@ enum Reductions {
         return (t1, t2)
     }
 
-    /// `(Σ a[i]·[m[i] ≠ 0], Σ a[i]·[m[i] ≠ 0]·(b[i] − c))`: the sums of `sumAndDeviationDot` over the positions
-    /// where the ReLU output `m` (never negative, never −0) is positive. Branch-free: the mask is built from
-    /// the bit pattern, so random signs cost no mispredictions.
+    /// All ones in the lanes where `t > 0` (sign clear and not ±0), else zero: the mask of `max(t, 0) > 0`.
     @inline(__always)
-    static func maskedSumAndDeviationDot(
-        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ m: UnsafePointer<Float>, _ n: Int, _ c: Float
+    static func positiveMask(_ t: SIMD16<Float>) -> SIMD16<Int32> {
+        let b = unsafeBitCast(t, to: SIMD16<Int32>.self)
+        return ((0 &- b) & ~b) &>> 31
+    }
+
+    /// `(Σ d[i], Σ d[i]·(x[i] − c))` with `d[i] = dy[i]` where `x[i]·scale + shift > 0` (a fused ReLU's output is
+    /// positive there), else 0. Branch-free.
+    @inline(__always)
+    static func reluMaskedSumAndDeviationDot(
+        _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, _ c: Float, scale: Float, shift: Float
     ) -> (Float, Float) {
         var s1 = SIMD16<Float>(repeating: 0), s2 = SIMD16<Float>(repeating: 0)
-        let cv = SIMD16<Float>(repeating: c), zero = SIMD16<UInt32>(repeating: 0)
+        let cv = SIMD16<Float>(repeating: c), av = SIMD16<Float>(repeating: scale), bv = SIMD16<Float>(repeating: shift)
         var i = 0
-        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b), rm = UnsafeRawPointer(m)
+        let rd = UnsafeRawPointer(dy), rx = UnsafeRawPointer(x)
         while i + 16 <= n {
-            let mv = rm.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<UInt32>.self)
-            let keep = zero &- ((zero &- mv) &>> 31)
-            let ab = ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<UInt32>.self) & keep
-            let av = unsafeBitCast(ab, to: SIMD16<Float>.self)
-            let bv = rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-            s1 += av
-            s2 += av * (bv - cv)
+            let xv = rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            let keep = positiveMask(xv * av + bv)
+            let d = unsafeBitCast(rd.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Int32>.self) & keep,
+                                  to: SIMD16<Float>.self)
+            s1 += d
+            s2 += d * (xv - cv)
             i += 16
         }
         var t1 = s1.sum(), t2 = s2.sum()
         while i < n {
-            let av = a[i] * keepFactor(m[i])
-            t1 += av; t2 += av * (b[i] - c)
+            if x[i] * scale + shift > 0 { t1 += dy[i]; t2 += dy[i] * (x[i] - c) }
             i += 1
         }
         return (t1, t2)
     }
 
-    /// `v` where the ReLU output `m` is positive, else `+0`, without a branch.
+    /// `o[i] = k·(d[i] − u − (x[i] − mean)·w)`, `d` as in `reluMaskedSumAndDeviationDot`, 16 lanes at a time.
     @inline(__always)
-    static func masked(_ v: Float, by m: Float) -> Float {
-        let keep = 0 &- ((0 &- m.bitPattern) >> 31)
-        return Float(bitPattern: v.bitPattern & keep)
-    }
-
-    /// 1 where the ReLU output `m` is positive, else 0.
-    @inline(__always)
-    static func keepFactor(_ m: Float) -> Float { m.bitPattern == 0 ? 0 : 1 }
-
-    /// `o[i] = k·(masked(dy[i], by: y[i]) − u − (x[i] − mean)·w)`, 16 lanes at a time.
-    @inline(__always)
-    static func maskedNormGradient(
-        _ o: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
-        _ n: Int, k: Float, u: Float, mean: Float, w: Float
+    static func reluMaskedNormGradient(
+        _ o: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int,
+        k: Float, u: Float, mean: Float, w: Float, scale: Float, shift: Float
     ) {
-        let zero = SIMD16<UInt32>(repeating: 0)
         let kv = SIMD16<Float>(repeating: k), uv = SIMD16<Float>(repeating: u)
         let mv = SIMD16<Float>(repeating: mean), wv = SIMD16<Float>(repeating: w)
-        let ro = UnsafeMutableRawPointer(o), rd = UnsafeRawPointer(dy), rx = UnsafeRawPointer(x), ry = UnsafeRawPointer(y)
+        let av = SIMD16<Float>(repeating: scale), bv = SIMD16<Float>(repeating: shift)
+        let ro = UnsafeMutableRawPointer(o), rd = UnsafeRawPointer(dy), rx = UnsafeRawPointer(x)
         var i = 0
         while i + 16 <= n {
-            let yb = ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<UInt32>.self)
-            let keep = zero &- ((zero &- yb) &>> 31)
-            let d = unsafeBitCast(rd.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<UInt32>.self) & keep, to: SIMD16<Float>.self)
             let xv = rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            let keep = positiveMask(xv * av + bv)
+            let d = unsafeBitCast(rd.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Int32>.self) & keep,
+                                  to: SIMD16<Float>.self)
             ro.storeBytes(of: kv * (d - uv - (xv - mv) * wv), toByteOffset: i * 4, as: SIMD16<Float>.self)
             i += 16
         }
-        while i < n { o[i] = k * (masked(dy[i], by: y[i]) - u - (x[i] - mean) * w); i += 1 }
+        while i < n {
+            let d: Float = x[i] * scale + shift > 0 ? dy[i] : 0
+            o[i] = k * (d - u - (x[i] - mean) * w)
+            i += 1
+        }
     }
 }

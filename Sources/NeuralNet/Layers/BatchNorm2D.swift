@@ -9,8 +9,9 @@ import Foundation
 /// Evaluation (`training == false`): the running statistics replace the batch statistics.
 /// Backward (training): `dβ += Σ dy`, `dγ += Σ dy·x̂`, `dx = γ/(M·√(σ²+ε))·(M·dy − Σdy − x̂·Σ(dy·x̂))`.
 /// Parameters `<name>.weight`, `<name>.bias` do not decay; buffers `<name>.running_mean`, `<name>.running_var`.
-/// With `fusedReLU`, the layer computes `max(y, 0)` in the same pass (and masks `dy` in backward), saving a
-/// full read and write of the activation against a separate `ReLU`.
+/// With `fusedReLU`, the layer computes `max(y, 0)` in the same pass, saving a full read and write of the
+/// activation against a separate `ReLU`; backward masks `dy` where `y ≤ 0`, recomputed from `x` (the same `x·a + b`
+/// in the same order, so the same mask bit for bit) instead of reading the output back.
 public final class BatchNorm2D: Layer {
     /// Dotted name prefix.
     public let name: String
@@ -38,7 +39,8 @@ public final class BatchNorm2D: Layer {
     private var input: Tensor?
     private var savedMean: [Float] = [], savedInvStd: [Float] = []
     private var savedTraining = true
-    private var savedOutput: Tensor?
+    /// The affine map `x·a + b` of the last forward pass when a ReLU follows: its sign is the ReLU's mask.
+    private var savedAffine: (scale: [Float], shift: [Float])?
 
     /// γ and β.
     public var parameters: [Parameter] { [weight, bias] }
@@ -101,9 +103,8 @@ public final class BatchNorm2D: Layer {
             a[c] = weight.value.data[c] * invStd[c]
             b[c] = bias.value.data[c] - mean[c] * a[c]
         }
-        let y = BatchNormKernels.affine(x, scale: a, shift: b, relu: fusedReLU)
-        savedOutput = fusedReLU ? y : nil
-        return y
+        savedAffine = fusedReLU ? (a, b) : nil
+        return BatchNormKernels.affine(x, scale: a, shift: b, relu: fusedReLU)
     }
 
     /// Accumulates `weight.grad`, `bias.grad` from `dy` and returns `dx` (through the batch statistics when
@@ -113,7 +114,7 @@ public final class BatchNorm2D: Layer {
         precondition(dy.shape == x.shape, "BatchNorm2D \(name): dy \(dy.shape) ≠ x \(x.shape)")
         return BatchNormKernels.backward(
             x: x, dy: dy, mean: savedMean, invStd: savedInvStd, gamma: weight.value.data,
-            dGamma: &weight.grad, dBeta: &bias.grad, throughStatistics: savedTraining, reluOutput: savedOutput,
+            dGamma: &weight.grad, dBeta: &bias.grad, throughStatistics: savedTraining, relu: savedAffine,
             synchronizer: savedTraining ? synchronizer : nil)
     }
 

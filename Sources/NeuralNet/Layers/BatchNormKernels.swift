@@ -1,7 +1,9 @@
 /// The loops of `BatchNorm2D`, each parallel over channels. Shape key: `x, dy: [N, C, H, W]`, per-channel
 /// vectors `[C]`, `P = H·W`, `M = N·P`.
 enum BatchNormKernels {
-    /// Per-channel mean and biased variance of `x`, two passes in Double per plane.
+    /// Per-channel mean and biased variance of `x`, reading `x` once: each plane's sum and squared deviation from
+    /// its own mean while it is in cache, the planes then combined in Double by Chan, Golub & LeVeque's pairwise
+    /// update (`M2 = Σ M2ᵢ + Σ Pᵢ·(μᵢ − μ)²`), as stable as two passes over the whole channel.
     static func statistics(_ x: Tensor, mean: inout [Float], variance: inout [Float]) {
         let n = x.shape[0], C = x.shape[1], P = x.shape[2] * x.shape[3]
         x.data.withUnsafeBufferPointer { xb in
@@ -10,20 +12,20 @@ enum BatchNormKernels {
                     let xs = SharedPointer(UnsafeMutablePointer(mutating: xb.baseAddress!))
                     let ms = SharedPointer(mb.baseAddress!), vs = SharedPointer(vb.baseAddress!)
                     Parallel.forEachChunk(C, workPerItem: n * P) { channels in
+                        var planeMean = [Double](repeating: 0, count: n)
                         for c in channels {
-                            var total = 0.0
+                            var total = 0.0, m2 = 0.0
                             for i in 0..<n {
                                 let row = xs.base + (i * C + c) * P
-                                total += Double(Reductions.sum(row, P))
+                                let s = Double(Reductions.sum(row, P)), mu = s / Double(P)
+                                m2 += Double(Reductions.sumSquaredDeviation(row, P, Float(mu)))
+                                planeMean[i] = mu
+                                total += s
                             }
-                            let mu = Float(total / Double(n * P))
-                            var sq = 0.0
-                            for i in 0..<n {
-                                let row = xs.base + (i * C + c) * P
-                                sq += Double(Reductions.sumSquaredDeviation(row, P, mu))
-                            }
-                            ms.base[c] = mu
-                            vs.base[c] = Float(sq / Double(n * P))
+                            let mu = total / Double(n * P)
+                            for i in 0..<n { m2 += Double(P) * (planeMean[i] - mu) * (planeMean[i] - mu) }
+                            ms.base[c] = Float(mu)
+                            vs.base[c] = Float(m2 / Double(n * P))
                         }
                     }
                 }
@@ -54,25 +56,21 @@ enum BatchNormKernels {
         }
     }
 
-    /// Gradients of batch normalisation; see `BatchNorm2D` for the formulas. With `reluOutput` (the output of
-    /// a fused ReLU), `dy` is first zeroed where that output is not positive.
+    /// Gradients of batch normalisation; see `BatchNorm2D` for the formulas. With `relu` (the forward pass's
+    /// `x·scale + shift` before a fused ReLU), `dy` is first zeroed where that value is not positive.
     static func backward(
         x: Tensor, dy: Tensor, mean: [Float], invStd: [Float], gamma: [Float],
-        dGamma: inout Tensor, dBeta: inout Tensor, throughStatistics: Bool, reluOutput: Tensor?,
+        dGamma: inout Tensor, dBeta: inout Tensor, throughStatistics: Bool, relu: (scale: [Float], shift: [Float])?,
         synchronizer: BatchNormSynchronizer? = nil
     ) -> Tensor {
-        let ySource = reluOutput ?? x
         let n = x.shape[0], C = x.shape[1], P = x.shape[2] * x.shape[3], M = n * P
         var sumDy = [Float](repeating: 0, count: C), sumDyXhat = [Float](repeating: 0, count: C)
-        let masked = reluOutput != nil
         x.data.withUnsafeBufferPointer { xb in
-          ySource.data.withUnsafeBufferPointer { yb in
             dy.data.withUnsafeBufferPointer { db in
                 sumDy.withUnsafeMutableBufferPointer { s1 in
                     sumDyXhat.withUnsafeMutableBufferPointer { s2 in
                         let xs = SharedPointer(UnsafeMutablePointer(mutating: xb.baseAddress!))
                         let ds = SharedPointer(UnsafeMutablePointer(mutating: db.baseAddress!))
-                        let ys = SharedPointer(UnsafeMutablePointer(mutating: yb.baseAddress!))
                         let a1 = SharedPointer(s1.baseAddress!), a2 = SharedPointer(s2.baseAddress!)
                         Parallel.forEachChunk(C, workPerItem: M) { channels in
                             for c in channels {
@@ -80,9 +78,10 @@ enum BatchNormKernels {
                                 var t1 = 0.0, t2 = 0.0
                                 for i in 0..<n {
                                     let xr = xs.base + (i * C + c) * P, dr = ds.base + (i * C + c) * P
-                                    let (u1, u2) = masked
-                                        ? Reductions.maskedSumAndDeviationDot(dr, xr, ys.base + (i * C + c) * P, P, mu)
-                                        : Reductions.sumAndDeviationDot(dr, xr, P, mu)
+                                    let (u1, u2) = relu.map {
+                                        Reductions.reluMaskedSumAndDeviationDot(dr, xr, P, mu, scale: $0.scale[c],
+                                                                                shift: $0.shift[c])
+                                    } ?? Reductions.sumAndDeviationDot(dr, xr, P, mu)
                                     t1 += Double(u1); t2 += Double(u2)
                                 }
                                 a1.base[c] = Float(t1)
@@ -92,7 +91,6 @@ enum BatchNormKernels {
                     }
                 }
             }
-          }
         }
         for c in 0..<C {
             dBeta.data[c] += sumDy[c]
@@ -115,25 +113,22 @@ enum BatchNormKernels {
         return Tensor(shape: x.shape) { out in
             let os = SharedPointer(out.baseAddress!)
             x.data.withUnsafeBufferPointer { xb in
-              ySource.data.withUnsafeBufferPointer { yb in
                 dy.data.withUnsafeBufferPointer { db in
                     let xs = SharedPointer(UnsafeMutablePointer(mutating: xb.baseAddress!))
                     let ds = SharedPointer(UnsafeMutablePointer(mutating: db.baseAddress!))
-                    let ys = SharedPointer(UnsafeMutablePointer(mutating: yb.baseAddress!))
                     Parallel.forEachChunk(n * C, workPerItem: P) { planes in
                         for plane in planes {
                             let c = plane % C, mu = mean[c], inv = invStd[c], kc = k[c], uc = u[c], vc = v[c]
                             let xr = xs.base + plane * P, dr = ds.base + plane * P, o = os.base + plane * P
-                            if masked {
-                                let yr = ys.base + plane * P
-                                Reductions.maskedNormGradient(o, dr, xr, yr, P, k: kc, u: uc, mean: mu, w: inv * vc)
+                            if let relu {
+                                Reductions.reluMaskedNormGradient(o, dr, xr, P, k: kc, u: uc, mean: mu, w: inv * vc,
+                                                                  scale: relu.scale[c], shift: relu.shift[c])
                             } else {
                                 for p in 0..<P { o[p] = kc * (dr[p] - uc - (xr[p] - mu) * inv * vc) }
                             }
                         }
                     }
                 }
-              }
             }
         }
     }
