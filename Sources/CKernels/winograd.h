@@ -53,37 +53,52 @@ static float *work(size_t floats) {
     return work_buffer;
 }
 
-/* The reads of one piece from an input plane: rows[i] (input row 2·trow − 1 + i of channel 0, or a zero row where
- * that row is outside the image) advanced by step[i] per channel, and the masks of the four 16-float reads at
- * columns c0, c0 + 16, c0 + 2, c0 + 18 (c0 = 2·tc0 − 1) that lie inside [0, w). */
+/* A run of at most 16 tiles of a band in row-major tile order, spanning at most two tile rows: lanes l < split are
+ * tiles tc0 + l of band tile row trow, lanes split ≤ l < count tiles l − split of tile row trow + 1 (split = count:
+ * one row); block tiles t … t + count − 1. */
+typedef struct { int trow, tc0, count, split, t; } tile_piece;
+
+/* The reads of one piece from an input plane, for each of the 4 input rows i and the four 16-float reads j (pair
+ * positions 16·(j % 2) …, columns shifted by 2·(j / 2)): lanes of the first tile row at a[i] + 16·(j % 2) + 2·(j / 2)
+ * with masks ma[j], lanes of the second at b[i] + … with masks mb[j] (no second row: mb = 0); a[i] and b[i] advance
+ * by sa[i], sb[i] per channel (0 on a zero row, where the row is outside the image). Pair position q (of the 32
+ * columns split into even and odd lanes) belongs to tile lane q / 2. */
 typedef struct {
-    const float *rows[4];
-    size_t step[4];
-    __mmask16 mask[4];
+    const float *a[4], *b[4];
+    size_t sa[4], sb[4];
+    __mmask16 ma[4], mb[4];
 } piece_reads;
 
+enum { ZERO_MARGIN = 48 };
 static _Thread_local float *zero_row;
 static _Thread_local int zero_row_floats;
 
-static piece_reads reads_of(const float *x, int h, int w, int trow, int tc0) {
-    if (zero_row_floats < w + 64) {
+/* Input row `ih` of channel 0 at column `col`, or the zero row there (with its step 0) outside the image. */
+static const float *input_row(const float *x, int h, int w, int ih, int col, size_t *step) {
+    int inside = ih >= 0 && ih < h;
+    *step = inside ? (size_t)h * w : 0;
+    return inside ? x + (size_t)ih * w + col : zero_row + ZERO_MARGIN + col;
+}
+
+static piece_reads reads_of(const float *x, int h, int w, int trow, tile_piece pc) {
+    if (zero_row_floats < w + 2 * ZERO_MARGIN) {
         free(zero_row);
-        zero_row_floats = w + 64;
+        zero_row_floats = w + 2 * ZERO_MARGIN;
         zero_row = calloc((size_t)zero_row_floats, sizeof(float));
         if (!zero_row) abort();
     }
     piece_reads r;
-    int c0 = 2 * tc0 - 1;
+    int c0 = 2 * pc.tc0 - 1, s2 = 2 * pc.split, b0 = -1 - s2; /* b0: column of pair position 0 in the second row */
     for (int i = 0; i < 4; i++) {
-        int ih = 2 * trow - 1 + i;
-        int inside = ih >= 0 && ih < h;
-        r.rows[i] = inside ? x + (size_t)ih * w + c0 : zero_row + 1 + c0;
-        r.step[i] = inside ? (size_t)h * w : 0;
+        r.a[i] = input_row(x, h, w, 2 * trow - 1 + i, c0, &r.sa[i]);
+        r.b[i] = input_row(x, h, w, 2 * trow + 1 + i, b0, &r.sb[i]);
     }
-    r.mask[0] = columns_inside(c0, w);
-    r.mask[1] = columns_inside(c0 + 16, w);
-    r.mask[2] = columns_inside(c0 + 2, w);
-    r.mask[3] = columns_inside(c0 + 18, w);
+    for (int j = 0; j < 4; j++) {
+        int p = 16 * (j % 2), o = 2 * (j / 2);
+        __mmask16 first = first_lanes(s2 - p); /* pair positions p + k < 2·split */
+        r.ma[j] = columns_inside(c0 + o + p, w) & first;
+        r.mb[j] = pc.split < pc.count ? columns_inside(b0 + o + p, w) & (__mmask16)~first : 0;
+    }
     return r;
 }
 
@@ -92,15 +107,19 @@ static piece_reads reads_of(const float *x, int h, int w, int trow, int tc0) {
 WF static inline void input_tiles(const piece_reads *p, size_t c, __m512 v[16]) {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    static const int offset[4] = {0, 16, 2, 18};
     __m512 d[4][4];
     for (int i = 0; i < 4; i++) {
-        const float *row = p->rows[i] + c * p->step[i];
-        __m512 a = _mm512_maskz_loadu_ps(p->mask[0], row), b = _mm512_maskz_loadu_ps(p->mask[1], row + 16);
-        __m512 e = _mm512_maskz_loadu_ps(p->mask[2], row + 2), f = _mm512_maskz_loadu_ps(p->mask[3], row + 18);
-        d[i][0] = _mm512_permutex2var_ps(a, even, b);
-        d[i][1] = _mm512_permutex2var_ps(a, odd, b);
-        d[i][2] = _mm512_permutex2var_ps(e, even, f);
-        d[i][3] = _mm512_permutex2var_ps(e, odd, f);
+        const float *ra = p->a[i] + c * p->sa[i], *rb = p->b[i] + c * p->sb[i];
+        __m512 l[4];
+        for (int j = 0; j < 4; j++) {
+            l[j] = _mm512_maskz_loadu_ps(p->ma[j], ra + offset[j]);
+            if (p->mb[j]) l[j] = _mm512_mask_loadu_ps(l[j], p->mb[j], rb + offset[j]);
+        }
+        d[i][0] = _mm512_permutex2var_ps(l[0], even, l[1]);
+        d[i][1] = _mm512_permutex2var_ps(l[0], odd, l[1]);
+        d[i][2] = _mm512_permutex2var_ps(l[2], even, l[3]);
+        d[i][3] = _mm512_permutex2var_ps(l[2], odd, l[3]);
     }
     __m512 r[4][4]; /* Bᵀ d */
     for (int j = 0; j < 4; j++) {
@@ -120,13 +139,11 @@ WF static inline void input_tiles(const piece_reads *p, size_t c, __m512 v[16]) 
 /* A block of a band's tiles: tiles [first_tile, first_tile + tiles) of the band, tiles_per_row to a tile row. */
 typedef struct { int tiles_per_row, first_tile, tiles; } tile_block;
 
-/* A run of at most 16 tiles within one tile row: band tile row trow, tile columns tc0 …, block tiles t …. */
-typedef struct { int trow, tc0, count, t; } tile_piece;
-
 static _Thread_local tile_piece *piece_buffer;
 static _Thread_local int piece_capacity;
 
-/* The block's tiles as pieces (at most one per 16 tiles plus one per tile row), in order; returns how many. */
+/* The block's tiles as pieces of 16 (fewer at the block's end, or where 16 would reach a third tile row), in
+ * order; returns how many. */
 static int block_pieces(tile_block blk, tile_piece **out) {
     if (blk.tiles + 1 > piece_capacity) {
         free(piece_buffer);
@@ -134,12 +151,12 @@ static int block_pieces(tile_block blk, tile_piece **out) {
         piece_buffer = malloc(sizeof(tile_piece) * (size_t)piece_capacity);
         if (!piece_buffer) abort();
     }
-    int n = 0;
+    int n = 0, tpr = blk.tiles_per_row;
     for (int t = 0; t < blk.tiles;) {
-        int g = blk.first_tile + t, tc0 = g % blk.tiles_per_row;
-        int count = blk.tiles_per_row - tc0 < 16 ? blk.tiles_per_row - tc0 : 16;
-        if (count > blk.tiles - t) count = blk.tiles - t;
-        piece_buffer[n++] = (tile_piece){g / blk.tiles_per_row, tc0, count, t};
+        int g = blk.first_tile + t, tc0 = g % tpr, left = tpr - tc0;
+        int count = blk.tiles - t < 16 ? blk.tiles - t : 16;
+        if (count > left + tpr) count = left + tpr;
+        piece_buffer[n++] = (tile_piece){g / tpr, tc0, count, count < left ? count : left, t};
         t += count;
     }
     *out = piece_buffer;

@@ -34,19 +34,21 @@ WF static inline void output_grad_tiles(const float *dy, size_t lddy, int w, int
                                         __m512 dm[16]) {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    int c0 = 2 * pc.tc0, width = 2 * pc.count < w - c0 ? 2 * pc.count : w - c0;
-    __mmask16 m0 = first_lanes(width), m1 = first_lanes(width - 16);
+    int c0 = 2 * pc.tc0, s2 = 2 * pc.split, width = s2 < w - c0 ? s2 : w - c0;
+    int wb = 2 * (pc.count - pc.split) < w ? 2 * (pc.count - pc.split) : w;
     __m512 e[2], o[2];
     for (int a = 0; a < 2; a++) {
-        int oh = oh0 + 2 * pc.trow + a;
-        if (oh >= oh1) {
-            e[a] = o[a] = _mm512_setzero_ps();
-            continue;
+        int oh = oh0 + 2 * pc.trow + a; /* the second tile row's lanes: row oh + 2 */
+        const float *ra = dy + (size_t)co * lddy + (size_t)(oh - oh0) * w + c0, *rb = ra + 2 * (size_t)w - c0 - s2;
+        __m512 h[2];
+        for (int half = 0; half < 2; half++) { /* pair positions 16·half + l */
+            __mmask16 la = oh < oh1 ? first_lanes(width - 16 * half) : 0;
+            __mmask16 lb = oh + 2 < oh1 ? (__mmask16)(first_lanes(s2 + wb - 16 * half) & ~first_lanes(s2 - 16 * half)) : 0;
+            h[half] = _mm512_maskz_loadu_ps(la, ra + 16 * half);
+            if (lb) h[half] = _mm512_mask_loadu_ps(h[half], lb, rb + 16 * half);
         }
-        const float *row = dy + (size_t)co * lddy + (size_t)(oh - oh0) * w + c0;
-        __m512 p = _mm512_maskz_loadu_ps(m0, row), q = _mm512_maskz_loadu_ps(m1, row + 16);
-        e[a] = _mm512_permutex2var_ps(p, even, q);
-        o[a] = _mm512_permutex2var_ps(p, odd, q);
+        e[a] = _mm512_permutex2var_ps(h[0], even, h[1]);
+        o[a] = _mm512_permutex2var_ps(h[0], odd, h[1]);
     }
     __m512 zero = _mm512_setzero_ps();
     __m512 r[4][2] = {{e[0], o[0]},
@@ -80,7 +82,7 @@ WF static void winograd_weight_grad(const float *x, int cin, int h, int w, const
         int np = block_pieces(blk, &pieces);
         for (int k = 0; k < np; k++) {
             tile_piece pc = pieces[k];
-            piece_reads reads = reads_of(x, h, w, oh0 / 2 + pc.trow, pc.tc0);
+            piece_reads reads = reads_of(x, h, w, oh0 / 2 + pc.trow, pc);
             for (int c0 = 0; c0 < cinp; c0 += 16) {
                 for (int c = 0; c < 16; c++) {
                     if (c0 + c < cin) {
