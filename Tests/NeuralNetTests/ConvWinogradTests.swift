@@ -2,12 +2,12 @@
 import TestSupport
 import XCTest
 
-/// Winograd's F(2×2, 3×3) for 3×3 stride-1 padding-1 convolutions (`CKernels/winograd_f32.c`, AVX-512F) against
-/// the naive Double reference, central differences and the implicit GEMM, on the network's shapes and on the
-/// kernel's edges: odd heights and widths (a last tile half outside), widths under 16 tiles and rows of 40 and 42
-/// tiles (pieces of up to 16 tiles over at most two tile rows: 4 and 6 tiles where rows have 2 and 3), blocks of tiles that end inside a tile row (the 128-channel layers at 24²
-/// and more), channels 4 to 136 (output channels not a multiple of the micro-kernel's 8 rows), one image (bands of
-/// rows over the workers) and several, with and without bias.
+/// Winograd's F(2×2, 3×3) for 3×3 stride-1 padding-1 convolutions (`CKernels/winograd_f32.c`, AVX-512F) against the
+/// naive Double reference, central differences and the implicit GEMM, on the network's shapes and on the kernel's
+/// edges: odd heights and widths (a last tile half outside), widths under 16 tiles and rows of 40 and 42 tiles (pieces
+/// of up to 16 tiles over at most two tile rows: 4 and 6 tiles where rows have 2 and 3), blocks of tiles that end
+/// inside a tile row (the 128-channel layers at 24² and more), channels 4 to 136 (output channels not a multiple of the
+/// micro-kernel's 8 rows), one image (bands of rows over the workers) and several, with and without bias.
 final class ConvWinogradTests: XCTestCase {
     struct Case { var cin, cout, h, w, n: Int; var bias: Bool }
 
