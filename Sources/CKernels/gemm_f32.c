@@ -77,22 +77,52 @@ void ck_conv_f32_parity_weights(const float *w, int cout, int cin, int k, int pa
 
 enum { MR = 8, NR = 48, KC = 128, MC = 128, NC = 3072 };
 
-/* Forward B block: panel[p·NR + j] = col[r0 + p, c0 + j] for p < kc, j < cols (cols ≤ NR; lanes past cols zero).
- * The taps of the panel's column chunks are decoded once into `taps` (K² per chunk) and read for every channel. */
-F32 static void pack_patch_rows(const patches *g, patch_tap *taps, int r0, int kc, int c0, int cols, float *panel) {
-    int chunks = (cols + 15) / 16, kk = g->kernel_h * g->kernel_w, plane_size = g->height * g->width;
-    for (int j = 0; j < chunks; j++) {
-        patch_columns q = patch_columns_at(g, c0 + 16 * j, cols - 16 * j < 16 ? cols - 16 * j : 16);
-        for (int tap = 0; tap < kk; tap++)
-            taps[j * kk + tap] = patch_tap_at(g, &q, tap / g->kernel_w, tap % g->kernel_w);
+/* One tap of a column chunk for channels [c_begin, c_end): out + (c − c_begin)·step = the 16 lanes of channel c,
+ * the tap's masks and offsets held in registers across the channels (one loop per kind of read). */
+F32 static void pack_tap_channels(patch_tap t, const float *x, size_t plane_size, int c_begin, int c_end, float *out,
+                                  size_t step) {
+    const float *plane = x + (size_t)c_begin * plane_size;
+    int n = c_end - c_begin;
+    if (t.kind == 0 && !t.m0 && !t.m1) {
+        for (int i = 0; i < n; i++) _mm512_storeu_ps(out + (size_t)i * step, _mm512_setzero_ps());
+    } else if (t.kind == 0 && !t.m1) {
+        for (int i = 0; i < n; i++, plane += plane_size)
+            _mm512_storeu_ps(out + (size_t)i * step, _mm512_maskz_loadu_ps(t.m0, plane + t.off0));
+    } else if (t.kind == 0) {
+        for (int i = 0; i < n; i++, plane += plane_size) {
+            __m512 v = _mm512_maskz_loadu_ps(t.m0, plane + t.off0);
+            _mm512_storeu_ps(out + (size_t)i * step, _mm512_mask_loadu_ps(v, t.m1, plane + t.off1));
+        }
+    } else if (t.kind == 1) {
+        const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        for (int i = 0; i < n; i++, plane += plane_size) {
+            __m512 a = _mm512_maskz_loadu_ps(t.m0, plane + t.off0), b = _mm512_maskz_loadu_ps(t.m1, plane + t.off0 + 16);
+            _mm512_storeu_ps(out + (size_t)i * step, _mm512_maskz_permutex2var_ps(t.in, a, even, b));
+        }
+    } else {
+        for (int i = 0; i < n; i++, plane += plane_size)
+            _mm512_storeu_ps(out + (size_t)i * step, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), t.in, t.index, plane, 4));
     }
-    int c = r0 / kk, tap = r0 % kk;
-    for (int p = 0; p < kc; p++) {
-        float *out = panel + (size_t)p * NR;
-        const float *plane = g->x + (size_t)c * plane_size;
-        for (int j = 0; j < NR / 16; j++)
-            _mm512_storeu_ps(out + 16 * j, j < chunks ? patch_tap_load(plane, &taps[j * kk + tap]) : _mm512_setzero_ps());
-        if (++tap == kk) { tap = 0; c++; }
+}
+
+/* Forward B block: panel[p·NR + j] = col[r0 + p, c0 + j] for p < kc, j < cols (cols ≤ NR; lanes past cols zero).
+ * Chunk by chunk of 16 columns and tap by tap, each tap decoded once and read for every channel whose row lies in
+ * the block (rows c·K² + tap: K² rows apart in the panel, which stays in L1). */
+F32 static void pack_patch_rows(const patches *g, int r0, int kc, int c0, int cols, float *panel) {
+    int chunks = (cols + 15) / 16, kk = g->kernel_h * g->kernel_w;
+    size_t plane_size = (size_t)g->height * g->width;
+    for (int j = 0; j < NR / 16; j++) {
+        if (j >= chunks) {
+            for (int p = 0; p < kc; p++) _mm512_storeu_ps(panel + (size_t)p * NR + 16 * j, _mm512_setzero_ps());
+            continue;
+        }
+        patch_columns q = patch_columns_at(g, c0 + 16 * j, cols - 16 * j < 16 ? cols - 16 * j : 16);
+        for (int tap = 0; tap < kk; tap++) { /* channels c with r0 ≤ c·K² + tap < r0 + kc */
+            int c_begin = r0 - tap <= 0 ? 0 : (r0 - tap + kk - 1) / kk, c_end = (r0 + kc - tap + kk - 1) / kk;
+            if (c_begin >= c_end) continue;
+            pack_tap_channels(patch_tap_at(g, &q, tap / g->kernel_w, tap % g->kernel_w), g->x, plane_size, c_begin,
+                              c_end, panel + (size_t)(c_begin * kk + tap - r0) * NR + 16 * j, (size_t)kk * NR);
+        }
     }
 }
 
@@ -198,9 +228,9 @@ F32 static void gemm_patches(int weight_grad, const patches *g, int m, int n, in
     float *pa = packing_buffer(&pack_a_buffer, (size_t)KC * MC);
     float *pb = packing_buffer(&pack_b_buffer, (size_t)KC * NC);
     float edge[MR * NR] __attribute__((aligned(64)));
-    /* The decoded taps: of the B panel's column chunks (forward), of the k block's column chunks (weight grad). */
-    patch_tap *taps = aligned_alloc(64, sizeof(patch_tap) * (KC / 16) * g->kernel_h * g->kernel_w);
-    if (!taps) abort();
+    /* The decoded taps of the k block's column chunks (weight grad). */
+    patch_tap *taps = weight_grad ? aligned_alloc(64, sizeof(patch_tap) * (KC / 16) * g->kernel_h * g->kernel_w) : NULL;
+    if (weight_grad && !taps) abort();
     for (int jc = 0; jc < n; jc += NC) {
         int nc = n - jc < NC ? n - jc : NC;
         for (int pc = 0; pc < k; pc += KC) {
@@ -218,7 +248,7 @@ F32 static void gemm_patches(int weight_grad, const patches *g, int m, int n, in
                         if (weight_grad) {
                             pack_patch_cols(g, taps, kc, jc + jr, cols, bpanel);
                         } else {
-                            pack_patch_rows(g, taps, pc, kc, jc + jr, cols, bpanel);
+                            pack_patch_rows(g, pc, kc, jc + jr, cols, bpanel);
                         }
                     }
                     for (int ir = 0; ir < mc; ir += MR) {

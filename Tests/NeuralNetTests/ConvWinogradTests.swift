@@ -6,7 +6,7 @@ import XCTest
 /// naive Double reference, central differences and the implicit GEMM, on the network's shapes and on the kernel's
 /// edges: odd heights and widths (a last tile half outside), widths under 16 tiles and rows of 40 and 42 tiles (pieces
 /// of up to 16 tiles over at most two tile rows: 4 and 6 tiles where rows have 2 and 3), blocks of tiles that end
-/// inside a tile row (the 128-channel layers at 24² and more), channels 4 to 136 (output channels not a multiple of the
+/// inside a tile row (the 128-channel layers at 24² and more), channels 4 to 136, 9 and 20 (output channels not a multiple of the
 /// micro-kernel's 8 rows), one image (bands of rows over the workers) and several, with and without bias.
 final class ConvWinogradTests: XCTestCase {
     struct Case { var cin, cout, h, w, n: Int; var bias: Bool }
@@ -20,6 +20,8 @@ final class ConvWinogradTests: XCTestCase {
         Case(cin: 8, cout: 136, h: 11, w: 84, n: 1, bias: true),
         Case(cin: 136, cout: 8, h: 31, w: 17, n: 1, bias: true),
         Case(cin: 64, cout: 128, h: 40, w: 40, n: 1, bias: false),
+        Case(cin: 64, cout: 9, h: 10, w: 12, n: 2, bias: true),
+        Case(cin: 9, cout: 20, h: 9, w: 7, n: 2, bias: false),
     ]
 
     /// A 3×3 convolution of case `c` with uniform ±0.5 weights and bias, on the Winograd path.
@@ -73,7 +75,7 @@ final class ConvWinogradTests: XCTestCase {
         XCTAssertNotEqual(winograd.y.data, implicit.y.data, "the Winograd kernel did not run (same sums as the GEMM)")
     }
 
-    /// Only 3×3 stride-1 padding-1 convolutions with channel counts multiples of 4, in fp32, take the Winograd
+    /// Only 3×3 stride-1 padding-1 convolutions with at least 4 input and output channels, in fp32, take the Winograd
     /// path; the others fall to the implicit GEMM under `.winograd`.
     func testShapesItTakes() throws {
         try XCTSkipUnless(ConvAlgorithm.implicitAvailable, "no AVX-512F")
@@ -85,7 +87,8 @@ final class ConvWinogradTests: XCTestCase {
         XCTAssertFalse(takes(cin: 32, cout: 32, k: 3, s: 2, p: 1), "stride 2")
         XCTAssertFalse(takes(cin: 32, cout: 32, k: 1, s: 1, p: 0), "1×1")
         XCTAssertFalse(takes(cin: 3, cout: 16, k: 3, s: 1, p: 1), "3 input channels")
-        XCTAssertFalse(takes(cin: 32, cout: 30, k: 3, s: 1, p: 1), "30 output channels")
+        XCTAssertTrue(takes(cin: 64, cout: 9, k: 3, s: 1, p: 1), "9 output channels (a dense head's 3 anchors × 3 classes)")
+        XCTAssertFalse(takes(cin: 32, cout: 3, k: 3, s: 1, p: 1), "3 output channels")
         XCTAssertFalse(takes(cin: 32, cout: 32, k: 3, s: 1, p: 0), "padding 0")
         let g = Im2Col.Geometry(channels: 32, height: 16, width: 16, kernel: 3, stride: 1, padding: 1)
         XCTAssertFalse(ConvKernels.usesWinograd(g, cout: 32, .implicit), "only when asked for")

@@ -39,10 +39,11 @@ enum ConvKernels {
     }
 
     /// Whether Winograd's F(2×2, 3×3) computes this convolution (`CKernels/winograd_f32.c`): `.winograd` asked for,
-    /// fp32 mode, an AVX-512F CPU, a 3×3 kernel at stride 1 with padding 1, channel counts multiples of 4.
+    /// fp32 mode, an AVX-512F CPU, a 3×3 kernel at stride 1 with padding 1, at least 4 input and 4 output channels
+    /// (the 3-channel stem stays on the implicit GEMM; any count is padded to the micro-kernel's rows).
     static func usesWinograd(_ g: Im2Col.Geometry, cout: Int, _ algorithm: ConvAlgorithm) -> Bool {
         algorithm == .winograd && Precision.current == .fp32 && ConvAlgorithm.implicitAvailable
-            && g.kernel == 3 && g.stride == 1 && g.padding == 1 && g.channels % 4 == 0 && cout % 4 == 0
+            && g.kernel == 3 && g.stride == 1 && g.padding == 1 && g.channels >= 4 && cout >= 4
     }
 
     /// Writes `bias[o]` into the `count` outputs of each channel `o` of a tile (channels `stride` apart) and returns
