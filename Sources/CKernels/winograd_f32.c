@@ -27,32 +27,48 @@
 #include "CKernels.h"
 #include "winograd.h"
 
-void ck_winograd_f32_weights(const float *wt, int cout, int cin, float *u) {
-    /* Output channels in panels of 8 (the micro-kernel's rows), so that every ξ-plane of u is written in order. */
+#if defined(__x86_64__)
+/* U[ξ] = (G g Gᵀ)[ξ] for every (co, ci), output channels in panels of 8 (the micro-kernel's rows) so that every
+ * ξ-plane of u is written in order: the 8 output channels of a panel in the lanes of one vector, 9 gathers and 16
+ * stores of 8 floats per (panel, ci) (128 scattered scalar stores took 2.5 % of a training step). */
+WF static void weights_avx512(const float *wt, int cout, int cin, float *u) {
     int panels = round_up(cout, WMR) / WMR;
-    for (int cp = 0; cp < panels; cp++)
-        for (int ci = 0; ci < cin; ci++)
-            for (int r = 0; r < WMR; r++) {
-                int co = cp * WMR + r;
-                float uu[16] = {0};
-                if (co < cout) {
-                    const float *g = wt + ((size_t)co * cin + ci) * 9;
-                    float gg[4][3]; /* G g */
-                    for (int j = 0; j < 3; j++) {
-                        gg[0][j] = g[j];
-                        gg[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
-                        gg[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
-                        gg[3][j] = g[6 + j];
-                    }
-                    for (int i = 0; i < 4; i++) { /* (G g) Gᵀ */
-                        uu[4 * i + 0] = gg[i][0];
-                        uu[4 * i + 1] = 0.5f * (gg[i][0] + gg[i][1] + gg[i][2]);
-                        uu[4 * i + 2] = 0.5f * (gg[i][0] - gg[i][1] + gg[i][2]);
-                        uu[4 * i + 3] = gg[i][2];
-                    }
-                }
-                for (int xi = 0; xi < 16; xi++) u[(((size_t)xi * panels + cp) * cin + ci) * WMR + r] = uu[xi];
+    const __m256 half = _mm256_set1_ps(0.5f);
+    const __m256i rows = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(cin * 9));
+    for (int cp = 0; cp < panels; cp++) {
+        int live = cout - cp * WMR < WMR ? cout - cp * WMR : WMR;
+        __m256 mask = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(live),
+                                                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+        for (int ci = 0; ci < cin; ci++) {
+            const float *base = wt + ((size_t)cp * WMR * cin + ci) * 9;
+            __m256 g[9], gg[4][3], uu[16];
+            for (int k = 0; k < 9; k++) g[k] = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base + k, rows, mask, 4);
+            for (int j = 0; j < 3; j++) {
+                gg[0][j] = g[j];
+                gg[1][j] = _mm256_mul_ps(half, _mm256_add_ps(_mm256_add_ps(g[j], g[3 + j]), g[6 + j]));
+                gg[2][j] = _mm256_mul_ps(half, _mm256_add_ps(_mm256_sub_ps(g[j], g[3 + j]), g[6 + j]));
+                gg[3][j] = g[6 + j];
             }
+            for (int i = 0; i < 4; i++) {
+                uu[4 * i + 0] = gg[i][0];
+                uu[4 * i + 1] = _mm256_mul_ps(half, _mm256_add_ps(_mm256_add_ps(gg[i][0], gg[i][1]), gg[i][2]));
+                uu[4 * i + 2] = _mm256_mul_ps(half, _mm256_add_ps(_mm256_sub_ps(gg[i][0], gg[i][1]), gg[i][2]));
+                uu[4 * i + 3] = gg[i][2];
+            }
+            for (int xi = 0; xi < 16; xi++)
+                _mm256_storeu_ps(u + (((size_t)xi * panels + cp) * cin + ci) * WMR, uu[xi]);
+        }
+    }
+}
+#endif
+
+void ck_winograd_f32_weights(const float *wt, int cout, int cin, float *u) {
+#if defined(__x86_64__)
+    weights_avx512(wt, cout, cin, u);
+#else
+    (void)wt; (void)cout; (void)cin; (void)u;
+    abort();
+#endif
 }
 
 #if defined(__x86_64__)

@@ -91,7 +91,7 @@ void ck_conv_f32_input_grad_stride2(const float *dy, int cout, int ho, int wo, c
  * of 4 on CPUs with AVX512F (ck_cpu_has_avx512f; the caller checks both). */
 
 /* The transformed weights U = G g Gᵀ of wt [cout, cin, 3, 3] into u (16 · ⌈cout/8⌉·8 · cin floats), in the
- * packed layout ck_winograd_f32_forward reads. */
+ * packed layout ck_winograd_f32_forward reads. Requires ck_cpu_has_avx512f. */
 void ck_winograd_f32_weights(const float *wt, int cout, int cin, float *u);
 
 /* One image x [cin, h, w], output rows oh0 <= oh < oh1 (oh0 even; w columns each):
