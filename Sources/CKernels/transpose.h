@@ -1,6 +1,6 @@
 /*
  * A 16 × 16 fp32 transpose in AVX-512 registers (unpack, then two rounds of 128-bit lane shuffles), shared by the
- * GEMM packings of gemm_f32.c and the Winograd weight gradient of winograd_f32.c. Private to CKernels; x86-64 only.
+ * GEMM packings of gemm_f32.c and the Winograd weight gradient of winograd_f32_grad.c. Private to CKernels; x86-64 only.
  */
 #ifndef CKERNELS_TRANSPOSE_H
 #define CKERNELS_TRANSPOSE_H

@@ -1,7 +1,7 @@
 /*
- * The pieces shared by the forward pass (winograd_f32.c) and the weight gradient (winograd_f32_grad.c) of the
- * F(2×2, 3×3) Winograd convolution: the buffer layouts, the tile pieces of a band, the input transform Bᵀ d B of 16
- * tiles and the 8 × 16·nv micro-kernel. Private to CKernels (not under include/); the AVX-512F parts x86-64 only.
+ * The pieces shared by the Winograd forward pass (F(4×4, 3×3), winograd4_f32.c) and weight gradient (F(2×2, 3×3),
+ * winograd_f32_grad.c): the buffer layouts, the tile pieces of a band, the reads of input rows, the F(2×2) input
+ * transform Bᵀ d B of 16 tiles and the 8 × 16·nv micro-kernel. Private to CKernels (not under include/); the AVX-512F parts x86-64 only.
  * Each including file gets its own copies of the static functions and of the per-thread buffers.
  */
 #ifndef CKERNELS_WINOGRAD_H
@@ -14,7 +14,7 @@ enum { WMR = 8, WNR = 48 };
 
 static int round_up(int n, int m) { return (n + m - 1) / m * m; }
 
-/* The floats from one ξ-plane of a [16][rows][ld] buffer to the next (ld a multiple of 16): rows·ld, plus one
+/* The floats from one ξ-plane of a [16 or 36][rows][ld] buffer to the next (ld a multiple of 16): rows·ld, plus one
  * cache line when that is an even number of lines, so that the 16 planes' rows at one position fall in 16
  * different L1 sets (an even stride puts them in two: measured 53 ns against 40 ns per transformed channel and 16 tiles). */
 static size_t plane_floats(int rows, size_t ld) {
@@ -69,7 +69,7 @@ typedef struct {
     __mmask16 ma[4], mb[4];
 } piece_reads;
 
-enum { ZERO_MARGIN = 48 };
+enum { ZERO_MARGIN = 80 }; /* floats before column 0 of the zero row: a second tile row starts up to 4·16 + 1 columns left of it */
 static _Thread_local float *zero_row;
 static _Thread_local int zero_row_floats;
 

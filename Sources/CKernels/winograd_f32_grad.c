@@ -1,7 +1,24 @@
 /*
- * The weight gradient of the F(2×2, 3×3) Winograd convolution (see winograd_f32.c for the algorithm): per block of
- * tiles, dU[ξ] += dM[ξ]·V[ξ]ᵀ with dM = A dy Aᵀ and V = Bᵀ x B, summed over the band's tiles; then, once per step,
- * dw += Gᵀ dU G (ck_winograd_f32_weight_grad_finish). Single-threaded; AVX-512F on x86-64.
+ * The weight gradient of 3×3 stride-1 "same" convolutions (padding 1) by Winograd's minimal filtering F(2×2, 3×3),
+ * after Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks" (CVPR 2016): with the 4×4 input tile d
+ * around each 2×2 block of outputs and
+ *
+ *   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],  G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1],  Aᵀ = [1 1 1 0; 0 1 −1 −1],
+ *
+ * per block of tiles dU[ξ] += dM[ξ]·V[ξ]ᵀ (ξ = 4i + j) with dM = A dy Aᵀ and V = Bᵀ x B, summed over the band's
+ * tiles; then, once per step, dw += Gᵀ dU G (ck_winograd_f32_weight_grad_finish). All coefficients are 0, ±1, ±½:
+ * the transforms add no rounding beyond the reordered sums. (The forward pass and the input gradient, a transposed
+ * convolution, run F(4×4, 3×3): winograd4_f32.c.)
+ *
+ * Tiles t of an image band (output rows [oh0, oh1), oh0 even) are numbered row-major over (tile row, tile column),
+ * tiles per row ⌈wo/2⌉, and processed in blocks that keep the operands in L2 (about 1 MiB: smaller blocks measured
+ * faster than 2 MiB). Transforms run channel by channel on pieces of 16 consecutive tiles that may continue on the
+ * next tile row (a row of 20 or 10 tiles would otherwise leave 3/8 of the lanes empty; measured 3-8 % faster on the
+ * reference layers): an input row's 32 + 2 columns are read with two pairs of masked loads (each one or two runs)
+ * and split into even and odd lanes, so tile l of the vector gets columns 2l − 1 … 2l + 2 of its row. The two GEMM
+ * operands are dM packed in 8-row panels and V transposed to tiles × channels, both written straight from the
+ * transforms through 16 × 16 in-register transposes. Single-threaded; callers split images and bands over the cores.
+ * x86-64 with AVX-512F only.
  */
 #include "CKernels.h"
 #include "winograd.h"

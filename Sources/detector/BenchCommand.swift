@@ -22,7 +22,7 @@ struct Bench: ParsableCommand {
         @Option(help: "Timed repetitions per shape (after one warm-up); the fastest is reported, as the least disturbed by other load.")
         var repetitions = 5
 
-        @Option(help: "Conv algorithm measured beside im2col + sgemm: winograd (the default where the CPU has AVX-512F: Winograd F(2×2, 3×3) for 3×3 stride-1 layers, the implicit GEMM for the others), implicit, direct or im2col.")
+        @Option(help: "Conv algorithm measured beside im2col + sgemm: winograd (the default where the CPU has AVX-512F: Winograd F(4×4, 3×3) forward and F(2×2, 3×3) weight gradient for 3×3 stride-1 layers, the implicit GEMM for the others), implicit, direct or im2col.")
         var algorithm = ConvAlgorithm.preferred
 
         func validate() throws {

@@ -2,11 +2,12 @@
 import TestSupport
 import XCTest
 
-/// Winograd's F(2×2, 3×3) for 3×3 stride-1 padding-1 convolutions (`CKernels/winograd_f32.c`, AVX-512F) against the
-/// naive Double reference, central differences and the implicit GEMM, on the network's shapes and on the kernel's
-/// edges: odd heights and widths (a last tile half outside), widths under 16 tiles and rows of 40 and 42 tiles (pieces
-/// of up to 16 tiles over at most two tile rows: 4 and 6 tiles where rows have 2 and 3), blocks of tiles that end
-/// inside a tile row (the 128-channel layers at 24² and more), channels 4 to 136, 9 and 20 (output channels not a multiple of the
+/// Winograd's F(4×4, 3×3) (forward and input gradient, `CKernels/winograd4_f32.c`) and F(2×2, 3×3) (weight gradient,
+/// `CKernels/winograd_f32_grad.c`) for 3×3 stride-1 padding-1 convolutions (AVX-512F) against the naive Double
+/// reference, central differences and the implicit GEMM, on the network's shapes and on the kernel's edges: odd heights
+/// and widths (a last tile half outside), widths under 16 tiles and rows of 40 and 42 tiles (pieces of up to 16 tiles
+/// over at most two tile rows: 4 and 6 tiles where rows have 2 and 3), blocks of tiles that end inside a tile row (the
+/// 128-channel layers at 24² and more), channels 4 to 136, 9 and 20 (output channels not a multiple of the
 /// micro-kernel's 8 rows), one image (bands of rows over the workers) and several, with and without bias.
 final class ConvWinogradTests: XCTestCase {
     struct Case { var cin, cout, h, w, n: Int; var bias: Bool }
@@ -35,12 +36,15 @@ final class ConvWinogradTests: XCTestCase {
 
     /// Forward, dx (the transposed convolution, itself on the Winograd path), dW and db against
     /// `Reference.conv2d` / `conv2dBackward` (rtol 1e-4, atol 1e-4; sums of up to 136·9 terms of magnitude ≤ 0.5).
+    /// y and dx (F(4×4, 3×3), whose transforms multiply by up to 8 and 1/24) within atol 3e-4: measured errors up
+    /// to 1.1e-4 on the 64- to 136-channel cases (F(2×2, 3×3) kept them within 1e-4).
     func testMatchesReference() throws {
         var d = TestData(seed: 51)
         for c in cases {
             let conv = try make(c, &d.generator)
             let x = d.tensor([c.n, c.cin, c.h, c.w])
-            assertConvMatchesReference(conv, x: x, dy: d.tensor([c.n, c.cout, c.h, c.w]), "\(c)")
+            assertConvMatchesReference(conv, x: x, dy: d.tensor([c.n, c.cout, c.h, c.w]), "\(c)",
+                                       activationTolerance: 3e-4)
         }
     }
 

@@ -37,20 +37,21 @@ func assertTensorClose(
 }
 
 /// Forward, dx, dW and db of `conv` (stride and padding as constructed) on `x` and `dy` against
-/// `Reference.conv2d` / `conv2dBackward` in Double (rtol 1e-4, atol 1e-4); `conv`'s gradients start at zero.
+/// `Reference.conv2d` / `conv2dBackward` in Double (rtol 1e-4, atol 1e-4; atol `activationTolerance` for y and dx);
+/// `conv`'s gradients start at zero.
 func assertConvMatchesReference(_ conv: Conv2D, x: Tensor, dy: Tensor, _ label: String,
-                                file: StaticString = #filePath, line: UInt = #line) {
+                                activationTolerance: Double = 1e-4, file: StaticString = #filePath, line: UInt = #line) {
     let y = conv.forward(x)
     let w = conv.weight.value.doubles
     let ref = Reference.conv2d(x: x.doubles, xShape: x.shape, weight: w, outChannels: conv.outChannels,
                                kernel: conv.kernelSize, bias: conv.bias?.value.doubles, stride: conv.stride,
                                padding: conv.padding)
-    assertTensorClose(y, ref, rtol: 1e-4, atol: 1e-4, "y \(label)", file: file, line: line)
+    assertTensorClose(y, ref, rtol: 1e-4, atol: activationTolerance, "y \(label)", file: file, line: line)
     let dx = conv.backward(dy)
     let (rdx, rdw, rdb) = Reference.conv2dBackward(x: x.doubles, xShape: x.shape, weight: w,
                                                   outChannels: conv.outChannels, kernel: conv.kernelSize,
                                                   stride: conv.stride, padding: conv.padding, dy: dy.doubles)
-    assertTensorClose(dx, rdx, rtol: 1e-4, atol: 1e-4, "dx \(label)", file: file, line: line)
+    assertTensorClose(dx, rdx, rtol: 1e-4, atol: activationTolerance, "dx \(label)", file: file, line: line)
     assertTensorClose(conv.weight.grad, rdw, rtol: 1e-4, atol: 1e-4, "dW \(label)", file: file, line: line)
     if let b = conv.bias { assertTensorClose(b.grad, rdb, rtol: 1e-4, atol: 1e-4, "db \(label)", file: file, line: line) }
 }

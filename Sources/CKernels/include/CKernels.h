@@ -87,18 +87,19 @@ void ck_conv_f32_parity_weights(const float *w, int cout, int cin, int k, int pa
 void ck_conv_f32_input_grad_stride2(const float *dy, int cout, int ho, int wo, const float *sub, int cin, int h,
                                     int w, int k, int pad, float *dx);
 
-/* 3×3 stride-1 convolutions with padding 1 by Winograd's F(2×2, 3×3) (winograd_f32.c), for cin and cout multiples
- * of 4 on CPUs with AVX512F (ck_cpu_has_avx512f; the caller checks both). */
+/* 3×3 stride-1 convolutions with padding 1 by Winograd's minimal filtering, any channel counts, on CPUs with AVX512F
+ * (ck_cpu_has_avx512f; the caller checks): the forward pass by F(4×4, 3×3) (winograd4_f32.c), the weight gradient
+ * by F(2×2, 3×3) (winograd_f32_grad.c). */
 
-/* The transformed weights U = G g Gᵀ of wt [cout, cin, 3, 3] into u (16 · ⌈cout/8⌉·8 · cin floats), in the
- * packed layout ck_winograd_f32_forward reads. Requires ck_cpu_has_avx512f. */
-void ck_winograd_f32_weights(const float *wt, int cout, int cin, float *u);
+/* F(4×4, 3×3): the transformed weights U = G g Gᵀ (6×6 per channel pair) of wt [cout, cin, 3, 3] into u
+ * (36 · ⌈cout/8⌉·8 · cin floats), in the packed layout ck_winograd4_f32_forward reads. Requires ck_cpu_has_avx512f. */
+void ck_winograd4_f32_weights(const float *wt, int cout, int cin, float *u);
 
-/* One image x [cin, h, w], output rows oh0 <= oh < oh1 (oh0 even; w columns each):
- * y[co·ldy + (oh − oh0)·w + ow] = conv(x, wt) + beta·y, with u from ck_winograd_f32_weights.
- * Equal to the direct sum up to rounding (transform coefficients 0, ±1, ±½). Single-threaded; AVX512F. */
-void ck_winograd_f32_forward(const float *x, int cin, int h, int w, const float *u, int cout, int oh0, int oh1,
-                             float beta, float *y, int ldy);
+/* One image x [cin, h, w], output rows oh0 <= oh < oh1 (oh0 a multiple of 4; w columns each):
+ * y[co·ldy + (oh − oh0)·w + ow] = conv(x, wt) + beta·y, with u from ck_winograd4_f32_weights. Equal to the direct
+ * sum up to rounding (coefficients up to 8 and 1/24). Single-threaded; AVX512F. */
+void ck_winograd4_f32_forward(const float *x, int cin, int h, int w, const float *u, int cout, int oh0, int oh1,
+                              float beta, float *y, int ldy);
 
 /* The floats of the transformed weight gradient du: [16, coutp, cinp], cout rounded up to a multiple of 8 and cin
  * to a multiple of 16. */

@@ -38,7 +38,8 @@ enum ConvKernels {
         return algorithm.usesImplicitKernel && ConvAlgorithm.implicitAvailable
     }
 
-    /// Whether Winograd's F(2×2, 3×3) computes this convolution (`CKernels/winograd_f32.c`): `.winograd` asked for,
+    /// Whether Winograd's minimal filtering computes this convolution (forward F(4×4, 3×3), `CKernels/winograd4_f32.c`;
+    /// weight gradient F(2×2, 3×3), `CKernels/winograd_f32_grad.c`): `.winograd` asked for,
     /// fp32 mode, an AVX-512F CPU, a 3×3 kernel at stride 1 with padding 1, at least 4 input and 4 output channels
     /// (the 3-channel stem stays on the implicit GEMM; any count is padded to the micro-kernel's rows).
     static func usesWinograd(_ g: Im2Col.Geometry, cout: Int, _ algorithm: ConvAlgorithm) -> Bool {
@@ -62,23 +63,24 @@ enum ConvKernels {
     }
 
     /// Output rows per band of the Winograd kernels: whole images when there are images for every worker, else
-    /// an even share of the rows (bands start on a 2-row tile boundary).
+    /// an even share of the rows (bands start on a 4-row tile boundary, which is also one of the weight gradient's
+    /// 2-row tiles).
     static func winogradBandRows(_ g: Im2Col.Geometry, images: Int) -> Int {
         let workers = max(1, Parallel.workers)
         guard images < workers else { return g.outHeight }
         let share = (g.outHeight * images + workers - 1) / workers
-        return max(2, (share + 1) / 2 * 2)
+        return max(4, (share + 3) / 4 * 4)
     }
 
-    /// `y = conv(x, w) + bias` by Winograd's F(2×2, 3×3) (`usesWinograd`), every element of `y` written.
+    /// `y = conv(x, w) + bias` by Winograd's F(4×4, 3×3) (`usesWinograd`), every element of `y` written.
     static func winogradForward(
         x: UnsafePointer<Float>, n: Int, g: Im2Col.Geometry, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         cout: Int, y: UnsafeMutablePointer<Float>
     ) {
         let P = g.columns, cinPlane = g.channels * g.height * g.width
-        let u = UnsafeMutablePointer<Float>.allocate(capacity: 16 * ((cout + 7) / 8 * 8) * g.channels)
+        let u = UnsafeMutablePointer<Float>.allocate(capacity: 36 * ((cout + 7) / 8 * 8) * g.channels)
         defer { u.deallocate() }
-        ck_winograd_f32_weights(w, Int32(cout), Int32(g.channels), u)
+        ck_winograd4_f32_weights(w, Int32(cout), Int32(g.channels), u)
         let band = winogradBandRows(g, images: n), bands = (g.outHeight + band - 1) / band
         let xs = SharedPointer(UnsafeMutablePointer(mutating: x)), ys = SharedPointer(y), us = SharedPointer(u)
         let bs = bias.map { SharedPointer(UnsafeMutablePointer(mutating: $0)) }
@@ -88,7 +90,7 @@ enum ConvKernels {
                 let yt = ys.base + i * cout * P + oh0 * g.outWidth, pt = (oh1 - oh0) * g.outWidth
                 let beta = fillBias(bs?.base, cout: cout, tile: yt, stride: P, count: pt)
                 TimeAccounting.measure(TimeAccounting.gemm) {
-                    ck_winograd_f32_forward(xs.base + i * cinPlane, Int32(g.channels), Int32(g.height),
+                    ck_winograd4_f32_forward(xs.base + i * cinPlane, Int32(g.channels), Int32(g.height),
                                             Int32(g.width), us.base, Int32(cout), Int32(oh0), Int32(oh1), beta, yt,
                                             Int32(P))
                 }
@@ -281,8 +283,8 @@ enum ConvKernels {
 /// How `Conv2D` computes its forward pass and weight gradient (and, through the transposed convolution, stride-1
 /// input gradients from 64 output channels); all are exact up to summation order.
 ///
-/// `.winograd` is the default where the CPU has AVX-512F (`preferred`): Winograd's F(2×2, 3×3) for the 3×3 stride-1
-/// layers, `.implicit` for the others. `.implicit` is a Goto/BLIS GEMM whose packing reads the
+/// `.winograd` is the default where the CPU has AVX-512F (`preferred`): Winograd's minimal filtering for the 3×3
+/// stride-1 layers, `.implicit` for the others. `.implicit` is a Goto/BLIS GEMM whose packing reads the
 /// patch matrix straight from the image (implicit im2col, `CKernels/gemm_f32.c`), so no patch matrix is written or
 /// re-read. Elsewhere `.implicit` is im2col + sgemm, the exact fallback.
 ///
@@ -299,9 +301,10 @@ public enum ConvAlgorithm: String, Sendable, CaseIterable {
     /// The direct kernel (`CKernels/conv_direct.c`: no patch matrix) wherever the CPU and the shape allow it
     /// (AVX2 + FMA, 4·j output channels, kernel ≤ 3, stride ≤ 2), im2col + sgemm elsewhere.
     case direct
-    /// Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray, CVPR 2016; `CKernels/winograd_f32.c`) for 3×3
-    /// stride-1 convolutions with padding 1 in fp32 on AVX-512F CPUs (16 multiplications per 2×2 outputs instead
-    /// of 36), `.implicit` for every other convolution.
+    /// Winograd's minimal filtering (Lavin & Gray, CVPR 2016) for 3×3 stride-1 convolutions with padding 1 in fp32
+    /// on AVX-512F CPUs: the forward pass and input gradient by F(4×4, 3×3) (`CKernels/winograd4_f32.c`, 36
+    /// multiplications per 4×4 outputs instead of 144), the weight gradient by F(2×2, 3×3)
+    /// (`CKernels/winograd_f32_grad.c`, 16 per 2×2 instead of 36); `.implicit` for every other convolution.
     case winograd
 
     /// Whether the implicit fp32 GEMM computes the convolutions this algorithm leaves to it (`.implicit`, and
