@@ -45,9 +45,8 @@ public final class ResidualBlock: UnaryLayer {
     public let first: ConvBNReLU
     /// Second conv (no bias).
     public let conv2: Conv2D
-    /// Second BatchNorm.
+    /// Second BatchNorm (which also adds the skip and applies the ReLU: `forward(_:addingResidual:)`).
     public let bn2: BatchNorm2D
-    private let relu = ReLU()
 
     /// A block of `channels` channels named `<name>.conv1/.conv2`.
     public init(name: String, channels: Int, generator: inout SeededGenerator) {
@@ -60,17 +59,15 @@ public final class ResidualBlock: UnaryLayer {
     /// All parameters in forward order.
     public var parameters: [Parameter] { first.parameters + conv2.parameters + bn2.parameters }
 
-    /// `relu(x + bn₂(conv₂(first(x))))`.
+    /// `relu(x + bn₂(conv₂(first(x))))`, the BatchNorm, the sum and the ReLU in one pass.
     public func forward(_ x: Tensor) -> Tensor {
-        var s = bn2.forward(conv2.forward(first.forward(x)))
-        s.add(x)
-        return relu.forward(s)
+        bn2.forward(conv2.forward(first.forward(x)), addingResidual: x)
     }
 
-    /// The skip passes the gradient straight through and adds it to the branch's input gradient.
+    /// The skip passes the gradient through the ReLU straight on and adds it to the branch's input gradient.
     public func backward(_ dy: Tensor) -> Tensor {
-        let ds = relu.backward(dy)
-        var dx = first.backward(conv2.backward(bn2.backward(ds)))
+        let (dBranch, ds) = bn2.backwardWithResidual(dy)
+        var dx = first.backward(conv2.backward(dBranch))
         dx.add(ds)
         return dx
     }

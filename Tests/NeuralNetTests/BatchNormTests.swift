@@ -116,4 +116,32 @@ final class FusedBatchNormReLUTests: XCTestCase {
             assertTensorClose(fused.bias.grad, plain.bias.grad.doubles, rtol: 1e-5, atol: 1e-6, "dβ")
         }
     }
+
+    /// `forward(_:addingResidual:)` (the end of a residual block in one pass) equals BatchNorm2D, the sum and a ReLU
+    /// one after the other, bit for bit: outputs, the input gradient, the residual's gradient and γ/β gradients, in
+    /// training and in evaluation mode; a plain `backward` after it is refused by precondition (not tested here).
+    func testResidualSumAndReLUEqualSequence() {
+        for training in [true, false] {
+            var d = TestData(seed: 15)
+            let x = d.tensor([3, 4, 5, 7], scale: 2), r = d.tensor([3, 4, 5, 7]), dy = d.tensor([3, 4, 5, 7])
+            let gamma = d.tensor([4]), beta = d.tensor([4], scale: 0.5)
+            let fused = BatchNorm2D(name: "f", channels: 4), plain = BatchNorm2D(name: "p", channels: 4)
+            let relu = ReLU()
+            for bn in [fused, plain] {
+                bn.weight.value = gamma; bn.bias.value = beta; bn.training = training
+                bn.runningMean = Tensor(shape: [4], data: [0.1, -0.2, 0.3, 0]); bn.runningVar = Tensor(shape: [4], data: [1.5, 0.5, 2, 1])
+            }
+            var s = plain.forward(x)
+            s.add(r)
+            let yp = relu.forward(s), yf = fused.forward(x, addingResidual: r)
+            XCTAssertGreaterThan(yp.data.filter { $0 == 0 }.count, 10, "some outputs clipped")
+            XCTAssertEqual(yf.data, yp.data, "y training \(training)")
+            let dsp = relu.backward(dy), dxp = plain.backward(dsp)
+            let (dxf, dsf) = fused.backwardWithResidual(dy)
+            XCTAssertEqual(dsf.data, dsp.data, "residual gradient training \(training)")
+            XCTAssertEqual(dxf.data, dxp.data, "dx training \(training)")
+            XCTAssertEqual(fused.weight.grad.data, plain.weight.grad.data, "dγ")
+            XCTAssertEqual(fused.bias.grad.data, plain.bias.grad.data, "dβ")
+        }
+    }
 }

@@ -112,4 +112,19 @@ enum Reductions {
             i += 1
         }
     }
+
+    /// `o[i] = g[i]` where `y[i] > 0`, else 0, for a ReLU output `y` (never negative): the gradient through the ReLU.
+    @inline(__always)
+    static func reluGradient(_ o: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+                             _ n: Int) {
+        let ro = UnsafeMutableRawPointer(o), rg = UnsafeRawPointer(g), ry = UnsafeRawPointer(y)
+        var i = 0
+        while i + 16 <= n {
+            let keep = positiveMask(ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self))
+            let d = rg.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Int32>.self) & keep
+            ro.storeBytes(of: d, toByteOffset: i * 4, as: SIMD16<Int32>.self)
+            i += 16
+        }
+        while i < n { o[i] = y[i] > 0 ? g[i] : 0; i += 1 }
+    }
 }

@@ -41,6 +41,8 @@ public final class BatchNorm2D: Layer {
     private var savedTraining = true
     /// The affine map `x·a + b` of the last forward pass when a ReLU follows: its sign is the ReLU's mask.
     private var savedAffine: (scale: [Float], shift: [Float])?
+    /// The output of the last forward pass when it was `forward(_:addingResidual:)` (its sign is the ReLU's mask).
+    private var savedResidualOutput: Tensor?
 
     /// γ and β.
     public var parameters: [Parameter] { [weight, bias] }
@@ -72,6 +74,28 @@ public final class BatchNorm2D: Layer {
 
     /// Normalises `x` with batch statistics (training, updating the running ones) or running statistics.
     public func forward(_ x: Tensor) -> Tensor {
+        let (a, b) = normalisation(x)
+        savedAffine = fusedReLU ? (a, b) : nil
+        savedResidualOutput = nil
+        return BatchNormKernels.affine(x, scale: a, shift: b, relu: fusedReLU)
+    }
+
+    /// `max(bn(x) + residual, 0)`, the end of a residual block, in one pass over memory instead of three (the same
+    /// values as `forward(x)`, then the sum, then a ReLU); `backwardWithResidual` is its backward pass. Not with
+    /// `fusedReLU`.
+    public func forward(_ x: Tensor, addingResidual residual: Tensor) -> Tensor {
+        precondition(!fusedReLU, "BatchNorm2D \(name): a residual sum with a fused ReLU before it")
+        precondition(residual.shape == x.shape, "BatchNorm2D \(name): residual \(residual.shape) ≠ x \(x.shape)")
+        let (a, b) = normalisation(x)
+        savedAffine = nil
+        let y = BatchNormKernels.affineResidualReLU(x, scale: a, shift: b, residual: residual)
+        savedResidualOutput = y
+        return y
+    }
+
+    /// The statistics of `x` (batch statistics in training, which also updates the running ones; else the running
+    /// statistics), saved for backward, and the affine map `y = x·a + b` they give.
+    private func normalisation(_ x: Tensor) -> (scale: [Float], shift: [Float]) {
         precondition(x.rank == 4 && x.shape[1] == channels, "BatchNorm2D \(name): input \(x.shape), want [N, \(channels), H, W]")
         let n = x.shape[0], C = channels, P = x.shape[2] * x.shape[3], M = n * P
         var mean = [Float](repeating: 0, count: C), invStd = [Float](repeating: 0, count: C)
@@ -103,19 +127,31 @@ public final class BatchNorm2D: Layer {
             a[c] = weight.value.data[c] * invStd[c]
             b[c] = bias.value.data[c] - mean[c] * a[c]
         }
-        savedAffine = fusedReLU ? (a, b) : nil
-        return BatchNormKernels.affine(x, scale: a, shift: b, relu: fusedReLU)
+        return (a, b)
     }
 
     /// Accumulates `weight.grad`, `bias.grad` from `dy` and returns `dx` (through the batch statistics when
     /// the forward pass was in training mode, else through the fixed affine map).
     public func backward(_ dy: Tensor) -> Tensor {
+        precondition(savedResidualOutput == nil, "BatchNorm2D \(name): forward(_:addingResidual:) needs backwardWithResidual")
+        return gradients(dy).dx
+    }
+
+    /// The backward pass of `forward(_:addingResidual:)`: `dx` (through this layer) and the gradient of the
+    /// residual (`dy` where the output is positive).
+    public func backwardWithResidual(_ dy: Tensor) -> (dx: Tensor, dResidual: Tensor) {
+        precondition(savedResidualOutput != nil, "BatchNorm2D \(name): backwardWithResidual after a plain forward")
+        let (dx, masked) = gradients(dy)
+        return (dx, masked)
+    }
+
+    private func gradients(_ dy: Tensor) -> (dx: Tensor, maskedDy: Tensor) {
         guard let x = input else { preconditionFailure("BatchNorm2D \(name): backward before forward") }
         precondition(dy.shape == x.shape, "BatchNorm2D \(name): dy \(dy.shape) ≠ x \(x.shape)")
         return BatchNormKernels.backward(
             x: x, dy: dy, mean: savedMean, invStd: savedInvStd, gamma: weight.value.data,
             dGamma: &weight.grad, dBeta: &bias.grad, throughStatistics: savedTraining, relu: savedAffine,
-            synchronizer: savedTraining ? synchronizer : nil)
+            residualOutput: savedResidualOutput, synchronizer: savedTraining ? synchronizer : nil)
     }
 
     /// The convolution equivalent to `conv` followed by this layer in evaluation mode: weights scaled by

@@ -56,15 +56,59 @@ enum BatchNormKernels {
         }
     }
 
+    /// `y[n, c, p] = max(x[n, c, p]·scale[c] + shift[c] + r[n, c, p], 0)`: the end of a residual block in one pass
+    /// (the same operations in the same order as the affine map, the sum and the ReLU one after the other).
+    static func affineResidualReLU(_ x: Tensor, scale: [Float], shift: [Float], residual r: Tensor) -> Tensor {
+        let n = x.shape[0], C = x.shape[1], P = x.shape[2] * x.shape[3]
+        return Tensor(shape: x.shape) { yb in
+            let ys = SharedPointer(yb.baseAddress!)
+            x.data.withUnsafeBufferPointer { xb in
+                r.data.withUnsafeBufferPointer { rb in
+                    let xs = SharedPointer(UnsafeMutablePointer(mutating: xb.baseAddress!))
+                    let rs = SharedPointer(UnsafeMutablePointer(mutating: rb.baseAddress!))
+                    Parallel.forEachChunk(n * C, workPerItem: P) { planes in
+                        for plane in planes {
+                            let c = plane % C, a = scale[c], b = shift[c]
+                            let src = xs.base + plane * P, add = rs.base + plane * P, dst = ys.base + plane * P
+                            for p in 0..<P { dst[p] = max(src[p] * a + b + add[p], 0) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Gradients of batch normalisation; see `BatchNorm2D` for the formulas. With `relu` (the forward pass's
-    /// `x·scale + shift` before a fused ReLU), `dy` is first zeroed where that value is not positive.
+    /// `x·scale + shift` before a fused ReLU), `dy` is first zeroed where that value is not positive. With
+    /// `residualOutput` (the output `y` of `affineResidualReLU`), `dy` is first zeroed where `y` is not positive and
+    /// that gradient, which is also the residual's, is returned as `maskedDy` (written plane by plane while the sums
+    /// read it from cache); otherwise `maskedDy` is `dy`.
     static func backward(
         x: Tensor, dy: Tensor, mean: [Float], invStd: [Float], gamma: [Float],
         dGamma: inout Tensor, dBeta: inout Tensor, throughStatistics: Bool, relu: (scale: [Float], shift: [Float])?,
-        synchronizer: BatchNormSynchronizer? = nil
-    ) -> Tensor {
+        residualOutput: Tensor? = nil, synchronizer: BatchNormSynchronizer? = nil
+    ) -> (dx: Tensor, maskedDy: Tensor) {
         let n = x.shape[0], C = x.shape[1], P = x.shape[2] * x.shape[3], M = n * P
         var sumDy = [Float](repeating: 0, count: C), sumDyXhat = [Float](repeating: 0, count: C)
+        var dy = dy
+        if let y = residualOutput {
+            let source = dy
+            dy = Tensor(shape: x.shape, fill: { _ in })
+            dy.data.withUnsafeMutableBufferPointer { ob in
+                source.data.withUnsafeBufferPointer { gb in
+                    y.data.withUnsafeBufferPointer { yb in
+                        let os = SharedPointer(ob.baseAddress!)
+                        let gs = SharedPointer(UnsafeMutablePointer(mutating: gb.baseAddress!))
+                        let ys = SharedPointer(UnsafeMutablePointer(mutating: yb.baseAddress!))
+                        Parallel.forEachChunk(n * C, workPerItem: P) { planes in
+                            for plane in planes {
+                                Reductions.reluGradient(os.base + plane * P, gs.base + plane * P, ys.base + plane * P, P)
+                            }
+                        }
+                    }
+                }
+            }
+        }
         x.data.withUnsafeBufferPointer { xb in
             dy.data.withUnsafeBufferPointer { db in
                 sumDy.withUnsafeMutableBufferPointer { s1 in
@@ -110,7 +154,7 @@ enum BatchNormKernels {
             k[c] = gamma[c] * invStd[c]
             if throughStatistics { u[c] = sumDy[c] / Float(count); v[c] = sumDyXhat[c] / Float(count) }
         }
-        return Tensor(shape: x.shape) { out in
+        let dx = Tensor(shape: x.shape) { out in
             let os = SharedPointer(out.baseAddress!)
             x.data.withUnsafeBufferPointer { xb in
                 dy.data.withUnsafeBufferPointer { db in
@@ -131,5 +175,6 @@ enum BatchNormKernels {
                 }
             }
         }
+        return (dx, dy)
     }
 }
