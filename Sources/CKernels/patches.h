@@ -143,6 +143,34 @@ __attribute__((target("avx512f"))) static inline __m512 patch_tap_load(const flo
     return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), t->in, t->index, plane, 4);
 }
 
+/* One tap of a column chunk for channels [c_begin, c_end): out + (c − c_begin)·step = the 16 lanes of channel c,
+ * the tap's masks and offsets held in registers across the channels (one loop per kind of read). */
+__attribute__((target("avx512f"))) static inline void pack_tap_channels(patch_tap t, const float *x, size_t plane_size,
+                                                                        int c_begin, int c_end, float *out, size_t step) {
+    const float *plane = x + (size_t)c_begin * plane_size;
+    int n = c_end - c_begin;
+    if (t.kind == 0 && !t.m0 && !t.m1) {
+        for (int i = 0; i < n; i++) _mm512_storeu_ps(out + (size_t)i * step, _mm512_setzero_ps());
+    } else if (t.kind == 0 && !t.m1) {
+        for (int i = 0; i < n; i++, plane += plane_size)
+            _mm512_storeu_ps(out + (size_t)i * step, _mm512_maskz_loadu_ps(t.m0, plane + t.off0));
+    } else if (t.kind == 0) {
+        for (int i = 0; i < n; i++, plane += plane_size) {
+            __m512 v = _mm512_maskz_loadu_ps(t.m0, plane + t.off0);
+            _mm512_storeu_ps(out + (size_t)i * step, _mm512_mask_loadu_ps(v, t.m1, plane + t.off1));
+        }
+    } else if (t.kind == 1) {
+        const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        for (int i = 0; i < n; i++, plane += plane_size) {
+            __m512 a = _mm512_maskz_loadu_ps(t.m0, plane + t.off0), b = _mm512_maskz_loadu_ps(t.m1, plane + t.off0 + 16);
+            _mm512_storeu_ps(out + (size_t)i * step, _mm512_maskz_permutex2var_ps(t.in, a, even, b));
+        }
+    } else {
+        for (int i = 0; i < n; i++, plane += plane_size)
+            _mm512_storeu_ps(out + (size_t)i * step, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), t.in, t.index, plane, 4));
+    }
+}
+
 /* The column offsets of output rows [oh0, oh1): ih0 = o[t], iw0 = o[columns + 16 + t]; malloc'ed (free it). */
 static inline int *patch_offsets(int oh0, int oh1, int wo, int stride, int pad_h, int pad_w) {
     int columns = (oh1 - oh0) * wo;

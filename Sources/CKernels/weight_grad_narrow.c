@@ -50,11 +50,12 @@ F32 void conv_f32_weight_grad_narrow(const patches *g, int cout, const float *dy
             for (int tap = 0; tap < kk; tap++)
                 taps[v * kk + tap] = patch_tap_at(g, &q, tap / g->kernel_w, tap % g->kernel_w);
         }
-        for (int r = 0; r < r6; r++)
-            for (int v = 0; v < vecs; v++)
-                _mm512_store_ps(x + (size_t)r * NT + 16 * v,
-                                r < rows ? patch_tap_load(g->x + (size_t)(r / kk) * plane_size, &taps[v * kk + r % kk])
-                                         : _mm512_setzero_ps());
+        for (int v = 0; v < vecs; v++) /* row c·K² + tap: each tap decoded once, read for every channel */
+            for (int tap = 0; tap < kk; tap++)
+                pack_tap_channels(taps[v * kk + tap], g->x, (size_t)plane_size, 0, g->channels,
+                                  x + (size_t)tap * NT + 16 * v, (size_t)kk * NT);
+        for (int r = rows; r < r6; r++)
+            for (int v = 0; v < vecs; v++) _mm512_store_ps(x + (size_t)r * NT + 16 * v, _mm512_setzero_ps());
         for (int co = 0; co < c4; co++)
             for (int v = 0; v < vecs; v++)
                 _mm512_store_ps(d + (size_t)co * NT + 16 * v,

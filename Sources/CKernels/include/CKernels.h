@@ -87,6 +87,16 @@ void ck_conv_f32_parity_weights(const float *w, int cout, int cin, int k, int pa
 void ck_conv_f32_input_grad_stride2(const float *dy, int cout, int ho, int wo, const float *sub, int cin, int h,
                                     int w, int k, int pad, float *dx);
 
+/* 3×3 stride-2 convolutions with padding 1, forward, straight from the image (conv_s2_f32.c): the floats of the
+ * rearranged weights ([⌈cout/8⌉][cin][9][8], zero past cout), the rearrangement of w [cout, cin, 3, 3], and one
+ * image x [cin, h, w] over output rows oh0 <= oh < oh1 (wo = (w + 1) / 2 columns each):
+ * y[co·ldy + (oh − oh0)·wo + ow] = conv(x, w) + beta·y. Single-threaded; the forward pass requires
+ * ck_cpu_has_avx512f. */
+int ck_conv_s2_f32_weight_floats(int cout, int cin);
+void ck_conv_s2_f32_weights(const float *w, int cout, int cin, float *packed);
+void ck_conv_s2_f32_forward(const float *x, int cin, int h, int w, const float *packed, int cout, int oh0, int oh1,
+                            float beta, float *y, int ldy);
+
 /* 3×3 stride-1 convolutions with padding 1 by Winograd's minimal filtering, any channel counts, on CPUs with AVX512F
  * (ck_cpu_has_avx512f; the caller checks): the forward pass by F(4×4, 3×3) (winograd4_f32.c), the weight gradient
  * by F(2×2, 3×3) (winograd_f32_grad.c). */

@@ -47,6 +47,43 @@ enum ConvKernels {
             && g.kernel == 3 && g.stride == 1 && g.padding == 1 && g.channels >= 4 && cout >= 4
     }
 
+    /// Whether the direct stride-2 kernel computes this convolution's forward pass (`CKernels/conv_s2_f32.c`):
+    /// `.winograd` asked for (the default's fastest path for every layer), fp32 mode, an AVX-512F CPU, a 3×3 kernel at
+    /// stride 2 with padding 1 and at most 3 input channels (an image stem, whose 27 patch rows leave the implicit
+    /// GEMM's packing the larger part of its work; `bench kernels`: the stem 57–63 → 74 GFLOP/s forward + backward,
+    /// while the downsampling layers measured the same or slower, 230–237 → 180–191 at 64 → 128 channels).
+    static func usesStride2Direct(_ g: Im2Col.Geometry, _ algorithm: ConvAlgorithm) -> Bool {
+        algorithm == .winograd && Precision.current == .fp32 && ConvAlgorithm.implicitAvailable
+            && g.kernel == 3 && g.stride == 2 && g.padding == 1 && g.channels <= 3
+    }
+
+    /// `y = conv(x, w) + bias` by the direct stride-2 kernel (`usesStride2Direct`), every element of `y` written;
+    /// images and bands of output rows over the workers.
+    static func stride2Forward(
+        x: UnsafePointer<Float>, n: Int, g: Im2Col.Geometry, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        cout: Int, y: UnsafeMutablePointer<Float>
+    ) {
+        let P = g.columns, cinPlane = g.channels * g.height * g.width
+        let packed = UnsafeMutablePointer<Float>.allocate(
+            capacity: Int(ck_conv_s2_f32_weight_floats(Int32(cout), Int32(g.channels))))
+        defer { packed.deallocate() }
+        ck_conv_s2_f32_weights(w, Int32(cout), Int32(g.channels), packed)
+        let band = winogradBandRows(g, images: n), bands = (g.outHeight + band - 1) / band
+        let xs = SharedPointer(UnsafeMutablePointer(mutating: x)), ys = SharedPointer(y), ps = SharedPointer(packed)
+        let bs = bias.map { SharedPointer(UnsafeMutablePointer(mutating: $0)) }
+        split(n * bands) { _, items in
+            for item in items {
+                let i = item / bands, oh0 = (item % bands) * band, oh1 = min(g.outHeight, oh0 + band)
+                let yt = ys.base + i * cout * P + oh0 * g.outWidth, pt = (oh1 - oh0) * g.outWidth
+                let beta = fillBias(bs?.base, cout: cout, tile: yt, stride: P, count: pt)
+                TimeAccounting.measure(TimeAccounting.gemm) {
+                    ck_conv_s2_f32_forward(xs.base + i * cinPlane, Int32(g.channels), Int32(g.height), Int32(g.width),
+                                           ps.base, Int32(cout), Int32(oh0), Int32(oh1), beta, yt, Int32(P))
+                }
+            }
+        }
+    }
+
     /// Writes `bias[o]` into the `count` outputs of each channel `o` of a tile (channels `stride` apart) and returns
     /// the β with which the product is then added to them: 1, or 0 (nothing written) without a bias.
     static func fillBias(_ bias: UnsafeMutablePointer<Float>?, cout: Int, tile: UnsafeMutablePointer<Float>,
@@ -156,6 +193,10 @@ enum ConvKernels {
     ) {
         if usesWinograd(g, cout: cout, algorithm) {
             winogradForward(x: x, n: n, g: g, w: w, bias: bias, cout: cout, y: y)
+            return
+        }
+        if usesStride2Direct(g, algorithm) {
+            stride2Forward(x: x, n: n, g: g, w: w, bias: bias, cout: cout, y: y)
             return
         }
         let P = g.columns, R = g.rows, Wo = g.outWidth, cinPlane = g.channels * g.height * g.width
