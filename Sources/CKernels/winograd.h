@@ -80,13 +80,18 @@ static const float *input_row(const float *x, int h, int w, int ih, int col, siz
     return inside ? x + (size_t)ih * w + col : zero_row + ZERO_MARGIN + col;
 }
 
-static piece_reads reads_of(const float *x, int h, int w, int trow, tile_piece pc) {
+/* The zero row grown to rows of w columns (and its margins). */
+static void ensure_zero_row(int w) {
     if (zero_row_floats < w + 2 * ZERO_MARGIN) {
         free(zero_row);
         zero_row_floats = w + 2 * ZERO_MARGIN;
         zero_row = calloc((size_t)zero_row_floats, sizeof(float));
         if (!zero_row) abort();
     }
+}
+
+static piece_reads reads_of(const float *x, int h, int w, int trow, tile_piece pc) {
+    ensure_zero_row(w);
     piece_reads r;
     int c0 = 2 * pc.tc0 - 1, s2 = 2 * pc.split, b0 = -1 - s2; /* b0: column of pair position 0 in the second row */
     for (int i = 0; i < 4; i++) {

@@ -74,12 +74,7 @@ typedef struct {
 } piece_reads4;
 
 static piece_reads4 reads4_of(const float *x, int h, int w, int trow, tile_piece pc) {
-    if (zero_row_floats < w + 2 * ZERO_MARGIN) {
-        free(zero_row);
-        zero_row_floats = w + 2 * ZERO_MARGIN;
-        zero_row = calloc((size_t)zero_row_floats, sizeof(float));
-        if (!zero_row) abort();
-    }
+    ensure_zero_row(w);
     piece_reads4 r;
     int c0 = 4 * pc.tc0 - 1, s4 = 4 * pc.split, b0 = -1 - s4, second = pc.split < pc.count;
     for (int i = 0; i < 6; i++) {

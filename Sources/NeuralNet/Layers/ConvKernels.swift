@@ -57,29 +57,40 @@ enum ConvKernels {
             && g.kernel == 3 && g.stride == 2 && g.padding == 1 && g.channels <= 3
     }
 
-    /// `y = conv(x, w) + bias` by the direct stride-2 kernel (`usesStride2Direct`), every element of `y` written;
-    /// images and bands of output rows over the workers.
+    /// `y = conv(x, w) + bias` by the direct stride-2 kernel (`usesStride2Direct`), every element of `y` written.
     static func stride2Forward(
         x: UnsafePointer<Float>, n: Int, g: Im2Col.Geometry, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         cout: Int, y: UnsafeMutablePointer<Float>
     ) {
-        let P = g.columns, cinPlane = g.channels * g.height * g.width
         let packed = UnsafeMutablePointer<Float>.allocate(
             capacity: Int(ck_conv_s2_f32_weight_floats(Int32(cout), Int32(g.channels))))
         defer { packed.deallocate() }
         ck_conv_s2_f32_weights(w, Int32(cout), Int32(g.channels), packed)
+        let ps = SharedPointer(packed)
+        forEachBand(x: x, n: n, g: g, bias: bias, cout: cout, y: y) { xi, oh0, oh1, beta, yt in
+            ck_conv_s2_f32_forward(xi, Int32(g.channels), Int32(g.height), Int32(g.width), ps.base, Int32(cout),
+                                   Int32(oh0), Int32(oh1), beta, yt, Int32(g.columns))
+        }
+    }
+
+    /// Runs `kernel(image, oh0, oh1, β, output tile)` for every band of output rows (`winogradBandRows`) of every
+    /// image, split over the workers and timed as GEMM, after writing the bias into the tile (`fillBias`, which
+    /// gives β).
+    static func forEachBand(
+        x: UnsafePointer<Float>, n: Int, g: Im2Col.Geometry, bias: UnsafePointer<Float>?, cout: Int,
+        y: UnsafeMutablePointer<Float>,
+        _ kernel: (UnsafePointer<Float>, Int, Int, Float, UnsafeMutablePointer<Float>) -> Void
+    ) {
+        let P = g.columns, cinPlane = g.channels * g.height * g.width
         let band = winogradBandRows(g, images: n), bands = (g.outHeight + band - 1) / band
-        let xs = SharedPointer(UnsafeMutablePointer(mutating: x)), ys = SharedPointer(y), ps = SharedPointer(packed)
+        let xs = SharedPointer(UnsafeMutablePointer(mutating: x)), ys = SharedPointer(y)
         let bs = bias.map { SharedPointer(UnsafeMutablePointer(mutating: $0)) }
         split(n * bands) { _, items in
             for item in items {
                 let i = item / bands, oh0 = (item % bands) * band, oh1 = min(g.outHeight, oh0 + band)
                 let yt = ys.base + i * cout * P + oh0 * g.outWidth, pt = (oh1 - oh0) * g.outWidth
                 let beta = fillBias(bs?.base, cout: cout, tile: yt, stride: P, count: pt)
-                TimeAccounting.measure(TimeAccounting.gemm) {
-                    ck_conv_s2_f32_forward(xs.base + i * cinPlane, Int32(g.channels), Int32(g.height), Int32(g.width),
-                                           ps.base, Int32(cout), Int32(oh0), Int32(oh1), beta, yt, Int32(P))
-                }
+                TimeAccounting.measure(TimeAccounting.gemm) { kernel(xs.base + i * cinPlane, oh0, oh1, beta, yt) }
             }
         }
     }
@@ -114,24 +125,13 @@ enum ConvKernels {
         x: UnsafePointer<Float>, n: Int, g: Im2Col.Geometry, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         cout: Int, y: UnsafeMutablePointer<Float>
     ) {
-        let P = g.columns, cinPlane = g.channels * g.height * g.width
         let u = UnsafeMutablePointer<Float>.allocate(capacity: 36 * ((cout + 7) / 8 * 8) * g.channels)
         defer { u.deallocate() }
         ck_winograd4_f32_weights(w, Int32(cout), Int32(g.channels), u)
-        let band = winogradBandRows(g, images: n), bands = (g.outHeight + band - 1) / band
-        let xs = SharedPointer(UnsafeMutablePointer(mutating: x)), ys = SharedPointer(y), us = SharedPointer(u)
-        let bs = bias.map { SharedPointer(UnsafeMutablePointer(mutating: $0)) }
-        split(n * bands) { _, items in
-            for item in items {
-                let i = item / bands, oh0 = (item % bands) * band, oh1 = min(g.outHeight, oh0 + band)
-                let yt = ys.base + i * cout * P + oh0 * g.outWidth, pt = (oh1 - oh0) * g.outWidth
-                let beta = fillBias(bs?.base, cout: cout, tile: yt, stride: P, count: pt)
-                TimeAccounting.measure(TimeAccounting.gemm) {
-                    ck_winograd4_f32_forward(xs.base + i * cinPlane, Int32(g.channels), Int32(g.height),
-                                            Int32(g.width), us.base, Int32(cout), Int32(oh0), Int32(oh1), beta, yt,
-                                            Int32(P))
-                }
-            }
+        let us = SharedPointer(u)
+        forEachBand(x: x, n: n, g: g, bias: bias, cout: cout, y: y) { xi, oh0, oh1, beta, yt in
+            ck_winograd4_f32_forward(xi, Int32(g.channels), Int32(g.height), Int32(g.width), us.base, Int32(cout),
+                                     Int32(oh0), Int32(oh1), beta, yt, Int32(g.columns))
         }
     }
 
