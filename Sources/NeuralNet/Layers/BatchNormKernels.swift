@@ -81,8 +81,8 @@ enum BatchNormKernels {
     /// Gradients of batch normalisation; see `BatchNorm2D` for the formulas. With `relu` (the forward pass's
     /// `x·scale + shift` before a fused ReLU), `dy` is first zeroed where that value is not positive. With
     /// `residualOutput` (the output `y` of `affineResidualReLU`), `dy` is first zeroed where `y` is not positive and
-    /// that gradient, which is also the residual's, is returned as `maskedDy` (written plane by plane while the sums
-    /// read it from cache); otherwise `maskedDy` is `dy`.
+    /// that gradient, which is also the residual's, is returned as `maskedDy` (written in a pass of its own before
+    /// the sums read it); otherwise `maskedDy` is `dy`.
     static func backward(
         x: Tensor, dy: Tensor, mean: [Float], invStd: [Float], gamma: [Float],
         dGamma: inout Tensor, dBeta: inout Tensor, throughStatistics: Bool, relu: (scale: [Float], shift: [Float])?,
