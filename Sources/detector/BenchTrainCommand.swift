@@ -16,7 +16,7 @@ extension Bench {
 
         @Option(help: "Images per batch.") var batchSize = 16
         @Option(help: "Timed steps (after the warm-up steps).") var steps = 5
-        @Option(help: "Untimed warm-up steps first (the heap reaches its steady state after a few).") var warmup = 1
+        @Option(help: "Untimed warm-up steps first: the heap grows over the first steps (two replicas allocate from one arena in varying order) and makes no page faults after about 10.") var warmup = 10
         /// Where the benchmark's batches come from.
         enum DataChoice: String, ExpressibleByArgument, CaseIterable {
             /// Generated scenes through the prefetching batch loader, as in training.
