@@ -113,18 +113,33 @@ enum Reductions {
         }
     }
 
-    /// `o[i] = g[i]` where `y[i] > 0`, else 0, for a ReLU output `y` (never negative): the gradient through the ReLU.
+    /// `o[i] = d[i]` with `d[i] = g[i]` where `y[i] > 0`, else 0 (the gradient through a ReLU whose output is `y`),
+    /// and `(Σ d[i], Σ d[i]·(x[i] − c))`, in one pass.
     @inline(__always)
-    static func reluGradient(_ o: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
-                             _ n: Int) {
-        let ro = UnsafeMutableRawPointer(o), rg = UnsafeRawPointer(g), ry = UnsafeRawPointer(y)
+    static func reluGradientSumAndDeviationDot(
+        _ o: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+        _ x: UnsafePointer<Float>, _ n: Int, _ c: Float
+    ) -> (Float, Float) {
+        var s1 = SIMD16<Float>(repeating: 0), s2 = SIMD16<Float>(repeating: 0)
+        let cv = SIMD16<Float>(repeating: c)
+        let ro = UnsafeMutableRawPointer(o), rg = UnsafeRawPointer(g), ry = UnsafeRawPointer(y), rx = UnsafeRawPointer(x)
         var i = 0
         while i + 16 <= n {
             let keep = positiveMask(ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self))
-            let d = rg.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Int32>.self) & keep
-            ro.storeBytes(of: d, toByteOffset: i * 4, as: SIMD16<Int32>.self)
+            let d = unsafeBitCast(rg.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Int32>.self) & keep,
+                                  to: SIMD16<Float>.self)
+            ro.storeBytes(of: d, toByteOffset: i * 4, as: SIMD16<Float>.self)
+            s1 += d
+            s2 += d * (rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self) - cv)
             i += 16
         }
-        while i < n { o[i] = y[i] > 0 ? g[i] : 0; i += 1 }
+        var t1 = s1.sum(), t2 = s2.sum()
+        while i < n {
+            let d: Float = y[i] > 0 ? g[i] : 0
+            o[i] = d
+            t1 += d; t2 += d * (x[i] - c)
+            i += 1
+        }
+        return (t1, t2)
     }
 }

@@ -81,8 +81,8 @@ enum BatchNormKernels {
     /// Gradients of batch normalisation; see `BatchNorm2D` for the formulas. With `relu` (the forward pass's
     /// `x·scale + shift` before a fused ReLU), `dy` is first zeroed where that value is not positive. With
     /// `residualOutput` (the output `y` of `affineResidualReLU`), `dy` is first zeroed where `y` is not positive and
-    /// that gradient, which is also the residual's, is returned as `maskedDy` (written in a pass of its own before
-    /// the sums read it); otherwise `maskedDy` is `dy`.
+    /// that gradient, which is also the residual's, is returned as `maskedDy` (written by the pass that sums it);
+    /// otherwise `maskedDy` is `dy`.
     static func backward(
         x: Tensor, dy: Tensor, mean: [Float], invStd: [Float], gamma: [Float],
         dGamma: inout Tensor, dBeta: inout Tensor, throughStatistics: Bool, relu: (scale: [Float], shift: [Float])?,
@@ -90,52 +90,53 @@ enum BatchNormKernels {
     ) -> (dx: Tensor, maskedDy: Tensor) {
         let n = x.shape[0], C = x.shape[1], P = x.shape[2] * x.shape[3], M = n * P
         var sumDy = [Float](repeating: 0, count: C), sumDyXhat = [Float](repeating: 0, count: C)
+        // With a residual output, the sums pass also writes the masked gradient (one read of dy and y).
         var dy = dy
-        if let y = residualOutput {
-            let source = dy
-            dy = Tensor(shape: x.shape, fill: { _ in })
-            dy.data.withUnsafeMutableBufferPointer { ob in
-                source.data.withUnsafeBufferPointer { gb in
-                    y.data.withUnsafeBufferPointer { yb in
-                        let os = SharedPointer(ob.baseAddress!)
-                        let gs = SharedPointer(UnsafeMutablePointer(mutating: gb.baseAddress!))
-                        let ys = SharedPointer(UnsafeMutablePointer(mutating: yb.baseAddress!))
-                        Parallel.forEachChunk(n * C, workPerItem: P) { planes in
-                            for plane in planes {
-                                Reductions.reluGradient(os.base + plane * P, gs.base + plane * P, ys.base + plane * P, P)
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        var masked = residualOutput.map { _ in Tensor(shape: x.shape, fill: { _ in }) } ?? Tensor(shape: [0])
+        let residual = residualOutput ?? Tensor(shape: [0])
         x.data.withUnsafeBufferPointer { xb in
             dy.data.withUnsafeBufferPointer { db in
-                sumDy.withUnsafeMutableBufferPointer { s1 in
-                    sumDyXhat.withUnsafeMutableBufferPointer { s2 in
-                        let xs = SharedPointer(UnsafeMutablePointer(mutating: xb.baseAddress!))
-                        let ds = SharedPointer(UnsafeMutablePointer(mutating: db.baseAddress!))
-                        let a1 = SharedPointer(s1.baseAddress!), a2 = SharedPointer(s2.baseAddress!)
-                        Parallel.forEachChunk(C, workPerItem: M) { channels in
-                            for c in channels {
-                                let mu = mean[c], inv = invStd[c]
-                                var t1 = 0.0, t2 = 0.0
-                                for i in 0..<n {
-                                    let xr = xs.base + (i * C + c) * P, dr = ds.base + (i * C + c) * P
-                                    let (u1, u2) = relu.map {
-                                        Reductions.reluMaskedSumAndDeviationDot(dr, xr, P, mu, scale: $0.scale[c],
-                                                                                shift: $0.shift[c])
-                                    } ?? Reductions.sumAndDeviationDot(dr, xr, P, mu)
-                                    t1 += Double(u1); t2 += Double(u2)
+                residual.data.withUnsafeBufferPointer { yb in
+                    masked.data.withUnsafeMutableBufferPointer { mb in
+                        sumDy.withUnsafeMutableBufferPointer { s1 in
+                            sumDyXhat.withUnsafeMutableBufferPointer { s2 in
+                                let xs = SharedPointer(UnsafeMutablePointer(mutating: xb.baseAddress!))
+                                let ds = SharedPointer(UnsafeMutablePointer(mutating: db.baseAddress!))
+                                // (an empty array's buffer may still have an address: test the tensor, not it)
+                                let hasResidual = residualOutput != nil
+                                let ys = hasResidual ? SharedPointer(UnsafeMutablePointer(mutating: yb.baseAddress!)) : nil
+                                let ms = hasResidual ? SharedPointer(mb.baseAddress!) : nil
+                                let a1 = SharedPointer(s1.baseAddress!), a2 = SharedPointer(s2.baseAddress!)
+                                Parallel.forEachChunk(C, workPerItem: M) { channels in
+                                    for c in channels {
+                                        let mu = mean[c], inv = invStd[c]
+                                        var t1 = 0.0, t2 = 0.0
+                                        for i in 0..<n {
+                                            let at = (i * C + c) * P
+                                            let xr = xs.base + at, dr = ds.base + at
+                                            let (u1, u2): (Float, Float)
+                                            if let ys, let ms {
+                                                (u1, u2) = Reductions.reluGradientSumAndDeviationDot(
+                                                    ms.base + at, dr, ys.base + at, xr, P, mu)
+                                            } else if let relu {
+                                                (u1, u2) = Reductions.reluMaskedSumAndDeviationDot(
+                                                    dr, xr, P, mu, scale: relu.scale[c], shift: relu.shift[c])
+                                            } else {
+                                                (u1, u2) = Reductions.sumAndDeviationDot(dr, xr, P, mu)
+                                            }
+                                            t1 += Double(u1); t2 += Double(u2)
+                                        }
+                                        a1.base[c] = Float(t1)
+                                        a2.base[c] = Float(t2) * inv
+                                    }
                                 }
-                                a1.base[c] = Float(t1)
-                                a2.base[c] = Float(t2) * inv
                             }
                         }
                     }
                 }
             }
         }
+        if residualOutput != nil { dy = masked }
         for c in 0..<C {
             dBeta.data[c] += sumDy[c]
             dGamma.data[c] += sumDyXhat[c]
