@@ -24,6 +24,9 @@ public struct AugmentConfig: Sendable, Equatable, Codable {
     public var contrast: Double = 0.2
     /// Saturation jitter amplitude.
     public var saturation: Double = 0.2
+    /// Probability that a training sample is a mosaic of its image and three others drawn at random from the
+    /// dataset (`Augmenter.mosaic`) instead of its image alone. Default 0 (off).
+    public var mosaicProbability: Double = 0
 
     /// The training defaults above.
     public init() {}

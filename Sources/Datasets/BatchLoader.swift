@@ -6,7 +6,7 @@ import Seeding
 /// Turns a dataset into batches: decode, augment, letterbox, normalise, with background prefetching.
 ///
 /// Determinism: the order of epoch `e` is a permutation seeded by `(seed, e)`, and the augmentation of an image
-/// is seeded by `(seed, e, image index)`, so `makeBatch(epoch:step:)` is a pure function of its arguments and a
+/// (with its mosaic's choice of other images) is seeded by `(seed, e, image index)`, so `makeBatch(epoch:step:)` is a pure function of its arguments and a
 /// run resumed with `start(epoch:step:)` sees exactly the batches the uninterrupted run would have seen.
 ///
 /// Prefetching: `start` launches `workers` threads; each takes the next batch number, prepares the whole batch
@@ -75,12 +75,28 @@ public final class BatchLoader: @unchecked Sendable {
         let (h, w) = options.rectangular ? shape(of: Array(indices)) : (s, s)
         let plane = 3 * h * w
         var samples: [(Int, PreparedSample)] = []
+        let config = options.augment, count = dataset.images.count
         for index in indices {
             guard let d = try decoded(index) else { continue }
             var rng = SplitMix64(mixing: options.seed, UInt64(epoch), UInt64(index))
+            if config.mosaicProbability > 0, count > 1, rng.unit() < config.mosaicProbability {
+                // The image and three others drawn from the whole dataset (a bad one skipped leaves its quadrant
+                // padded).
+                var parts = [MosaicPart(image: d.image, originalSize: (d.originalWidth, d.originalHeight),
+                                        annotations: dataset.images[index].annotations)]
+                for _ in 0..<3 {
+                    let other = rng.int(0...(count - 1))
+                    guard let e = try decoded(other) else { continue }
+                    parts.append(MosaicPart(image: e.image, originalSize: (e.originalWidth, e.originalHeight),
+                                            annotations: dataset.images[other].annotations))
+                }
+                samples.append((index, Augmenter.mosaic(parts, inputSize: s, inputWidth: w, inputHeight: h,
+                                                        config: config, rng: &rng)))
+                continue
+            }
             samples.append((index, Augmenter.apply(d.image, originalSize: (d.originalWidth, d.originalHeight),
                                                    annotations: dataset.images[index].annotations, inputSize: s,
-                                                   inputWidth: w, inputHeight: h, config: options.augment, rng: &rng)))
+                                                   inputWidth: w, inputHeight: h, config: config, rng: &rng)))
         }
         var floats = [Float](repeating: 0, count: samples.count * plane)
         floats.withUnsafeMutableBufferPointer { buf in

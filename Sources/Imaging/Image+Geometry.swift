@@ -68,4 +68,20 @@ extension Image {
                      "Image.padded: target \(outW)×\(outH) is smaller than the image \(width)×\(height)")
         return cropped(x: 0, y: 0, width: outW, height: outH, fill: fill)
     }
+
+    /// Copies `image` into this one with its top-left corner at `(x, y)`; the part that falls outside is left out.
+    public mutating func paste(_ image: Image, x: Int, y: Int) {
+        let x0 = max(x, 0), x1 = min(x + image.width, width)
+        let y0 = max(y, 0), y1 = min(y + image.height, height)
+        guard x0 < x1, y0 < y1 else { return }
+        let count = (x1 - x0) * 3, outW = width, inW = image.width
+        image.pixels.withUnsafeBufferPointer { src in
+            pixels.withUnsafeMutableBufferPointer { dst in
+                for dy in y0..<y1 {
+                    let s = src.baseAddress! + ((dy - y) * inW + (x0 - x)) * 3
+                    (dst.baseAddress! + (dy * outW + x0) * 3).update(from: s, count: count)
+                }
+            }
+        }
+    }
 }

@@ -58,6 +58,16 @@ public enum Preset: String, CaseIterable, Sendable {
         return c
     }
 
+    /// The training settings the preset starts from: `TrainSettings`' defaults, with mosaics for `default`.
+    public var training: TrainSettings {
+        var t = TrainSettings()
+        if self == .default { t.mosaic = Self.defaultMosaic }
+        return t
+    }
+
+    /// The mosaic probability of the `default` preset (docs/experiments.md, "Mosaic").
+    public static let defaultMosaic = 0.0
+
     /// Whether a new run fits the anchor sides to its training boxes (`AnchorFitting`) unless a file or flag gives
     /// them: true for `default`, whose data is not known in advance.
     public var fitsAnchors: Bool { self == .default }

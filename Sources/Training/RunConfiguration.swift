@@ -59,7 +59,7 @@ public struct RunConfiguration: Sendable {
                                say: (String) -> Void = { _ in }) throws -> RunConfiguration {
         let preset = preset(for: options)
         let base = preset.model(classes: classes)
-        let layers = try layered(options, over: base, TrainSettings())
+        let layers = try layered(options, over: base, preset.training)
         var (model, training) = (layers.model, layers.training)
         let anchorsGiven = layers.given.contains(DetectorConfig.CodingKeys.anchorSizes.stringValue)
         let fits = options.autoAnchors || (preset.fitsAnchors && !anchorsGiven && train != nil)

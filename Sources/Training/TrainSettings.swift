@@ -27,6 +27,9 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     /// Random flips, scale jitter with crops and colour jitter on training images (`AugmentConfig()`); false feeds the
     /// letterboxed images as they are. Default true.
     public var augment = true
+    /// With `augment`, the probability that a training sample is a mosaic of four images (`Augmenter.mosaic`,
+    /// YOLOv4's mosaic); 0 = off. Default 0.
+    public var mosaic = 0.0
     /// Checkpoint interval between epochs (`--save-every 500` steps or `10m`); nil saves after every epoch only.
     /// Default nil.
     public var saveEvery: SaveInterval?
@@ -44,10 +47,10 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     /// Keys of the settings, as in JSON.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case epochs, minutes, batchSize, learningRate, weightDecay, warmupSteps, clipNorm, seed, evalEvery, augment
-        case saveEvery, emaDecay, emaTau
+        case saveEvery, emaDecay, emaTau, mosaic
     }
 
-    /// Decodes stored settings; the weight-average keys, which older checkpoints lack, keep their defaults.
+    /// Decodes stored settings; the weight-average and mosaic keys, which older checkpoints lack, keep their defaults.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         epochs = try c.decodeIfPresent(Int.self, forKey: .epochs)
@@ -63,6 +66,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         saveEvery = try c.decodeIfPresent(SaveInterval.self, forKey: .saveEvery)
         emaDecay = try c.decodeIfPresent(Double.self, forKey: .emaDecay) ?? emaDecay
         emaTau = try c.decodeIfPresent(Double.self, forKey: .emaTau) ?? emaTau
+        mosaic = try c.decodeIfPresent(Double.self, forKey: .mosaic) ?? mosaic
     }
 
     /// The keys (as in JSON) of every setting.
@@ -82,6 +86,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         if let why = saveEvery?.problem { throw bad(.saveEvery, why) }
         guard emaDecay >= 0, emaDecay < 1 else { throw bad(.emaDecay, "must be in [0, 1), got \(emaDecay)") }
         guard emaTau > 0, emaTau.isFinite else { throw bad(.emaTau, "must be positive, got \(emaTau)") }
+        guard mosaic >= 0, mosaic <= 1 else { throw bad(.mosaic, "must be a probability in [0, 1], got \(mosaic)") }
     }
 
     /// JSON text, keys sorted (checkpoint metadata).

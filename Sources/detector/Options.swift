@@ -192,6 +192,8 @@ struct ScheduleOptions: ParsableArguments {
     var evalEvery: Int?
     @Flag(inversion: .prefixedNo, help: "Random flips, scale jitter and colour jitter on training images (default on).")
     var augment: Bool?
+    @Option(help: "Probability that a training image is a mosaic of four (YOLOv4's mosaic; default: the preset's, 0 unless it says otherwise).")
+    var mosaic: Double?
     @Option(help: "Save last.safetensors every N steps (500) or minutes (10m) as well as at the end (default: every epoch).")
     var saveEvery: SaveInterval?
 
@@ -207,6 +209,7 @@ struct ScheduleOptions: ParsableArguments {
         if let v = seed { p.set(.seed, \.seed, v) }
         if let v = evalEvery { p.set(.evalEvery, \.evalEvery, v) }
         if let v = augment { p.set(.augment, \.augment, v) }
+        if let v = mosaic { p.set(.mosaic, \.mosaic, v) }
         if let v = saveEvery { p.set(.saveEvery, \.saveEvery, v) }
         return p
     }

@@ -1,0 +1,82 @@
+import Boxes
+import Imaging
+import Seeding
+
+/// One image of a mosaic: its pixels (possibly decoded smaller than the original), the size its annotations refer
+/// to, and its annotations.
+public struct MosaicPart: Sendable {
+    /// The decoded image.
+    public var image: Image
+    /// The original size the annotations refer to (`image`'s own size unless it was decoded smaller).
+    public var originalSize: (width: Int, height: Int)
+    /// The image's annotations, in original pixels.
+    public var annotations: [Annotation]
+
+    /// A part from its pieces; `originalSize` defaults to the image's size.
+    public init(image: Image, originalSize: (width: Int, height: Int)? = nil, annotations: [Annotation]) {
+        self.image = image
+        self.originalSize = originalSize ?? (image.width, image.height)
+        self.annotations = annotations
+    }
+}
+
+extension Augmenter {
+    /// Mosaic augmentation (YOLOv4, Bochkovskiy et al. 2020; ultralytics' `Mosaic`): up to four images share one
+    /// input canvas, split into four quadrants at a random centre `(cx, cy)` drawn from the middle half of each
+    /// side. Part `k` fills quadrant `k` (top-left, top-right, bottom-left, bottom-right), each with the same
+    /// scale, flip and colour jitter as `apply` draws for a single image, so objects keep the size they have
+    /// without mosaic. A part larger than its quadrant shows a random window of itself; a smaller one is placed
+    /// against the centre and the rest of the quadrant stays padding. Boxes follow their part, are clipped to its
+    /// window and dropped by the same rules as `apply` (`minKeptFraction`, `minBoxSize`).
+    ///
+    /// The returned transform is the canvas's identity: a mosaic has no single original image to map back to.
+    /// Random draws come from `rng` in a fixed order, so the result is a function of the seed.
+    public static func mosaic(_ parts: [MosaicPart], inputSize s: Int, inputWidth: Int? = nil, inputHeight: Int? = nil,
+                              config: AugmentConfig, rng: inout SplitMix64) -> PreparedSample {
+        precondition((1...4).contains(parts.count), "Augmenter.mosaic: \(parts.count) parts, want 1 to 4")
+        let (cw, ch) = (inputWidth ?? s, inputHeight ?? s)
+        let cx = rng.int((cw / 4)...(cw - cw / 4)), cy = rng.int((ch / 4)...(ch - ch / 4))
+        var canvas = Image(width: cw, height: ch, fill: padColor)
+        var kept: [Annotation] = []
+        for (k, part) in parts.enumerated() {
+            let right = k % 2 == 1, bottom = k >= 2
+            let (regionW, regionH) = (right ? cw - cx : cx, bottom ? ch - cy : cy)
+            let (width, height) = part.originalSize
+            let flip = rng.unit() < config.flipProbability
+            let factor = rng.uniform(config.minScale...max(config.minScale, config.maxScale))
+            let base = Double(s) / Double(max(width, height))
+            let scaledW = max(1, Int((Double(width) * base * factor).rounded()))
+            let scaledH = max(1, Int((Double(height) * base * factor).rounded()))
+            let offX = scaledW > regionW ? rng.int(0...(scaledW - regionW)) : 0
+            let offY = scaledH > regionH ? rng.int(0...(scaledH - regionH)) : 0
+            let b = rng.uniform(max(0, 1 - config.brightness)...(1 + config.brightness))
+            let c = rng.uniform(max(0, 1 - config.contrast)...(1 + config.contrast))
+            let sat = rng.uniform(max(0, 1 - config.saturation)...(1 + config.saturation))
+            guard regionW > 0, regionH > 0 else { continue }
+
+            let (contentW, contentH) = (min(regionW, scaledW), min(regionH, scaledH))
+            // Quadrants left of (above) the centre end at it; the others start at it.
+            let x = right ? cx : cx - contentW, y = bottom ? cy : cy - contentH
+            let transform = InputTransform(
+                originalWidth: width, originalHeight: height, scaleX: Double(scaledW) / Double(width),
+                scaleY: Double(scaledH) / Double(height), offsetX: Double(offX), offsetY: Double(offY), flipped: flip,
+                inputSize: s, contentWidth: contentW, contentHeight: contentH, inputWidth: cw, inputHeight: ch)
+            var piece = flip ? part.image.flippedHorizontally() : part.image
+            piece = piece.resized(width: scaledW, height: scaledH)
+                .cropped(x: offX, y: offY, width: contentW, height: contentH)
+            if b != 1 || c != 1 || sat != 1 {
+                piece = piece.jittered(brightness: Float(b), contrast: Float(c), saturation: Float(sat))
+            }
+            canvas.paste(piece, x: x, y: y)
+            for var a in mapBoxes(part.annotations, transform: transform, minKeptFraction: config.minKeptFraction,
+                                  minBoxSize: config.minBoxSize) {
+                let (dx, dy) = (Double(x), Double(y))
+                a.box = Box(x1: a.box.x1 + dx, y1: a.box.y1 + dy, x2: a.box.x2 + dx, y2: a.box.y2 + dy)
+                kept.append(a)
+            }
+        }
+        let identity = InputTransform(originalWidth: cw, originalHeight: ch, scaleX: 1, scaleY: 1, inputSize: s,
+                                      contentWidth: cw, contentHeight: ch, inputWidth: cw, inputHeight: ch)
+        return PreparedSample(image: canvas, annotations: kept, transform: identity)
+    }
+}
