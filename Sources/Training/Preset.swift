@@ -9,7 +9,7 @@ import Foundation
 /// | preset | network and losses | anchors |
 /// |---|---|---|
 /// | `reference` | `DetectorConfig.reference`: max-IoU positives, top-K queries, DETR cost (the speed benchmarks' network) | 12, 24, 48 px |
-/// | `default` | input fitted to the data (`InputFitting`, rectangular) + ATSS positives, proposal-NMS queries, geometric attention, 100 hypotheses, ReInspect cost, dense-score class prior, IoU-aware class targets | fitted to the training boxes |
+/// | `default` | input fitted to the data (`InputFitting`, rectangular) + ATSS positives, proposal-NMS queries, geometric attention, 100 hypotheses, ReInspect cost, dense-score class prior, IoU-aware class targets; training with mosaics at probability 0.5 | fitted to the training boxes |
 /// | `synthetic` | `default`'s head at the synthetic scenes' 256², without the IoU-aware class targets | 16, 32, 64 px |
 /// | `tiny-crowd` | `synthetic`'s head at 640 (rectangular: the 512×288 frames enlarged to 640×384) for the tiny-crowd scenes, 150 hypotheses | 6, 10, 16 px |
 ///
@@ -66,7 +66,7 @@ public enum Preset: String, CaseIterable, Sendable {
     }
 
     /// The mosaic probability of the `default` preset (docs/experiments.md, "Mosaic").
-    public static let defaultMosaic = 0.0
+    public static let defaultMosaic = 0.5
 
     /// Whether a new run fits the anchor sides to its training boxes (`AnchorFitting`) unless a file or flag gives
     /// them: true for `default`, whose data is not known in advance.
