@@ -42,31 +42,13 @@ extension Augmenter {
             let right = k % 2 == 1, bottom = k >= 2
             let (regionW, regionH) = (right ? cw - cx : cx, bottom ? ch - cy : cy)
             let (width, height) = part.originalSize
-            let flip = rng.unit() < config.flipProbability
-            let factor = rng.uniform(config.minScale...max(config.minScale, config.maxScale))
-            let base = Double(s) / Double(max(width, height))
-            let scaledW = max(1, Int((Double(width) * base * factor).rounded()))
-            let scaledH = max(1, Int((Double(height) * base * factor).rounded()))
-            let offX = scaledW > regionW ? rng.int(0...(scaledW - regionW)) : 0
-            let offY = scaledH > regionH ? rng.int(0...(scaledH - regionH)) : 0
-            let b = rng.uniform(max(0, 1 - config.brightness)...(1 + config.brightness))
-            let c = rng.uniform(max(0, 1 - config.contrast)...(1 + config.contrast))
-            let sat = rng.uniform(max(0, 1 - config.saturation)...(1 + config.saturation))
+            let placement = Placement.draw(width: width, height: height, inputSize: s, window: (regionW, regionH),
+                                           config: config, rng: &rng)
             guard regionW > 0, regionH > 0 else { continue }
-
-            let (contentW, contentH) = (min(regionW, scaledW), min(regionH, scaledH))
             // Quadrants left of (above) the centre end at it; the others start at it.
-            let x = right ? cx : cx - contentW, y = bottom ? cy : cy - contentH
-            let transform = InputTransform(
-                originalWidth: width, originalHeight: height, scaleX: Double(scaledW) / Double(width),
-                scaleY: Double(scaledH) / Double(height), offsetX: Double(offX), offsetY: Double(offY), flipped: flip,
-                inputSize: s, contentWidth: contentW, contentHeight: contentH, inputWidth: cw, inputHeight: ch)
-            var piece = flip ? part.image.flippedHorizontally() : part.image
-            piece = piece.resized(width: scaledW, height: scaledH)
-                .cropped(x: offX, y: offY, width: contentW, height: contentH)
-            if b != 1 || c != 1 || sat != 1 {
-                piece = piece.jittered(brightness: Float(b), contrast: Float(c), saturation: Float(sat))
-            }
+            let x = right ? cx : cx - placement.contentWidth, y = bottom ? cy : cy - placement.contentHeight
+            let transform = placement.transform(width: width, height: height, inputSize: s, canvas: (cw, ch))
+            let piece = placement.render(part.image)
             canvas.paste(piece, x: x, y: y)
             for var a in mapBoxes(part.annotations, transform: transform, minKeptFraction: config.minKeptFraction,
                                   minBoxSize: config.minBoxSize) {

@@ -76,27 +76,10 @@ public enum Augmenter {
                              rng: inout SplitMix64) -> PreparedSample {
         let (width, height) = originalSize ?? (image.width, image.height)
         let (cw, ch) = (inputWidth ?? s, inputHeight ?? s)
-        let flip = rng.unit() < config.flipProbability
-        let factor = rng.uniform(config.minScale...max(config.minScale, config.maxScale))
-        let base = Double(s) / Double(max(width, height))
-        let scaledW = max(1, Int((Double(width) * base * factor).rounded()))
-        let scaledH = max(1, Int((Double(height) * base * factor).rounded()))
-        let offX = scaledW > cw ? rng.int(0...(scaledW - cw)) : 0
-        let offY = scaledH > ch ? rng.int(0...(scaledH - ch)) : 0
-        let b = rng.uniform(max(0, 1 - config.brightness)...(1 + config.brightness))
-        let c = rng.uniform(max(0, 1 - config.contrast)...(1 + config.contrast))
-        let sat = rng.uniform(max(0, 1 - config.saturation)...(1 + config.saturation))
-
-        let transform = InputTransform(
-            originalWidth: width, originalHeight: height, scaleX: Double(scaledW) / Double(width),
-            scaleY: Double(scaledH) / Double(height), offsetX: Double(offX), offsetY: Double(offY), flipped: flip,
-            inputSize: s, contentWidth: min(cw, scaledW), contentHeight: min(ch, scaledH), inputWidth: cw, inputHeight: ch)
-        var out = flip ? image.flippedHorizontally() : image
-        out = out.resized(width: scaledW, height: scaledH)
-        if offX != 0 || offY != 0 || scaledW > cw || scaledH > ch {
-            out = out.cropped(x: offX, y: offY, width: transform.contentWidth, height: transform.contentHeight)
-        }
-        if b != 1 || c != 1 || sat != 1 { out = out.jittered(brightness: Float(b), contrast: Float(c), saturation: Float(sat)) }
+        let placement = Placement.draw(width: width, height: height, inputSize: s, window: (cw, ch), config: config,
+                                       rng: &rng)
+        let transform = placement.transform(width: width, height: height, inputSize: s, canvas: (cw, ch))
+        var out = placement.render(image)
         if out.width != cw || out.height != ch { out = out.padded(toWidth: cw, height: ch, fill: padColor) }
         let kept = mapBoxes(annotations, transform: transform, minKeptFraction: config.minKeptFraction,
                             minBoxSize: config.minBoxSize)
@@ -128,6 +111,63 @@ public enum Augmenter {
             guard m.area > 0, c.area >= minKeptFraction * m.area else { continue }
             a.box = c
             out.append(a)
+        }
+        return out
+    }
+}
+
+/// The random draws of one augmented image shown in a window (the input canvas, or a mosaic's quadrant): flip,
+/// scale (relative to the letterbox scale `S / max(W, H)`), the crop origin when the scaled image is larger than the
+/// window, and colour jitter. Drawn in that order, so a seed gives the same image in every release.
+struct Placement {
+    /// Whether the image is flipped horizontally first.
+    var flip: Bool
+    /// The scaled image's size.
+    var scaledWidth: Int, scaledHeight: Int
+    /// The crop origin in the scaled image (0 where it fits the window).
+    var offsetX: Int, offsetY: Int
+    /// The shown part's size: the scaled image's, at most the window's.
+    var contentWidth: Int, contentHeight: Int
+    /// Colour jitter factors.
+    var brightness: Double, contrast: Double, saturation: Double
+
+    /// The draws for a `width × height` original shown in a `window` of an input whose longer side is `s`.
+    static func draw(width: Int, height: Int, inputSize s: Int, window: (width: Int, height: Int), config: AugmentConfig,
+                     rng: inout SplitMix64) -> Placement {
+        let flip = rng.unit() < config.flipProbability
+        let factor = rng.uniform(config.minScale...max(config.minScale, config.maxScale))
+        let base = Double(s) / Double(max(width, height))
+        let scaledW = max(1, Int((Double(width) * base * factor).rounded()))
+        let scaledH = max(1, Int((Double(height) * base * factor).rounded()))
+        let offX = scaledW > window.width ? rng.int(0...(scaledW - window.width)) : 0
+        let offY = scaledH > window.height ? rng.int(0...(scaledH - window.height)) : 0
+        let b = rng.uniform(max(0, 1 - config.brightness)...(1 + config.brightness))
+        let c = rng.uniform(max(0, 1 - config.contrast)...(1 + config.contrast))
+        let sat = rng.uniform(max(0, 1 - config.saturation)...(1 + config.saturation))
+        return Placement(flip: flip, scaledWidth: scaledW, scaledHeight: scaledH, offsetX: offX, offsetY: offY,
+                         contentWidth: min(window.width, scaledW), contentHeight: min(window.height, scaledH),
+                         brightness: b, contrast: c, saturation: sat)
+    }
+
+    /// The map from the `width × height` original to the shown part, on a `canvas` of an input whose longer side is
+    /// `s` (content at the top-left; a mosaic shifts its boxes to the quadrant afterwards).
+    func transform(width: Int, height: Int, inputSize s: Int, canvas: (width: Int, height: Int)) -> InputTransform {
+        InputTransform(originalWidth: width, originalHeight: height, scaleX: Double(scaledWidth) / Double(width),
+                       scaleY: Double(scaledHeight) / Double(height), offsetX: Double(offsetX),
+                       offsetY: Double(offsetY), flipped: flip, inputSize: s, contentWidth: contentWidth,
+                       contentHeight: contentHeight, inputWidth: canvas.width, inputHeight: canvas.height)
+    }
+
+    /// The shown part of `image` (decoded at the original size or smaller): flipped, resized to the scaled size,
+    /// cropped to the window, colour-jittered.
+    func render(_ image: Image) -> Image {
+        var out = flip ? image.flippedHorizontally() : image
+        out = out.resized(width: scaledWidth, height: scaledHeight)
+        if offsetX != 0 || offsetY != 0 || contentWidth < scaledWidth || contentHeight < scaledHeight {
+            out = out.cropped(x: offsetX, y: offsetY, width: contentWidth, height: contentHeight)
+        }
+        if brightness != 1 || contrast != 1 || saturation != 1 {
+            out = out.jittered(brightness: Float(brightness), contrast: Float(contrast), saturation: Float(saturation))
         }
         return out
     }

@@ -192,7 +192,7 @@ struct ScheduleOptions: ParsableArguments {
     var evalEvery: Int?
     @Flag(inversion: .prefixedNo, help: "Random flips, scale jitter and colour jitter on training images (default on).")
     var augment: Bool?
-    @Option(help: "Probability that a training image is a mosaic of four (YOLOv4's mosaic; default: the preset's, 0 unless it says otherwise).")
+    @Option(help: "Probability that a training image is a mosaic of itself and three others (YOLOv4's mosaic; default 0.5 with --data, 0 on the generated data and with --config reference).")
     var mosaic: Double?
     @Option(help: "Save last.safetensors every N steps (500) or minutes (10m) as well as at the end (default: every epoch).")
     var saveEvery: SaveInterval?
