@@ -62,14 +62,29 @@ enum ConvKernels {
         x: UnsafePointer<Float>, n: Int, g: Im2Col.Geometry, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         cout: Int, y: UnsafeMutablePointer<Float>
     ) {
-        let packed = UnsafeMutablePointer<Float>.allocate(
-            capacity: Int(ck_conv_s2_f32_weight_floats(Int32(cout), Int32(g.channels))))
+        packedBandForward(x: x, n: n, g: g, w: w, bias: bias, cout: cout, y: y,
+                          packedFloats: Int(ck_conv_s2_f32_weight_floats(Int32(cout), Int32(g.channels))),
+                          pack: ck_conv_s2_f32_weights, forward: ck_conv_s2_f32_forward)
+    }
+
+    /// A C forward kernel over bands of output rows: `(x, cin, h, w, packed weights, cout, oh0, oh1, β, y, ldy)`.
+    typealias BandKernel = (UnsafePointer<Float>?, Int32, Int32, Int32, UnsafePointer<Float>?, Int32, Int32, Int32,
+                            Float, UnsafeMutablePointer<Float>?, Int32) -> Void
+
+    /// `y = conv(x, w) + bias` by a forward kernel that reads weights packed once by `pack` (`packedFloats` floats)
+    /// and runs band by band (`forEachBand`).
+    static func packedBandForward(
+        x: UnsafePointer<Float>, n: Int, g: Im2Col.Geometry, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        cout: Int, y: UnsafeMutablePointer<Float>, packedFloats: Int,
+        pack: (UnsafePointer<Float>?, Int32, Int32, UnsafeMutablePointer<Float>?) -> Void, forward: BandKernel
+    ) {
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: packedFloats)
         defer { packed.deallocate() }
-        ck_conv_s2_f32_weights(w, Int32(cout), Int32(g.channels), packed)
+        pack(w, Int32(cout), Int32(g.channels), packed)
         let ps = SharedPointer(packed)
         forEachBand(x: x, n: n, g: g, bias: bias, cout: cout, y: y) { xi, oh0, oh1, beta, yt in
-            ck_conv_s2_f32_forward(xi, Int32(g.channels), Int32(g.height), Int32(g.width), ps.base, Int32(cout),
-                                   Int32(oh0), Int32(oh1), beta, yt, Int32(g.columns))
+            forward(xi, Int32(g.channels), Int32(g.height), Int32(g.width), ps.base, Int32(cout), Int32(oh0),
+                    Int32(oh1), beta, yt, Int32(g.columns))
         }
     }
 
@@ -125,14 +140,9 @@ enum ConvKernels {
         x: UnsafePointer<Float>, n: Int, g: Im2Col.Geometry, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         cout: Int, y: UnsafeMutablePointer<Float>
     ) {
-        let u = UnsafeMutablePointer<Float>.allocate(capacity: 36 * ((cout + 7) / 8 * 8) * g.channels)
-        defer { u.deallocate() }
-        ck_winograd4_f32_weights(w, Int32(cout), Int32(g.channels), u)
-        let us = SharedPointer(u)
-        forEachBand(x: x, n: n, g: g, bias: bias, cout: cout, y: y) { xi, oh0, oh1, beta, yt in
-            ck_winograd4_f32_forward(xi, Int32(g.channels), Int32(g.height), Int32(g.width), us.base, Int32(cout),
-                                     Int32(oh0), Int32(oh1), beta, yt, Int32(g.columns))
-        }
+        packedBandForward(x: x, n: n, g: g, w: w, bias: bias, cout: cout, y: y,
+                          packedFloats: 36 * ((cout + 7) / 8 * 8) * g.channels,
+                          pack: ck_winograd4_f32_weights, forward: ck_winograd4_f32_forward)
     }
 
     /// `dw += Σ_n ∂/∂w` and `db += Σ dy` (when `db` is given) by Winograd's F(2×2, 3×3) (`usesWinograd`): the
