@@ -7,7 +7,8 @@ import Seeding
 ///
 /// Determinism: the order of epoch `e` is a permutation seeded by `(seed, e)`, and the augmentation of an image
 /// (with its mosaic's choice of other images) is seeded by `(seed, e, image index)`, so `makeBatch(epoch:step:)` is a pure function of its arguments and a
-/// run resumed with `start(epoch:step:)` sees exactly the batches the uninterrupted run would have seen.
+/// run resumed with `start(epoch:step:)` sees exactly the batches the uninterrupted run would have seen. Mosaics stop
+/// at batch `mosaicEnd` (counted over epochs), which the training loop may move while batches are prefetched.
 ///
 /// Prefetching: `start` launches `workers` threads; each takes the next batch number, prepares the whole batch
 /// and puts it in a buffer of `prefetch` batches; `next()` hands them out in order and counts the time it waits.
@@ -35,6 +36,7 @@ public final class BatchLoader: @unchecked Sendable {
     private var running = false, activeWorkers = 0, generation = 0
     private var stats = BatchLoaderStatistics()
     private var startTime = Date()
+    private var mosaicEndBatch = Int.max
 
     /// A loader over `dataset`; nothing runs until `start` (or a direct `makeBatch`).
     public init(dataset: DetectionDataset, options: BatchLoaderOptions = BatchLoaderOptions()) {
@@ -64,6 +66,14 @@ public final class BatchLoader: @unchecked Sendable {
         return rng.permutation(n)
     }
 
+    /// The first batch, counted over epochs (`epoch × batchesPerEpoch + step`), whose samples are single images even
+    /// with `AugmentConfig.mosaicProbability` above 0: the closing phase of a schedule (ultralytics' `close_mosaic`).
+    /// `Int.max` (the default): mosaics to the end. Batches already prefetched keep what they were made with.
+    public var mosaicEnd: Int {
+        get { cond.lock(); defer { cond.unlock() }; return mosaicEndBatch }
+        set { cond.lock(); mosaicEndBatch = newValue; cond.unlock() }
+    }
+
     /// Prepares batch `step` of epoch `epoch` on the calling thread; deterministic.
     /// Throws on an unreadable image unless `skipBadImages`, in which case it is left out and counted.
     public func makeBatch(epoch: Int, step: Int) throws -> Batch {
@@ -76,10 +86,12 @@ public final class BatchLoader: @unchecked Sendable {
         let plane = 3 * h * w
         var samples: [(Int, PreparedSample)] = []
         let config = options.augment, count = dataset.images.count
+        let mosaics = config.mosaicProbability > 0 && count > 1
+            && epoch * batchesPerEpoch + step < mosaicEnd
         for index in indices {
             guard let d = try decoded(index) else { continue }
             var rng = SplitMix64(mixing: options.seed, UInt64(epoch), UInt64(index))
-            if config.mosaicProbability > 0, count > 1, rng.unit() < config.mosaicProbability {
+            if mosaics, rng.unit() < config.mosaicProbability {
                 // The image and three others drawn from the whole dataset (a bad one skipped leaves its quadrant
                 // padded).
                 var parts = [MosaicPart(image: d.image, originalSize: (d.originalWidth, d.originalHeight),

@@ -30,6 +30,10 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     /// With `augment`, the probability that a training sample is a mosaic of four images (`Augmenter.mosaic`,
     /// YOLOv4's mosaic); 0 = off. Default 0.
     public var mosaic = 0.0
+    /// With `mosaic`, the fraction of the schedule, at its end, trained on single images only (ultralytics'
+    /// `close_mosaic`, which counts epochs): the network finishes on images as inference sees them. 0 = mosaics to
+    /// the end. Default 0.
+    public var closeMosaic = 0.0
     /// Checkpoint interval between epochs (`--save-every 500` steps or `10m`); nil saves after every epoch only.
     /// Default nil.
     public var saveEvery: SaveInterval?
@@ -47,7 +51,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     /// Keys of the settings, as in JSON.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case epochs, minutes, batchSize, learningRate, weightDecay, warmupSteps, clipNorm, seed, evalEvery, augment
-        case saveEvery, emaDecay, emaTau, mosaic
+        case saveEvery, emaDecay, emaTau, mosaic, closeMosaic
     }
 
     /// Decodes stored settings; the weight-average and mosaic keys, which older checkpoints lack, keep their defaults.
@@ -67,6 +71,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         emaDecay = try c.decodeIfPresent(Double.self, forKey: .emaDecay) ?? emaDecay
         emaTau = try c.decodeIfPresent(Double.self, forKey: .emaTau) ?? emaTau
         mosaic = try c.decodeIfPresent(Double.self, forKey: .mosaic) ?? mosaic
+        closeMosaic = try c.decodeIfPresent(Double.self, forKey: .closeMosaic) ?? closeMosaic
     }
 
     /// The keys (as in JSON) of every setting.
@@ -87,6 +92,9 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         guard emaDecay >= 0, emaDecay < 1 else { throw bad(.emaDecay, "must be in [0, 1), got \(emaDecay)") }
         guard emaTau > 0, emaTau.isFinite else { throw bad(.emaTau, "must be positive, got \(emaTau)") }
         guard mosaic >= 0, mosaic <= 1 else { throw bad(.mosaic, "must be a probability in [0, 1], got \(mosaic)") }
+        guard closeMosaic >= 0, closeMosaic < 1 else {
+            throw bad(.closeMosaic, "must be a fraction of the schedule in [0, 1), got \(closeMosaic)")
+        }
     }
 
     /// JSON text, keys sorted (checkpoint metadata).

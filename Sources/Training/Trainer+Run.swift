@@ -31,6 +31,7 @@ extension Trainer {
         let hooks: [TrainerHook] = job?.hooks() ?? Trainer.writerHooks()
         StopSignal.install()
         defer { StopSignal.uninstall() }
+        run.followMosaicPhase()
         run.loader.start(epoch: run.state.epoch, step: run.state.stepInEpoch)
         defer { run.loader.stop() }
         for h in hooks { try h.beforeTraining(run) }
@@ -64,6 +65,7 @@ extension Trainer {
         run.state.step += 1
         run.state.stepInEpoch += 1
         run.state.trainingSeconds = run.elapsed
+        run.followMosaicPhase()
         if report.skipped != nil {
             run.nonFiniteInARow += 1
             run.state.skippedSteps += 1

@@ -51,6 +51,8 @@ public final class TrainingRun {
     public var lastMetrics: HeadMetrics?
     /// The last validation's predictions, and the step it ran after (0 before any).
     public var lastPredictions: [ImagePrediction] = [], lastValidationStep = 0
+    /// Whether the closing phase without mosaics has been announced.
+    var closingAnnounced = false
     /// Why the run ended early, or nil.
     public var stoppedBy: String?
     /// Processes of the data-parallel job (1 alone); stored in checkpoints as `ranks`.
@@ -136,6 +138,26 @@ public final class TrainingRun {
         guard let b = budget else { return state.totalSteps }
         let pace = elapsed > 0 && state.step > 0 ? elapsed / Double(state.step) : 1
         return max(state.step + 1, Int(b / pace))
+    }
+
+    /// The first step of the closing phase on single images (`TrainSettings.closeMosaic`) for the schedule's span
+    /// now; nil when the run has no mosaics or keeps them to the end.
+    public var mosaicEndStep: Int? {
+        let t = configuration.training
+        guard t.augment, t.mosaic > 0, t.closeMosaic > 0 else { return nil }
+        return Int((Double(scheduledSteps) * (1 - t.closeMosaic)).rounded())
+    }
+
+    /// Moves the loader's end of mosaics to `mosaicEndStep` (a time budget's span follows the pace) and says once
+    /// when the closing phase begins.
+    func followMosaicPhase() {
+        guard let end = mosaicEndStep else { return }
+        loader.mosaicEnd = state.epoch * batchesPerEpoch + state.stepInEpoch + max(0, end - state.step)
+        if !closingAnnounced, state.step >= end {
+            closingAnnounced = true
+            progress.log("step \(state.step): single images from here, no mosaics (the last "
+                         + "\(Int((100 * configuration.training.closeMosaic).rounded())) % of the schedule)")
+        }
     }
 
     /// Whether the run is over before the next step: a stop signal, `maxSteps`, or the time budget.

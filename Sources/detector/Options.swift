@@ -194,6 +194,8 @@ struct ScheduleOptions: ParsableArguments {
     var augment: Bool?
     @Option(help: "Probability that a training image is a mosaic of itself and three others (YOLOv4's mosaic; default 0.5 with --data, 0 on the generated data and with --config reference).")
     var mosaic: Double?
+    @Option(help: "Fraction of the schedule, at its end, trained without mosaics (ultralytics' close_mosaic; default \(Preset.default.training.closeMosaic) with --data, 0 elsewhere).")
+    var closeMosaic: Double?
     @Option(help: "Save last.safetensors every N steps (500) or minutes (10m) as well as at the end (default: every epoch).")
     var saveEvery: SaveInterval?
 
@@ -210,6 +212,7 @@ struct ScheduleOptions: ParsableArguments {
         if let v = evalEvery { p.set(.evalEvery, \.evalEvery, v) }
         if let v = augment { p.set(.augment, \.augment, v) }
         if let v = mosaic { p.set(.mosaic, \.mosaic, v) }
+        if let v = closeMosaic { p.set(.closeMosaic, \.closeMosaic, v) }
         if let v = saveEvery { p.set(.saveEvery, \.saveEvery, v) }
         return p
     }

@@ -115,5 +115,11 @@ final class MosaicTests: XCTestCase {
         let plain = try BatchLoader(dataset: ds, options: o).makeBatch(epoch: 0, step: 0)
         XCTAssertEqual(plain.targets.map { Set($0.classes).count }.max(), 1)
         XCTAssertNotEqual(plain.images, b1.images)
+        // The closing phase (`mosaicEnd`): from that batch on, the batches of probability 1 are those of 0.
+        loader.mosaicEnd = 1
+        XCTAssertEqual(try loader.makeBatch(epoch: 0, step: 0).images, b1.images, "before the end: mosaics")
+        let closing = try loader.makeBatch(epoch: 1, step: 0), plainLater = try BatchLoader(dataset: ds, options: o).makeBatch(epoch: 1, step: 0)
+        XCTAssertEqual(closing.images, plainLater.images)
+        XCTAssertEqual(closing.targets.map(\.boxes), plainLater.targets.map(\.boxes))
     }
 }

@@ -109,6 +109,11 @@ final class SettingsTests: XCTestCase {
             XCTAssertEqual(($0 as? TrainingError)?.settingKey, "learningRate")
         }
         o = ownData
+        o.training.set(.closeMosaic, \.closeMosaic, 1)
+        XCTAssertThrowsError(try RunConfiguration.resolve(o, classes: ["a"])) {
+            XCTAssertEqual(($0 as? TrainingError)?.settingKey, "closeMosaic")
+        }
+        o = ownData
         o.model.set(.inputSize, \.inputSize, 100)
         XCTAssertThrowsError(try RunConfiguration.resolve(o, classes: ["a"])) {
             XCTAssertEqual($0 as? ModelError, .invalidSetting(key: "inputSize", reason: "100 must be a multiple of 16, at least 32"))

@@ -66,6 +66,29 @@ final class TrainerTests: XCTestCase {
         }
     }
 
+    /// `closeMosaic`: the last part of the schedule trains on single images; the loader's end of mosaics follows the
+    /// schedule, and a run without mosaics or without the setting has none.
+    func testClosingPhaseWithoutMosaics() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let config = try DetectorFixtures.smallConfigFile(in: dir)
+        var o = DetectorFixtures.sampleTrainOptions(out: dir.appendingPathComponent("run"), config: config)
+        o.training.set(.epochs, \.epochs, 2)                      // 8 steps
+        o.training.set(.mosaic, \.mosaic, 1)
+        o.training.set(.closeMosaic, \.closeMosaic, 0.25)
+        o.val = nil
+        let run = try Trainer(options: o).prepare()
+        XCTAssertEqual(run.mosaicEndStep, 6)
+        run.followMosaicPhase()
+        XCTAssertEqual(run.loader.mosaicEnd, 6)
+        XCTAssertEqual(try Trainer(options: o).run().steps, 8)
+        var none = o
+        none.training.set(.closeMosaic, \.closeMosaic, 0)
+        XCTAssertNil(try Trainer(options: none).prepare().mosaicEndStep)
+        none = o
+        none.training.set(.mosaic, \.mosaic, 0)
+        XCTAssertNil(try Trainer(options: none).prepare().mosaicEndStep)
+    }
+
     /// A training run writes its log, plots, checkpoints and metrics, and the checkpoint reloads with the same outputs.
     func testRunFolderAndCheckpointRoundTrip() throws {
         let dir = try Fixtures.temporaryDirectory()
