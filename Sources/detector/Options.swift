@@ -194,7 +194,7 @@ struct ScheduleOptions: ParsableArguments {
     var augment: Bool?
     @Option(help: "Probability that a training image is a mosaic of itself and three others (YOLOv4's mosaic; default 0.5 with --data, 0 on the generated data and with --config reference).")
     var mosaic: Double?
-    @Option(help: "Fraction of the schedule, at its end, trained without mosaics (ultralytics' close_mosaic; default \(Preset.default.training.closeMosaic) with --data, 0 elsewhere).")
+    @Option(help: "Fraction of the schedule, at its end, trained without mosaics (ultralytics' close_mosaic, in epochs there; default 0: mosaics to the end).")
     var closeMosaic: Double?
     @Option(help: "Save last.safetensors every N steps (500) or minutes (10m) as well as at the end (default: every epoch).")
     var saveEvery: SaveInterval?
