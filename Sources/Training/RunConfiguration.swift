@@ -52,8 +52,9 @@ public struct RunConfiguration: Sendable {
     /// The configuration of a new run for `classes`. `train` is the training data the anchors are fitted to, under
     /// `autoAnchors` (then required) or a preset that fits them (`Preset.fitsAnchors`, skipped without data) unless
     /// the file or a flag gives `anchorSizes`; a preset that fits its input (`Preset.fitsInput`) also takes the
-    /// longer side from the data (`InputFitting`) and rectangular inputs, unless the file or a flag gives
-    /// `inputSize` or `rectangular` (or the `fc` set head, which needs squares); `say` receives what was decided. The network's name
+    /// longer side from the data (`InputFitting`) unless the file or a flag gives `inputSize`, and rectangular inputs
+    /// unless they give `rectangular` (neither with the `fc` set head, which needs squares); `say` receives what was
+    /// decided. The network's name
     /// is the preset's while no file or flag changed it, else `custom`.
     public static func resolve(_ options: TrainOptions, classes: [String], train: DetectionDataset? = nil,
                                say: (String) -> Void = { _ in }) throws -> RunConfiguration {
@@ -66,14 +67,17 @@ public struct RunConfiguration: Sendable {
         var layeredModel = model
         layeredModel.name = base.name
         let untouched = layeredModel == base   // the name stays the preset's when no file or flag changed the network
-        let inputGiven = layers.given.contains(DetectorConfig.CodingKeys.inputSize.stringValue)
-            || layers.given.contains(DetectorConfig.CodingKeys.rectangular.stringValue)
-        if preset.fitsInput, !inputGiven, model.setHead != .fc, let train, let side = InputFitting.inputSize(for: train) {
-            model.inputSize = side
-            model.rectangular = true
-            say("input fitted to the training boxes: longer side \(side), rectangular (the smallest tenth of the boxes at "
-                + String(format: "%g px or more, within %d–%d)", InputFitting.smallSide, InputFitting.range.lowerBound,
-                         InputFitting.range.upperBound))
+        let sizeGiven = layers.given.contains(DetectorConfig.CodingKeys.inputSize.stringValue)
+        let shapeGiven = layers.given.contains(DetectorConfig.CodingKeys.rectangular.stringValue)
+        if preset.fitsInput, model.setHead != .fc, let train {
+            let side = sizeGiven ? nil : InputFitting.inputSize(for: train)
+            if let side { model.inputSize = side }
+            if !shapeGiven, sizeGiven || side != nil { model.rectangular = true }
+            if let side {
+                say("input fitted to the training boxes: longer side \(side)\(model.rectangular ? ", rectangular" : "") (the "
+                    + String(format: "smallest tenth of the boxes at %g px or more, within %d–%d)", InputFitting.smallSide,
+                             InputFitting.range.lowerBound, InputFitting.range.upperBound))
+            }
         }
         if fits {
             guard let train else { throw TrainingError.invalidSetting(key: "anchorSizes", reason: "fitting anchors needs the training data") }

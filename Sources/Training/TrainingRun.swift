@@ -143,9 +143,9 @@ public final class TrainingRun {
     /// The first step of the closing phase on single images (`TrainSettings.closeMosaic`) for the schedule's span
     /// now; nil when the run has no mosaics or keeps them to the end.
     public var mosaicEndStep: Int? {
-        let t = configuration.training
-        guard t.augment, t.mosaic > 0, t.closeMosaic > 0 else { return nil }
-        return Int((Double(scheduledSteps) * (1 - t.closeMosaic)).rounded())
+        let close = configuration.training.closeMosaic
+        guard loader.options.augment.mosaicProbability > 0, close > 0 else { return nil }
+        return Int((Double(scheduledSteps) * (1 - close)).rounded())
     }
 
     /// Moves the loader's end of mosaics to `mosaicEndStep` (a time budget's span follows the pace) and says once

@@ -186,15 +186,15 @@ struct ScheduleOptions: ParsableArguments {
     var weightDecay: Double?
     @Option(help: "Linear learning-rate warmup steps (default \(TrainSettings().warmupSteps)).")
     var warmupSteps: Int?
-    @Option(help: "Seed of initialisation, data order and augmentation (default 0).")
+    @Option(help: "Seed of initialisation, data order and augmentation (default \(TrainSettings().seed)).")
     var seed: UInt64?
-    @Option(help: "Evaluate on the validation split every N epochs (0: only at the end; default 1).")
+    @Option(help: "Evaluate on the validation split every N epochs (0: only at the end; default \(TrainSettings().evalEvery)).")
     var evalEvery: Int?
     @Flag(inversion: .prefixedNo, help: "Random flips, scale jitter and colour jitter on training images (default on).")
     var augment: Bool?
-    @Option(help: "Probability that a training image is a mosaic of itself and three others (YOLOv4's mosaic; default 0.5 with --data, 0 on the generated data and with --config reference).")
+    @Option(help: "Probability that a training image is a mosaic of itself and three others (YOLOv4's mosaic; default \(Preset.defaultMosaic) with --data, 0 on the generated data and with --config reference).")
     var mosaic: Double?
-    @Option(help: "Fraction of the schedule, at its end, trained without mosaics (ultralytics' close_mosaic, in epochs there; default 0: mosaics to the end).")
+    @Option(help: "Fraction of the schedule, at its end, trained without mosaics (ultralytics' close_mosaic, in epochs there; default \(TrainSettings().closeMosaic): mosaics to the end).")
     var closeMosaic: Double?
     @Option(help: "Save last.safetensors every N steps (500) or minutes (10m) as well as at the end (default: every epoch).")
     var saveEvery: SaveInterval?

@@ -39,7 +39,8 @@ final class InputFittingTests: XCTestCase {
     }
 
     /// `default` on data of one's own takes the fitted side and rectangles, and fits its anchors at that side; a given
-    /// `--input-size` or `--rect`/`--no-rect`, or another preset, keeps its own.
+    /// `--input-size` keeps its size and the rectangles, a given `--no-rect` the fitted size and squares; another
+    /// preset keeps its own.
     func testDefaultPresetFitsItsInputUnlessGiven() throws {
         var own = TrainOptions()
         own.data = DetectorFixtures.sample.appendingPathComponent("train.json")
@@ -56,11 +57,12 @@ final class InputFittingTests: XCTestCase {
         sized.model.set(.inputSize, \.inputSize, 352)
         let s = try Trainer(options: sized).makeConfiguration(classes: DetectorFixtures.sampleClassNames, train: train).model
         XCTAssertEqual(s.inputSize, 352)
-        XCTAssertFalse(s.rectangular)
+        XCTAssertTrue(s.rectangular)
+        XCTAssertEqual(s.anchorSizes, AnchorFitting.sizes(for: train, inputSize: 352, count: 3))
         var square = own
         square.model.set(.rectangular, \.rectangular, false)
         let q = try Trainer(options: square).makeConfiguration(classes: DetectorFixtures.sampleClassNames, train: train).model
-        XCTAssertEqual(q.inputSize, Preset.default.model(classes: ["x"]).inputSize)
+        XCTAssertEqual(q.inputSize, fitted)
         XCTAssertFalse(q.rectangular)
         var reference = own
         reference.preset = .reference
