@@ -106,7 +106,7 @@ public final class Detector {
         case .query:
             querySet = QuerySetHead(
                 featureWidth: config.headConvs == 0 ? denseIn : config.headWidth, c4Channels: config.widths[3],
-                classes: config.numClasses, width: config.setWidth, heads: config.attentionHeads,
+                fineChannels: config.setFineFeatures ? config.widths[1] : 0, classes: config.numClasses, width: config.setWidth, heads: config.attentionHeads,
                 hidden: config.feedForward, layers: config.attentionLayers, classPrior: config.setClassPrior, geometry: config.setGeometry,
                 generator: &g)
             globalSet = nil
@@ -181,7 +181,8 @@ public final class Detector {
             lastQueries = q
             let (levels, cells) = locate(q.selected)
             let r = head.forward(features: heads.map(\.features), c4: c4, levels: levels, cells: cells,
-                                 strides: config.pyramidStrides, proposals: q.proposals, proposalScores: q.scores)
+                                 strides: config.pyramidStrides, proposals: q.proposals, proposalScores: q.scores,
+                                 fine: config.setFineFeatures ? stages[0] : nil)
             out.setBoxes = r.boxes
             out.setLogits = r.logits
             out.selected = q.selected
@@ -201,18 +202,19 @@ public final class Detector {
         let dLogitsMaps = HeadLayout.fromAnchors(levels: dDenseLogits, anchors: a, shapes: sizes)
         let dDeltasMaps = HeadLayout.fromAnchors(levels: dDenseDeltas, anchors: a, shapes: sizes)
         var dFeatures: [Tensor]? = nil
-        var dC4: Tensor
+        var dC4: Tensor, dFine: Tensor? = nil
         if let head = querySet {
             let r = head.backward(dBoxes: dSetBoxes, dLogits: dSetLogits)
             dFeatures = r.dFeatures
             dC4 = r.dC4
+            dFine = r.dFine
         } else if let head = globalSet {
             dC4 = head.backward(dBoxes: dSetBoxes, dLogits: dSetLogits)
         } else {
             dC4 = Tensor(shape: [dDenseLogits.shape[0], config.widths[3], inputHeight / 16, inputWidth / 16])
         }
         let dInputs = dense.backward(levels: sizes.indices.map { (dLogitsMaps[$0], dDeltasMaps[$0], dFeatures?[$0]) })
-        var stageGradients: [Tensor?] = [nil, nil, dC4]
+        var stageGradients: [Tensor?] = [dFine, nil, dC4]
         if let pyramid {
             for (l, d) in pyramid.backward(dInputs).enumerated() {
                 let k = Self.stage(config.pyramidStrides[l]) - 1

@@ -99,6 +99,10 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
     /// Query head: self-attention adds a learnt mix of the proposals' pairwise IoU and IoU-with-higher-ranked maps
     /// to its scores (`QuerySetHead.geometryMaps`).
     public var setGeometry: Bool = false
+    /// Whether each query-head hypothesis also reads the stride-4 backbone features (stage 1's output) at the cell
+    /// under its proposal's centre, a finer view for boxes of a few pixels than the stride-8 cell it starts from.
+    /// Default false.
+    public var setFineFeatures: Bool = false
     /// Query head with `querySelection` `nms`: the IoU above which a proposal is a duplicate of a better one.
     public var queryNMSIoU: Double = 0.6
 
@@ -203,6 +207,9 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
             throw bad(.rectangular, "\(hypotheses) hypotheses exceed the \(narrowest) dense anchors of the narrowest rectangle "
                       + "(32×\(inputSize)); lower hypotheses or raise inputSize")
         }
+        guard !setFineFeatures || setHead == .query else {
+            throw bad(.setFineFeatures, "reads features for query hypotheses; setHead \(setHead) has none (use query)")
+        }
         guard queryNMSIoU > 0, queryNMSIoU <= 1 else { throw bad(.queryNMSIoU, "must be in (0, 1], got \(queryNMSIoU)") }
         guard attentionHeads > 0, setWidth % attentionHeads == 0 else {
             throw bad(.attentionHeads, "\(attentionHeads) must divide the set width \(setWidth)")
@@ -256,7 +263,7 @@ extension DetectorConfig {
     /// Keys of the settings, as in JSON.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case name, inputSize, rectangular, widths, blocksPerStage, headWidth, headConvs, anchorSizes, pyramidStrides, anchorRatios, classNames, setHead
-        case hypotheses, setWidth, attentionHeads, feedForward, attentionLayers, setClassPrior, querySelection, setGeometry
+        case hypotheses, setWidth, attentionHeads, feedForward, attentionLayers, setClassPrior, querySelection, setGeometry, setFineFeatures
         case queryNMSIoU, denseWeight, setWeight, focalAlpha, focalGamma, denseAssignment, matchCost, eosCoef, l1Weight
         case giouWeight, classWeight, labelSmoothing, classBalanceBeta, setIoUTargets
     }

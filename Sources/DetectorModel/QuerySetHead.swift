@@ -61,6 +61,9 @@ public final class QuerySetHead: Layer {
     public let featureWidth: Int
     /// Number of classes C.
     public let classes: Int
+    /// Channels of the stride-4 backbone features each hypothesis also reads at its proposal's centre
+    /// (`DetectorConfig.setFineFeatures`); 0 = none.
+    public let fineChannels: Int
     /// 1×1 conv from stride-16 features to `featureWidth` channels.
     public let lateral: Conv2D
     let embed1, embed2: Linear
@@ -76,16 +79,17 @@ public final class QuerySetHead: Layer {
     public var readiness: GradientReadiness?
 
     /// A head for `classes` classes over dense features of `featureWidth` channels and stride-16 features of
-    /// `c4Channels` channels.
-    public init(featureWidth: Int, c4Channels: Int, classes: Int, width: Int, heads: Int, hidden: Int, layers: Int,
-                classPrior: Bool = false, geometry: Bool = false, generator: inout SeededGenerator) {
+    /// `c4Channels` channels (and stride-4 features of `fineChannels` channels when above 0).
+    public init(featureWidth: Int, c4Channels: Int, fineChannels: Int = 0, classes: Int, width: Int, heads: Int, hidden: Int,
+                layers: Int, classPrior: Bool = false, geometry: Bool = false, generator: inout SeededGenerator) {
         self.featureWidth = featureWidth
+        self.fineChannels = fineChannels
         self.classPrior = classPrior
         self.geometry = geometry
         self.classes = classes
         lateral = Conv2D(name: "set.lateral", inChannels: c4Channels, outChannels: featureWidth, kernelSize: 1,
                          generator: &generator)
-        embed1 = Linear(name: "set.embed1", inFeatures: 2 * featureWidth + 4 + classes, outFeatures: width, generator: &generator)
+        embed1 = Linear(name: "set.embed1", inFeatures: 2 * featureWidth + fineChannels + 4 + classes, outFeatures: width, generator: &generator)
         embed2 = Linear(name: "set.embed2", inFeatures: width, outFeatures: width, generator: &generator)
         var blocks: [AttentionBlock] = []
         for l in 0..<layers {
@@ -107,6 +111,7 @@ public final class QuerySetHead: Layer {
     struct Saved {
         var levels: [[Int]], cells: [[Int]], shapes: [[Int]]
         var cells16: [[Int]], shape16: [Int]
+        var cells4: [Int], shape4: [Int]
         var boxes: [Float]
         var n: Int, k: Int
     }
@@ -129,10 +134,13 @@ public final class QuerySetHead: Layer {
     ///   - strides: the levels' strides (a cell `(y, x)` of stride s reads the stride-16 map at `(⌊y·s/16⌋, ⌊x·s/16⌋)`).
     ///   - proposals: `[N·K·4]` dense boxes as normalised `(cx, cy, w, h)`, no gradient.
     ///   - proposalScores: `[N·K·C]` dense class probabilities, no gradient.
+    ///   - fine: with `fineChannels` above 0, the stride-4 backbone features `[N, fineChannels, H/4, W/4]`, read at the
+    ///     cell under each proposal's centre.
     /// - Returns: `boxes: [N·K·4]` normalised `(cx, cy, w, h)` and `logits: [N·K, C + 1]`.
     public func forward(features: [Tensor], c4: Tensor, levels: [[Int]], cells: [[Int]], strides: [Int],
-                        proposals: [Float], proposalScores: [Float]) -> (boxes: [Float], logits: Tensor)
+                        proposals: [Float], proposalScores: [Float], fine: Tensor? = nil) -> (boxes: [Float], logits: Tensor)
     {
+        precondition((fine?.shape[1] ?? 0) == fineChannels, "QuerySetHead: \(fineChannels) fine channels expected")
         let n = c4.shape[0]
         let k = cells.first?.count ?? 0
         if let readiness {
@@ -150,14 +158,17 @@ public final class QuerySetHead: Layer {
             }
         }
         let a = Self.gather(features, levels: levels, cells: cells), b = Gather.cells(lat, cells: cells16)
-        let f = featureWidth, rows = n * k, inWidth = 2 * f + 4 + classes
+        let cells4 = fine.map { Self.centreCells(proposals, map: $0) } ?? []
+        let fineRows = fine.map { Gather.cells($0, cells: Self.perImage(cells4, n: n, k: k)) }
+        let f = featureWidth, f4 = fineChannels, rows = n * k, inWidth = 2 * f + f4 + 4 + classes
         var input = Tensor(shape: [rows, inWidth])
         input.data.withUnsafeMutableBufferPointer { dst in
             for r in 0..<rows {
                 let o = r * inWidth
                 for j in 0..<f { dst[o + j] = a.data[r * f + j]; dst[o + f + j] = b.data[r * f + j] }
-                for j in 0..<4 { dst[o + 2 * f + j] = proposals[r * 4 + j] }
-                for j in 0..<classes { dst[o + 2 * f + 4 + j] = proposalScores[r * classes + j] }
+                if let c = fineRows { for j in 0..<f4 { dst[o + 2 * f + j] = c.data[r * f4 + j] } }
+                for j in 0..<4 { dst[o + 2 * f + f4 + j] = proposals[r * 4 + j] }
+                for j in 0..<classes { dst[o + 2 * f + f4 + 4 + j] = proposalScores[r * classes + j] }
             }
         }
         var e = embed2.forward(embedReLU.forward(embed1.forward(input)))
@@ -185,7 +196,7 @@ public final class QuerySetHead: Layer {
             boxes[i] = 1 / (1 + exp(-t))
         }
         saved = Saved(levels: levels, cells: cells, shapes: features.map(\.shape), cells16: cells16, shape16: lat.shape,
-                      boxes: boxes, n: n, k: k)
+                      cells4: cells4, shape4: fine?.shape ?? [], boxes: boxes, n: n, k: k)
         return (boxes, logits)
     }
 
@@ -212,8 +223,22 @@ public final class QuerySetHead: Layer {
         return maps
     }
 
-    /// Gradients w.r.t. the output boxes and logits → gradients w.r.t. the dense features of every level and `c4`.
-    public func backward(dBoxes: [Float], dLogits: Tensor) -> (dFeatures: [Tensor], dC4: Tensor) {
+    /// The cell `y·W + x` of a stride-4 map `[N, C, H, W]` under each proposal's centre (`proposals`: `[N·K·4]`
+    /// normalised by the input's longer side, which is `4·max(H, W)`).
+    static func centreCells(_ proposals: [Float], map: Tensor) -> [Int] {
+        let (h, w) = (map.shape[2], map.shape[3]), side = Float(max(h, w))
+        return stride(from: 0, to: proposals.count, by: 4).map { o in
+            let x = min(max(Int(proposals[o] * side), 0), w - 1), y = min(max(Int(proposals[o + 1] * side), 0), h - 1)
+            return y * w + x
+        }
+    }
+
+    /// A flat list of `n·k` cells as `n` lists of `k`.
+    static func perImage(_ cells: [Int], n: Int, k: Int) -> [[Int]] { (0..<n).map { Array(cells[($0 * k)..<($0 * k + k)]) } }
+
+    /// Gradients w.r.t. the output boxes and logits → gradients w.r.t. the dense features of every level, `c4` and
+    /// the stride-4 features (nil without `fineChannels`).
+    public func backward(dBoxes: [Float], dLogits: Tensor) -> (dFeatures: [Tensor], dC4: Tensor, dFine: Tensor?) {
         guard let s = saved else { preconditionFailure("QuerySetHead.backward before forward") }
         let rows = s.n * s.k
         var dDelta = Tensor(shape: [rows, 4])
@@ -231,17 +256,24 @@ public final class QuerySetHead: Layer {
         readiness?.accumulated(embed2.parameters)
         let dInput = embed1.backward(dEmbedded)
         readiness?.accumulated(embed1.parameters)
-        let f = featureWidth, inWidth = dInput.shape[1]
-        var da = Tensor(shape: [rows, f]), db = Tensor(shape: [rows, f])
+        let f = featureWidth, f4 = fineChannels, inWidth = dInput.shape[1]
+        var da = Tensor(shape: [rows, f]), db = Tensor(shape: [rows, f]), dc = Tensor(shape: [rows, f4])
         for r in 0..<rows {
             for j in 0..<f { da.data[r * f + j] = dInput.data[r * inWidth + j]; db.data[r * f + j] = dInput.data[r * inWidth + f + j] }
+            for j in 0..<f4 { dc.data[r * f4 + j] = dInput.data[r * inWidth + 2 * f + j] }
+        }
+        var dFine: Tensor? = nil
+        if f4 > 0 {
+            var d = Tensor(shape: s.shape4)
+            Gather.cellsBackward(dOut: dc.reshaped([s.n, s.k, f4]), cells: Self.perImage(s.cells4, n: s.n, k: s.k), dX: &d)
+            dFine = d
         }
         var dFeatures = s.shapes.map { Tensor(shape: $0) }, dLat = Tensor(shape: s.shape16)
         Self.gatherBackward(dOut: da.reshaped([s.n, s.k, f]), levels: s.levels, cells: s.cells, dX: &dFeatures)
         Gather.cellsBackward(dOut: db.reshaped([s.n, s.k, f]), cells: s.cells16, dX: &dLat)
         let dC4 = lateral.backward(dLat)
         readiness?.accumulated(lateral.parameters)
-        return (dFeatures, dC4)
+        return (dFeatures, dC4, dFine)
     }
 
     /// Each token's feature vector from its own level's map: `maps[l]: [N, F, H_l, W_l]`, per image K levels and cells

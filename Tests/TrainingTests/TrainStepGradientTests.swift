@@ -31,10 +31,12 @@ final class TrainStepGradientTests: XCTestCase {
     /// The whole network's analytic gradient against central differences of the training loss, for a few
     /// parameters of every part (backbone, dense head, set head), with BatchNorm in training mode.
     func testGradientsMatchFiniteDifferences() throws {
-        for (head, prior, geometry) in [(DetectorConfig.SetHeadKind.query, false, false), (.query, true, true), (.fc, false, false)] {
+        for (head, prior, geometry, fine) in [(DetectorConfig.SetHeadKind.query, false, false, false), (.query, true, true, false),
+                                              (.query, true, true, true), (.fc, false, false, false)] {
             var c = DetectorFixtures.tinyConfig(setHead: head)
             c.setClassPrior = prior
             c.setGeometry = geometry
+            c.setFineFeatures = fine
             let d = try Detector(config: c, seed: 3)
             let b = DetectorFixtures.randomBatch(config: c, n: 2, seed: 4)
             let step = TrainStep(detector: d, optimizer: SGD(momentum: 0), classWeights: nil)
@@ -55,7 +57,9 @@ final class TrainStepGradientTests: XCTestCase {
                          "dense.box.weight", head == .query ? "set.layer0.attn.q_proj.weight" : "set.fc1.weight",
                          head == .query ? "set.box.weight" : "set.fc2.bias", head == .query ? "set.lateral.weight" : "set.reduce.weight"]
                 + (geometry ? ["set.layer0.attn.geometry"] : [])
-            try Self.checkGradients(of: picks, in: params, loss: loss, label: "\(head) prior \(prior)")
+                // Stage 1's output reaches the loss through stage 2 and, with fine features, through the set head.
+                + (fine ? ["backbone.stage1.down.conv.weight", "set.embed1.weight"] : [])
+            try Self.checkGradients(of: picks, in: params, loss: loss, label: "\(head) prior \(prior) fine \(fine)")
         }
     }
 
