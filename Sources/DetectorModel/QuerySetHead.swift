@@ -7,8 +7,9 @@ import NeuralNet
 ///
 /// Shape key (reference, C classes, K = 50, N images): per hypothesis, the dense head's shared features at its cell
 /// (`[N·K, 64]`; on a pyramid, at its own level's cell) and the stride-16 features through a 1×1 lateral conv at the same place (`[N·K, 64]`, which is the
-/// nearest-upsampled map at that cell), the dense box as normalised `(cx, cy, w, h)` (4) and the dense class
-/// probabilities (C), both without gradient → MLP `64+64+4+C → 128 → 128` → `attentionLayers` × [self-attention
+/// nearest-upsampled map at that cell), with `fineChannels` the stride-4 features under the proposal's centre
+/// (`[N·K, 32]`), the dense box as normalised `(cx, cy, w, h)` (4) and the dense class probabilities (C), both
+/// without gradient → MLP `64+64(+32)+4+C → 128 → 128` → `attentionLayers` × [self-attention
 /// (residual, LayerNorm), FFN 128 → 256 → 128 (residual, LayerNorm)] → box offsets `[N·K, 4]` added to the logit of
 /// the dense box, `box = σ(logit(b_dense) + Δ)`, and class logits `[N·K, C + 1]` (last = no-object).
 public final class QuerySetHead: Layer {
@@ -111,7 +112,7 @@ public final class QuerySetHead: Layer {
     struct Saved {
         var levels: [[Int]], cells: [[Int]], shapes: [[Int]]
         var cells16: [[Int]], shape16: [Int]
-        var cells4: [Int], shape4: [Int]
+        var cells4: [[Int]], shape4: [Int]
         var boxes: [Float]
         var n: Int, k: Int
     }
@@ -158,8 +159,11 @@ public final class QuerySetHead: Layer {
             }
         }
         let a = Self.gather(features, levels: levels, cells: cells), b = Gather.cells(lat, cells: cells16)
-        let cells4 = fine.map { Self.centreCells(proposals, map: $0) } ?? []
-        let fineRows = fine.map { Gather.cells($0, cells: Self.perImage(cells4, n: n, k: k)) }
+        let cells4: [[Int]] = fine.map { map in
+            let flat = Self.centreCells(proposals, map: map)
+            return (0..<n).map { Array(flat[($0 * k)..<($0 * k + k)]) }
+        } ?? []
+        let fineRows = fine.map { Gather.cells($0, cells: cells4) }
         let f = featureWidth, f4 = fineChannels, rows = n * k, inWidth = 2 * f + f4 + 4 + classes
         var input = Tensor(shape: [rows, inWidth])
         input.data.withUnsafeMutableBufferPointer { dst in
@@ -233,9 +237,6 @@ public final class QuerySetHead: Layer {
         }
     }
 
-    /// A flat list of `n·k` cells as `n` lists of `k`.
-    static func perImage(_ cells: [Int], n: Int, k: Int) -> [[Int]] { (0..<n).map { Array(cells[($0 * k)..<($0 * k + k)]) } }
-
     /// Gradients w.r.t. the output boxes and logits → gradients w.r.t. the dense features of every level, `c4` and
     /// the stride-4 features (nil without `fineChannels`).
     public func backward(dBoxes: [Float], dLogits: Tensor) -> (dFeatures: [Tensor], dC4: Tensor, dFine: Tensor?) {
@@ -265,7 +266,7 @@ public final class QuerySetHead: Layer {
         var dFine: Tensor? = nil
         if f4 > 0 {
             var d = Tensor(shape: s.shape4)
-            Gather.cellsBackward(dOut: dc.reshaped([s.n, s.k, f4]), cells: Self.perImage(s.cells4, n: s.n, k: s.k), dX: &d)
+            Gather.cellsBackward(dOut: dc.reshaped([s.n, s.k, f4]), cells: s.cells4, dX: &d)
             dFine = d
         }
         var dFeatures = s.shapes.map { Tensor(shape: $0) }, dLat = Tensor(shape: s.shape16)

@@ -6,10 +6,11 @@ import NeuralNet
 extension DetectorGraph {
     /// The query head on the selected anchors `[N, K]`: gathers the dense features at their cells and the lateral
     /// stride-16 features at the cells below, appends the proposals (normalised dense boxes) and their dense
-    /// probabilities, embeds `2F + 4 + C → D → D`, runs the attention blocks and returns boxes
+    /// probabilities, embeds `2F + 4 + C → D → D` (with `fine`, the stride-4 features under each proposal's centre
+    /// after the lateral ones: `2F + F₄ + 4 + C`), runs the attention blocks and returns boxes
     /// `σ(logit(clamp(proposal, 1e-4, 1 − 1e-4)) + Δ)` `[N, K, 4]` and class logits `[N, K, C + 1]`.
-    func querySetHead(features: String, c4: String, selected: String, boxes: String, scores: String, logits: String)
-        -> (boxes: String, logits: String)
+    func querySetHead(features: String, c4: String, fine: String?, selected: String, boxes: String, scores: String,
+                      logits: String) -> (boxes: String, logits: String)
     {
         guard let head = detector.querySet else { preconditionFailure("DetectorGraph: no query head") }
         let f = config.featureSize, f16 = config.inputSize / 16, width = head.featureWidth
@@ -23,8 +24,19 @@ extension DetectorGraph {
         let lateral = conv(c4, head.lateral, relu: false)
         let proposals = proposals(selectedBoxes: g.gatherRows(boxes, selected))
         let proposalScores = g.gatherRows(scores, selected)
-        let input = g.concat([g.gatherRows(rows(features), cells), g.gatherRows(rows(lateral), cells16), proposals,
-                              proposalScores], axis: 2)
+        var parts = [g.gatherRows(rows(features), cells), g.gatherRows(rows(lateral), cells16)]
+        if let fine {
+            // `QuerySetHead.centreCells` on the square input: ⌊centre · S/4⌋ clamped to the map, as y·(S/4) + x.
+            let side = config.inputSize / 4
+            let centre = g.op("Floor", g.op("Mul", g.slice(proposals, axis: 2, from: 0, to: 2), g.scalar("fine_side", Float(side))))
+            let xy = g.op("Cast", g.op("Clip", centre, g.scalar("fine_min", 0), g.scalar("fine_max", Float(side - 1))),
+                          attributes: [.int("to", 7)])
+            let cell = g.op("ReduceSum", g.op("Mul", xy, g.constant("fine_strides", ints: [1, side], shape: [2])),
+                            g.constant("axes", ints: [2]), attributes: [.int("keepdims", 0)])
+            let fineRows = g.transpose(g.reshape(fine, [0, head.fineChannels, -1]), [0, 2, 1])  // [N, (S/4)², F₄]
+            parts.append(g.gatherRows(fineRows, cell))
+        }
+        let input = g.concat(parts + [proposals, proposalScores], axis: 2)
         let embed = head.embedding
         var e = g.linear(g.op("Relu", g.linear(input, embed.first)), embed.second)
         let maps = head.geometry ? geometryMaps(proposals) : nil

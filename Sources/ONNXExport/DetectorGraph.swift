@@ -24,7 +24,7 @@ struct DetectorGraph {
     /// Emits the whole network on the input `images`; names the graph outputs `ONNXExporter.Name`.
     /// Returns whether set outputs (boxes and scores) and the query head's anchors were emitted.
     func emit(images: String) -> (set: Bool, anchors: Bool) {
-        let (c3, c4) = backbone(images)
+        let (c2, c3, c4) = backbone(images)
         let (features, logitsMap, deltasMap) = denseHead(c3)
         let a = config.anchorsPerLocation
         let logits = toAnchors(logitsMap, anchors: a, values: config.numClasses)
@@ -36,8 +36,8 @@ struct DetectorGraph {
         switch config.setHead {
         case .query:
             let selected = selectQueries(logits: logits, boxes: boxes)
-            let (setBoxes, setLogits) = querySetHead(features: features, c4: c4, selected: selected, boxes: boxes, scores: scores,
-                                                     logits: logits)
+            let (setBoxes, setLogits) = querySetHead(features: features, c4: c4, fine: config.setFineFeatures ? c2 : nil,
+                                                     selected: selected, boxes: boxes, scores: scores, logits: logits)
             setOutputs(boxes: setBoxes, logits: setLogits)
             g.output(selected, as: ONNXExporter.Name.setAnchors)
             return (true, true)
@@ -73,11 +73,11 @@ struct DetectorGraph {
         return g.op("Relu", g.op("Add", branch, x))
     }
 
-    /// The backbone: `images` → `(c3, c4)`.
-    func backbone(_ images: String) -> (c3: String, c4: String) {
+    /// The backbone: `images` → the outputs of stages 1–3 `(c2, c3, c4)`.
+    func backbone(_ images: String) -> (c2: String, c3: String, c4: String) {
         let b = detector.backbone
         var h = convBNReLU(images, b.stem)
-        var c3 = h
+        var (c2, c3) = (h, h)
         for (k, stage) in b.stages.enumerated() {
             for layer in stage {
                 if let unit = layer as? ConvBNReLU {
@@ -88,9 +88,10 @@ struct DetectorGraph {
                     preconditionFailure("DetectorGraph: backbone layer \(type(of: layer)) has no ONNX form")
                 }
             }
+            if k == 0 { c2 = h }
             if k == 1 { c3 = h }
         }
-        return (c3, h)
+        return (c2, c3, h)
     }
 
     /// The dense head: `c3` → shared features, class logits `[N, A·C, H, W]`, box deltas `[N, A·4, H, W]`.

@@ -36,7 +36,7 @@ public enum ONNXExporter {
     static let exportableKeys: Set<String> = [
         "name", "inputSize", "widths", "blocksPerStage", "headWidth", "headConvs", "anchorSizes", "anchorRatios",
         "classNames", "setHead", "hypotheses", "setWidth", "attentionHeads", "feedForward", "attentionLayers",
-        "setClassPrior", "querySelection", "setGeometry", "queryNMSIoU",
+        "setClassPrior", "querySelection", "setGeometry", "setFineFeatures", "queryNMSIoU",
         // Rectangular training changes no weight: the graph takes the square letterbox `[N, 3, S, S]`, on which the
         // network computes what `Predictor` gives with `rectangular` off (the parity reference runs it so).
         "rectangular",

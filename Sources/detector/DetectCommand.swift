@@ -33,7 +33,8 @@ struct DetectCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             runtime.apply()
-            let detect = try DetectRun(checkpoint: URL(fileURLWithPath: model), threshold: threshold, head: head)
+            let detect = try DetectRun(checkpoint: URL(fileURLWithPath: model), threshold: threshold, head: head,
+                                       inputSize: tiling.inputSize)
             detect.predictor.tiling = tiling.tiling
             switch detect.thresholdSource {
             case .stored: print(String(format: "score threshold %.2f: the %@ head's best F1 on validation, stored in %@ (--threshold to change)",

@@ -140,6 +140,7 @@ struct EvaluateCommand: ParsableCommand {
         options.overlays = overlays
         options.maxDetections = maxDets
         options.tiling = tiling.tiling
+        options.inputSize = tiling.inputSize
         options.skipBadImages = dataOptions.skipBadImages
         var progress: ProgressReporter?
         let report = try ModelEvaluation.run(options) { done, total in

@@ -239,6 +239,11 @@ struct TilingOptions: ParsableArguments {
     var tile: Int?
     @Option(help: "Pixels neighbouring tiles share (at least the largest object side; default a fifth of --tile).")
     var tileOverlap: Int?
+    @Option(name: .customLong("input-size"),
+            help: ArgumentHelp("Run the network at this input side (multiple of 16; of 32 for rectangular models) instead of the "
+                + "one it was trained at, as ultralytics' imgsz at val/predict: larger sides give small objects more pixels "
+                + "(default: the training side)."))
+    var inputSize: Int?
 
     func validate() throws {
         if tile == nil && tileOverlap != nil { throw ValidationError("--tile-overlap needs --tile") }

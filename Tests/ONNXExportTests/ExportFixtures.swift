@@ -54,7 +54,9 @@ enum ExportFixtures {
         dense.headConvs = 0
         var rectangular = preset
         rectangular.rectangular = true
+        var fine = preset
+        fine.setFineFeatures = true
         return [("synthetic preset", preset), ("reference topk", reference), ("peaks", peaks), ("fc", global), ("none", dense),
-                ("rectangular (square graph)", rectangular)]
+                ("rectangular (square graph)", rectangular), ("fine features", fine)]
     }
 }
