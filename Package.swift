@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "TestSupport"]),
         .testTarget(
             name: "DetectorModelTests",
-            dependencies: ["DetectorModel", "Boxes", "NeuralNet", "DetectorTestSupport"]),
+            dependencies: ["DetectorModel", "Boxes", "NeuralNet", "Seeding", "DetectorTestSupport"]),
         .testTarget(
             name: "TrainingTests",
             dependencies: ["Training", "DetectorModel", "Inference", "Criterion", "Datasets", "Boxes", "Evaluation", "NeuralNet", "Reporting",
