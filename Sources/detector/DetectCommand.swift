@@ -18,7 +18,7 @@ struct DetectCommand: ParsableCommand {
     var threshold: Double?
     @Option(help: "Head: set (no NMS) or dense (NMS).")
     var head = DetectRun.Head.set
-    @OptionGroup var tiling: TilingOptions
+    @OptionGroup var input: InputOptions
     @OptionGroup var runtime: RuntimeOptions
     @Option(help: "Folder for detections.json and the overlay pictures.")
     var out = "detections"
@@ -34,8 +34,8 @@ struct DetectCommand: ParsableCommand {
         try reportingErrors {
             runtime.apply()
             let detect = try DetectRun(checkpoint: URL(fileURLWithPath: model), threshold: threshold, head: head,
-                                       inputSize: tiling.inputSize)
-            detect.predictor.tiling = tiling.tiling
+                                       inputSize: input.inputSize)
+            detect.predictor.tiling = input.tiling
             switch detect.thresholdSource {
             case .stored: print(String(format: "score threshold %.2f: the %@ head's best F1 on validation, stored in %@ (--threshold to change)",
                                        detect.threshold, head.rawValue as NSString, model as NSString))

@@ -51,7 +51,7 @@ struct EvaluateCommand: ParsableCommand {
         + "AR are reported at 100 (pycocotools' statistics) and at N, as crowds need."))
     var maxDets = 100
 
-    @OptionGroup var tiling: TilingOptions
+    @OptionGroup var input: InputOptions
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -139,8 +139,8 @@ struct EvaluateCommand: ParsableCommand {
         options.heads = head
         options.overlays = overlays
         options.maxDetections = maxDets
-        options.tiling = tiling.tiling
-        options.inputSize = tiling.inputSize
+        options.tiling = input.tiling
+        options.inputSize = input.inputSize
         options.skipBadImages = dataOptions.skipBadImages
         var progress: ProgressReporter?
         let report = try ModelEvaluation.run(options) { done, total in

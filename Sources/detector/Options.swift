@@ -231,8 +231,9 @@ struct DataOptions: ParsableArguments {
     var imagesURL: URL? { images.map { URL(fileURLWithPath: $0) } }
 }
 
-/// Overlapping tiles for images larger than the input (`Inference.Tiling`), for `detect` and `evaluate --model`.
-struct TilingOptions: ParsableArguments {
+/// How `detect` and `evaluate --model` feed images to the network: overlapping tiles for images larger than the input
+/// (`Inference.Tiling`) and the input side (`Inference.InferenceInput`).
+struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Cut images larger than this many pixels (per side) into overlapping tiles of that side, "
         + "each letterboxed to the input; detections are kept by the tile that owns their centre and merged across "
         + "tile borders only (default: whole images)."))
