@@ -18,6 +18,10 @@ public struct HeadMetrics: Sendable {
     /// Each head's best-F1 score threshold on these predictions (`ThresholdDiagnostics.bestF1`).
     public var scoreThresholds: ScoreThresholds
 
+    /// AP50 of the set head, or of the dense head without one: what training keeps its best checkpoint and chooses
+    /// the inference input side by.
+    public var keyAP50: Double { self.set?.stats[1] ?? dense.stats[1] }
+
     /// The detection limit above 100 the evaluations also hold figures at (`evaluate(_:hasSetHead:maxDetections:)`),
     /// or nil.
     public var extraDetectionLimit: Int? {

@@ -35,7 +35,7 @@ public struct DetectRun {
 
     /// A run over `checkpoint`; the set head is refused when the model has none. Without a `threshold` the run uses
     /// the head's best-F1 threshold stored in the checkpoint (`ScoreThresholds`), else `ScoreThresholds.fallback`.
-    /// `inputSize` runs the network at another input side than it was trained at (`InferenceInput`).
+    /// `inputSize` runs the network at another input side than the checkpoint's (`InferenceInput`).
     public init(checkpoint: URL, threshold given: Double? = nil, head: Head, batchSize: Int = 16, inputSize: Int? = nil) throws {
         let loaded = try InferenceInput.load(checkpoint, inputSize: inputSize).loaded
         if head == .set && loaded.detector.config.setHead == .none {

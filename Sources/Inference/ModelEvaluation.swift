@@ -47,7 +47,8 @@ public enum ModelEvaluation {
         public var maxDetections = 100
         /// Overlapping tiles for images larger than a tile (`Tiling`); nil (default) predicts whole images.
         public var tiling: Tiling?
-        /// Input side the network runs at (`InferenceInput`); nil: the side it was trained at.
+        /// Input side the network runs at (`InferenceInput`); nil: the side training chose and stored, else the one it
+        /// was trained at.
         public var inputSize: Int?
 
         /// Options with the defaults above.
@@ -102,10 +103,13 @@ public enum ModelEvaluation {
     /// Errors: unreadable checkpoint or dataset (naming the file), `.set` on a model without set head, a model
     /// whose class count differs from the dataset's category count, unwritable output files.
     public static func run(_ options: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Report {
-        let (loaded, trainedSize) = try InferenceInput.load(options.model, inputSize: options.inputSize)
+        let (loaded, trainedSize, sideSource) = try InferenceInput.load(options.model, inputSize: options.inputSize)
         let config = loaded.detector.config
         var notes: [String] = []
-        if config.inputSize != trainedSize { notes.append("input side \(config.inputSize) (trained at \(trainedSize))") }
+        if config.inputSize != trainedSize {
+            let chosen = sideSource == .chosen ? ", chosen on the validation split at the end of training" : ""
+            notes.append("input side \(config.inputSize) (trained at \(trainedSize)\(chosen))")
+        }
         let hasSet = config.setHead != .none
         var heads: [DetectRun.Head]
         switch options.heads {

@@ -58,10 +58,13 @@ public enum Preset: String, CaseIterable, Sendable {
         return c
     }
 
-    /// The training settings the preset starts from: `TrainSettings`' defaults, with mosaics for `default`.
+    /// The training settings the preset starts from: `TrainSettings`' defaults, with mosaics for `default` and
+    /// without the search for an inference input side for `reference` (whose figures compare with a PyTorch twin's
+    /// at the trained side).
     public var training: TrainSettings {
         var t = TrainSettings()
         if self == .default { t.mosaic = Self.defaultMosaic }
+        if self == .reference { t.chooseInputSize = false }
         return t
     }
 

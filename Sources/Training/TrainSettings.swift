@@ -44,6 +44,11 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     public var emaDecay = 0.998
     /// Time constant τ, in steps, of the average's decay ramp `emaDecay · (1 − exp(−step/τ))`. Default 200.
     public var emaTau = 200.0
+    /// At the end of a run with a validation split, also validate the network at a few other input sides
+    /// (`InputSideSearch`) and store the best in the checkpoints for `evaluate`, `detect` and `export` (ultralytics
+    /// lets `imgsz` at val/predict differ from training's; here the split picks it). Default true; false in the
+    /// `reference` preset.
+    public var chooseInputSize = true
 
     /// The defaults.
     public init() {}
@@ -51,10 +56,11 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     /// Keys of the settings, as in JSON.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case epochs, minutes, batchSize, learningRate, weightDecay, warmupSteps, clipNorm, seed, evalEvery, augment
-        case saveEvery, emaDecay, emaTau, mosaic, closeMosaic
+        case saveEvery, emaDecay, emaTau, mosaic, closeMosaic, chooseInputSize
     }
 
-    /// Decodes stored settings; the weight-average and mosaic keys, which older checkpoints lack, keep their defaults.
+    /// Decodes stored settings; the weight-average, mosaic and input-side keys, which older checkpoints lack, keep
+    /// their defaults.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         epochs = try c.decodeIfPresent(Int.self, forKey: .epochs)
@@ -72,6 +78,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         emaTau = try c.decodeIfPresent(Double.self, forKey: .emaTau) ?? emaTau
         mosaic = try c.decodeIfPresent(Double.self, forKey: .mosaic) ?? mosaic
         closeMosaic = try c.decodeIfPresent(Double.self, forKey: .closeMosaic) ?? closeMosaic
+        chooseInputSize = try c.decodeIfPresent(Bool.self, forKey: .chooseInputSize) ?? chooseInputSize
     }
 
     /// The keys (as in JSON) of every setting.

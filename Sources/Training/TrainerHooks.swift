@@ -125,31 +125,57 @@ public final class EvaluationHook: TrainerHook {
     /// Validates when the epoch is due.
     public func afterEpoch(_ run: TrainingRun) throws {
         guard let v = Self.dueAfterEpoch(run) else { return }
-        let m = try evaluate(run, v)
+        let m = try evaluate(run, v).metrics
         run.progress.log("epoch \(run.state.epoch): \(m.summaryLine)")
     }
 
-    /// The final validation (unless stopped by a signal): log, best checkpoint, `metrics.json`, printed summary.
+    /// The final validation (unless stopped by a signal): log, best checkpoint, the input side for inference
+    /// (`InputSideSearch`), `metrics.json`, printed summary. With another side chosen, the figures reported and the
+    /// score thresholds stored are those at that side, and `last.safetensors` (and `best.safetensors` when it holds
+    /// the final weights) store the side.
     public func afterTraining(_ run: TrainingRun) throws {
-        if let v = Self.dueAfterTraining(run) {
-            let m = try evaluate(run, v)
-            try run.saveLast()
-            try writeMetrics(m, run: run)
-            run.say("validation (\(v.images.count) images): \(m.summaryLine)")
-            let atLimit = { (e: COCOEvaluation) in m.extraDetectionLimit.map { e.summary(maxDetections: $0) } ?? "" }
-            if let s = m.set, let c = m.setCrowd {
-                run.say("set head (no NMS):\n" + s.summary + atLimit(s) + " " + c.summaryLine)
-            }
-            run.say("dense head (NMS \(PostProcessor().nmsIoU)):\n" + m.dense.summary + atLimit(m.dense) + " "
-                    + m.denseCrowd.summaryLine)
-            let t = m.scoreThresholds
-            run.say("score thresholds of the best F1, stored in the checkpoints for `detector detect`: "
-                    + (t.set.map { String(format: "set head %.2f, ", $0) } ?? "") + String(format: "dense head %.2f", t.dense))
-        }
+        guard let v = Self.dueAfterTraining(run) else { return }
+        let (m, savedBest) = try evaluate(run, v)
+        let trials = try run.searchInputSide(v, trained: InputSideSearch.Trial(
+            side: run.evaluated.config.inputSize, metrics: m, predictions: run.lastPredictions))
+        try finish(run, v, trained: m, trials: trials, savedBest: savedBest)
     }
 
-    /// Evaluates, logs the record and keeps the best checkpoint.
-    func evaluate(_ run: TrainingRun, _ data: DetectionDataset) throws -> HeadMetrics {
+    /// The end of the final validation of `trained` metrics (at the trained side) and the input-side `trials`
+    /// (`TrainingRun.searchInputSide`, empty without a search): adopts the chosen side, saves `last.safetensors` (and
+    /// `best.safetensors` again when `savedBest` and the side changed), writes `metrics.json` and prints the summary.
+    func finish(_ run: TrainingRun, _ v: DetectionDataset, trained: HeadMetrics, trials: [InputSideSearch.Trial],
+                savedBest: Bool) throws {
+        var m = trained
+        let trainedSide = run.evaluated.config.inputSize
+        var sideNote = ""
+        if let chosen = InputSideSearch.choose(trials, trainedSide: trainedSide) {
+            run.say(InputSideSearch.line(trials, trainedSide: trainedSide, chosen: chosen.side))
+            if chosen.side != trainedSide {
+                m = chosen.metrics
+                run.inferenceSize = chosen.side
+                run.lastMetrics = m
+                run.lastPredictions = chosen.predictions
+                sideNote = ", input side \(chosen.side), trained at \(trainedSide)"
+                if savedBest { try saveBest(run, m) }
+            }
+        }
+        try run.saveLast()
+        try writeMetrics(m, run: run, trials: trials)
+        run.say("validation (\(v.images.count) images\(sideNote)): \(m.summaryLine)")
+        let atLimit = { (e: COCOEvaluation) in m.extraDetectionLimit.map { e.summary(maxDetections: $0) } ?? "" }
+        if let s = m.set, let c = m.setCrowd {
+            run.say("set head (no NMS):\n" + s.summary + atLimit(s) + " " + c.summaryLine)
+        }
+        run.say("dense head (NMS \(PostProcessor().nmsIoU)):\n" + m.dense.summary + atLimit(m.dense) + " "
+                + m.denseCrowd.summaryLine)
+        let t = m.scoreThresholds
+        run.say("score thresholds of the best F1, stored in the checkpoints for `detector detect`: "
+                + (t.set.map { String(format: "set head %.2f, ", $0) } ?? "") + String(format: "dense head %.2f", t.dense))
+    }
+
+    /// Evaluates at the trained side, logs the record and keeps the best checkpoint; whether this validation wrote it.
+    func evaluate(_ run: TrainingRun, _ data: DetectionDataset) throws -> (metrics: HeadMetrics, savedBest: Bool) {
         let start = Date()
         let m = try run.evaluate(on: data)
         KillPoint.reached(.evaluation)
@@ -158,23 +184,31 @@ public final class EvaluationHook: TrainerHook {
         try run.log.append(.evaluation(LogRecord.EvaluationRecord(
             step: run.state.step, epoch: run.state.epoch, denseAP: m.dense.stats[0], denseAP50: m.dense.stats[1],
             setAP: m.set?.stats[0], setAP50: m.set?.stats[1])))
-        let key = m.set?.stats[1] ?? m.dense.stats[1]
-        if key > run.state.bestAP50 {
-            run.state.bestAP50 = key
-            try Checkpoint.save(run.evaluated, optimizer: nil, state: run.state,
-                                extraMetadata: ["training": run.configuration.training.jsonString()]
-                                    .merging(m.scoreThresholds.metadata) { a, _ in a },
-                                to: run.bestCheckpoint)
-        }
-        return m
+        guard m.keyAP50 > run.state.bestAP50 else { return (m, false) }
+        run.state.bestAP50 = m.keyAP50
+        try saveBest(run, m)
+        return (m, true)
+    }
+
+    /// Writes `best.safetensors`: the evaluated network with the metadata inference reads.
+    func saveBest(_ run: TrainingRun, _ m: HeadMetrics) throws {
+        try Checkpoint.save(run.evaluated, optimizer: nil, state: run.state, extraMetadata: run.inferenceMetadata(m),
+                            to: run.bestCheckpoint)
     }
 
     /// `metrics.json`: the 12 COCO numbers, the crowd metrics (`MR-2`, `JI`, `JI_score_threshold`) and the best-F1 score
-    /// threshold (`best_F1_score_threshold`, what `detect` uses by default) of both heads.
-    func writeMetrics(_ m: HeadMetrics, run: TrainingRun) throws {
+    /// threshold (`best_F1_score_threshold`, what `detect` uses by default) of both heads, at `input_size`
+    /// (`trained_input_size` is the trained side); with an input-side search, `input_size_AP50` holds each side's
+    /// key AP50 (`HeadMetrics.keyAP50`).
+    func writeMetrics(_ m: HeadMetrics, run: TrainingRun, trials: [InputSideSearch.Trial] = []) throws {
         let url = run.folder.appendingPathComponent("metrics.json")
         let state = run.state
-        var obj: [String: Any] = ["step": state.step, "epoch": state.epoch, "training_minutes": state.trainingSeconds / 60]
+        let trained = run.evaluated.config.inputSize
+        var obj: [String: Any] = ["step": state.step, "epoch": state.epoch, "training_minutes": state.trainingSeconds / 60,
+                                  "input_size": run.inferenceSize ?? trained, "trained_input_size": trained]
+        if !trials.isEmpty {
+            obj["input_size_AP50"] = Dictionary(uniqueKeysWithValues: trials.map { (String($0.side), $0.metrics.keyAP50) })
+        }
         let names = COCOEvaluation.statNames
         var dense = Dictionary(uniqueKeysWithValues: zip(names, m.dense.stats)).merging(m.denseCrowd.jsonObject) { a, _ in a }
         dense["best_F1_score_threshold"] = m.scoreThresholds.dense

@@ -53,6 +53,9 @@ public final class TrainingRun {
     public var lastPredictions: [ImagePrediction] = [], lastValidationStep = 0
     /// Whether the closing phase without mosaics has been announced.
     var closingAnnounced = false
+    /// The input side chosen on the validation split for inference (`InputSideSearch`) when it differs from the
+    /// trained one; stored in the checkpoints written after the choice.
+    public var inferenceSize: Int?
     /// Why the run ended early, or nil.
     public var stoppedBy: String?
     /// Processes of the data-parallel job (1 alone); stored in checkpoints as `ranks`.
@@ -168,12 +171,19 @@ public final class TrainingRun {
         return false
     }
 
-    /// Saves `last.safetensors` (model, optimizer, state, the run's settings, its number of processes and the weight
-    /// average).
+    /// The metadata `detect`, `evaluate` and `export` read beside the network: the run's settings (`training`), the
+    /// score thresholds of `metrics` and the chosen input side (`InferenceInput.metadataKey`) when there is one.
+    func inferenceMetadata(_ metrics: HeadMetrics?) -> [String: String] {
+        ["training": configuration.training.jsonString()]
+            .merging(metrics?.scoreThresholds.metadata ?? [:]) { a, _ in a }
+            .merging(inferenceSize.map { [InferenceInput.metadataKey: String($0)] } ?? [:]) { a, _ in a }
+    }
+
+    /// Saves `last.safetensors` (model, optimizer, state, its number of processes, the weight average and
+    /// `inferenceMetadata` of the last validation).
     public func saveLast() throws {
-        let metadata = ["training": configuration.training.jsonString(), "ranks": String(ranks)]
+        let metadata = inferenceMetadata(lastMetrics).merging(["ranks": String(ranks)]) { a, _ in a }
             .merging(average?.metadata ?? [:]) { a, _ in a }
-            .merging(lastMetrics?.scoreThresholds.metadata ?? [:]) { a, _ in a }
         try Checkpoint.save(detector, optimizer: optimizer, state: state, extraMetadata: metadata,
                             extraTensors: average?.tensors ?? [], to: lastCheckpoint)
     }

@@ -35,8 +35,9 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             runtime.apply()
-            // The weight average where the checkpoint has one, as `detect` and `evaluate` use.
-            let loaded = try Checkpoint.load(URL(fileURLWithPath: model), averaged: true)
+            // The weight average where the checkpoint has one, at the input side training chose, as `detect` and
+            // `evaluate` use.
+            let loaded = try InferenceInput.load(URL(fileURLWithPath: model), inputSize: nil).loaded
             let url = URL(fileURLWithPath: out)
             let bytes = try ONNXExporter.write(loaded.detector, to: url)
             let c = loaded.detector.config

@@ -54,7 +54,7 @@ enum FlagNames {
         // TrainSettings
         "epochs": "--epochs", "minutes": "--minutes", "batchSize": "--batch-size", "learningRate": "--lr",
         "weightDecay": "--weight-decay", "warmupSteps": "--warmup-steps", "seed": "--seed", "evalEvery": "--eval-every",
-        "augment": "--no-augment", "saveEvery": "--save-every",
+        "augment": "--no-augment", "saveEvery": "--save-every", "chooseInputSize": "--choose-input-size",
         // DetectorConfig
         "inputSize": "--input-size", "rectangular": "--rect", "setHead": "--set-head", "hypotheses": "--hypotheses", "matchCost": "--match-cost",
         "querySelection": "--query-selection", "denseAssignment": "--dense-assignment", "anchorSizes": "--anchors",
@@ -198,6 +198,9 @@ struct ScheduleOptions: ParsableArguments {
     var closeMosaic: Double?
     @Option(help: "Save last.safetensors every N steps (500) or minutes (10m) as well as at the end (default: every epoch).")
     var saveEvery: SaveInterval?
+    @Flag(inversion: .prefixedNo,
+          help: "At the end, also validate at input sides 7/8, 9/8 and 5/4 of the trained one and store the best for detect, evaluate and export (default on; off with --config reference).")
+    var chooseInputSize: Bool?
 
     /// The values given, as a patch over the run's settings.
     var patch: SettingPatch<TrainSettings> {
@@ -214,6 +217,7 @@ struct ScheduleOptions: ParsableArguments {
         if let v = mosaic { p.set(.mosaic, \.mosaic, v) }
         if let v = closeMosaic { p.set(.closeMosaic, \.closeMosaic, v) }
         if let v = saveEvery { p.set(.saveEvery, \.saveEvery, v) }
+        if let v = chooseInputSize { p.set(.chooseInputSize, \.chooseInputSize, v) }
         return p
     }
 }
@@ -243,7 +247,7 @@ struct InputOptions: ParsableArguments {
     @Option(name: .customLong("input-size"),
             help: ArgumentHelp("Run the network at this input side (multiple of 16; of 32 for rectangular models) instead of the "
                 + "one it was trained at, as ultralytics' imgsz at val/predict: larger sides give small objects more pixels "
-                + "(default: the training side)."))
+                + "(default: the side training chose on its validation split and stored in the checkpoint, else the training side)."))
     var inputSize: Int?
 
     func validate() throws {

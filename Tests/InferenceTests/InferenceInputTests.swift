@@ -11,10 +11,12 @@ final class InferenceInputTests: XCTestCase {
     /// The same weights at the side asked for; the trained side is reported; no side or the trained one loads as is.
     func testSameWeightsAtAnotherSide() throws {
         let url = try DetectorFixtures.tinyCheckpoint(in: try Fixtures.temporaryDirectory())
-        let (plain, trained) = try InferenceInput.load(url, inputSize: nil)
+        let (plain, trained, plainSource) = try InferenceInput.load(url, inputSize: nil)
         XCTAssertEqual(trained, plain.detector.config.inputSize)
-        let (larger, trainedToo) = try InferenceInput.load(url, inputSize: trained + 32)
+        XCTAssertEqual(plainSource, .trained)
+        let (larger, trainedToo, source) = try InferenceInput.load(url, inputSize: trained + 32)
         XCTAssertEqual(trainedToo, trained)
+        XCTAssertEqual(source, .given)
         XCTAssertEqual(larger.detector.config.inputSize, trained + 32)
         XCTAssertEqual(larger.detector.anchors.count, plain.detector.anchors.count * (trained + 32) * (trained + 32) / (trained * trained))
         for (a, b) in zip(plain.detector.parameters, larger.detector.parameters) {
@@ -56,5 +58,40 @@ final class InferenceInputTests: XCTestCase {
         XCTAssertFalse(plain.notes.contains { $0.contains("input side") }, "\(plain.notes)")
         XCTAssertNotEqual(plain.heads[0].evaluation.detectionCount, 0)
         XCTAssertNotEqual(try Data(contentsOf: plain.heads[0].resultsFile), try Data(contentsOf: larger.heads[0].resultsFile))
+    }
+
+    /// The side training stored (`InferenceInput.metadataKey`) is the default; a given side overrides it; an
+    /// unreadable entry is an error naming the file and the key; `ModelEvaluation` and `DetectRun` follow it.
+    func testTheStoredSideIsTheDefault() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let config = DetectorFixtures.smallConfig()
+        let url = dir.appendingPathComponent("chosen.safetensors")
+        try Checkpoint.save(try Detector(config: config, seed: 3), optimizer: nil, state: TrainingState(seed: 3),
+                            extraMetadata: [InferenceInput.metadataKey: "96"], to: url)
+        let (loaded, trained, source) = try InferenceInput.load(url, inputSize: nil)
+        XCTAssertEqual(loaded.detector.config.inputSize, 96)
+        XCTAssertEqual(trained, 64)
+        XCTAssertEqual(source, .chosen)
+        XCTAssertEqual(try InferenceInput.load(url, inputSize: 64).loaded.detector.config.inputSize, 64)
+        XCTAssertEqual(try InferenceInput.load(url, inputSize: 128).loaded.detector.config.inputSize, 128)
+        XCTAssertEqual(try DetectRun(checkpoint: url, head: .set).predictor.detector.config.inputSize, 96)
+
+        let gt = DetectorFixtures.sample.appendingPathComponent("val.json")
+        var options = ModelEvaluation.Options(model: url, data: gt, out: dir.appendingPathComponent("eval"))
+        options.heads = .dense
+        let report = try ModelEvaluation.run(options)
+        XCTAssertTrue(report.notes.contains { $0.contains("input side 96 (trained at 64, chosen on the validation split") },
+                      "\(report.notes)")
+
+        for bad in ["abc", "0", "-32"] {
+            let file = dir.appendingPathComponent("bad.safetensors")
+            try Checkpoint.save(try Detector(config: config, seed: 3), optimizer: nil, state: TrainingState(seed: 3),
+                                extraMetadata: [InferenceInput.metadataKey: bad], to: file)
+            XCTAssertThrowsError(try InferenceInput.load(file, inputSize: nil)) { error in
+                guard case let InferenceError.invalidSetting(key, reason) = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(key, InferenceInput.metadataKey)
+                XCTAssertTrue(reason.contains(file.path) && reason.contains(bad), reason)
+            }
+        }
     }
 }

@@ -43,13 +43,14 @@ final class PresetTests: XCTestCase {
     }
 
     /// `reference` is `DetectorConfig.reference` (the JSON the checkpoints store, byte for byte) with the run defaults,
-    /// on one's own data too: no anchor fitting, 30 epochs.
+    /// on one's own data too: no anchor fitting, 30 epochs, no search for an inference input side.
     func testReferenceIsTheReferenceConfiguration() throws {
         let run = try RunConfiguration.resolve(ownData(.reference), classes: classes, train: try sampleTrain())
         XCTAssertEqual(run.model, DetectorConfig.reference(classes: classes))
         XCTAssertEqual(run.model.jsonString(), DetectorConfig.reference(classes: classes).jsonString())
         var expected = TrainSettings()
         expected.epochs = 30
+        expected.chooseInputSize = false
         XCTAssertEqual(run.training, expected)
     }
 
