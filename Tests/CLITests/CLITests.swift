@@ -57,6 +57,7 @@ final class CLITests: XCTestCase {
                                                   "--out", "run"], in: dir)
         XCTAssertEqual(train.status, 0, train.err)
         XCTAssertTrue(train.err.contains("precision fp32"), "train prints the precision (fp32 by default): \(train.err)")
+        XCTAssertTrue(train.err.contains("set head AP50 by input side: 64 (trained)"), "the end tries other input sides: \(train.err)")
         let runDir = dir.appendingPathComponent("run")
         for f in ["log.jsonl", "loss.svg", "ap.svg", "last.safetensors", "best.safetensors", "metrics.json"] { exists(runDir, f) }
         let checkpoint = runDir.appendingPathComponent("last.safetensors").path
@@ -67,9 +68,11 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(conflict.status, 1)
         XCTAssertTrue(conflict.err.contains("--input-size") && conflict.err.contains(checkpoint), conflict.err)
         let resumed = try run(["train", "--data", sample.appendingPathComponent("train.json").path, "--threads", "1",
-                               "--resume", checkpoint, "--lr", "0.0005", "--epochs", "2", "--out", "run"], in: dir)
+                               "--resume", checkpoint, "--lr", "0.0005", "--epochs", "2", "--no-choose-input-size",
+                               "--out", "run"], in: dir)
         XCTAssertEqual(resumed.status, 0, resumed.err)
         XCTAssertTrue(resumed.err.contains("learningRate: 0.001 → 0.0005"), resumed.err)
+        XCTAssertTrue(resumed.err.contains("chooseInputSize: true → false"), resumed.err)
 
         let usage = try run(["train", "--set-head", "bogus"], in: dir)
         XCTAssertEqual(usage.status, 64)
