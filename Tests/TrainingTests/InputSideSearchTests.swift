@@ -36,17 +36,24 @@ final class InputSideSearchTests: XCTestCase {
         XCTAssertEqual(InputSideSearch.chosenSide([512: 0.5], trainedSide: 512), 512)
     }
 
-    /// A side that wins is adopted: `last.safetensors` and `best.safetensors` (written by this validation) store it with
-    /// its score thresholds, `metrics.json` holds its figures and every side's AP50, and `InferenceInput` loads the
-    /// checkpoint at it. The winning trial here is the ground truth itself at side 96.
-    func testAWinningSideIsStoredForInference() throws {
+    /// A run of the small network on the sample, prepared and validated once at its trained side (64) by an
+    /// `EvaluationHook`, before the end's input-side choice.
+    func validatedRun() throws -> (run: TrainingRun, hook: EvaluationHook, trained: HeadMetrics, savedBest: Bool) {
         let dir = try Fixtures.temporaryDirectory()
         var o = DetectorFixtures.sampleTrainOptions(out: dir.appendingPathComponent("run"), config: try DetectorFixtures.smallConfigFile(in: dir))
         o.training.set(.epochs, \.epochs, 1)
         let run = try Trainer(options: o).prepare()
-        let v = try XCTUnwrap(run.validation)
         let hook = EvaluationHook()
-        let (trained, savedBest) = try hook.evaluate(run, v)
+        let (trained, savedBest) = try hook.evaluate(run, try XCTUnwrap(run.validation))
+        return (run, hook, trained, savedBest)
+    }
+
+    /// A side that wins is adopted: `last.safetensors` and `best.safetensors` (written by this validation) store it with
+    /// its score thresholds, `metrics.json` holds its figures and every side's AP50, and `InferenceInput` loads the
+    /// checkpoint at it. The winning trial here is the ground truth itself at side 96.
+    func testAWinningSideIsStoredForInference() throws {
+        let (run, hook, trained, savedBest) = try validatedRun()
+        let (o, v) = (run.options, try XCTUnwrap(run.validation))
         XCTAssertTrue(savedBest, "the first validation writes best.safetensors")
         let truth = v.images.map { image in
             let objects = image.annotations.map { DetectedObject(box: $0.box, score: 0.9, classIndex: $0.classIndex) }
@@ -84,13 +91,8 @@ final class InputSideSearchTests: XCTestCase {
     /// A side that gains less than `minimumGain` is not adopted: nothing is stored and the figures stay the trained
     /// side's.
     func testASideWithoutGainIsNotStored() throws {
-        let dir = try Fixtures.temporaryDirectory()
-        var o = DetectorFixtures.sampleTrainOptions(out: dir.appendingPathComponent("run"), config: try DetectorFixtures.smallConfigFile(in: dir))
-        o.training.set(.epochs, \.epochs, 1)
-        let run = try Trainer(options: o).prepare()
-        let v = try XCTUnwrap(run.validation)
-        let hook = EvaluationHook()
-        let (trained, savedBest) = try hook.evaluate(run, v)
+        let (run, hook, trained, savedBest) = try validatedRun()
+        let (o, v) = (run.options, try XCTUnwrap(run.validation))
         try hook.finish(run, v, trained: trained, trials: [
             InputSideSearch.Trial(side: 64, metrics: trained, predictions: run.lastPredictions),
             InputSideSearch.Trial(side: 96, metrics: trained, predictions: run.lastPredictions),
