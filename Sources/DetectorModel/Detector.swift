@@ -133,6 +133,18 @@ public final class Detector {
     /// Every BatchNorm layer.
     public var batchNorms: [BatchNorm2D] { backbone.batchNorms + (pyramid?.batchNorms ?? []) + dense.batchNorms }
 
+    /// Takes `other`'s weights and BatchNorm running statistics; `other` must build the same tensors (the same
+    /// configuration, or one that differs only in settings no weight depends on, such as `inputSize`).
+    public func copyWeights(from other: Detector) {
+        for (to, from) in zip(parameters, other.parameters) {
+            precondition(to.name == from.name && to.value.shape == from.value.shape, "copyWeights: \(to.name) does not fit \(from.name)")
+            to.value = from.value
+        }
+        for (to, from) in zip(batchNorms, other.batchNorms) {
+            for (name, t) in from.buffers { _ = to.setBuffer(name, t) }
+        }
+    }
+
     /// Batch statistics (training) or running statistics (inference) in every BatchNorm.
     public func setTraining(_ training: Bool) {
         for bn in batchNorms { bn.training = training }

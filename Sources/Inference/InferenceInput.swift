@@ -61,13 +61,7 @@ public enum InferenceInput {
             throw InferenceError.invalidSetting(key: "inputSize", reason: "\(side) for \(source): \(reason)")
         }
         let resized = try Detector(config: config, seed: 0)
-        for (to, from) in zip(resized.parameters, detector.parameters) {
-            precondition(to.name == from.name && to.value.shape == from.value.shape, "the weights do not depend on the input side")
-            to.value = from.value
-        }
-        for (to, from) in zip(resized.batchNorms, detector.batchNorms) {
-            for (name, t) in from.buffers { _ = to.setBuffer(name, t) }
-        }
+        resized.copyWeights(from: detector)
         return resized
     }
 }

@@ -90,9 +90,7 @@ extension TrainingRun {
         var trials = [trained]
         for side in sides {
             let network = try InferenceInput.detector(evaluated, at: side, source: "the trained network")
-            let predictor = Predictor(detector: network, batchSize: configuration.training.batchSize)
-            predictor.postProcessor.maxDetections = validationDetections
-            let (predictions, _) = try predictor.predict(dataset: data, skipBadImages: options.skipBadImages)
+            let (predictions, _) = try validationPredictor(network).predict(dataset: data, skipBadImages: options.skipBadImages)
             let m = try data.evaluate(predictions, hasSetHead: network.config.setHead != .none,
                                       maxDetections: validationDetections)
             progress.log(String(format: "input side %d: ", side) + m.summaryLine)

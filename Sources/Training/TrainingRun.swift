@@ -205,12 +205,18 @@ public final class TrainingRun {
     /// reported as well.
     public var validationDetections: Int { max(100, detector.config.setHead == .none ? 0 : detector.config.hypotheses) }
 
+    /// A predictor of `network` as validation runs it: the run's batch, `validationDetections` an image.
+    func validationPredictor(_ network: Detector) -> Predictor {
+        let predictor = Predictor(detector: network, batchSize: configuration.training.batchSize)
+        predictor.postProcessor.maxDetections = validationDetections
+        return predictor
+    }
+
     /// The predictions of `data`'s images: alone, all of them; in a data-parallel job this process's share
     /// (`ValidationSplit`), gathered on rank 0, which gets all of them in order (the others get nil).
     func predictValidation(_ data: DetectionDataset) throws -> [ImagePrediction]? {
         let batch = configuration.training.batchSize
-        let predictor = Predictor(detector: evaluated, batchSize: batch)
-        predictor.postProcessor.maxDetections = validationDetections
+        let predictor = validationPredictor(evaluated)
         var part = data
         if let split = validationSplit {
             part.images = Array(data.images[split.share(of: data.images.count, batchSize: batch)])

@@ -27,7 +27,7 @@ public final class WeightAverage {
         self.tau = tau
         self.updates = updates
         averaged = try Detector(config: detector.config, seed: 0)
-        copy(from: detector)
+        averaged.copyWeights(from: detector)
     }
 
     /// The decay of update `u`: `decay · (1 − exp(−u/τ))`.
@@ -93,10 +93,4 @@ public final class WeightAverage {
         return average
     }
 
-    private func copy(from detector: Detector) {
-        for (a, p) in zip(averaged.parameters, detector.parameters) { a.value = p.value }
-        for (a, b) in zip(averaged.batchNorms, detector.batchNorms) {
-            for (name, t) in b.buffers { _ = a.setBuffer(name, t) }
-        }
-    }
 }
