@@ -7,6 +7,10 @@ import Seeding
 public struct AugmentConfig: Sendable, Equatable, Codable {
     /// Probability of a horizontal flip. Default 0.5.
     public var flipProbability: Double = 0.5
+    /// Probability of a vertical flip (ultralytics' `flipud`), for data without an up: cells on a slide, aerial and
+    /// top-down views. Default 0: a person's head is not seen upside down. At 0 no draw is made, so the images of a
+    /// seed are those of a configuration without the setting.
+    public var verticalFlipProbability: Double = 0
     /// Random scale relative to the letterbox scale `S / max(W, H)`; above 1 the image is larger than the input
     /// and a random `S × S` window is cropped, below 1 it is padded. Default `0.75…1.25`.
     public var minScale: Double = 0.75
@@ -116,12 +120,14 @@ public enum Augmenter {
     }
 }
 
-/// The random draws of one augmented image shown in a window (the input canvas, or a mosaic's quadrant): flip,
+/// The random draws of one augmented image shown in a window (the input canvas, or a mosaic's quadrant): flips,
 /// scale (relative to the letterbox scale `S / max(W, H)`), the crop origin when the scaled image is larger than the
 /// window, and colour jitter. Drawn in that order, so a seed gives the same image in every release.
 struct Placement {
     /// Whether the image is flipped horizontally first.
     var flip: Bool
+    /// Whether the image is flipped vertically first.
+    var flipVertically = false
     /// The scaled image's size.
     var scaledWidth: Int, scaledHeight: Int
     /// The crop origin in the scaled image (0 where it fits the window).
@@ -135,6 +141,7 @@ struct Placement {
     static func draw(width: Int, height: Int, inputSize s: Int, window: (width: Int, height: Int), config: AugmentConfig,
                      rng: inout SplitMix64) -> Placement {
         let flip = rng.unit() < config.flipProbability
+        let flipVertically = config.verticalFlipProbability > 0 && rng.unit() < config.verticalFlipProbability
         let factor = rng.uniform(config.minScale...max(config.minScale, config.maxScale))
         let base = Double(s) / Double(max(width, height))
         let scaledW = max(1, Int((Double(width) * base * factor).rounded()))
@@ -144,7 +151,7 @@ struct Placement {
         let b = rng.uniform(max(0, 1 - config.brightness)...(1 + config.brightness))
         let c = rng.uniform(max(0, 1 - config.contrast)...(1 + config.contrast))
         let sat = rng.uniform(max(0, 1 - config.saturation)...(1 + config.saturation))
-        return Placement(flip: flip, scaledWidth: scaledW, scaledHeight: scaledH, offsetX: offX, offsetY: offY,
+        return Placement(flip: flip, flipVertically: flipVertically, scaledWidth: scaledW, scaledHeight: scaledH, offsetX: offX, offsetY: offY,
                          contentWidth: min(window.width, scaledW), contentHeight: min(window.height, scaledH),
                          brightness: b, contrast: c, saturation: sat)
     }
@@ -154,7 +161,7 @@ struct Placement {
     func transform(width: Int, height: Int, inputSize s: Int, canvas: (width: Int, height: Int)) -> InputTransform {
         InputTransform(originalWidth: width, originalHeight: height, scaleX: Double(scaledWidth) / Double(width),
                        scaleY: Double(scaledHeight) / Double(height), offsetX: Double(offsetX),
-                       offsetY: Double(offsetY), flipped: flip, inputSize: s, contentWidth: contentWidth,
+                       offsetY: Double(offsetY), flipped: flip, flippedVertically: flipVertically, inputSize: s, contentWidth: contentWidth,
                        contentHeight: contentHeight, inputWidth: canvas.width, inputHeight: canvas.height)
     }
 
@@ -162,6 +169,7 @@ struct Placement {
     /// cropped to the window, colour-jittered.
     func render(_ image: Image) -> Image {
         var out = flip ? image.flippedHorizontally() : image
+        if flipVertically { out = out.flippedVertically() }
         out = out.resized(width: scaledWidth, height: scaledHeight)
         if offsetX != 0 || offsetY != 0 || contentWidth < scaledWidth || contentHeight < scaledHeight {
             out = out.cropped(x: offsetX, y: offsetY, width: contentWidth, height: contentHeight)

@@ -4,7 +4,7 @@ import Boxes
 /// `inputWidth × inputHeight` whose longer side is `inputSize`), recorded per image so that predictions can be mapped
 /// back to original pixels.
 ///
-/// Forward: optional horizontal flip in original pixels (`x ← W − x`), then scaling by `(scaleX, scaleY)`, then
+/// Forward: optional horizontal and vertical flips in original pixels (`x ← W − x`, `y ← H − y`), then scaling by `(scaleX, scaleY)`, then
 /// subtracting the crop origin `(offsetX, offsetY)` (in scaled pixels). The content occupies the top-left
 /// `contentWidth × contentHeight` of the input; the rest (right and bottom) is padding.
 /// For a plain letterbox: `scaleX = scaleY = S / max(W, H)`, no flip, zero offset.
@@ -17,6 +17,9 @@ public struct InputTransform: Sendable, Equatable {
     public var offsetX: Double, offsetY: Double
     /// Whether the original was flipped horizontally first.
     public var flipped: Bool
+    /// Whether the original was flipped vertically first (a training augmentation for data without an up, such as
+    /// microscopy; `AugmentConfig.verticalFlipProbability`).
+    public var flippedVertically: Bool
     /// The input's longer side (the square input's side); set-head boxes are normalised by it.
     public var inputSize: Int
     /// Width and height of the input canvas in pixels: `inputSize` both for a square input; a rectangular input
@@ -27,7 +30,7 @@ public struct InputTransform: Sendable, Equatable {
 
     /// A transform from its parts.
     public init(originalWidth: Int, originalHeight: Int, scaleX: Double, scaleY: Double, offsetX: Double = 0,
-                offsetY: Double = 0, flipped: Bool = false, inputSize: Int, contentWidth: Int, contentHeight: Int,
+                offsetY: Double = 0, flipped: Bool = false, flippedVertically: Bool = false, inputSize: Int, contentWidth: Int, contentHeight: Int,
                 inputWidth: Int? = nil, inputHeight: Int? = nil) {
         self.originalWidth = originalWidth
         self.originalHeight = originalHeight
@@ -36,6 +39,7 @@ public struct InputTransform: Sendable, Equatable {
         self.offsetX = offsetX
         self.offsetY = offsetY
         self.flipped = flipped
+        self.flippedVertically = flippedVertically
         self.inputSize = inputSize
         self.inputWidth = inputWidth ?? inputSize
         self.inputHeight = inputHeight ?? inputSize
@@ -88,18 +92,20 @@ public struct InputTransform: Sendable, Equatable {
 
     /// `box` (original pixels) in input pixels, not clipped.
     public func toInput(_ box: Box) -> Box {
-        let w = Double(originalWidth)
+        let w = Double(originalWidth), h = Double(originalHeight)
         let (x1, x2) = flipped ? (w - box.x2, w - box.x1) : (box.x1, box.x2)
-        return Box(x1: x1 * scaleX - offsetX, y1: box.y1 * scaleY - offsetY,
-                   x2: x2 * scaleX - offsetX, y2: box.y2 * scaleY - offsetY)
+        let (y1, y2) = flippedVertically ? (h - box.y2, h - box.y1) : (box.y1, box.y2)
+        return Box(x1: x1 * scaleX - offsetX, y1: y1 * scaleY - offsetY,
+                   x2: x2 * scaleX - offsetX, y2: y2 * scaleY - offsetY)
     }
 
     /// `box` (input pixels, e.g. a prediction) in original pixels, clipped to the original image.
     public func toOriginal(_ box: Box) -> Box {
         var x1 = (box.x1 + offsetX) / scaleX, x2 = (box.x2 + offsetX) / scaleX
-        let y1 = (box.y1 + offsetY) / scaleY, y2 = (box.y2 + offsetY) / scaleY
+        var y1 = (box.y1 + offsetY) / scaleY, y2 = (box.y2 + offsetY) / scaleY
         let w = Double(originalWidth), h = Double(originalHeight)
         if flipped { (x1, x2) = (w - x2, w - x1) }
+        if flippedVertically { (y1, y2) = (h - y2, h - y1) }
         return Box(x1: min(max(x1, 0), w), y1: min(max(y1, 0), h), x2: min(max(x2, 0), w), y2: min(max(y2, 0), h))
     }
 }

@@ -1,4 +1,5 @@
 import DetectorModel
+import Datasets
 import Foundation
 
 /// The hyperparameters of a training run that are not part of the network: schedule, optimizer, batch, evaluation,
@@ -27,6 +28,12 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     /// Random flips, scale jitter with crops and colour jitter on training images (`AugmentConfig()`); false feeds the
     /// letterboxed images as they are. Default true.
     public var augment = true
+    /// With `augment`, the probability of a vertical flip (ultralytics' `flipud`), for data without an up such as
+    /// cells on a slide or aerial views; 0 = never (a crowd's heads are not seen upside down). Default 0.
+    public var verticalFlip = 0.0
+    /// With `augment`, the amplitude of the random scale: each image is scaled by `U(1 − s, 1 + s)` times its
+    /// letterbox scale (ultralytics' `scale`, 0.5 there). Default 0.25.
+    public var scaleJitter = 0.25
     /// With `augment`, the probability that a training sample is a mosaic of four images (`Augmenter.mosaic`,
     /// YOLOv4's mosaic); 0 = off. Default 0.
     public var mosaic = 0.0
@@ -56,11 +63,11 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     /// Keys of the settings, as in JSON.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case epochs, minutes, batchSize, learningRate, weightDecay, warmupSteps, clipNorm, seed, evalEvery, augment
-        case saveEvery, emaDecay, emaTau, mosaic, closeMosaic, chooseInputSize
+        case saveEvery, emaDecay, emaTau, mosaic, closeMosaic, chooseInputSize, verticalFlip, scaleJitter
     }
 
-    /// Decodes stored settings; the weight-average, mosaic and input-side keys, which older checkpoints lack, keep
-    /// their defaults.
+    /// Decodes stored settings; the weight-average, mosaic, input-side, vertical-flip and scale keys, which older
+    /// checkpoints lack, keep their defaults.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         epochs = try c.decodeIfPresent(Int.self, forKey: .epochs)
@@ -79,6 +86,8 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         mosaic = try c.decodeIfPresent(Double.self, forKey: .mosaic) ?? mosaic
         closeMosaic = try c.decodeIfPresent(Double.self, forKey: .closeMosaic) ?? closeMosaic
         chooseInputSize = try c.decodeIfPresent(Bool.self, forKey: .chooseInputSize) ?? chooseInputSize
+        verticalFlip = try c.decodeIfPresent(Double.self, forKey: .verticalFlip) ?? verticalFlip
+        scaleJitter = try c.decodeIfPresent(Double.self, forKey: .scaleJitter) ?? scaleJitter
     }
 
     /// The keys (as in JSON) of every setting.
@@ -99,9 +108,25 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         guard emaDecay >= 0, emaDecay < 1 else { throw bad(.emaDecay, "must be in [0, 1), got \(emaDecay)") }
         guard emaTau > 0, emaTau.isFinite else { throw bad(.emaTau, "must be positive, got \(emaTau)") }
         guard mosaic >= 0, mosaic <= 1 else { throw bad(.mosaic, "must be a probability in [0, 1], got \(mosaic)") }
+        guard verticalFlip >= 0, verticalFlip <= 1 else {
+            throw bad(.verticalFlip, "must be a probability in [0, 1], got \(verticalFlip)")
+        }
+        guard scaleJitter >= 0, scaleJitter < 1 else { throw bad(.scaleJitter, "must be in [0, 1), got \(scaleJitter)") }
         guard closeMosaic >= 0, closeMosaic < 1 else {
             throw bad(.closeMosaic, "must be a fraction of the schedule in [0, 1), got \(closeMosaic)")
         }
+    }
+
+    /// The training augmentation these settings give: `AugmentConfig()` with their vertical flip, scale and mosaic
+    /// probability, or `.none` without `augment`.
+    public var augmentConfig: AugmentConfig {
+        guard augment else { return .none }
+        var c = AugmentConfig()
+        c.verticalFlipProbability = verticalFlip
+        c.minScale = 1 - scaleJitter
+        c.maxScale = 1 + scaleJitter
+        c.mosaicProbability = mosaic
+        return c
     }
 
     /// JSON text, keys sorted (checkpoint metadata).

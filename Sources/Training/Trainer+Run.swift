@@ -158,8 +158,7 @@ extension Trainer {
         loaderOptions.rectangular = config.rectangular
         loaderOptions.seed = state.seed
         loaderOptions.skipBadImages = options.skipBadImages
-        loaderOptions.augment = t.augment ? AugmentConfig() : .none
-        loaderOptions.augment.mosaicProbability = t.augment ? t.mosaic : 0
+        loaderOptions.augment = t.augmentConfig
         loaderOptions.cacheImages = train.images.count <= 4000
         let verbose = options.verbose
         loaderOptions.onDecodeWarning = { line in

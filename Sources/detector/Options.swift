@@ -55,6 +55,7 @@ enum FlagNames {
         "epochs": "--epochs", "minutes": "--minutes", "batchSize": "--batch-size", "learningRate": "--lr",
         "weightDecay": "--weight-decay", "warmupSteps": "--warmup-steps", "seed": "--seed", "evalEvery": "--eval-every",
         "augment": "--no-augment", "saveEvery": "--save-every", "chooseInputSize": "--choose-input-size",
+        "verticalFlip": "--vertical-flip", "scaleJitter": "--scale-jitter", "mosaic": "--mosaic", "closeMosaic": "--close-mosaic",
         // DetectorConfig
         "inputSize": "--input-size", "rectangular": "--rect", "setHead": "--set-head", "hypotheses": "--hypotheses", "matchCost": "--match-cost",
         "querySelection": "--query-selection", "denseAssignment": "--dense-assignment", "anchorSizes": "--anchors",
@@ -192,6 +193,10 @@ struct ScheduleOptions: ParsableArguments {
     var evalEvery: Int?
     @Flag(inversion: .prefixedNo, help: "Random flips, scale jitter and colour jitter on training images (default on).")
     var augment: Bool?
+    @Option(help: "Probability of a vertical flip of a training image, for data without an up (cells, aerial views; ultralytics' flipud; default \(TrainSettings().verticalFlip)).")
+    var verticalFlip: Double?
+    @Option(help: "Random scale amplitude: training images are scaled by U(1 - s, 1 + s) (ultralytics' scale; default \(TrainSettings().scaleJitter)).")
+    var scaleJitter: Double?
     @Option(help: "Probability that a training image is a mosaic of itself and three others (YOLOv4's mosaic; default \(Preset.defaultMosaic) with --data, 0 on the generated data and with --config reference).")
     var mosaic: Double?
     @Option(help: "Fraction of the schedule, at its end, trained without mosaics (ultralytics' close_mosaic, in epochs there; default \(TrainSettings().closeMosaic): mosaics to the end).")
@@ -214,6 +219,8 @@ struct ScheduleOptions: ParsableArguments {
         if let v = seed { p.set(.seed, \.seed, v) }
         if let v = evalEvery { p.set(.evalEvery, \.evalEvery, v) }
         if let v = augment { p.set(.augment, \.augment, v) }
+        if let v = verticalFlip { p.set(.verticalFlip, \.verticalFlip, v) }
+        if let v = scaleJitter { p.set(.scaleJitter, \.scaleJitter, v) }
         if let v = mosaic { p.set(.mosaic, \.mosaic, v) }
         if let v = closeMosaic { p.set(.closeMosaic, \.closeMosaic, v) }
         if let v = saveEvery { p.set(.saveEvery, \.saveEvery, v) }

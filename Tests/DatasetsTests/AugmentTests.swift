@@ -111,4 +111,60 @@ final class AugmentTests: XCTestCase {
         XCTAssertEqual(a.annotations, b.annotations)
         XCTAssertNotEqual(a.image, c.image)
     }
+
+    /// A vertical flip (`verticalFlipProbability` 1) moves boxes with their pixels, composes with the horizontal
+    /// flip, and `toOriginal` undoes both.
+    func testVerticalFlipMovesBoxesWithThePixelsAndMapsBack() {
+        let boxes = [Box(x1: 3, y1: 4, x2: 20, y2: 30), Box(x1: 40, y1: 0, x2: 64, y2: 10)]
+        let anns = boxes.map { Annotation(box: $0, classIndex: 1) }
+        let img = picture(64, 48, boxes: boxes)
+        var config = AugmentConfig.none
+        config.verticalFlipProbability = 1
+        var rng = SplitMix64(seed: 1)
+        let up = Augmenter.apply(img, annotations: anns, inputSize: 64, config: config, rng: &rng)
+        XCTAssertEqual(up.image.cropped(x: 0, y: 0, width: 64, height: 48), img.flippedVertically())
+        XCTAssertEqual(up.annotations.map(\.box), [Box(x1: 3, y1: 18, x2: 20, y2: 44), Box(x1: 40, y1: 38, x2: 64, y2: 48)])
+        XCTAssertTrue(up.transform.flippedVertically)
+        config.flipProbability = 1
+        let both = Augmenter.apply(img, annotations: anns, inputSize: 64, config: config, rng: &rng)
+        XCTAssertEqual(both.image.cropped(x: 0, y: 0, width: 64, height: 48),
+                       img.flippedHorizontally().flippedVertically())
+        XCTAssertEqual(both.annotations[0].box, Box(x1: 44, y1: 18, x2: 61, y2: 44))
+        for (a, b) in zip(both.annotations, boxes) {
+            assertClose(both.transform.toOriginal(a.box).xyxy, b.xyxy, rtol: 0, atol: 1e-9)
+        }
+        XCTAssertEqual(img.flippedVertically().flippedVertically(), img)
+    }
+
+    /// With random scales, crops and both flips at probability 0.5, every kept box stays on its white rectangle; at
+    /// probability 0 no vertical flip is drawn, so a seed gives the images it gave before the setting existed.
+    func testRandomVerticalFlipsKeepBoxesOnTheirPixels() {
+        let boxes = [Box(x1: 30, y1: 40, x2: 90, y2: 100), Box(x1: 200, y1: 20, x2: 260, y2: 70), Box(x1: 120, y1: 150, x2: 180, y2: 190)]
+        let img = picture(300, 200, boxes: boxes)
+        let anns = boxes.map { Annotation(box: $0, classIndex: 0) }
+        var config = AugmentConfig()
+        config.brightness = 0; config.contrast = 0; config.saturation = 0
+        config.verticalFlipProbability = 0.5
+        var flips = 0
+        for seed in 0..<30 {
+            var rng = SplitMix64(seed: UInt64(seed))
+            let p = Augmenter.apply(img, annotations: anns, inputSize: 160, config: config, rng: &rng)
+            if p.transform.flippedVertically { flips += 1 }
+            for a in p.annotations {
+                XCTAssertGreaterThan(p.image.pixel(x: Int(a.box.cx), y: Int(a.box.cy)).0, 200, "seed \(seed): \(a.box)")
+                let oy = Int(a.box.y2) + 2
+                if a.box.y2 < Double(p.transform.contentHeight) - 3 {
+                    XCTAssertLessThan(p.image.pixel(x: Int(a.box.cx), y: oy).0, 60, "seed \(seed): below \(a.box)")
+                }
+            }
+        }
+        XCTAssertTrue(flips > 5 && flips < 25, "vertical flip probability 0.5: \(flips) of 30")
+        // Probability 0 draws nothing: the generator is where the same draws without the setting leave it.
+        var plain = SplitMix64(seed: 3), drawn = SplitMix64(seed: 3)
+        _ = Augmenter.apply(img, annotations: anns, inputSize: 160, config: AugmentConfig(), rng: &plain)
+        var tiny = AugmentConfig()
+        tiny.verticalFlipProbability = 1e-300
+        _ = Augmenter.apply(img, annotations: anns, inputSize: 160, config: tiny, rng: &drawn)
+        XCTAssertNotEqual(plain.next(), drawn.next(), "a positive probability draws once more")
+    }
 }

@@ -1,4 +1,5 @@
 import Criterion
+import Datasets
 import DetectorModel
 import DetectorTestSupport
 import Foundation
@@ -73,6 +74,29 @@ final class SettingsTests: XCTestCase {
         XCTAssertNil(run.training.minutes)
     }
 
+    /// The augmentation follows the settings: the defaults give `AugmentConfig()` (scale 0.75–1.25, no vertical
+    /// flip), a file's `verticalFlip` and `scaleJitter` reach it, and `augment` false gives `.none`; stored settings
+    /// without the two keys (older checkpoints) keep the defaults.
+    func testAugmentationFollowsTheSettings() throws {
+        var t = TrainSettings()
+        XCTAssertEqual(t.augmentConfig, AugmentConfig())
+        let dir = try Fixtures.temporaryDirectory()
+        var o = ownData
+        o.config = try write(["verticalFlip": 0.5, "scaleJitter": 0.5], in: dir)
+        t = try RunConfiguration.resolve(o, classes: ["a"]).training
+        XCTAssertEqual(t.augmentConfig.verticalFlipProbability, 0.5)
+        XCTAssertEqual(t.augmentConfig.minScale, 0.5)
+        XCTAssertEqual(t.augmentConfig.maxScale, 1.5)
+        XCTAssertEqual(t.augmentConfig.mosaicProbability, Preset.defaultMosaic)
+        t.augment = false
+        XCTAssertEqual(t.augmentConfig, .none)
+        var stored = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(TrainSettings().jsonString().utf8)) as? [String: Any])
+        stored["verticalFlip"] = nil
+        stored["scaleJitter"] = nil
+        let old = try JSONDecoder().decode(TrainSettings.self, from: JSONSerialization.data(withJSONObject: stored))
+        XCTAssertEqual(old, TrainSettings())
+    }
+
     /// Without `--data` the synthetic preset sits between the defaults and the file: a file changes only what it names.
     func testSyntheticPresetUnderTheFile() throws {
         let dir = try Fixtures.temporaryDirectory()
@@ -112,6 +136,14 @@ final class SettingsTests: XCTestCase {
         o.training.set(.closeMosaic, \.closeMosaic, 1)
         XCTAssertThrowsError(try RunConfiguration.resolve(o, classes: ["a"])) {
             XCTAssertEqual(($0 as? TrainingError)?.settingKey, "closeMosaic")
+        }
+        for (key, path, value) in [(TrainSettings.CodingKeys.verticalFlip, \TrainSettings.verticalFlip, 1.5),
+                                   (.scaleJitter, \.scaleJitter, 1)] {
+            o = ownData
+            o.training.set(key, path, value)
+            XCTAssertThrowsError(try RunConfiguration.resolve(o, classes: ["a"])) {
+                XCTAssertEqual(($0 as? TrainingError)?.settingKey, key.stringValue)
+            }
         }
         o = ownData
         o.model.set(.inputSize, \.inputSize, 100)
