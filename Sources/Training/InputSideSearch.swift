@@ -78,11 +78,15 @@ public enum InputSideSearch {
 }
 
 extension TrainingRun {
-    /// Validates the network (`evaluated`) at `InputSideSearch.candidates` on `data` and returns every trial, the
+    /// Validates the network (`network`, by default `evaluated`) at `InputSideSearch.candidates` on `data` and returns
+    /// every trial, the
     /// trained side's (`trained`, already computed) first; empty when the setting is off or no other side fits. The
     /// whole split is predicted by this process (rank 0 of a data-parallel job, while the others wait).
-    func searchInputSide(_ data: DetectionDataset, trained: InputSideSearch.Trial) throws -> [InputSideSearch.Trial] {
+    func searchInputSide(_ data: DetectionDataset, trained: InputSideSearch.Trial, of network: Detector? = nil) throws
+        -> [InputSideSearch.Trial]
+    {
         guard configuration.training.chooseInputSize else { return [] }
+        let evaluated = network ?? self.evaluated
         let sides = InputSideSearch.candidates(for: evaluated.config)
         guard !sides.isEmpty else { return [] }
         let start = Date()
@@ -99,3 +103,24 @@ extension TrainingRun {
         return trials
     }
 }
+
+extension TrainingRun {
+    /// The network `best.safetensors` holds, validated on `data` at its trained side and at the candidate sides
+    /// (`searchInputSide`): the end's search for the best checkpoint when an earlier validation wrote it. Nil when the
+    /// setting is off, there is no best checkpoint, or no other side fits.
+    func searchInputSideOfBest(_ data: DetectionDataset) throws -> (best: Checkpoint.Loaded, trials: [InputSideSearch.Trial])? {
+        guard configuration.training.chooseInputSize, FileManager.default.fileExists(atPath: bestCheckpoint.path) else {
+            return nil
+        }
+        let best = try Checkpoint.load(bestCheckpoint, averaged: true)
+        guard !InputSideSearch.candidates(for: best.detector.config).isEmpty else { return nil }
+        let start = Date()
+        let (predictions, _) = try validationPredictor(best.detector).predict(dataset: data, skipBadImages: options.skipBadImages)
+        let metrics = try data.evaluate(predictions, hasSetHead: best.detector.config.setHead != .none,
+                                        maxDetections: validationDetections)
+        evaluationSeconds += Date().timeIntervalSince(start)
+        let trained = InputSideSearch.Trial(side: best.detector.config.inputSize, metrics: metrics, predictions: predictions)
+        return (best, try searchInputSide(data, trained: trained, of: best.detector))
+    }
+}
+

@@ -132,13 +132,37 @@ public final class EvaluationHook: TrainerHook {
     /// The final validation (unless stopped by a signal): log, best checkpoint, the input side for inference
     /// (`InputSideSearch`), `metrics.json`, printed summary. With another side chosen, the figures reported and the
     /// score thresholds stored are those at that side, and `last.safetensors` (and `best.safetensors` when it holds
-    /// the final weights) store the side.
+    /// the final weights) store the side. When an earlier validation wrote `best.safetensors`, its network gets the
+    /// same search (`storeSideOfBest`).
     public func afterTraining(_ run: TrainingRun) throws {
         guard let v = Self.dueAfterTraining(run) else { return }
         let (m, savedBest) = try evaluate(run, v)
         let trials = try run.searchInputSide(v, trained: InputSideSearch.Trial(
             side: run.evaluated.config.inputSize, metrics: m, predictions: run.lastPredictions))
         try finish(run, v, trained: m, trials: trials, savedBest: savedBest)
+        if !savedBest, let (best, bestTrials) = try run.searchInputSideOfBest(v) {
+            try storeSideOfBest(run, best, bestTrials)
+        }
+    }
+
+    /// The side chosen for the network `best.safetensors` holds when an earlier validation wrote it
+    /// (`TrainingRun.searchInputSideOfBest`): stored in that file with the score thresholds at that side, its weights
+    /// and training state unchanged, so `evaluate`, `detect` and `export` of the best checkpoint run at its own best
+    /// side. The printed lines name its step. Returns the side stored, nil when the trained side stays.
+    @discardableResult
+    func storeSideOfBest(_ run: TrainingRun, _ best: Checkpoint.Loaded, _ trials: [InputSideSearch.Trial]) throws -> Int? {
+        let trainedSide = best.detector.config.inputSize
+        guard let chosen = InputSideSearch.choose(trials, trainedSide: trainedSide) else { return nil }
+        let name = "best.safetensors (step \(best.state.step), epoch \(best.state.epoch))"
+        run.say(name + ": " + InputSideSearch.line(trials, trainedSide: trainedSide, chosen: chosen.side))
+        let stored = best.metadata[InferenceInput.metadataKey]
+        guard chosen.side != trainedSide || stored != nil else { return nil }
+        var metadata = best.metadata.merging(chosen.metrics.scoreThresholds.metadata) { _, new in new }
+        metadata[InferenceInput.metadataKey] = chosen.side == trainedSide ? nil : String(chosen.side)
+        try Checkpoint.save(best.detector, optimizer: nil, state: best.state, extraMetadata: metadata, to: run.bestCheckpoint)
+        guard chosen.side != trainedSide else { return nil }
+        run.say(name + " at input side \(chosen.side): " + chosen.metrics.summaryLine)
+        return chosen.side
     }
 
     /// The end of the final validation of `trained` metrics (at the trained side) and the input-side `trials`

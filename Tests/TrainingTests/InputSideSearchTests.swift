@@ -1,3 +1,4 @@
+import Datasets
 import DetectorModel
 import DetectorTestSupport
 import Foundation
@@ -48,6 +49,17 @@ final class InputSideSearchTests: XCTestCase {
         return (run, hook, trained, savedBest)
     }
 
+    /// The validation split's own boxes as predictions, and their metrics (AP50 1): a trial that must win.
+    func groundTruthTrial(_ v: DetectionDataset) throws -> (predictions: [ImagePrediction], metrics: HeadMetrics) {
+        let truth = v.images.map { image in
+            let objects = image.annotations.map { DetectedObject(box: $0.box, score: 0.9, classIndex: $0.classIndex) }
+            return ImagePrediction(imageID: image.id, set: objects, dense: objects)
+        }
+        let perfect = try v.evaluate(truth, hasSetHead: true)
+        XCTAssertEqual(perfect.keyAP50, 1, accuracy: 1e-9)
+        return (truth, perfect)
+    }
+
     /// A side that wins is adopted: `last.safetensors` and `best.safetensors` (written by this validation) store it with
     /// its score thresholds, `metrics.json` holds its figures and every side's AP50, and `InferenceInput` loads the
     /// checkpoint at it. The winning trial here is the ground truth itself at side 96.
@@ -55,12 +67,7 @@ final class InputSideSearchTests: XCTestCase {
         let (run, hook, trained, savedBest) = try validatedRun()
         let (o, v) = (run.options, try XCTUnwrap(run.validation))
         XCTAssertTrue(savedBest, "the first validation writes best.safetensors")
-        let truth = v.images.map { image in
-            let objects = image.annotations.map { DetectedObject(box: $0.box, score: 0.9, classIndex: $0.classIndex) }
-            return ImagePrediction(imageID: image.id, set: objects, dense: objects)
-        }
-        let perfect = try v.evaluate(truth, hasSetHead: true)
-        XCTAssertEqual(perfect.keyAP50, 1, accuracy: 1e-9)
+        let (truth, perfect) = try groundTruthTrial(v)
         XCTAssertLessThan(trained.keyAP50, 0.5)
         try hook.finish(run, v, trained: trained, trials: [
             InputSideSearch.Trial(side: 64, metrics: trained, predictions: run.lastPredictions),
@@ -141,4 +148,44 @@ final class InputSideSearchTests: XCTestCase {
         XCTAssertFalse(Preset.reference.training.chooseInputSize)
         XCTAssertTrue(Preset.default.training.chooseInputSize)
     }
+
+    /// When an earlier validation wrote `best.safetensors` and the final weights differ, the end searches the side of
+    /// the network in that file: the trained side's figures are the earlier validation's (the file's weights, not the
+    /// final ones); a winning side is stored in the file with its thresholds while its weights and step stay; a later
+    /// search that keeps the trained side takes the stored side away; and the end itself leaves the file's network be.
+    func testTheBestCheckpointGetsItsOwnSide() throws {
+        let (run, hook, trained, savedBest) = try validatedRun()
+        let (o, v) = (run.options, try XCTUnwrap(run.validation))
+        XCTAssertTrue(savedBest)
+        let url = o.out.appendingPathComponent("best.safetensors")
+        let before = try Checkpoint.load(url)
+        for p in run.evaluated.parameters { p.value.data = p.value.data.map { $0 * 0.5 } }
+        run.state.step += 7
+        let (best, trials) = try XCTUnwrap(run.searchInputSideOfBest(v))
+        XCTAssertEqual(trials.map(\.side), [64, 96])
+        XCTAssertEqual(trials[0].metrics.dense.stats, trained.dense.stats, "the file's network at its trained side")
+        XCTAssertEqual(best.state.step, before.state.step)
+
+        let (truth, perfect) = try groundTruthTrial(v)
+        XCTAssertEqual(try hook.storeSideOfBest(run, best, [trials[0], InputSideSearch.Trial(side: 96, metrics: perfect,
+                                                                                             predictions: truth)]), 96)
+        let (loaded, trainedSide, source) = try InferenceInput.load(url, inputSize: nil)
+        XCTAssertEqual(loaded.detector.config.inputSize, 96)
+        XCTAssertEqual(trainedSide, 64)
+        XCTAssertEqual(source, .chosen)
+        XCTAssertEqual(try ScoreThresholds.stored(in: loaded.metadata, source: "best"), perfect.scoreThresholds)
+        let after = try Checkpoint.load(url)
+        XCTAssertEqual(after.state.step, before.state.step)
+        XCTAssertEqual(after.detector.parameters.map(\.value.data), before.detector.parameters.map(\.value.data))
+
+        XCTAssertNil(try hook.storeSideOfBest(run, try Checkpoint.load(url, averaged: true), [trials[0]]))
+        XCTAssertEqual(try InferenceInput.load(url, inputSize: nil).source, .trained)
+
+        run.state.bestAP50 = 2
+        try hook.afterTraining(run)
+        let end = try Checkpoint.load(url)
+        XCTAssertEqual(end.state.step, before.state.step, "the end does not write the final weights over the best")
+        XCTAssertEqual(end.detector.parameters.map(\.value.data), before.detector.parameters.map(\.value.data))
+    }
 }
+
