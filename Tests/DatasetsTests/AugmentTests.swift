@@ -20,17 +20,27 @@ final class AugmentTests: XCTestCase {
         return img
     }
 
-    func testFlipTwiceIsIdentity() {
+    /// Two boxes, one against the top edge, on a white-on-black picture 64 px wide, and their annotations.
+    private func twoBoxScene(height: Int) -> (boxes: [Box], annotations: [Annotation], image: Image) {
         let boxes = [Box(x1: 3, y1: 4, x2: 20, y2: 30), Box(x1: 40, y1: 0, x2: 64, y2: 10)]
-        let anns = boxes.map { Annotation(box: $0, classIndex: 1) }
-        let img = picture(64, 64, boxes: boxes)
+        return (boxes, boxes.map { Annotation(box: $0, classIndex: 1) }, picture(64, height, boxes: boxes))
+    }
+
+    /// `Augmenter.apply` into a 64² input with flips only, each always or never.
+    private func flip(_ image: Image, _ annotations: [Annotation], horizontal: Bool, vertical: Bool) -> PreparedSample {
         var config = AugmentConfig.none
-        config.flipProbability = 1
+        config.flipProbability = horizontal ? 1 : 0
+        config.verticalFlipProbability = vertical ? 1 : 0
         var rng = SplitMix64(seed: 1)
-        let once = Augmenter.apply(img, annotations: anns, inputSize: 64, config: config, rng: &rng)
+        return Augmenter.apply(image, annotations: annotations, inputSize: 64, config: config, rng: &rng)
+    }
+
+    func testFlipTwiceIsIdentity() {
+        let (_, anns, img) = twoBoxScene(height: 64)
+        let once = flip(img, anns, horizontal: true, vertical: false)
         XCTAssertNotEqual(once.image, img)
         XCTAssertEqual(once.annotations[0].box, Box(x1: 44, y1: 4, x2: 61, y2: 30))
-        let twice = Augmenter.apply(once.image, annotations: once.annotations, inputSize: 64, config: config, rng: &rng)
+        let twice = flip(once.image, once.annotations, horizontal: true, vertical: false)
         XCTAssertEqual(twice.image, img)
         XCTAssertEqual(twice.annotations, anns)
         XCTAssertEqual(img.flippedHorizontally().flippedHorizontally(), img)
@@ -115,18 +125,12 @@ final class AugmentTests: XCTestCase {
     /// A vertical flip (`verticalFlipProbability` 1) moves boxes with their pixels, composes with the horizontal
     /// flip, and `toOriginal` undoes both.
     func testVerticalFlipMovesBoxesWithThePixelsAndMapsBack() {
-        let boxes = [Box(x1: 3, y1: 4, x2: 20, y2: 30), Box(x1: 40, y1: 0, x2: 64, y2: 10)]
-        let anns = boxes.map { Annotation(box: $0, classIndex: 1) }
-        let img = picture(64, 48, boxes: boxes)
-        var config = AugmentConfig.none
-        config.verticalFlipProbability = 1
-        var rng = SplitMix64(seed: 1)
-        let up = Augmenter.apply(img, annotations: anns, inputSize: 64, config: config, rng: &rng)
+        let (boxes, anns, img) = twoBoxScene(height: 48)
+        let up = flip(img, anns, horizontal: false, vertical: true)
         XCTAssertEqual(up.image.cropped(x: 0, y: 0, width: 64, height: 48), img.flippedVertically())
         XCTAssertEqual(up.annotations.map(\.box), [Box(x1: 3, y1: 18, x2: 20, y2: 44), Box(x1: 40, y1: 38, x2: 64, y2: 48)])
         XCTAssertTrue(up.transform.flippedVertically)
-        config.flipProbability = 1
-        let both = Augmenter.apply(img, annotations: anns, inputSize: 64, config: config, rng: &rng)
+        let both = flip(img, anns, horizontal: true, vertical: true)
         XCTAssertEqual(both.image.cropped(x: 0, y: 0, width: 64, height: 48),
                        img.flippedHorizontally().flippedVertically())
         XCTAssertEqual(both.annotations[0].box, Box(x1: 44, y1: 18, x2: 61, y2: 44))
