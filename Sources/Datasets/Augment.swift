@@ -151,8 +151,8 @@ struct Placement {
         let b = rng.uniform(max(0, 1 - config.brightness)...(1 + config.brightness))
         let c = rng.uniform(max(0, 1 - config.contrast)...(1 + config.contrast))
         let sat = rng.uniform(max(0, 1 - config.saturation)...(1 + config.saturation))
-        return Placement(flip: flip, flipVertically: flipVertically, scaledWidth: scaledW, scaledHeight: scaledH, offsetX: offX, offsetY: offY,
-                         contentWidth: min(window.width, scaledW), contentHeight: min(window.height, scaledH),
+        return Placement(flip: flip, flipVertically: flipVertically, scaledWidth: scaledW, scaledHeight: scaledH,
+                         offsetX: offX, offsetY: offY, contentWidth: min(window.width, scaledW), contentHeight: min(window.height, scaledH),
                          brightness: b, contrast: c, saturation: sat)
     }
 
@@ -161,8 +161,9 @@ struct Placement {
     func transform(width: Int, height: Int, inputSize s: Int, canvas: (width: Int, height: Int)) -> InputTransform {
         InputTransform(originalWidth: width, originalHeight: height, scaleX: Double(scaledWidth) / Double(width),
                        scaleY: Double(scaledHeight) / Double(height), offsetX: Double(offsetX),
-                       offsetY: Double(offsetY), flipped: flip, flippedVertically: flipVertically, inputSize: s, contentWidth: contentWidth,
-                       contentHeight: contentHeight, inputWidth: canvas.width, inputHeight: canvas.height)
+                       offsetY: Double(offsetY), flipped: flip, flippedVertically: flipVertically, inputSize: s,
+                       contentWidth: contentWidth, contentHeight: contentHeight, inputWidth: canvas.width,
+                       inputHeight: canvas.height)
     }
 
     /// The shown part of `image` (decoded at the original size or smaller): flipped, resized to the scaled size,

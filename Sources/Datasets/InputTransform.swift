@@ -4,9 +4,9 @@ import Boxes
 /// `inputWidth × inputHeight` whose longer side is `inputSize`), recorded per image so that predictions can be mapped
 /// back to original pixels.
 ///
-/// Forward: optional horizontal and vertical flips in original pixels (`x ← W − x`, `y ← H − y`), then scaling by `(scaleX, scaleY)`, then
-/// subtracting the crop origin `(offsetX, offsetY)` (in scaled pixels). The content occupies the top-left
-/// `contentWidth × contentHeight` of the input; the rest (right and bottom) is padding.
+/// Forward: optional horizontal and vertical flips in original pixels (`x ← W − x`, `y ← H − y`), then scaling by
+/// `(scaleX, scaleY)`, then subtracting the crop origin `(offsetX, offsetY)` (in scaled pixels). The content occupies
+/// the top-left `contentWidth × contentHeight` of the input; the rest (right and bottom) is padding.
 /// For a plain letterbox: `scaleX = scaleY = S / max(W, H)`, no flip, zero offset.
 public struct InputTransform: Sendable, Equatable {
     /// Original image width and height in pixels.
@@ -30,8 +30,8 @@ public struct InputTransform: Sendable, Equatable {
 
     /// A transform from its parts.
     public init(originalWidth: Int, originalHeight: Int, scaleX: Double, scaleY: Double, offsetX: Double = 0,
-                offsetY: Double = 0, flipped: Bool = false, flippedVertically: Bool = false, inputSize: Int, contentWidth: Int, contentHeight: Int,
-                inputWidth: Int? = nil, inputHeight: Int? = nil) {
+                offsetY: Double = 0, flipped: Bool = false, flippedVertically: Bool = false, inputSize: Int,
+                contentWidth: Int, contentHeight: Int, inputWidth: Int? = nil, inputHeight: Int? = nil) {
         self.originalWidth = originalWidth
         self.originalHeight = originalHeight
         self.scaleX = scaleX

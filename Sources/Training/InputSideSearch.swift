@@ -79,9 +79,8 @@ public enum InputSideSearch {
 
 extension TrainingRun {
     /// Validates the network (`network`, by default `evaluated`) at `InputSideSearch.candidates` on `data` and returns
-    /// every trial, the
-    /// trained side's (`trained`, already computed) first; empty when the setting is off or no other side fits. The
-    /// whole split is predicted by this process (rank 0 of a data-parallel job, while the others wait).
+    /// every trial, the trained side's (`trained`, already computed) first; empty when the setting is off or no other
+    /// side fits. The whole split is predicted by this process (rank 0 of a data-parallel job, while the others wait).
     func searchInputSide(_ data: DetectionDataset, trained: InputSideSearch.Trial, of network: Detector? = nil) throws
         -> [InputSideSearch.Trial]
     {
@@ -93,18 +92,23 @@ extension TrainingRun {
         defer { evaluationSeconds += Date().timeIntervalSince(start) }
         var trials = [trained]
         for side in sides {
-            let network = try InferenceInput.detector(evaluated, at: side, source: "the trained network")
-            let (predictions, _) = try validationPredictor(network).predict(dataset: data, skipBadImages: options.skipBadImages)
-            let m = try data.evaluate(predictions, hasSetHead: network.config.setHead != .none,
-                                      maxDetections: validationDetections)
-            progress.log(String(format: "input side %d: ", side) + m.summaryLine)
-            trials.append(InputSideSearch.Trial(side: side, metrics: m, predictions: predictions))
+            let trial = try validationTrial(of: try InferenceInput.detector(evaluated, at: side, source: "the trained network"),
+                                            on: data)
+            progress.log(String(format: "input side %d: ", side) + trial.metrics.summaryLine)
+            trials.append(trial)
         }
         return trials
     }
-}
 
-extension TrainingRun {
+    /// `network` validated at its own input side on the whole of `data`, as validation runs it: its predictions and
+    /// both heads' metrics.
+    func validationTrial(of network: Detector, on data: DetectionDataset) throws -> InputSideSearch.Trial {
+        let (predictions, _) = try validationPredictor(network).predict(dataset: data, skipBadImages: options.skipBadImages)
+        let metrics = try data.evaluate(predictions, hasSetHead: network.config.setHead != .none,
+                                        maxDetections: validationDetections)
+        return InputSideSearch.Trial(side: network.config.inputSize, metrics: metrics, predictions: predictions)
+    }
+
     /// The network `best.safetensors` holds, validated on `data` at its trained side and at the candidate sides
     /// (`searchInputSide`): the end's search for the best checkpoint when an earlier validation wrote it. Nil when the
     /// setting is off, there is no best checkpoint, or no other side fits.
@@ -115,12 +119,8 @@ extension TrainingRun {
         let best = try Checkpoint.load(bestCheckpoint, averaged: true)
         guard !InputSideSearch.candidates(for: best.detector.config).isEmpty else { return nil }
         let start = Date()
-        let (predictions, _) = try validationPredictor(best.detector).predict(dataset: data, skipBadImages: options.skipBadImages)
-        let metrics = try data.evaluate(predictions, hasSetHead: best.detector.config.setHead != .none,
-                                        maxDetections: validationDetections)
+        let trained = try validationTrial(of: best.detector, on: data)
         evaluationSeconds += Date().timeIntervalSince(start)
-        let trained = InputSideSearch.Trial(side: best.detector.config.inputSize, metrics: metrics, predictions: predictions)
         return (best, try searchInputSide(data, trained: trained, of: best.detector))
     }
 }
-

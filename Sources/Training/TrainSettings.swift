@@ -25,7 +25,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     public var seed: UInt64 = 0
     /// Evaluate on the validation split every this many epochs (0 = only at the end). Default 1.
     public var evalEvery = 1
-    /// Random flips, scale jitter with crops and colour jitter on training images (`AugmentConfig()`); false feeds the
+    /// Random flips, scale jitter with crops and colour jitter on training images (`augmentConfig`); false feeds the
     /// letterboxed images as they are. Default true.
     public var augment = true
     /// With `augment`, the probability of a vertical flip (ultralytics' `flipud`), for data without an up such as
