@@ -62,3 +62,27 @@ extension Augmenter {
         return PreparedSample(image: canvas, annotations: kept, transform: identity)
     }
 }
+
+extension Augmenter {
+    /// Beta(α, α) parameter of the blend ratio of `mixup` (YOLOv5 / ultralytics draw Beta(32, 32): ratios near 0.5).
+    public static let mixupAlpha = 32.0
+
+    /// MixUp for detection (Zhang et al., "mixup: Beyond empirical risk minimization", ICLR 2018, as YOLOv4/YOLOX and
+    /// ultralytics apply it to detectors): the pixels of two prepared samples of the same input shape blended as
+    /// `ratio · a + (1 − ratio) · b`, and the boxes of both kept, unweighted. The transform is `a`'s.
+    public static func mixup(_ a: PreparedSample, _ b: PreparedSample, ratio: Double) -> PreparedSample {
+        precondition(a.image.width == b.image.width && a.image.height == b.image.height,
+                     "Augmenter.mixup: \(a.image.width)×\(a.image.height) and \(b.image.width)×\(b.image.height)")
+        precondition((0...1).contains(ratio), "Augmenter.mixup: ratio \(ratio) outside [0, 1]")
+        var image = a.image
+        let (r, q) = (Float(ratio), Float(1 - ratio))
+        image.pixels.withUnsafeMutableBufferPointer { out in
+            b.image.pixels.withUnsafeBufferPointer { other in
+                for i in 0..<out.count {
+                    out[i] = UInt8((r * Float(out[i]) + q * Float(other[i])).rounded())
+                }
+            }
+        }
+        return PreparedSample(image: image, annotations: a.annotations + b.annotations, transform: a.transform)
+    }
+}

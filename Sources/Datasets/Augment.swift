@@ -31,6 +31,10 @@ public struct AugmentConfig: Sendable, Equatable, Codable {
     /// Probability that a training sample is a mosaic of its image and three others drawn at random from the
     /// dataset (`Augmenter.mosaic`) instead of its image alone. Default 0 (off).
     public var mosaicProbability: Double = 0
+    /// Probability that a training sample is blended with a second one prepared the same way (`Augmenter.mixup`,
+    /// ultralytics' `mixup`). Default 0 (off); at 0 no draw is made, so the images of a seed are those of a
+    /// configuration without the setting.
+    public var mixupProbability: Double = 0
 
     /// The training defaults above.
     public init() {}

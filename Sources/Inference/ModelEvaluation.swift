@@ -50,6 +50,9 @@ public enum ModelEvaluation {
         /// Input side the network runs at (`InferenceInput`); nil: the side training chose and stored, else the one it
         /// was trained at.
         public var inputSize: Int?
+        /// IoU above which the dense head's NMS drops the lower-scored of two same-class boxes (`PostProcessor.nmsIoU`);
+        /// nil: 0.5, torchvision's RetinaNet value.
+        public var nmsIoU: Double?
 
         /// Options with the defaults above.
         public init(model: URL, data: URL, out: URL) {
@@ -143,6 +146,7 @@ public enum ModelEvaluation {
 
         var post = PostProcessor()
         post.maxDetections = options.maxDetections
+        if let iou = options.nmsIoU { post.nmsIoU = iou }
         let predictor = Predictor(detector: loaded.detector, postProcessor: post, batchSize: options.batchSize)
         predictor.tiling = options.tiling
         let start = Date()

@@ -59,6 +59,25 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         return (-2 * _log(u)).squareRoot() * _cos(2 * Double.pi * v)
     }
 
+    /// A Gamma(`shape`, 1) sample, `shape` ≥ 1 (Marsaglia & Tsang, "A simple method for generating gamma
+    /// variables", ACM TOMS 2000: a squeezed cubic transform of normal samples, rejected until accepted).
+    public mutating func gamma(shape: Double) -> Double {
+        precondition(shape >= 1, "SplitMix64.gamma: shape \(shape) below 1")
+        let d = shape - 1.0 / 3, c = 1 / (9 * d).squareRoot()
+        while true {
+            let x = normal(), t = 1 + c * x
+            guard t > 0 else { continue }
+            let v = t * t * t, u = max(unit(), 1e-300)
+            if _log(u) < 0.5 * x * x + d - d * v + d * _log(v) { return d * v }
+        }
+    }
+
+    /// A Beta(`a`, `b`) sample, `a`, `b` ≥ 1, as `X / (X + Y)` of Gamma(`a`) and Gamma(`b`) samples.
+    public mutating func beta(_ a: Double, _ b: Double) -> Double {
+        let x = gamma(shape: a), y = gamma(shape: b)
+        return x / (x + y)
+    }
+
     /// `true` with probability `p`.
     @inlinable
     public mutating func chance(_ p: Double) -> Bool { unit() < p }

@@ -41,6 +41,9 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     /// `close_mosaic`, which counts epochs): the network finishes on images as inference sees them. 0 = mosaics to
     /// the end. Default 0.
     public var closeMosaic = 0.0
+    /// With `augment`, the probability that a training sample is blended with a second one (`Augmenter.mixup`,
+    /// ultralytics' `mixup`, for which `closeMosaic`'s closing phase also ends it); 0 = off. Default 0.
+    public var mixup = 0.0
     /// Checkpoint interval between epochs (`--save-every 500` steps or `10m`); nil saves after every epoch only.
     /// Default nil.
     public var saveEvery: SaveInterval?
@@ -63,10 +66,10 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     /// Keys of the settings, as in JSON.
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case epochs, minutes, batchSize, learningRate, weightDecay, warmupSteps, clipNorm, seed, evalEvery, augment
-        case saveEvery, emaDecay, emaTau, mosaic, closeMosaic, chooseInputSize, verticalFlip, scaleJitter
+        case saveEvery, emaDecay, emaTau, mosaic, closeMosaic, chooseInputSize, verticalFlip, scaleJitter, mixup
     }
 
-    /// Decodes stored settings; the weight-average, mosaic, input-side, vertical-flip and scale keys, which older
+    /// Decodes stored settings; the weight-average, mosaic, input-side, vertical-flip, scale and mixup keys, which older
     /// checkpoints lack, keep their defaults.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -88,6 +91,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         chooseInputSize = try c.decodeIfPresent(Bool.self, forKey: .chooseInputSize) ?? chooseInputSize
         verticalFlip = try c.decodeIfPresent(Double.self, forKey: .verticalFlip) ?? verticalFlip
         scaleJitter = try c.decodeIfPresent(Double.self, forKey: .scaleJitter) ?? scaleJitter
+        mixup = try c.decodeIfPresent(Double.self, forKey: .mixup) ?? mixup
     }
 
     /// The keys (as in JSON) of every setting.
@@ -111,14 +115,15 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         guard verticalFlip >= 0, verticalFlip <= 1 else {
             throw bad(.verticalFlip, "must be a probability in [0, 1], got \(verticalFlip)")
         }
+        guard mixup >= 0, mixup <= 1 else { throw bad(.mixup, "must be a probability in [0, 1], got \(mixup)") }
         guard scaleJitter >= 0, scaleJitter < 1 else { throw bad(.scaleJitter, "must be in [0, 1), got \(scaleJitter)") }
         guard closeMosaic >= 0, closeMosaic < 1 else {
             throw bad(.closeMosaic, "must be a fraction of the schedule in [0, 1), got \(closeMosaic)")
         }
     }
 
-    /// The training augmentation these settings give: `AugmentConfig()` with their vertical flip, scale and mosaic
-    /// probability, or `.none` without `augment`.
+    /// The training augmentation these settings give: `AugmentConfig()` with their vertical flip, scale, mosaic and
+    /// mixup probabilities, or `.none` without `augment`.
     public var augmentConfig: AugmentConfig {
         guard augment else { return .none }
         var c = AugmentConfig()
@@ -126,6 +131,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         c.minScale = 1 - scaleJitter
         c.maxScale = 1 + scaleJitter
         c.mosaicProbability = mosaic
+        c.mixupProbability = mixup
         return c
     }
 

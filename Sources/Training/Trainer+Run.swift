@@ -16,9 +16,10 @@ extension Trainer {
     }
 
     /// The hooks of the process that writes the run folder: log, checkpoints, validation, charts, results table,
-    /// validation overlays.
+    /// validation overlays, the first batch's picture.
     static func writerHooks() -> [TrainerHook] {
-        [LogHook(), CheckpointHook(), EvaluationHook(), PlotHook(), ResultsTableHook(), ValidationOverlayHook()]
+        [LogHook(), CheckpointHook(), EvaluationHook(), PlotHook(), ResultsTableHook(), ValidationOverlayHook(),
+         TrainingBatchPictureHook()]
     }
 
     /// The training loop, alone or as one rank of `job`.

@@ -144,10 +144,10 @@ public final class TrainingRun {
     }
 
     /// The first step of the closing phase on single images (`TrainSettings.closeMosaic`) for the schedule's span
-    /// now; nil when the run has no mosaics or keeps them to the end.
+    /// now; nil when the run has neither mosaics nor mixups or keeps them to the end.
     public var mosaicEndStep: Int? {
-        let close = configuration.training.closeMosaic
-        guard loader.options.augment.mosaicProbability > 0, close > 0 else { return nil }
+        let close = configuration.training.closeMosaic, augment = loader.options.augment
+        guard augment.mosaicProbability > 0 || augment.mixupProbability > 0, close > 0 else { return nil }
         return Int((Double(scheduledSteps) * (1 - close)).rounded())
     }
 
@@ -158,7 +158,7 @@ public final class TrainingRun {
         loader.mosaicEnd = state.epoch * batchesPerEpoch + state.stepInEpoch + max(0, end - state.step)
         if !closingAnnounced, state.step >= end {
             closingAnnounced = true
-            progress.log("step \(state.step): single images from here, no mosaics (the last "
+            progress.log("step \(state.step): single images from here, no mosaics or mixups (the last "
                          + "\(Int((100 * configuration.training.closeMosaic).rounded())) % of the schedule)")
         }
     }

@@ -34,7 +34,7 @@ struct DatasetCommand: ParsableCommand {
     /// `detector dataset bench FILE`: input-pipeline throughput.
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Images/s of PNG decoding, of decode + augment + batch on one thread, and with prefetch workers.")
+            abstract: "Images/s of image decoding (PNG, JPEG), of decode + augment + batch on one thread, and with prefetch workers.")
 
         @Argument(help: "A COCO .json, an .idl file, or a YOLO folder.")
         var file: String

@@ -7,12 +7,12 @@ import Foundation
 struct DetectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "detect",
-        abstract: "Detect objects in PNG images (files or folders) with a trained checkpoint.",
+        abstract: "Detect objects in PNG or JPEG images (files or folders) with a trained checkpoint.",
         discussion: "Example: detector detect --model runs/train/best.safetensors photos/ --out detections")
 
     @Option(help: "Checkpoint (.safetensors) written by `detector train`.")
     var model: String
-    @Argument(help: "PNG files or folders of PNG files.")
+    @Argument(help: "PNG or JPEG files, or folders of them (.png, .jpg, .jpeg).")
     var inputs: [String]
     @Option(help: "Minimum score reported (default: the head's best-F1 threshold on validation, stored in the checkpoint by `detector train`; 0.3 when it holds none).")
     var threshold: Double?
@@ -36,6 +36,7 @@ struct DetectCommand: ParsableCommand {
             let detect = try DetectRun(checkpoint: URL(fileURLWithPath: model), threshold: threshold, head: head,
                                        inputSize: input.inputSize)
             detect.predictor.tiling = input.tiling
+            if let iou = input.nmsIoU { detect.predictor.postProcessor.nmsIoU = iou }
             switch detect.thresholdSource {
             case .stored: print(String(format: "score threshold %.2f: the %@ head's best F1 on validation, stored in %@ (--threshold to change)",
                                        detect.threshold, head.rawValue as NSString, model as NSString))

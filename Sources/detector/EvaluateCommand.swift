@@ -141,6 +141,7 @@ struct EvaluateCommand: ParsableCommand {
         options.maxDetections = maxDets
         options.tiling = input.tiling
         options.inputSize = input.inputSize
+        options.nmsIoU = input.nmsIoU
         options.skipBadImages = dataOptions.skipBadImages
         var progress: ProgressReporter?
         let report = try ModelEvaluation.run(options) { done, total in

@@ -20,7 +20,7 @@ struct ExportCommand: ParsableCommand {
     var model: String
     @Option(help: "ONNX file to write.")
     var out = "model.onnx"
-    @Option(parsing: .upToNextOption, help: "Also write the Swift network's outputs and detections for these PNG files or folders into --reference-out.")
+    @Option(parsing: .upToNextOption, help: "Also write the Swift network's outputs and detections for these PNG or JPEG files or folders into --reference-out.")
     var reference: [String] = []
     @Option(help: "Folder for the reference outputs (with --reference).")
     var referenceOut = "onnx-reference"

@@ -55,7 +55,8 @@ enum FlagNames {
         "epochs": "--epochs", "minutes": "--minutes", "batchSize": "--batch-size", "learningRate": "--lr",
         "weightDecay": "--weight-decay", "warmupSteps": "--warmup-steps", "seed": "--seed", "evalEvery": "--eval-every",
         "augment": "--no-augment", "saveEvery": "--save-every", "chooseInputSize": "--choose-input-size",
-        "verticalFlip": "--vertical-flip", "scaleJitter": "--scale-jitter", "mosaic": "--mosaic", "closeMosaic": "--close-mosaic",
+        "verticalFlip": "--vertical-flip", "scaleJitter": "--scale-jitter", "mosaic": "--mosaic",
+        "closeMosaic": "--close-mosaic", "mixup": "--mixup",
         // DetectorConfig
         "inputSize": "--input-size", "rectangular": "--rect", "setHead": "--set-head", "hypotheses": "--hypotheses", "matchCost": "--match-cost",
         "querySelection": "--query-selection", "denseAssignment": "--dense-assignment", "anchorSizes": "--anchors",
@@ -201,6 +202,10 @@ struct ScheduleOptions: ParsableArguments {
     var mosaic: Double?
     @Option(help: "Fraction of the schedule, at its end, trained without mosaics (ultralytics' close_mosaic, in epochs there; default \(TrainSettings().closeMosaic): mosaics to the end).")
     var closeMosaic: Double?
+    @Option(help: ArgumentHelp("Probability that a training sample is blended with a second one, pixels mixed by a "
+        + "Beta(32, 32) ratio and the boxes of both kept (mixup, as ultralytics applies it; ended with the mosaics by "
+        + "--close-mosaic; default \(TrainSettings().mixup))."))
+    var mixup: Double?
     @Option(help: "Save last.safetensors every N steps (500) or minutes (10m) as well as at the end (default: every epoch).")
     var saveEvery: SaveInterval?
     @Flag(inversion: .prefixedNo,
@@ -223,6 +228,7 @@ struct ScheduleOptions: ParsableArguments {
         if let v = scaleJitter { p.set(.scaleJitter, \.scaleJitter, v) }
         if let v = mosaic { p.set(.mosaic, \.mosaic, v) }
         if let v = closeMosaic { p.set(.closeMosaic, \.closeMosaic, v) }
+        if let v = mixup { p.set(.mixup, \.mixup, v) }
         if let v = saveEvery { p.set(.saveEvery, \.saveEvery, v) }
         if let v = chooseInputSize { p.set(.chooseInputSize, \.chooseInputSize, v) }
         return p
@@ -256,8 +262,13 @@ struct InputOptions: ParsableArguments {
                 + "one it was trained at, as ultralytics' imgsz at val/predict: larger sides give small objects more pixels "
                 + "(default: the side training chose on its validation split and stored in the checkpoint, else the training side)."))
     var inputSize: Int?
+    @Option(name: .customLong("nms-iou"),
+            help: ArgumentHelp("Dense head: IoU above which NMS drops the lower-scored of two boxes of a class "
+                + "(torchvision's box_nms_thresh, ultralytics' iou; default 0.5)."))
+    var nmsIoU: Double?
 
     func validate() throws {
+        if let iou = nmsIoU, !(iou > 0 && iou <= 1) { throw ValidationError("--nms-iou must be in (0, 1], got \(iou)") }
         if tile == nil && tileOverlap != nil { throw ValidationError("--tile-overlap needs --tile") }
         if let t = tile { _ = try tiling(side: t) }
     }

@@ -71,6 +71,39 @@ final class EvaluateModelTests: XCTestCase {
         }
     }
 
+    /// `nmsIoU` reaches the dense head's NMS: a looser threshold keeps more of the untrained network's overlapping
+    /// boxes that overlap beyond 0.5, a stricter one fewer beyond its own, and no value is the default 0.5.
+    func testTheNMSThresholdReachesTheDenseHead() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let model = try DetectorFixtures.tinyCheckpoint(in: dir)
+        func detections(_ iou: Double?) throws -> [COCODetection] {
+            var options = ModelEvaluation.Options(model: model, data: DetectorFixtures.sample.appendingPathComponent("val.json"),
+                                                  out: dir.appendingPathComponent("eval-\(iou ?? 0)"))
+            options.heads = .dense
+            options.nmsIoU = iou
+            return try COCOResults.load(contentsOf: try XCTUnwrap(ModelEvaluation.run(options).heads.first).resultsFile)
+        }
+        let strict = try detections(0.2), plain = try detections(nil), loose = try detections(0.8)
+        XCTAssertEqual(plain, try detections(0.5), "nil is torchvision's 0.5")
+        // Same-image, same-class pairs overlapping by more than `t` (each image keeps its 100 best either way).
+        func pairs(_ ds: [COCODetection], above t: Double) -> Int {
+            var n = 0
+            for group in Dictionary(grouping: ds, by: { "\($0.imageID)/\($0.categoryID)" }).values {
+                for (i, a) in group.enumerated() {
+                    for b in group[(i + 1)...] {
+                        let iw = max(0, min(a.box.x + a.box.width, b.box.x + b.box.width) - max(a.box.x, b.box.x))
+                        let ih = max(0, min(a.box.y + a.box.height, b.box.y + b.box.height) - max(a.box.y, b.box.y))
+                        let inter = iw * ih
+                        if inter / (a.box.width * a.box.height + b.box.width * b.box.height - inter) > t { n += 1 }
+                    }
+                }
+            }
+            return n
+        }
+        XCTAssertLessThan(pairs(strict, above: 0.25), pairs(plain, above: 0.25))
+        XCTAssertLessThan(pairs(plain, above: 0.55), pairs(loose, above: 0.55))
+    }
+
     func testOverlayShowsGroundTruthInWhite() throws {
         let dir = try Fixtures.temporaryDirectory()
         var options = ModelEvaluation.Options(model: try DetectorFixtures.tinyCheckpoint(in: dir),

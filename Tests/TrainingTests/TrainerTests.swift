@@ -98,7 +98,7 @@ final class TrainerTests: XCTestCase {
         let summary = try Trainer(options: o).run()
         XCTAssertNotNil(summary.metrics?.set)
         XCTAssertNil(summary.metrics?.extraDetectionLimit, "12 hypotheses: validation at pycocotools' 100 alone")
-        for f in ["log.jsonl", "loss.svg", "last.safetensors", "best.safetensors", "metrics.json", "ap.svg"] {
+        for f in ["log.jsonl", "loss.svg", "last.safetensors", "best.safetensors", "metrics.json", "ap.svg", "train_batch.png"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: o.out.appendingPathComponent(f).path), f)
         }
         let loaded = try Checkpoint.load(o.out.appendingPathComponent("last.safetensors"))
