@@ -45,7 +45,7 @@ let package = Package(
                                                  "DetectorModel"]),
         .target(
             name: "Training",
-            dependencies: ["Boxes", "Matching", "NeuralNet", "Losses", "Datasets", "Criterion", "Evaluation", "Reporting",
+            dependencies: ["Boxes", "Matching", "NeuralNet", "Losses", "Datasets", "Imaging", "Criterion", "Evaluation", "Reporting",
                            "DetectorModel", "Inference", "Distributed"]),
         .target(
             name: "ONNXExport",
@@ -80,7 +80,7 @@ let package = Package(
             dependencies: ["DetectorModel", "Boxes", "NeuralNet", "Seeding", "DetectorTestSupport"]),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Training", "DetectorModel", "Inference", "Criterion", "Datasets", "Boxes", "Evaluation", "NeuralNet", "Reporting",
+            dependencies: ["Training", "DetectorModel", "Inference", "Criterion", "Datasets", "Imaging", "Boxes", "Evaluation", "NeuralNet", "Reporting",
                            "TestSupport", "DetectorTestSupport"]),
         .testTarget(
             name: "InferenceTests",
