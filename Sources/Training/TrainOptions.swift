@@ -20,6 +20,9 @@ public struct TrainOptions: Sendable {
     public var out = URL(fileURLWithPath: "runs/train")
     /// Checkpoint to continue from.
     public var resume: URL?
+    /// Checkpoint whose weights start a new run (`Checkpoint.transfer`: every tensor of matching name and shape, the
+    /// rest initialised as usual); the run's settings, schedule and optimizer are its own. Not with `resume`.
+    public var weights: URL?
 
     /// What a bare `--resume` stands for: the run folder's `last.safetensors`.
     public static let resumeLast = "<out>/last.safetensors"
@@ -113,6 +116,15 @@ public struct TrainOptions: Sendable {
         }
         if val != nil && data == nil {
             throw TrainingError.invalidSetting(key: "val", reason: "a validation split needs training data of its own (--data)")
+        }
+        if let w = weights {
+            guard resume == nil else {
+                throw TrainingError.invalidSetting(key: "weights", reason: "starts a new run from a checkpoint's weights; "
+                    + "--resume continues a run: give one of them")
+            }
+            guard FileManager.default.fileExists(atPath: w.path) else {
+                throw TrainingError.invalidSetting(key: "weights", reason: "no checkpoint at \(w.path)")
+            }
         }
         if let r = resume, !FileManager.default.fileExists(atPath: r.path) {
             throw TrainingError.invalidSetting(key: "resume", reason: "no checkpoint at \(r.path) (a bare --resume continues "

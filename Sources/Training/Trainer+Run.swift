@@ -132,6 +132,14 @@ extension Trainer {
             configuration = try makeConfiguration(classes: classes, train: train)
             state = TrainingState(seed: configuration.training.seed)
             detector = try Detector(config: configuration.model, seed: state.seed)
+            if let w = options.weights {
+                let moved = try Checkpoint.transfer(from: w, into: detector)
+                say(String(format: "weights from %@: %d of %d tensors (%.1f %% of the values)", w.path as NSString,
+                           moved.copied.count, moved.copied.count + moved.kept.count,
+                           100 * Double(moved.copiedValues) / Double(max(1, moved.totalValues)))
+                    + (moved.kept.isEmpty ? "" : "; initialised afresh (another shape or absent): "
+                        + moved.kept.prefix(6).joined(separator: ", ") + (moved.kept.count > 6 ? ", …" : "")))
+            }
         }
         let t = configuration.training
         let optimizer = AdamW(weightDecay: Float(t.weightDecay))

@@ -64,6 +64,7 @@ enum FlagNames {
         "classBalanceBeta": "--class-balance", "labelSmoothing": "--label-smoothing",
         // TrainOptions, inference options
         "data": "--data", "val": "--val", "config": "--config", "threads": "--threads", "replicas": "--replicas", "maxSteps": "--max-steps",
+        "weights": "--weights", "resume": "--resume",
         "syntheticTrain": "--synthetic-train", "collectiveTimeout": "--mpi-timeout", "bucketMegabytes": "--bucket-mb",
         "head": "--head", "overlays": "--overlays", "out": "--out", "tile": "--tile", "tileOverlap": "--tile-overlap",
     ]
