@@ -94,58 +94,14 @@ extension Trainer {
         let (train, val) = try loadData()
         if let job, job.rank == 0 { try job.communicator.barrier("rank 0 loading the data", timeout: job.waitTimeout) }
         let classes = train.categories.map(\.name)
-        var state = TrainingState()
-        let detector: Detector
-        let configuration: RunConfiguration
-        var optimizerState: [String: Tensor] = [:]
-        var restoredAverage: WeightAverage?
-        if let resume = options.resume {
-            let loaded = try Checkpoint.load(resume)
-            guard loaded.detector.config.classNames == classes else {
-                throw TrainingError.resumeConflict(key: "data", path: resume.path,
-                                                   reason: "the data has classes \(classes), the checkpoint \(loaded.detector.config.classNames)")
-            }
-            let stored = try loaded.metadata["training"].map { text -> TrainSettings in
-                do { return try JSONDecoder().decode(TrainSettings.self, from: Data(text.utf8)) } catch {
-                    throw ModelError.checkpoint(path: resume.path, reason: "unreadable training settings: \(error)")
-                }
-            }
-            configuration = try RunConfiguration.resume(options, checkpoint: resume, model: loaded.detector.config,
-                                                        training: stored, seed: loaded.state.seed)
-            detector = configuration.model == loaded.detector.config
-                ? loaded.detector : try Checkpoint.load(resume, config: configuration.model).detector
-            state = DataParallelJob.adapt(loaded.state, storedRanks: loaded.metadata["ranks"].flatMap { Int($0) } ?? 1,
-                                          storedBatch: stored?.batchSize ?? configuration.training.batchSize,
-                                          ranks: job?.ranks ?? 1, batch: configuration.training.batchSize)
-            if state != loaded.state {
-                say("  images per step changed: continuing at step \(state.step) (epoch \(state.epoch), batch \(state.stepInEpoch))")
-            }
-            optimizerState = loaded.optimizerState
-            let t = configuration.training
-            if t.emaDecay > 0 {
-                restoredAverage = try WeightAverage.restored(for: detector, from: loaded, path: resume.path, decay: t.emaDecay, tau: t.emaTau)
-            }
-            say("resuming \(resume.path) at step \(state.step) (epoch \(state.epoch), batch \(state.stepInEpoch))")
-            for change in configuration.changes { say("  changed on resume: \(change)") }
-            if let t = options.threads { say("  threads: \(t)") }
-        } else {
-            configuration = try makeConfiguration(classes: classes, train: train)
-            state = TrainingState(seed: configuration.training.seed)
-            detector = try Detector(config: configuration.model, seed: state.seed)
-            if let w = options.weights {
-                let moved = try Checkpoint.transfer(from: w, into: detector)
-                say(String(format: "weights from %@: %d of %d tensors (%.1f %% of the values)", w.path as NSString,
-                           moved.copied.count, moved.copied.count + moved.kept.count,
-                           100 * Double(moved.copiedValues) / Double(max(1, moved.totalValues)))
-                    + (moved.kept.isEmpty ? "" : "; initialised afresh (another shape or absent): "
-                        + moved.kept.prefix(6).joined(separator: ", ") + (moved.kept.count > 6 ? ", …" : "")))
-            }
-        }
+        let start = try options.resume.map { try restore($0, classes: classes, job: job) }
+            ?? startFresh(classes: classes, train: train)
+        let (configuration, detector, state) = (start.configuration, start.detector, start.state)
         let t = configuration.training
         let optimizer = AdamW(weightDecay: Float(t.weightDecay))
-        if options.resume != nil { try optimizer.loadState(optimizerState, parameters: detector.parameters) }
+        if let saved = start.optimizerState { try optimizer.loadState(saved, parameters: detector.parameters) }
         let average = t.emaDecay > 0
-            ? try restoredAverage ?? WeightAverage(of: detector, decay: t.emaDecay, tau: t.emaTau) : nil
+            ? try start.average ?? WeightAverage(of: detector, decay: t.emaDecay, tau: t.emaTau) : nil
         let config = detector.config
         let step = TrainStep(detector: detector, optimizer: optimizer, classWeights: try classWeights(train, beta: config.classBalanceBeta))
         step.clipNorm = Float(t.clipNorm)
