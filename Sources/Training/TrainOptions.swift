@@ -94,7 +94,9 @@ public struct TrainOptions: Sendable {
 
     /// Checks the options that are not settings.
     public func validate() throws {
-        if let t = threads, t <= 0 { throw TrainingError.invalidSetting(key: "threads", reason: "must be positive, got \(t)") }
+        if let t = threads, t <= 0 {
+            throw TrainingError.invalidSetting(key: "threads", reason: "must be positive, got \(t)")
+        }
         if case let .fixed(n) = replicas, n <= 0 {
             throw TrainingError.invalidSetting(key: "replicas", reason: "must be positive, got \(n)")
         }
@@ -102,33 +104,39 @@ public struct TrainOptions: Sendable {
             throw TrainingError.invalidSetting(key: "precision", reason: "bf16 needs a CPU with AVX512_BF16")
         }
         guard collectiveTimeout > 0 else {
-            throw TrainingError.invalidSetting(key: "collectiveTimeout", reason: "must be positive, got \(collectiveTimeout)")
+            throw TrainingError.invalidSetting(key: "collectiveTimeout",
+                                               reason: "must be positive, got \(collectiveTimeout)")
         }
         guard bucketMegabytes * 1_048_576 >= 4 else {
-            throw TrainingError.invalidSetting(key: "bucketMegabytes", reason: "must hold a float, got \(bucketMegabytes) MiB")
+            throw TrainingError.invalidSetting(key: "bucketMegabytes",
+                                               reason: "must hold a float, got \(bucketMegabytes) MiB")
         }
-        if let m = maxSteps, m <= 0 { throw TrainingError.invalidSetting(key: "maxSteps", reason: "must be positive, got \(m)") }
+        if let m = maxSteps, m <= 0 {
+            throw TrainingError.invalidSetting(key: "maxSteps", reason: "must be positive, got \(m)")
+        }
         guard syntheticTrain > 0, syntheticVal >= 0 else {
             throw TrainingError.invalidSetting(key: "syntheticTrain", reason: "must be positive, got \(syntheticTrain)")
         }
         if let p = preset, resume != nil {
-            throw TrainingError.invalidSetting(key: "config", reason: "preset \(p.rawValue) with a resumed run: the checkpoint's settings are the base")
+            throw TrainingError.invalidSetting(key: "config", reason: "preset \(p.rawValue) with a resumed run: the "
+                + "checkpoint's settings are the base")
         }
         if val != nil && data == nil {
-            throw TrainingError.invalidSetting(key: "val", reason: "a validation split needs training data of its own (--data)")
+            throw TrainingError.invalidSetting(key: "val",
+                                               reason: "a validation split needs training data of its own (--data)")
         }
         if let w = weights {
             guard resume == nil else {
-                throw TrainingError.invalidSetting(key: "weights", reason: "starts a new run from a checkpoint's weights; "
-                    + "--resume continues a run: give one of them")
+                throw TrainingError.invalidSetting(key: "weights", reason: "starts a new run from a checkpoint's "
+                    + "weights; --resume continues a run: give one of them")
             }
             guard FileManager.default.fileExists(atPath: w.path) else {
                 throw TrainingError.invalidSetting(key: "weights", reason: "no checkpoint at \(w.path)")
             }
         }
         if let r = resume, !FileManager.default.fileExists(atPath: r.path) {
-            throw TrainingError.invalidSetting(key: "resume", reason: "no checkpoint at \(r.path) (a bare --resume continues "
-                + "--out's last.safetensors; train into that folder first or give the checkpoint's path)")
+            throw TrainingError.invalidSetting(key: "resume", reason: "no checkpoint at \(r.path) (a bare --resume "
+                + "continues --out's last.safetensors; train into that folder first or give the checkpoint's path)")
         }
     }
 }

@@ -26,7 +26,9 @@ extension Trainer {
     func train(job: DataParallelJob?) throws -> TrainingSummary {
         let lock = try RunLock(folder: options.out)
         defer { lock.release() }
-        for name in lock.removeStaleTemporaries() { say("removed \(name), left in \(options.out.path) by a killed run") }
+        for name in lock.removeStaleTemporaries() {
+            say("removed \(name), left in \(options.out.path) by a killed run")
+        }
         let run = try prepare(job: job)
         try job?.join(run)
         let hooks: [TrainerHook] = job?.hooks() ?? Trainer.writerHooks()
@@ -74,9 +76,10 @@ extension Trainer {
             run.nonFiniteInARow = 0
             run.average?.update(from: run.detector)
         }
-        return LogRecord.StepRecord(step: run.state.step, epoch: run.state.epoch, learningRate: Double(lr), seconds: seconds,
-                                    loss: report.total, terms: report.losses, gradientNorm: report.gradientNorm,
-                                    positives: report.positives, unmatchedBoxes: report.unmatchedBoxes, skipped: report.skipped)
+        return LogRecord.StepRecord(step: run.state.step, epoch: run.state.epoch, learningRate: Double(lr),
+                                    seconds: seconds, loss: report.total, terms: report.losses,
+                                    gradientNorm: report.gradientNorm, positives: report.positives,
+                                    unmatchedBoxes: report.unmatchedBoxes, skipped: report.skipped)
     }
 
     /// Data, settings, model, optimizer and state: fresh, or from the checkpoint of `--resume`.
@@ -87,7 +90,8 @@ extension Trainer {
         }
         Precision.current = options.precision
         do { try FileManager.default.createDirectory(at: options.out, withIntermediateDirectories: true) } catch {
-            throw TrainingError.io(path: options.out.path, reason: "cannot create the run folder: \(error.localizedDescription)")
+            throw TrainingError.io(path: options.out.path,
+                                   reason: "cannot create the run folder: \(error.localizedDescription)")
         }
         // Rank 0 loads (and generates the synthetic default) first; the others then read what it wrote.
         if let job, job.rank > 0 { try job.communicator.barrier("rank 0 loading the data", timeout: job.waitTimeout) }
@@ -103,19 +107,24 @@ extension Trainer {
         let average = t.emaDecay > 0
             ? try start.average ?? WeightAverage(of: detector, decay: t.emaDecay, tau: t.emaTau) : nil
         let config = detector.config
-        let step = TrainStep(detector: detector, optimizer: optimizer, classWeights: try classWeights(train, beta: config.classBalanceBeta))
+        let step = TrainStep(detector: detector, optimizer: optimizer,
+                             classWeights: try classWeights(train, beta: config.classBalanceBeta))
         step.clipNorm = Float(t.clipNorm)
         let replicas = options.replicas.resolved(threads: options.threads, batchSize: t.batchSize, underMPI: job != nil)
         try ReplicaCount.check(replicas, batchSize: t.batchSize, underMPI: job != nil)
         let replicaStep = replicas > 1 ? try ReplicaStep(step, count: replicas) : nil
-        say("model \(config.name): \(detector.parameters.reduce(0) { $0 + $1.value.count }) parameters, input \(config.inputSize)"
+        let parameterCount = detector.parameters.reduce(0) { $0 + $1.value.count }
+        let strides = config.pyramidStrides.map(String.init).joined(separator: "/")
+        let shards = "\(t.batchSize / replicas)"
+            + (t.batchSize % replicas == 0 ? "" : "–\((t.batchSize + replicas - 1) / replicas)")
+        say("model \(config.name): \(parameterCount) parameters, input \(config.inputSize)"
             + (config.rectangular ? " (rectangular, longer side)" : "²") + ", "
-            + "set head \(config.setHead.rawValue) (\(config.hypotheses) hypotheses), \(detector.anchors.count) dense anchors"
-            + (config.rectangular ? " at \(config.inputSize)²" : "")
-            + (config.isPyramid ? " on strides \(config.pyramidStrides.map(String.init).joined(separator: "/"))" : "") + "; "
+            + "set head \(config.setHead.rawValue) (\(config.hypotheses) hypotheses), "
+            + "\(detector.anchors.count) dense anchors" + (config.rectangular ? " at \(config.inputSize)²" : "")
+            + (config.isPyramid ? " on strides \(strides)" : "") + "; "
             + "OpenBLAS \(BLASRuntime.coreName) × \(BLASRuntime.threads); precision \(Precision.current.rawValue); "
-            + (replicas > 1 ? "\(replicas) replicas × 1 thread, batch \(t.batchSize) split into shards of \(t.batchSize / replicas)"
-                + (t.batchSize % replicas == 0 ? "" : "–\((t.batchSize + replicas - 1) / replicas)") : "1 replica"))
+            + (replicas > 1 ? "\(replicas) replicas × 1 thread, batch \(t.batchSize) split into shards of \(shards)"
+                : "1 replica"))
 
         var loaderOptions = BatchLoaderOptions()
         loaderOptions.batchSize = t.batchSize
@@ -136,7 +145,8 @@ extension Trainer {
         }
         let loader = BatchLoader(dataset: train, options: loaderOptions)
         guard loader.batchesPerEpoch > 0 else {
-            throw TrainingError.invalidSetting(key: "batchSize", reason: "\(t.batchSize) exceeds the \(train.images.count) training images")
+            throw TrainingError.invalidSetting(
+                key: "batchSize", reason: "\(t.batchSize) exceeds the \(train.images.count) training images")
         }
         return try TrainingRun(options: options, configuration: configuration, detector: detector, optimizer: optimizer,
                                average: average, step: step, replicaStep: replicaStep, loader: loader, validation: val,
