@@ -34,21 +34,8 @@ final class MixupTests: XCTestCase {
     /// image's two boxes and another image's two (one class per image); a second loader gives the same batch; probability 0 and the closing
     /// phase (`mosaicEnd`) give the batches of a loader without mixup.
     func testLoaderMixupsAreDeterministicAndEndWithTheClosingPhase() throws {
-        let dir = try Fixtures.temporaryDirectory()
-        var records: [ImageRecord] = []
-        for k in 0..<4 {
-            let url = dir.appendingPathComponent("part\(k).png")
-            let p = MosaicTests.part(k)
-            try PNG.write(p.image, to: url)
-            records.append(ImageRecord(id: k, file: url, fileName: url.lastPathComponent, width: 120, height: 90,
-                                       annotations: p.annotations))
-        }
-        let ds = DetectionDataset(root: dir, source: dir, images: records,
-                                  categories: (0..<4).map { Category(id: $0 + 1, name: "c\($0)") })
-        var o = BatchLoaderOptions()
-        o.batchSize = 4
-        o.inputSize = 128
-        o.seed = 5
+        let ds = try MosaicTests.partsDataset()
+        var o = MosaicTests.loaderOptions
         o.augment = .none
         o.augment.mixupProbability = 1
         let loader = BatchLoader(dataset: ds, options: o)

@@ -20,6 +20,30 @@ final class MosaicTests: XCTestCase {
         return MosaicPart(image: image, annotations: boxes.map { Annotation(box: $0, classIndex: k) })
     }
 
+    /// The four parts as PNG files of a dataset (image k holds two boxes of class k).
+    static func partsDataset() throws -> DetectionDataset {
+        let dir = try Fixtures.temporaryDirectory()
+        var records: [ImageRecord] = []
+        for k in 0..<4 {
+            let url = dir.appendingPathComponent("part\(k).png")
+            let p = part(k)
+            try PNG.write(p.image, to: url)
+            records.append(ImageRecord(id: k, file: url, fileName: url.lastPathComponent, width: 120, height: 90,
+                                       annotations: p.annotations))
+        }
+        return DetectionDataset(root: dir, source: dir, images: records,
+                                categories: (0..<4).map { Category(id: $0 + 1, name: "c\($0)") })
+    }
+
+    /// Loader options for `partsDataset`: one batch of all four images at 128, seed 5.
+    static var loaderOptions: BatchLoaderOptions {
+        var o = BatchLoaderOptions()
+        o.batchSize = 4
+        o.inputSize = 128
+        o.seed = 5
+        return o
+    }
+
     static let colours: [(UInt8, UInt8, UInt8)] = [(250, 20, 20), (20, 250, 20), (20, 20, 250), (250, 250, 20)]
 
     /// Every kept box covers its own part's colour (inside a 2-pixel margin that resampling may blur), and with
@@ -89,21 +113,8 @@ final class MosaicTests: XCTestCase {
     /// The loader with `mosaicProbability` 1: every sample is a mosaic (objects of several images on one canvas),
     /// batches are a function of (seed, epoch, step), and probability 0 leaves the batches as they were.
     func testLoaderMosaicsAreDeterministic() throws {
-        let dir = try Fixtures.temporaryDirectory()
-        var records: [ImageRecord] = []
-        for k in 0..<4 {
-            let url = dir.appendingPathComponent("part\(k).png")
-            let p = Self.part(k)
-            try PNG.write(p.image, to: url)
-            records.append(ImageRecord(id: k, file: url, fileName: url.lastPathComponent, width: 120, height: 90,
-                                       annotations: p.annotations))
-        }
-        let ds = DetectionDataset(root: dir, source: dir, images: records,
-                                  categories: (0..<4).map { Category(id: $0 + 1, name: "c\($0)") })
-        var o = BatchLoaderOptions()
-        o.batchSize = 4
-        o.inputSize = 128
-        o.seed = 5
+        let ds = try Self.partsDataset()
+        var o = Self.loaderOptions
         o.augment.mosaicProbability = 1
         let loader = BatchLoader(dataset: ds, options: o)
         let b1 = try loader.makeBatch(epoch: 0, step: 0), b2 = try BatchLoader(dataset: ds, options: o).makeBatch(epoch: 0, step: 0)
