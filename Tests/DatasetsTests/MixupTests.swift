@@ -30,31 +30,11 @@ final class MixupTests: XCTestCase {
         XCTAssertEqual(Augmenter.mixup(a, b, ratio: 0).image, b.image)
     }
 
-    /// The loader with `mixupProbability` 1 (and no other augmentation, so no box is cut away): each sample holds its
-    /// image's two boxes and another image's two (one class per image); a second loader gives the same batch; probability 0 and the closing
-    /// phase (`mosaicEnd`) give the batches of a loader without mixup.
+    /// The loader with `mixupProbability` 1 (and no other augmentation, so no box is cut away): batches are a function
+    /// of the seed, some sample holds two images' objects, every sample holds its image's two boxes and another
+    /// image's two, and probability 0 and the closing phase (`mosaicEnd`) give the batches of a loader without mixup.
     func testLoaderMixupsAreDeterministicAndEndWithTheClosingPhase() throws {
-        let ds = try MosaicTests.partsDataset()
-        var o = MosaicTests.loaderOptions
-        o.augment = .none
-        o.augment.mixupProbability = 1
-        let loader = BatchLoader(dataset: ds, options: o)
-        let b1 = try loader.makeBatch(epoch: 0, step: 0)
-        let b2 = try BatchLoader(dataset: ds, options: o).makeBatch(epoch: 0, step: 0)
-        XCTAssertEqual(b1.images, b2.images)
-        XCTAssertEqual(b1.targets.map(\.boxes), b2.targets.map(\.boxes))
-        let classes = b1.targets.map { Set($0.classes).count }
-        XCTAssertGreaterThan(classes.max() ?? 0, 1, "no sample holds two images' objects: \(classes)")
-        XCTAssertEqual(b1.targets.map(\.boxes.count), [4, 4, 4, 4])
-        o.augment.mixupProbability = 0
-        let plain = try BatchLoader(dataset: ds, options: o).makeBatch(epoch: 0, step: 0)
-        XCTAssertEqual(plain.targets.map { Set($0.classes).count }.max(), 1)
-        XCTAssertNotEqual(plain.images, b1.images)
-        loader.mosaicEnd = 1
-        XCTAssertEqual(try loader.makeBatch(epoch: 0, step: 0).images, b1.images, "before the end: mixups")
-        let closing = try loader.makeBatch(epoch: 1, step: 0)
-        let plainLater = try BatchLoader(dataset: ds, options: o).makeBatch(epoch: 1, step: 0)
-        XCTAssertEqual(closing.images, plainLater.images)
-        XCTAssertEqual(closing.targets.map(\.boxes), plainLater.targets.map(\.boxes))
+        let batch = try MosaicTests.assertLoaderCombinesImages(\.mixupProbability, augment: .none)
+        XCTAssertEqual(batch.targets.map(\.boxes.count), [4, 4, 4, 4])
     }
 }

@@ -113,24 +113,37 @@ final class MosaicTests: XCTestCase {
     /// The loader with `mosaicProbability` 1: every sample is a mosaic (objects of several images on one canvas),
     /// batches are a function of (seed, epoch, step), and probability 0 leaves the batches as they were.
     func testLoaderMosaicsAreDeterministic() throws {
-        let ds = try Self.partsDataset()
-        var o = Self.loaderOptions
-        o.augment.mosaicProbability = 1
+        _ = try Self.assertLoaderCombinesImages(\.mosaicProbability)
+    }
+
+    /// With `probability` (a key path of `AugmentConfig`) at 1 over `augment`, the loader's first batch of
+    /// `partsDataset`: a second loader gives the same, some sample holds objects of two images, probability 0 gives
+    /// one image per sample and other pixels, and from the closing phase (`mosaicEnd`) on the batches are those of 0.
+    static func assertLoaderCombinesImages(_ probability: WritableKeyPath<AugmentConfig, Double>,
+                                           augment: AugmentConfig = AugmentConfig(), file: StaticString = #filePath,
+                                           line: UInt = #line) throws -> Batch {
+        let ds = try partsDataset()
+        var o = loaderOptions
+        o.augment = augment
+        o.augment[keyPath: probability] = 1
         let loader = BatchLoader(dataset: ds, options: o)
-        let b1 = try loader.makeBatch(epoch: 0, step: 0), b2 = try BatchLoader(dataset: ds, options: o).makeBatch(epoch: 0, step: 0)
-        XCTAssertEqual(b1.images, b2.images)
-        XCTAssertEqual(b1.targets.map(\.boxes), b2.targets.map(\.boxes))
+        let b1 = try loader.makeBatch(epoch: 0, step: 0)
+        let b2 = try BatchLoader(dataset: ds, options: o).makeBatch(epoch: 0, step: 0)
+        XCTAssertEqual(b1.images, b2.images, file: file, line: line)
+        XCTAssertEqual(b1.targets.map(\.boxes), b2.targets.map(\.boxes), file: file, line: line)
         let classesPerSample = b1.targets.map { Set($0.classes).count }
-        XCTAssertGreaterThan(classesPerSample.max() ?? 0, 1, "no sample shows more than one image: \(classesPerSample)")
-        o.augment.mosaicProbability = 0
+        XCTAssertGreaterThan(classesPerSample.max() ?? 0, 1, "no sample shows more than one image: \(classesPerSample)",
+                             file: file, line: line)
+        o.augment[keyPath: probability] = 0
         let plain = try BatchLoader(dataset: ds, options: o).makeBatch(epoch: 0, step: 0)
-        XCTAssertEqual(plain.targets.map { Set($0.classes).count }.max(), 1)
-        XCTAssertNotEqual(plain.images, b1.images)
-        // The closing phase (`mosaicEnd`): from that batch on, the batches of probability 1 are those of 0.
+        XCTAssertEqual(plain.targets.map { Set($0.classes).count }.max(), 1, file: file, line: line)
+        XCTAssertNotEqual(plain.images, b1.images, file: file, line: line)
         loader.mosaicEnd = 1
-        XCTAssertEqual(try loader.makeBatch(epoch: 0, step: 0).images, b1.images, "before the end: mosaics")
-        let closing = try loader.makeBatch(epoch: 1, step: 0), plainLater = try BatchLoader(dataset: ds, options: o).makeBatch(epoch: 1, step: 0)
-        XCTAssertEqual(closing.images, plainLater.images)
-        XCTAssertEqual(closing.targets.map(\.boxes), plainLater.targets.map(\.boxes))
+        XCTAssertEqual(try loader.makeBatch(epoch: 0, step: 0).images, b1.images, "before the end", file: file, line: line)
+        let closing = try loader.makeBatch(epoch: 1, step: 0)
+        let plainLater = try BatchLoader(dataset: ds, options: o).makeBatch(epoch: 1, step: 0)
+        XCTAssertEqual(closing.images, plainLater.images, file: file, line: line)
+        XCTAssertEqual(closing.targets.map(\.boxes), plainLater.targets.map(\.boxes), file: file, line: line)
+        return b1
     }
 }
