@@ -24,6 +24,17 @@ public struct TrainOptions: Sendable {
     /// rest initialised as usual); the run's settings, schedule and optimizer are its own. Not with `resume`.
     public var weights: URL?
 
+    /// The checkpoint a `--weights` value names: a run folder is its `best.safetensors` (the network its validation
+    /// chose, as `evaluate` and `detect` are pointed at); anything else is the checkpoint file itself.
+    public static func checkpointForWeights(_ value: String) -> URL {
+        let url = URL(fileURLWithPath: value)
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
+            return url.appendingPathComponent("best.safetensors")
+        }
+        return url
+    }
+
     /// What a bare `--resume` stands for: the run folder's `last.safetensors`.
     public static let resumeLast = "<out>/last.safetensors"
 

@@ -36,8 +36,8 @@ struct TrainCommand: ParsableCommand {
     @Option(defaultAsFlag: TrainOptions.resumeLast, parsing: .next,
             help: "Continue a run: bare --resume takes --out's last.safetensors; or give a checkpoint or a run folder.")
     var resume: String?
-    @Option(help: ArgumentHelp("Start a new run from the weights of a checkpoint (another run's best.safetensors, its "
-        + "weight average when it holds one): tensors of the same name and shape are copied, the rest (a head for "
+    @Option(help: ArgumentHelp("Start a new run from the weights of a checkpoint or run folder (another run's "
+        + "best.safetensors, its weight average when it holds one): tensors of the same name and shape are copied, the rest (a head for "
         + "other classes) initialised as usual; settings, schedule and optimizer are this run's (ultralytics' "
         + "model=….pt). Not with --resume."))
     var weights: String?
@@ -84,7 +84,7 @@ struct TrainCommand: ParsableCommand {
         o.data = dataOptions.dataURL; o.images = dataOptions.imagesURL; o.skipBadImages = dataOptions.skipBadImages
         o.val = val.map(url); o.valImages = valImages.map(url)
         o.out = url(out); o.resume = resume.map { TrainOptions.checkpointToResume($0, out: url(out)) }
-        o.weights = weights.map(url)
+        o.weights = weights.map(TrainOptions.checkpointForWeights)
         let choice = try? configChoice()
         o.preset = choice?.preset; o.config = choice?.file.map(url)
         o.model = model.patch

@@ -53,8 +53,9 @@ final class WeightsTransferTests: XCTestCase {
         for p in target.parameters { XCTAssertTrue(p.value.data.allSatisfy { $0 == 0.25 }, p.name) }
     }
 
-    /// `TrainOptions.weights`: the run starts with the file's tensors (same classes: all of them) at step 0; with
-    /// `resume`, or pointing at no checkpoint, it is refused naming the setting or the file.
+    /// `TrainOptions.weights`: the run starts with the file's tensors (same classes: all of them) at step 0; a run
+    /// folder stands for its `best.safetensors`; with `resume`, or pointing at no checkpoint, it is refused naming the
+    /// setting or the file.
     func testARunStartsFromTheWeights() throws {
         let dir = try Fixtures.temporaryDirectory()
         let url = try DetectorFixtures.tinyCheckpoint(in: dir)
@@ -64,6 +65,8 @@ final class WeightsTransferTests: XCTestCase {
         let run = try Trainer(options: o).prepare()
         XCTAssertEqual(run.state.step, 0)
         XCTAssertEqual(tensors(run.detector), tensors(try Checkpoint.load(url).detector))
+        XCTAssertEqual(TrainOptions.checkpointForWeights(dir.path), dir.appendingPathComponent("best.safetensors"))
+        XCTAssertEqual(TrainOptions.checkpointForWeights(url.path), url)
         var both = o
         both.resume = url
         XCTAssertThrowsError(try both.validate()) { XCTAssertEqual(($0 as? TrainingError)?.settingKey, "weights") }
