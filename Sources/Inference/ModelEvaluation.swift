@@ -82,8 +82,8 @@ public enum ModelEvaluation {
         public var overlayThreshold: Double
         /// Confusion matrix and precision / recall / F1 against the score threshold.
         public var diagnostics: ThresholdDiagnostics
-        /// `<head>_confusion.csv` and `<head>_f1.svg`.
-        public var confusionFile: URL, f1PlotFile: URL
+        /// `<head>_confusion.csv`, `<head>_confusion.svg` and `<head>_f1.svg`.
+        public var confusionFile: URL, confusionPlotFile: URL, f1PlotFile: URL
     }
 
     /// The outcome of a run.
@@ -188,13 +188,18 @@ public enum ModelEvaluation {
             do { try Data(diagnostics.confusionCSV.utf8).write(to: confusionFile, options: .atomic) } catch {
                 throw InferenceError.io(path: confusionFile.path, reason: "cannot write: \(error.localizedDescription)")
             }
+            let confusionPlotFile = options.out.appendingPathComponent("\(head.rawValue)_confusion.svg")
+            var confusionChart = diagnostics.confusionChart
+            confusionChart.title = "\(head.rawValue) head: " + confusionChart.title
+            try confusionChart.write(to: confusionPlotFile)
             let f1PlotFile = options.out.appendingPathComponent("\(head.rawValue)_f1.svg")
             try diagnostics.chart.write(to: f1PlotFile)
             reports.append(HeadReport(head: head, evaluation: evaluation, crowd: crowd,
                                       resultsFile: resultsFile, metricsFile: metricsFile,
                                       plotFile: plotFile, overlayFiles: overlayFiles, overlayThreshold: overlayThreshold,
                                       diagnostics: diagnostics,
-                                      confusionFile: confusionFile, f1PlotFile: f1PlotFile))
+                                      confusionFile: confusionFile, confusionPlotFile: confusionPlotFile,
+                                      f1PlotFile: f1PlotFile))
         }
         return Report(heads: reports, imageCount: dataset.images.count, skippedImages: skipped,
                       predictSeconds: predictSeconds, notes: notes)

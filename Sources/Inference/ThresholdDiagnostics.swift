@@ -131,6 +131,14 @@ public struct ThresholdDiagnostics: Sendable {
         return s
     }
 
+    /// The confusion matrix as a chart (predicted rows, true columns, each cell shaded by its share of the true class).
+    public var confusionChart: MatrixChart {
+        let names = classNames + ["background"]
+        return MatrixChart(title: String(format: "Confusion at score ≥ %.2f, IoU ≥ 0.5", confusionThreshold),
+                           rowAxis: "predicted", columnAxis: "true", rowLabels: names, columnLabels: names,
+                           counts: confusion)
+    }
+
     /// Precision, recall and F1 against the score threshold.
     public var chart: LineChart {
         func series(_ name: String, _ v: [Double]) -> LineChart.Series {

@@ -1,8 +1,8 @@
 import Foundation
 
 /// A line chart written as a standalone SVG document: named series, linear x, linear or log₁₀ y, grid lines with
-/// tick labels, axis labels and a legend. The one chart writer of the package: loss curves, validation AP over
-/// training and precision–recall curves are all `LineChart`s.
+/// tick labels, axis labels and a legend. The package's one curve writer: loss curves, validation AP over training and
+/// precision–recall curves are all `LineChart`s (confusion matrices are `MatrixChart`s).
 public struct LineChart: Sendable {
     /// One curve.
     public struct Series: Sendable {

@@ -159,7 +159,7 @@ struct EvaluateCommand: ParsableCommand {
             print(d.confusionTable, terminator: "")
             print(String(format: "best F1 %.3f at score threshold %.2f (precision %.3f, recall %.3f); ", best.f1,
                          best.threshold, best.precision, best.recall)
-                  + "confusion: \(h.confusionFile.path); P/R/F1 chart: \(h.f1PlotFile.path)")
+                  + "confusion: \(h.confusionFile.path), \(h.confusionPlotFile.path); P/R/F1 chart: \(h.f1PlotFile.path)")
             if !h.overlayFiles.isEmpty {
                 print(String(format: "%d overlay picture(s) in %@ (ground truth white, predictions with score ≥ %.2f)",
                              h.overlayFiles.count, h.overlayFiles[0].deletingLastPathComponent().path as NSString,

@@ -58,6 +58,8 @@ final class EvaluateModelTests: XCTestCase {
             for (a, b) in zip(stats, again.stats) { XCTAssertEqual(a, b, accuracy: 1e-12) }
             XCTAssertEqual(h.evaluation.stats, again.stats)
             XCTAssertEqual((metrics["per_category"] as? [Any])?.count, 3)
+            XCTAssertEqual(h.confusionPlotFile.lastPathComponent, "\(name)_confusion.svg")
+            XCTAssertTrue(try String(contentsOf: h.confusionPlotFile, encoding: .utf8).contains(">background</text>"))
             let svg = try String(contentsOf: h.plotFile, encoding: .utf8)
             XCTAssertTrue(svg.hasPrefix("<svg") || svg.hasPrefix("<?xml"))
             XCTAssertTrue(svg.contains("\(name) head"))
