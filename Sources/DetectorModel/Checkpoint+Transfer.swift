@@ -21,18 +21,8 @@ extension Checkpoint {
     /// with — and the others keep their initialisation. The file's optimizer state, training state and settings are
     /// not used. Throws when the file is not a checkpoint, or when nothing fits.
     public static func transfer(from url: URL, into detector: Detector) throws -> Transfer {
-        let contents: SafeTensors.Contents
-        do { contents = try SafeTensors.read(url) } catch {
-            throw ModelError.checkpoint(path: url.path, reason: "\(error)")
-        }
-        guard contents.metadata["format"] == format else {
-            throw ModelError.checkpoint(path: url.path, reason: "not a detector checkpoint (format "
-                + "\(contents.metadata["format"] ?? "missing"))")
-        }
-        var source = contents.tensors
-        for (name, t) in contents.tensors where name.hasPrefix(averagedPrefix) {
-            source[String(name.dropFirst(averagedPrefix.count))] = t
-        }
+        let (contents, averaged) = try readChecked(url)
+        let source = contents.tensors.merging(averaged) { _, average in average }
         var result = Transfer(copied: [], kept: [], copiedValues: 0, totalValues: 0)
         func fits(_ name: String, _ shape: [Int]) -> Tensor? {
             result.totalValues += shape.reduce(1, *)
@@ -50,8 +40,8 @@ extension Checkpoint {
             }
         }
         guard !result.copied.isEmpty else {
-            throw ModelError.checkpoint(path: url.path, reason: "no tensor of the file fits this network (names or shapes "
-                + "differ everywhere: another backbone?)")
+            throw ModelError.checkpoint(path: url.path, reason: "no tensor of the file fits this network (names or "
+                + "shapes differ everywhere: another backbone?)")
         }
         return result
     }

@@ -44,12 +44,15 @@ public enum Checkpoint {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         let stateJSON = String(decoding: try enc.encode(state), as: UTF8.self)
-        let metadata = extraMetadata.merging(["format": format, "config": detector.config.jsonString(), "state": stateJSON]) { _, own in own }
+        let own = ["format": format, "config": detector.config.jsonString(), "state": stateJSON]
+        let metadata = extraMetadata.merging(own) { _, own in own }
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(),
+                                                    withIntermediateDirectories: true)
             try SafeTensors.write(tensors, metadata: metadata, to: url)
         } catch let SafeTensorsError.cannotWrite(_, reason) {
-            throw ModelError.io(path: url.path, reason: "cannot write the checkpoint (\(reason)); the previous file, if any, is unchanged")
+            throw ModelError.io(path: url.path, reason: "cannot write the checkpoint (\(reason)); "
+                + "the previous file, if any, is unchanged")
         } catch {
             throw ModelError.io(path: url.path, reason: "cannot write the checkpoint: \(error)")
         }
@@ -76,13 +79,11 @@ public enum Checkpoint {
     /// `config`, when given, replaces the stored configuration (it must build the same tensors: a resumed run that
     /// changes only loss settings). With `averaged`, the detector gets the weight average (`ema.` tensors) when the
     /// file holds one, as inference wants; otherwise the trained weights, as a resumed run needs.
-    public static func load(_ url: URL, config override: DetectorConfig? = nil, averaged: Bool = false) throws -> Loaded {
-        let contents: SafeTensors.Contents
-        do { contents = try SafeTensors.read(url) } catch {
-            throw ModelError.checkpoint(path: url.path, reason: "\(error)")
-        }
-        guard contents.metadata["format"] == format, let configText = contents.metadata["config"] else {
-            throw ModelError.checkpoint(path: url.path, reason: "no detector configuration in the metadata (format \(contents.metadata["format"] ?? "missing"))")
+    public static func load(_ url: URL, config override: DetectorConfig? = nil,
+                            averaged: Bool = false) throws -> Loaded {
+        let (contents, ema) = try readChecked(url)
+        guard let configText = contents.metadata["config"] else {
+            throw ModelError.checkpoint(path: url.path, reason: "no detector configuration in the metadata")
         }
         let config = try override ?? DetectorConfig.from(json: configText, source: url.path + " metadata")
         var state = TrainingState()
@@ -92,26 +93,48 @@ public enum Checkpoint {
             }
         }
         let detector = try Detector(config: config, seed: state.seed)
-        var ema: [String: Tensor] = [:]
-        for (name, t) in contents.tensors where name.hasPrefix(averagedPrefix) { ema[String(name.dropFirst(averagedPrefix.count))] = t }
         let source = averaged && !ema.isEmpty ? ema : contents.tensors
         for p in detector.parameters {
-            guard let t = source[p.name] else { throw ModelError.checkpoint(path: url.path, reason: "tensor \(p.name) is missing") }
+            guard let t = source[p.name] else {
+                throw ModelError.checkpoint(path: url.path, reason: "tensor \(p.name) is missing")
+            }
             guard t.shape == p.value.shape else {
-                throw ModelError.checkpoint(path: url.path, reason: "tensor \(p.name) has shape \(t.shape), the model needs \(p.value.shape)")
+                throw ModelError.checkpoint(path: url.path, reason: "tensor \(p.name) has shape \(t.shape), "
+                    + "the model needs \(p.value.shape)")
             }
             p.value = t
         }
         for bn in detector.batchNorms {
             for (name, current) in bn.buffers {
                 guard let t = source[name], t.shape == current.shape else {
-                    throw ModelError.checkpoint(path: url.path, reason: "buffer \(name) is missing or has the wrong shape")
+                    throw ModelError.checkpoint(path: url.path,
+                                                reason: "buffer \(name) is missing or has the wrong shape")
                 }
                 bn.setBuffer(name, t)
             }
         }
         var opt: [String: Tensor] = [:]
         for (name, t) in contents.tensors where name.hasPrefix("optimizer.") { opt[String(name.dropFirst(10))] = t }
-        return Loaded(detector: detector, optimizerState: opt, state: state, metadata: contents.metadata, averagedState: ema)
+        return Loaded(detector: detector, optimizerState: opt, state: state, metadata: contents.metadata,
+                      averagedState: ema)
+    }
+
+    /// Reads the file at `url` as a detector checkpoint: its contents and its weight average (the `ema.` tensors,
+    /// prefix removed; empty when none was saved). Errors name the file; a safetensors file of another kind (no or
+    /// another `format` in its metadata) is refused.
+    static func readChecked(_ url: URL) throws -> (contents: SafeTensors.Contents, averaged: [String: Tensor]) {
+        let contents: SafeTensors.Contents
+        do { contents = try SafeTensors.read(url) } catch {
+            throw ModelError.checkpoint(path: url.path, reason: "\(error)")
+        }
+        guard contents.metadata["format"] == format else {
+            throw ModelError.checkpoint(path: url.path, reason: "not a detector checkpoint (format "
+                + "\(contents.metadata["format"] ?? "missing"))")
+        }
+        var averaged: [String: Tensor] = [:]
+        for (name, t) in contents.tensors where name.hasPrefix(averagedPrefix) {
+            averaged[String(name.dropFirst(averagedPrefix.count))] = t
+        }
+        return (contents, averaged)
     }
 }

@@ -44,7 +44,9 @@ final class WeightsTransferTests: XCTestCase {
     func testTheWeightAverageIsPreferred() throws {
         let dir = try Fixtures.temporaryDirectory()
         let d = try Detector(config: DetectorFixtures.smallConfig(), seed: 3)
-        let averages = d.parameters.map { (name: Checkpoint.averagedPrefix + $0.name, tensor: Tensor(shape: $0.value.shape, repeating: 0.25)) }
+        let averages = d.parameters.map {
+            (name: Checkpoint.averagedPrefix + $0.name, tensor: Tensor(shape: $0.value.shape, repeating: 0.25))
+        }
         let url = dir.appendingPathComponent("ema.safetensors")
         try Checkpoint.save(d, optimizer: nil, state: TrainingState(seed: 3), extraTensors: averages, to: url)
         let target = try Detector(config: DetectorFixtures.smallConfig(), seed: 9)
@@ -75,5 +77,32 @@ final class WeightsTransferTests: XCTestCase {
         XCTAssertThrowsError(try Trainer(options: notOne).prepare()) {
             XCTAssertTrue("\($0)".contains("small.json"), "\($0)")
         }
+    }
+
+    /// `load` and `transfer` read through one check: a safetensors file of another kind is refused by both, naming
+    /// the file and its format; a detector checkpoint without its configuration can lend its weights but not be
+    /// loaded as a model.
+    func testOnlyDetectorCheckpointsAreRead() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let source = try Checkpoint.load(try DetectorFixtures.tinyCheckpoint(in: dir)).detector
+        let named = source.parameters.map { (name: $0.name, tensor: $0.value) }
+        let other = dir.appendingPathComponent("other.safetensors")
+        try SafeTensors.write(named, metadata: ["format": "pt"], to: other)
+        let bare = dir.appendingPathComponent("bare.safetensors")
+        try SafeTensors.write(named, metadata: ["format": Checkpoint.format], to: bare)
+        let into = try Detector(config: source.config, seed: 7)
+        for read in [{ _ = try Checkpoint.load(other) }, { _ = try Checkpoint.transfer(from: other, into: into) }] {
+            XCTAssertThrowsError(try read()) {
+                let message = "\($0)"
+                XCTAssertTrue(message.contains("other.safetensors"), message)
+                XCTAssertTrue(message.contains("not a detector checkpoint (format pt)"), message)
+            }
+        }
+        XCTAssertThrowsError(try Checkpoint.load(bare)) {
+            let message = "\($0)"
+            XCTAssertTrue(message.contains("bare.safetensors"), message)
+            XCTAssertTrue(message.contains("no detector configuration"), message)
+        }
+        XCTAssertEqual(try Checkpoint.transfer(from: bare, into: into).copied.count, named.count)
     }
 }
