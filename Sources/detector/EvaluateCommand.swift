@@ -15,7 +15,8 @@ struct EvaluateCommand: ParsableCommand {
             Results file: detector evaluate --gt instances_val.json --results detections.json --json metrics.json --plot pr.svg
             Checkpoint:   detector evaluate --model runs/train/best.safetensors --data val.json --out eval --overlays 8
               writes <head>_results.json, <head>_metrics.json, <head>_pr.svg per head and overlays/ pictures
-              (ground truth white, predictions with score ≥ 0.3 in class colours).
+              (ground truth white; in class colours, the predictions scoring at least the head's best-F1
+              threshold on this data, which is printed).
             """)
 
     @Option(name: .customLong("gt"), help: "Ground truth in COCO JSON (with --results).")
