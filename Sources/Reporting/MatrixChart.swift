@@ -39,7 +39,8 @@ public struct MatrixChart: Sendable {
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(height))\" "
             + "font-family=\"sans-serif\" font-size=\"12\">\n"
         out += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        out += "<text x=\"\(f(width / 2))\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">\(LineChart.escape(title))</text>\n"
+        out += "<text x=\"\(f(width / 2))\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">"
+            + "\(LineChart.escape(title))</text>\n"
         out += "<text x=\"\(f(left + cell * Double(columnLabels.count) / 2))\" y=\"42\" text-anchor=\"middle\">"
             + "\(LineChart.escape(columnAxis))</text>\n"
         out += "<text x=\"8\" y=\"\(f(top - 8))\">\(LineChart.escape(rowAxis))</text>\n"
@@ -50,7 +51,8 @@ public struct MatrixChart: Sendable {
         let shares = columnShares
         for (r, label) in rowLabels.enumerated() {
             let y = top + cell * Double(r)
-            out += "<text x=\"\(f(left - 8))\" y=\"\(f(y + cell / 2 + 4))\" text-anchor=\"end\">\(LineChart.escape(label))</text>\n"
+            out += "<text x=\"\(f(left - 8))\" y=\"\(f(y + cell / 2 + 4))\" text-anchor=\"end\">"
+                + "\(LineChart.escape(label))</text>\n"
             for c in columnLabels.indices {
                 let share = shares[r][c], x = left + cell * Double(c)
                 // White to a deep blue (#08306b) with the share; counts in white on dark cells.

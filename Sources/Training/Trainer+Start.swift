@@ -38,8 +38,9 @@ extension Trainer {
     func restore(_ resume: URL, classes: [String], job: DataParallelJob?) throws -> Start {
         let loaded = try Checkpoint.load(resume)
         guard loaded.detector.config.classNames == classes else {
-            throw TrainingError.resumeConflict(key: "data", path: resume.path, reason: "the data has classes \(classes), "
-                + "the checkpoint \(loaded.detector.config.classNames)")
+            throw TrainingError.resumeConflict(key: "data", path: resume.path,
+                                               reason: "the data has classes \(classes), "
+                                                   + "the checkpoint \(loaded.detector.config.classNames)")
         }
         let stored = try loaded.metadata["training"].map { text -> TrainSettings in
             do { return try JSONDecoder().decode(TrainSettings.self, from: Data(text.utf8)) } catch {
@@ -59,7 +60,8 @@ extension Trainer {
                 + "batch \(state.stepInEpoch))")
         }
         let average = t.emaDecay > 0
-            ? try WeightAverage.restored(for: detector, from: loaded, path: resume.path, decay: t.emaDecay, tau: t.emaTau)
+            ? try WeightAverage.restored(for: detector, from: loaded, path: resume.path, decay: t.emaDecay,
+                                         tau: t.emaTau)
             : nil
         say("resuming \(resume.path) at step \(state.step) (epoch \(state.epoch), batch \(state.stepInEpoch))")
         for change in configuration.changes { say("  changed on resume: \(change)") }

@@ -26,17 +26,20 @@ public final class TrainingBatchPictureHook: TrainerHook {
         try PNG.write(Self.picture(batch), to: run.folder.appendingPathComponent(Self.fileName), fast: true)
     }
 
-    /// The images of `batch` (at most `maxImages`) in a grid of ⌈√n⌉ columns, 4 grey pixels apart, with their targets.
+    /// The images of `batch` (at most `maxImages`) in a grid of ⌈√n⌉ columns, 4 grey pixels apart, with their
+    /// targets.
     public static func picture(_ batch: Batch) -> Image {
         let n = min(batch.count, maxImages), (w, h) = (batch.inputWidth, batch.inputHeight), gap = 4
         let columns = max(1, Int(Double(n).squareRoot().rounded(.up))), rows = max(1, (n + columns - 1) / columns)
-        var grid = Image(width: columns * w + (columns - 1) * gap, height: rows * h + (rows - 1) * gap, fill: (40, 40, 40))
+        var grid = Image(width: columns * w + (columns - 1) * gap, height: rows * h + (rows - 1) * gap,
+                         fill: (40, 40, 40))
         for k in 0..<n {
             let t = batch.targets[k]
             let objects = t.boxes.indices.filter { !t.ignore[$0] }
                 .map { DetectedObject(box: t.boxes[$0], score: 1, classIndex: t.classes[$0]) }
-            let tile = Overlay.draw(image(batch, k), detections: objects, classNames: [],
-                                    groundTruth: t.boxes.indices.filter { t.ignore[$0] }.map { t.boxes[$0] }, labels: false)
+            let ignored = t.boxes.indices.filter { t.ignore[$0] }.map { t.boxes[$0] }
+            let tile = Overlay.draw(image(batch, k), detections: objects, classNames: [], groundTruth: ignored,
+                                    labels: false)
             grid.paste(tile, x: (k % columns) * (w + gap), y: (k / columns) * (h + gap))
         }
         return grid

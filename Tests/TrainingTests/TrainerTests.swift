@@ -157,14 +157,14 @@ final class TrainerTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(set.statsAt(maxDetections: 120)[3], set.stats[8])
     }
 
-    /// A checkpoint that lies about a tensor's shape, or lacks the configuration, is refused with the file named.
+    /// A safetensors file that is not a detector checkpoint, or a truncated one, is refused with the file named.
     func testBadCheckpointsAreRefused() throws {
         let dir = try Fixtures.temporaryDirectory()
         let url = dir.appendingPathComponent("x.safetensors")
         try SafeTensors.write([(name: "w", tensor: Tensor(shape: [2], data: [1, 2]))], metadata: [:], to: url)
         XCTAssertThrowsError(try Checkpoint.load(url)) { e in
             XCTAssertTrue("\(e)".contains(url.path), "\(e)")
-            XCTAssertTrue("\(e)".contains("configuration"), "\(e)")
+            XCTAssertTrue("\(e)".contains("not a detector checkpoint (format missing)"), "\(e)")
         }
         let truncated = dir.appendingPathComponent("t.safetensors")
         try Data([1, 2, 3]).write(to: truncated)
