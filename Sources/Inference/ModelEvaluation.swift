@@ -8,7 +8,8 @@ import Imaging
 /// `detector evaluate --model` as a library call: run a checkpoint over a COCO dataset's images and evaluate each
 /// requested head with pycocotools' rules (set head without NMS, dense head with class-aware NMS), writing per head
 /// `<head>_results.json` (COCO results format, the dataset's category ids), `<head>_metrics.json` and
-/// `<head>_pr.svg`, plus overlay pictures of the first images.
+/// `<head>_pr.svg`, the confusion matrix and P/R/F1 chart (`ThresholdDiagnostics`), `<head>_possible_missing.json`
+/// (`PossibleMissingLabels`), plus overlay pictures of the first images.
 public enum ModelEvaluation {
     /// Which heads to evaluate.
     public enum HeadChoice: String, Sendable, CaseIterable {
@@ -84,6 +85,9 @@ public enum ModelEvaluation {
         public var diagnostics: ThresholdDiagnostics
         /// `<head>_confusion.csv`, `<head>_confusion.svg` and `<head>_f1.svg`.
         public var confusionFile: URL, confusionPlotFile: URL, f1PlotFile: URL
+        /// Detections scoring at least `overlayThreshold` on no labelled object, and `<head>_possible_missing.json`
+        /// that lists them.
+        public var possibleMissing: PossibleMissingLabels, possibleMissingFile: URL
     }
 
     /// The outcome of a run.
@@ -194,12 +198,17 @@ public enum ModelEvaluation {
             try confusionChart.write(to: confusionPlotFile)
             let f1PlotFile = options.out.appendingPathComponent("\(head.rawValue)_f1.svg")
             try diagnostics.chart.write(to: f1PlotFile)
+            let possibleMissing = PossibleMissingLabels(predictions: predictions, head: path, dataset: dataset,
+                                                        threshold: overlayThreshold)
+            let possibleMissingFile = options.out.appendingPathComponent("\(head.rawValue)_possible_missing.json")
+            try possibleMissing.write(to: possibleMissingFile)
             reports.append(HeadReport(head: head, evaluation: evaluation, crowd: crowd,
                                       resultsFile: resultsFile, metricsFile: metricsFile,
                                       plotFile: plotFile, overlayFiles: overlayFiles, overlayThreshold: overlayThreshold,
                                       diagnostics: diagnostics,
                                       confusionFile: confusionFile, confusionPlotFile: confusionPlotFile,
-                                      f1PlotFile: f1PlotFile))
+                                      f1PlotFile: f1PlotFile, possibleMissing: possibleMissing,
+                                      possibleMissingFile: possibleMissingFile))
         }
         return Report(heads: reports, imageCount: dataset.images.count, skippedImages: skipped,
                       predictSeconds: predictSeconds, notes: notes)

@@ -14,7 +14,8 @@ struct EvaluateCommand: ParsableCommand {
             Prints the 12 statistics in pycocotools' layout and a per-category table.
             Results file: detector evaluate --gt instances_val.json --results detections.json --json metrics.json --plot pr.svg
             Checkpoint:   detector evaluate --model runs/train/best.safetensors --data val.json --out eval --overlays 8
-              writes <head>_results.json, <head>_metrics.json, <head>_pr.svg per head and overlays/ pictures
+              writes <head>_results.json, <head>_metrics.json, <head>_pr.svg, the confusion matrix, the P/R/F1 chart and
+              <head>_possible_missing.json (confident detections on no labelled object) per head and overlays/ pictures
               (ground truth white; in class colours, the predictions scoring at least the head's best-F1
               threshold on this data, which is printed).
             """)
@@ -166,6 +167,7 @@ struct EvaluateCommand: ParsableCommand {
                              h.overlayFiles.count, h.overlayFiles[0].deletingLastPathComponent().path as NSString,
                              h.overlayThreshold))
             }
+            print(h.possibleMissing.summary + "; list: \(h.possibleMissingFile.path)")
         }
         let n = report.imageCount - report.skippedImages
         print(String(format: "%d images predicted in %.2f s (%.1f images/s)", n, report.predictSeconds,

@@ -60,6 +60,11 @@ final class EvaluateModelTests: XCTestCase {
             XCTAssertEqual((metrics["per_category"] as? [Any])?.count, 3)
             XCTAssertEqual(h.confusionPlotFile.lastPathComponent, "\(name)_confusion.svg")
             XCTAssertTrue(try String(contentsOf: h.confusionPlotFile, encoding: .utf8).contains(">background</text>"))
+            // The possible missing labels: at the overlay threshold, written where the other files are.
+            XCTAssertEqual(h.possibleMissingFile.lastPathComponent, "\(name)_possible_missing.json")
+            XCTAssertEqual(h.possibleMissing.threshold, h.overlayThreshold)
+            let listed = try JSONSerialization.jsonObject(with: Data(contentsOf: h.possibleMissingFile)) as? [String: Any]
+            XCTAssertEqual((listed?["detections"] as? [Any])?.count, h.possibleMissing.candidates.count)
             let svg = try String(contentsOf: h.plotFile, encoding: .utf8)
             XCTAssertTrue(svg.hasPrefix("<svg") || svg.hasPrefix("<?xml"))
             XCTAssertTrue(svg.contains("\(name) head"))
