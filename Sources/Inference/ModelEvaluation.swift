@@ -88,6 +88,8 @@ public enum ModelEvaluation {
         /// Detections scoring at least `overlayThreshold` on no labelled object, and `<head>_possible_missing.json`
         /// that lists them.
         public var possibleMissing: PossibleMissingLabels, possibleMissingFile: URL
+        /// Overlay pictures `overlays/<head>_missing_<image stem>.png` of the images holding most of them.
+        public var missingOverlayFiles: [URL]
     }
 
     /// The outcome of a run.
@@ -202,13 +204,16 @@ public enum ModelEvaluation {
                                                         threshold: overlayThreshold)
             let possibleMissingFile = options.out.appendingPathComponent("\(head.rawValue)_possible_missing.json")
             try possibleMissing.write(to: possibleMissingFile)
+            let missingOverlayFiles = try writeMissingOverlays(predictions, possibleMissing, head: head,
+                                                               dataset: dataset, options: options)
             reports.append(HeadReport(head: head, evaluation: evaluation, crowd: crowd,
                                       resultsFile: resultsFile, metricsFile: metricsFile,
                                       plotFile: plotFile, overlayFiles: overlayFiles, overlayThreshold: overlayThreshold,
                                       diagnostics: diagnostics,
                                       confusionFile: confusionFile, confusionPlotFile: confusionPlotFile,
                                       f1PlotFile: f1PlotFile, possibleMissing: possibleMissing,
-                                      possibleMissingFile: possibleMissingFile))
+                                      possibleMissingFile: possibleMissingFile,
+                                      missingOverlayFiles: missingOverlayFiles))
         }
         return Report(heads: reports, imageCount: dataset.images.count, skippedImages: skipped,
                       predictSeconds: predictSeconds, notes: notes)
@@ -221,5 +226,18 @@ public enum ModelEvaluation {
         try Overlay.write(predictions, head: head == .set ? \.set : \.dense, dataset: dataset, count: options.overlays,
                           threshold: threshold, to: options.out.appendingPathComponent("overlays"),
                           prefix: "\(head.rawValue)_")
+    }
+
+    /// Overlay pictures `out/overlays/<head>_missing_<image stem>.png` of the `options.overlays` images (at most)
+    /// holding the most possible missing labels, most first, drawn as the other overlays.
+    static func writeMissingOverlays(_ predictions: [ImagePrediction], _ missing: PossibleMissingLabels,
+                                     head: DetectRun.Head, dataset: DetectionDataset,
+                                     options: Options) throws -> [URL] {
+        var predictionOf: [Int: ImagePrediction] = [:]
+        for p in predictions { predictionOf[p.imageID] = p }
+        let worst = missing.images.prefix(options.overlays).compactMap { predictionOf[$0.imageID] }
+        return try Overlay.write(worst, head: head == .set ? \.set : \.dense, dataset: dataset, count: worst.count,
+                                 threshold: missing.threshold, to: options.out.appendingPathComponent("overlays"),
+                                 prefix: "\(head.rawValue)_missing_")
     }
 }

@@ -62,15 +62,14 @@ public struct PossibleMissingLabels: Sendable {
         candidates = found.sorted { ($0.score, -$0.imageID) > ($1.score, -$1.imageID) }
     }
 
-    /// Images with listed detections and how many, most first (file order on ties).
-    public var images: [(fileName: String, count: Int)] {
-        var count: [String: Int] = [:], order: [String] = []
-        for c in candidates.sorted(by: { $0.imageID < $1.imageID }) {
-            if count[c.fileName] == nil { order.append(c.fileName) }
-            count[c.fileName, default: 0] += 1
+    /// Images with listed detections and how many, most first (lower image id first on ties).
+    public var images: [(imageID: Int, fileName: String, count: Int)] {
+        var count: [Int: Int] = [:], name: [Int: String] = [:]
+        for c in candidates {
+            count[c.imageID, default: 0] += 1
+            name[c.imageID] = c.fileName
         }
-        let rank = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
-        return order.map { ($0, count[$0]!) }.sorted { ($0.count, -rank[$0.fileName]!) > ($1.count, -rank[$1.fileName]!) }
+        return count.keys.sorted { (count[$0]!, -$0) > (count[$1]!, -$1) }.map { ($0, name[$0]!, count[$0]!) }
     }
 
     /// One line for a person: how many, in how many images, and the images with the most.

@@ -167,7 +167,9 @@ struct EvaluateCommand: ParsableCommand {
                              h.overlayFiles.count, h.overlayFiles[0].deletingLastPathComponent().path as NSString,
                              h.overlayThreshold))
             }
-            print(h.possibleMissing.summary + "; list: \(h.possibleMissingFile.path)")
+            print(h.possibleMissing.summary + "; list: \(h.possibleMissingFile.path)"
+                  + (h.missingOverlayFiles.isEmpty ? "" : "; pictures of the \(h.missingOverlayFiles.count) image(s) "
+                      + "with most: overlays/\(h.head.rawValue)_missing_*.png"))
         }
         let n = report.imageCount - report.skippedImages
         print(String(format: "%d images predicted in %.2f s (%.1f images/s)", n, report.predictSeconds,

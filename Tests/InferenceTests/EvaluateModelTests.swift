@@ -65,6 +65,13 @@ final class EvaluateModelTests: XCTestCase {
             XCTAssertEqual(h.possibleMissing.threshold, h.overlayThreshold)
             let listed = try JSONSerialization.jsonObject(with: Data(contentsOf: h.possibleMissingFile)) as? [String: Any]
             XCTAssertEqual((listed?["detections"] as? [Any])?.count, h.possibleMissing.candidates.count)
+            // Pictures of the images with most of them, most first.
+            let worst = h.possibleMissing.images.prefix(3).map {
+                "\(name)_missing_" + URL(fileURLWithPath: $0.fileName).deletingPathExtension().lastPathComponent + ".png"
+            }
+            XCTAssertFalse(worst.isEmpty, "an untrained network's confident boxes miss the ground truth")
+            XCTAssertEqual(h.missingOverlayFiles.map(\.lastPathComponent), worst)
+            for f in h.missingOverlayFiles { XCTAssertTrue(FileManager.default.fileExists(atPath: f.path)) }
             let svg = try String(contentsOf: h.plotFile, encoding: .utf8)
             XCTAssertTrue(svg.hasPrefix("<svg") || svg.hasPrefix("<?xml"))
             XCTAssertTrue(svg.contains("\(name) head"))

@@ -46,6 +46,7 @@ final class PossibleMissingLabelsTests: XCTestCase {
         XCTAssertEqual(missing.candidates[0].maxIoU, 0)
         XCTAssertEqual(missing.images.map(\.fileName), ["a/3.jpg", "a/1.jpg", "a/2.jpg"])
         XCTAssertEqual(missing.images.map(\.count), [2, 1, 1])
+        XCTAssertEqual(missing.images.map(\.imageID), [3, 1, 2])
         XCTAssertEqual(missing.summary, "possible missing labels: 4 detection(s) with score ≥ 0.50 on no labelled "
             + "object (IoU < 0.10) in 3 image(s); most in a/3.jpg (2), a/1.jpg (1), a/2.jpg (1)")
         // A looser overlap limit lists the misplaced box too; a stricter threshold only the surest.
