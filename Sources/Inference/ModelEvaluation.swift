@@ -88,7 +88,7 @@ public enum ModelEvaluation {
         /// Detections scoring at least `overlayThreshold` on no labelled object, and `<head>_possible_missing.json`
         /// that lists them.
         public var possibleMissing: PossibleMissingLabels, possibleMissingFile: URL
-        /// Overlay pictures `overlays/<head>_missing_<image stem>.png` of the images holding most of them.
+        /// Overlay pictures `overlays/possible_missing/<head>_<image stem>.png` of the images holding most of them.
         public var missingOverlayFiles: [URL]
     }
 
@@ -228,8 +228,8 @@ public enum ModelEvaluation {
                           prefix: "\(head.rawValue)_")
     }
 
-    /// Overlay pictures `out/overlays/<head>_missing_<image stem>.png` of the `options.overlays` images (at most)
-    /// holding the most possible missing labels, most first, drawn as the other overlays.
+    /// Overlay pictures `out/overlays/possible_missing/<head>_<image stem>.png` of the `options.overlays` images
+    /// (at most) holding the most possible missing labels, most first, drawn as the other overlays.
     static func writeMissingOverlays(_ predictions: [ImagePrediction], _ missing: PossibleMissingLabels,
                                      head: DetectRun.Head, dataset: DetectionDataset,
                                      options: Options) throws -> [URL] {
@@ -237,7 +237,8 @@ public enum ModelEvaluation {
         for p in predictions { predictionOf[p.imageID] = p }
         let worst = missing.images.prefix(options.overlays).compactMap { predictionOf[$0.imageID] }
         return try Overlay.write(worst, head: head == .set ? \.set : \.dense, dataset: dataset, count: worst.count,
-                                 threshold: missing.threshold, to: options.out.appendingPathComponent("overlays"),
-                                 prefix: "\(head.rawValue)_missing_")
+                                 threshold: missing.threshold,
+                                 to: options.out.appendingPathComponent("overlays/possible_missing"),
+                                 prefix: "\(head.rawValue)_")
     }
 }

@@ -169,7 +169,7 @@ struct EvaluateCommand: ParsableCommand {
             }
             print(h.possibleMissing.summary + "; list: \(h.possibleMissingFile.path)"
                   + (h.missingOverlayFiles.isEmpty ? "" : "; pictures of the \(h.missingOverlayFiles.count) image(s) "
-                      + "with most: overlays/\(h.head.rawValue)_missing_*.png"))
+                      + "with most: \(h.missingOverlayFiles[0].deletingLastPathComponent().path)"))
         }
         let n = report.imageCount - report.skippedImages
         print(String(format: "%d images predicted in %.2f s (%.1f images/s)", n, report.predictSeconds,

@@ -67,10 +67,12 @@ final class EvaluateModelTests: XCTestCase {
             XCTAssertEqual((listed?["detections"] as? [Any])?.count, h.possibleMissing.candidates.count)
             // Pictures of the images with most of them, most first.
             let worst = h.possibleMissing.images.prefix(3).map {
-                "\(name)_missing_" + URL(fileURLWithPath: $0.fileName).deletingPathExtension().lastPathComponent + ".png"
+                "possible_missing/\(name)_" + URL(fileURLWithPath: $0.fileName).deletingPathExtension().lastPathComponent
+                    + ".png"
             }
             XCTAssertFalse(worst.isEmpty, "an untrained network's confident boxes miss the ground truth")
-            XCTAssertEqual(h.missingOverlayFiles.map(\.lastPathComponent), worst)
+            XCTAssertEqual(h.missingOverlayFiles.map { $0.deletingLastPathComponent().lastPathComponent + "/"
+                + $0.lastPathComponent }, worst)
             for f in h.missingOverlayFiles { XCTAssertTrue(FileManager.default.fileExists(atPath: f.path)) }
             let svg = try String(contentsOf: h.plotFile, encoding: .utf8)
             XCTAssertTrue(svg.hasPrefix("<svg") || svg.hasPrefix("<?xml"))

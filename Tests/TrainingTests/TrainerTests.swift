@@ -116,6 +116,16 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual((json["dense"] as? [String: Any])?["best_F1_score_threshold"] as? Double, thresholds.dense)
         XCTAssertFalse(loaded.optimizerState.isEmpty)
         XCTAssertEqual(loaded.detector.config.classNames, ["ellipse", "rectangle", "triangle"])
+        // The final validation's possible missing labels: the set head's, at its best-F1 threshold, with pictures of
+        // the images holding most of them.
+        let listed = try XCTUnwrap(JSONSerialization.jsonObject(
+            with: Data(contentsOf: o.out.appendingPathComponent("possible_missing.json"))) as? [String: Any])
+        XCTAssertEqual(listed["threshold"] as? Double, thresholds.set)
+        let images = try XCTUnwrap(listed["images"] as? [[String: Any]])
+        let pictures = (try? FileManager.default.contentsOfDirectory(
+            atPath: o.out.appendingPathComponent("overlays/possible_missing").path)) ?? []
+        XCTAssertEqual(pictures.sorted(), images.prefix(o.validationOverlays).compactMap { $0["file_name"] as? String }
+            .map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent + ".png" }.sorted())
     }
 
     /// A set head with more hypotheses than pycocotools' 100 is validated at its own limit too: validation keeps
