@@ -204,8 +204,9 @@ public enum ModelEvaluation {
                                                         threshold: overlayThreshold)
             let possibleMissingFile = options.out.appendingPathComponent("\(head.rawValue)_possible_missing.json")
             try possibleMissing.write(to: possibleMissingFile)
-            let missingOverlayFiles = try writeMissingOverlays(predictions, possibleMissing, head: head,
-                                                               dataset: dataset, options: options)
+            let missingOverlayFiles = try possibleMissing.writePictures(
+                predictions, head: path, dataset: dataset, count: options.overlays,
+                to: options.out.appendingPathComponent("overlays/possible_missing"), prefix: "\(head.rawValue)_")
             reports.append(HeadReport(head: head, evaluation: evaluation, crowd: crowd,
                                       resultsFile: resultsFile, metricsFile: metricsFile,
                                       plotFile: plotFile, overlayFiles: overlayFiles, overlayThreshold: overlayThreshold,
@@ -226,19 +227,5 @@ public enum ModelEvaluation {
         try Overlay.write(predictions, head: head == .set ? \.set : \.dense, dataset: dataset, count: options.overlays,
                           threshold: threshold, to: options.out.appendingPathComponent("overlays"),
                           prefix: "\(head.rawValue)_")
-    }
-
-    /// Overlay pictures `out/overlays/possible_missing/<head>_<image stem>.png` of the `options.overlays` images
-    /// (at most) holding the most possible missing labels, most first, drawn as the other overlays.
-    static func writeMissingOverlays(_ predictions: [ImagePrediction], _ missing: PossibleMissingLabels,
-                                     head: DetectRun.Head, dataset: DetectionDataset,
-                                     options: Options) throws -> [URL] {
-        var predictionOf: [Int: ImagePrediction] = [:]
-        for p in predictions { predictionOf[p.imageID] = p }
-        let worst = missing.images.prefix(options.overlays).compactMap { predictionOf[$0.imageID] }
-        return try Overlay.write(worst, head: head == .set ? \.set : \.dense, dataset: dataset, count: worst.count,
-                                 threshold: missing.threshold,
-                                 to: options.out.appendingPathComponent("overlays/possible_missing"),
-                                 prefix: "\(head.rawValue)_")
     }
 }

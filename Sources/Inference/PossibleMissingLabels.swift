@@ -80,6 +80,19 @@ public struct PossibleMissingLabels: Sendable {
             + (top.isEmpty ? "" : "; most in \(top)")
     }
 
+    /// Overlay pictures (`Overlay.write`: ground truth white, the detections of `head` scoring at least `threshold`
+    /// in class colours) of the `count` images (at most) holding the most listed detections, most first, as
+    /// `<folder>/<prefix><image stem>.png`. Returns the files written.
+    public func writePictures(_ predictions: [ImagePrediction], head: KeyPath<ImagePrediction, [DetectedObject]>,
+                              dataset: DetectionDataset, count: Int, to folder: URL,
+                              prefix: String = "") throws -> [URL] {
+        var predictionOf: [Int: ImagePrediction] = [:]
+        for p in predictions { predictionOf[p.imageID] = p }
+        let worst = images.prefix(max(0, count)).compactMap { predictionOf[$0.imageID] }
+        return try Overlay.write(worst, head: head, dataset: dataset, count: worst.count, threshold: threshold,
+                                 to: folder, prefix: prefix)
+    }
+
     /// Writes `{"threshold", "max_iou", "images": [{"file_name", "count"}], "detections": [Candidate]}` to `url`,
     /// atomically.
     public func write(to url: URL) throws {

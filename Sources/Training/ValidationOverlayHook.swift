@@ -37,12 +37,9 @@ public final class ValidationOverlayHook: TrainerHook {
                                             threshold: threshold)
         let file = run.folder.appendingPathComponent(Self.possibleMissingFile)
         try missing.write(to: file)
-        var predictionOf: [Int: ImagePrediction] = [:]
-        for p in run.lastPredictions { predictionOf[p.imageID] = p }
-        let worst = missing.images.prefix(run.options.validationOverlays).compactMap { predictionOf[$0.imageID] }
         let folder = run.folder.appendingPathComponent("overlays/possible_missing")
-        let pictures = try Overlay.write(worst, head: head, dataset: data, count: worst.count, threshold: threshold,
-                                         to: folder)
+        let pictures = try missing.writePictures(run.lastPredictions, head: head, dataset: data,
+                                                 count: run.options.validationOverlays, to: folder)
         run.say("validation, \(head == \ImagePrediction.set ? "set" : "dense") head: " + missing.summary
                 + "; list: \(file.path)" + (pictures.isEmpty ? "" : "; pictures: \(folder.path)"))
     }
