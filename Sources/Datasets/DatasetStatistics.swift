@@ -23,6 +23,14 @@ public struct DatasetStatistics: Sendable, CustomStringConvertible {
     public var crowdOrIgnored = 0
     /// `(name, count)` per class, in class-index order.
     public var classCounts: [(String, Int)] = []
+    /// Images holding at least one box of each class, in class-index order.
+    public var classImages: [Int] = []
+    /// For each class that `usualShare` or more of the images hold but not all: the images without it (file names,
+    /// file order). An image lacking a class that nearly every other one holds is often an image whose boxes of that
+    /// class were not drawn (possible missing labels).
+    public var imagesLackingUsualClass: [(className: String, fileNames: [String])] = []
+    /// The share of images above which a class counts as usual (0.9).
+    public static let usualShare = 0.9
     /// What loading changed or noticed.
     public var report = ValidationReport()
 
@@ -56,6 +64,14 @@ public struct DatasetStatistics: Sendable, CustomStringConvertible {
         overlapShare03 = boxes > 0 ? Double(over03) / Double(boxes) : 0
         overlapShare05 = boxes > 0 ? Double(over05) / Double(boxes) : 0
         classCounts = zip(dataset.categories.map(\.name), dataset.classCounts).map { ($0, $1) }
+        classImages = dataset.categories.indices.map { c in
+            dataset.images.filter { $0.annotations.contains { $0.classIndex == c } }.count
+        }
+        for (c, category) in dataset.categories.enumerated()
+        where classImages[c] < images && Double(classImages[c]) >= Self.usualShare * Double(images) {
+            let lacking = dataset.images.filter { !$0.annotations.contains { $0.classIndex == c } }.map(\.fileName)
+            imagesLackingUsualClass.append((category.name, lacking))
+        }
         report = dataset.report
     }
 
@@ -101,7 +117,13 @@ public struct DatasetStatistics: Sendable, CustomStringConvertible {
         s += "height: \(heightPercentiles.map(f).joined(separator: " / ")) px; "
         s += "sqrt(area): \(sidePercentiles.map(f).joined(separator: " / ")) px\n"
         s += "overlap: \(pct(overlapShare03)) of boxes overlap another at IoU > 0.3, \(pct(overlapShare05)) at IoU > 0.5\n"
-        s += "classes: " + classCounts.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + "\n"
+        s += "classes: " + zip(classCounts, classImages).map { "\($0.0.0) \($0.0.1) in \($0.1) images" }
+            .joined(separator: ", ") + "\n"
+        for (name, files) in imagesLackingUsualClass {
+            let shown = files.prefix(10).joined(separator: ", ") + (files.count > 10 ? ", …" : "")
+            s += String(format: "possible missing labels: %d image(s) without %@, which %.0f%% of the images hold: ",
+                        files.count, name, 100 * Double(images - files.count) / Double(images)) + shown + "\n"
+        }
         s += "problems: " + report.description
         return s
     }
