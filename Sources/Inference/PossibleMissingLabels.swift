@@ -45,14 +45,14 @@ public struct PossibleMissingLabels: Sendable {
                 dataset: DetectionDataset, threshold: Double, maxIoU: Double = 0.1) {
         self.threshold = threshold
         self.maxIoU = maxIoU
+        candidates = []
         var recordOf: [Int: ImageRecord] = [:]
         for r in dataset.images { recordOf[r.id] = r }
         var found: [Candidate] = []
         for p in predictions {
             guard let record = recordOf[p.imageID] else { continue }
-            for d in p[keyPath: head] where d.score >= threshold {
-                let overlap = record.annotations.map { iou(d.box, $0.box) }.max() ?? 0
-                guard overlap < maxIoU else { continue }
+            for d in p[keyPath: head] {
+                guard let overlap = listedOverlap(d, record) else { continue }
                 let category = dataset.categories[d.classIndex]
                 found.append(Candidate(imageID: p.imageID, fileName: record.fileName, category: category.name,
                                        categoryID: category.id, bbox: [d.box.x1, d.box.y1, d.box.width, d.box.height],
@@ -60,6 +60,14 @@ public struct PossibleMissingLabels: Sendable {
             }
         }
         candidates = found.sorted { ($0.score, -$0.imageID) > ($1.score, -$1.imageID) }
+    }
+
+    /// The highest IoU of `detection` with a ground-truth box of `record` when the detection is listed (its score at
+    /// least `threshold`, that IoU below `maxIoU`), else nil.
+    func listedOverlap(_ detection: DetectedObject, _ record: ImageRecord) -> Double? {
+        guard detection.score >= threshold else { return nil }
+        let overlap = record.annotations.map { iou(detection.box, $0.box) }.max() ?? 0
+        return overlap < maxIoU ? overlap : nil
     }
 
     /// Images with listed detections and how many, most first (lower image id first on ties).
@@ -80,15 +88,21 @@ public struct PossibleMissingLabels: Sendable {
             + (top.isEmpty ? "" : "; most in \(top)")
     }
 
-    /// Overlay pictures (`Overlay.write`: ground truth white, the detections of `head` scoring at least `threshold`
-    /// in class colours) of the `count` images (at most) holding the most listed detections, most first, as
-    /// `<folder>/<prefix><image stem>.png`. Returns the files written.
+    /// Overlay pictures of the `count` images (at most) holding the most listed detections, most first, as
+    /// `<folder>/<prefix><image stem>.png` (`Overlay.write`): the ground truth in white and only the listed
+    /// detections in class colours, so that what is drawn in colour is what the annotations may lack. Returns the
+    /// files written.
     public func writePictures(_ predictions: [ImagePrediction], head: KeyPath<ImagePrediction, [DetectedObject]>,
                               dataset: DetectionDataset, count: Int, to folder: URL,
                               prefix: String = "") throws -> [URL] {
-        var predictionOf: [Int: ImagePrediction] = [:]
+        var predictionOf: [Int: ImagePrediction] = [:], recordOf: [Int: ImageRecord] = [:]
         for p in predictions { predictionOf[p.imageID] = p }
-        let worst = images.prefix(max(0, count)).compactMap { predictionOf[$0.imageID] }
+        for r in dataset.images { recordOf[r.id] = r }
+        let worst = images.prefix(max(0, count)).compactMap { image -> ImagePrediction? in
+            guard let p = predictionOf[image.imageID], let record = recordOf[image.imageID] else { return nil }
+            let listed = p[keyPath: head].filter { listedOverlap($0, record) != nil }
+            return ImagePrediction(imageID: p.imageID, set: listed, dense: listed)
+        }
         return try Overlay.write(worst, head: head, dataset: dataset, count: worst.count, threshold: threshold,
                                  to: folder, prefix: prefix)
     }

@@ -1,6 +1,7 @@
 import Boxes
 import Datasets
 import Foundation
+import Imaging
 import Inference
 import TestSupport
 import XCTest
@@ -80,5 +81,29 @@ final class PossibleMissingLabelsTests: XCTestCase {
         XCTAssertThrowsError(try missing.write(to: URL(fileURLWithPath: "/nonexistent/folder/x.json"))) {
             XCTAssertTrue("\($0)".contains("/nonexistent/folder/x.json"), "\($0)")
         }
+    }
+
+    /// The pictures show the ground truth in white and only the listed detections in colour: a detection on a
+    /// labelled object leaves that object's box white.
+    func testPicturesDrawOnlyTheListedDetections() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let file = dir.appendingPathComponent("1.png")
+        try PNG.write(Image(width: 60, height: 20), to: file)
+        let record = ImageRecord(id: 1, file: file, fileName: "1.png", width: 60, height: 20,
+                                 annotations: [Annotation(box: Box(x1: 2, y1: 2, x2: 12, y2: 12), classIndex: 0)])
+        let data = DetectionDataset(root: dir, source: dir, images: [record], categories: [Category(id: 1, name: "cell")])
+        let found = DetectedObject(box: Box(x1: 2, y1: 2, x2: 12, y2: 12), score: 0.9, classIndex: 0)
+        let unlabelled = DetectedObject(box: Box(x1: 30, y1: 4, x2: 40, y2: 14), score: 0.8, classIndex: 0)
+        let predictions = [ImagePrediction(imageID: 1, set: [found, unlabelled], dense: [])]
+        let missing = PossibleMissingLabels(predictions: predictions, head: \.set, dataset: data, threshold: 0.5)
+        let pictures = try missing.writePictures(predictions, head: \.set, dataset: data, count: 4,
+                                                 to: dir.appendingPathComponent("pictures"), prefix: "set_")
+        XCTAssertEqual(pictures.map(\.lastPathComponent), ["set_1.png"])
+        let picture = try PNG.read(pictures[0])
+        XCTAssertTrue(picture.pixel(x: 2, y: 7) == (255, 255, 255), "the labelled cell's box stays white")
+        let colour = Image.classColor(0)
+        XCTAssertTrue(picture.pixel(x: 30, y: 9) == colour, "the unlabelled one is drawn in its class colour")
+        XCTAssertTrue(try missing.writePictures(predictions, head: \.set, dataset: data, count: 0,
+                                                to: dir.appendingPathComponent("none")).isEmpty)
     }
 }
