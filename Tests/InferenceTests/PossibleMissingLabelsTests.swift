@@ -91,7 +91,8 @@ final class PossibleMissingLabelsTests: XCTestCase {
         try PNG.write(Image(width: 60, height: 20), to: file)
         let record = ImageRecord(id: 1, file: file, fileName: "1.png", width: 60, height: 20,
                                  annotations: [Annotation(box: Box(x1: 2, y1: 2, x2: 12, y2: 12), classIndex: 0)])
-        let data = DetectionDataset(root: dir, source: dir, images: [record], categories: [Category(id: 1, name: "cell")])
+        let data = DetectionDataset(root: dir, source: dir, images: [record],
+                                    categories: [Category(id: 1, name: "cell")])
         let found = DetectedObject(box: Box(x1: 2, y1: 2, x2: 12, y2: 12), score: 0.9, classIndex: 0)
         let unlabelled = DetectedObject(box: Box(x1: 30, y1: 4, x2: 40, y2: 14), score: 0.8, classIndex: 0)
         let predictions = [ImagePrediction(imageID: 1, set: [found, unlabelled], dense: [])]
