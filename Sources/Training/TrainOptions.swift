@@ -27,10 +27,15 @@ public struct TrainOptions: Sendable {
     /// The checkpoint a `--weights` value names: a run folder is its `best.safetensors` (the network its validation
     /// chose, as `evaluate` and `detect` are pointed at); anything else is the checkpoint file itself.
     public static func checkpointForWeights(_ value: String) -> URL {
+        checkpoint(value, orInFolder: "best.safetensors")
+    }
+
+    /// `value` as a path: a folder's `name`, or the file itself.
+    private static func checkpoint(_ value: String, orInFolder name: String) -> URL {
         let url = URL(fileURLWithPath: value)
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
-            return url.appendingPathComponent("best.safetensors")
+            return url.appendingPathComponent(name)
         }
         return url
     }
@@ -43,13 +48,9 @@ public struct TrainOptions: Sendable {
     /// else is the checkpoint file itself.
     public static func checkpointToResume(_ value: String, out: URL) -> URL {
         if value == resumeLast { return out.appendingPathComponent("last.safetensors") }
-        let url = URL(fileURLWithPath: value)
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
-            return url.appendingPathComponent("last.safetensors")
-        }
-        return url
+        return checkpoint(value, orInFolder: "last.safetensors")
     }
+
     /// The preset the settings start from (`--config NAME`); nil = `synthetic` on the synthetic default, `default`
     /// on data of one's own.
     public var preset: Preset?
