@@ -1,6 +1,7 @@
 import Boxes
 import Datasets
 import Foundation
+import Reporting
 
 /// Confident detections on no labelled object: the places where the annotations may have missed an object, as
 /// cleanlab's object-detection "missing label" issues and FiftyOne's `possible_missing` report them. When precision
@@ -107,8 +108,8 @@ public struct PossibleMissingLabels: Sendable {
                                  to: folder, prefix: prefix)
     }
 
-    /// Writes `{"threshold", "max_iou", "images": [{"file_name", "count"}], "detections": [Candidate]}` to `url`,
-    /// atomically.
+    /// Writes `{"threshold", "max_iou", "images": [{"file_name", "count"}], "detections": [Candidate]}` to `url`
+    /// atomically (`DurableFile`, as the run folder's other files).
     public func write(to url: URL) throws {
         struct File: Encodable {
             struct Image: Encodable {
@@ -123,8 +124,6 @@ public struct PossibleMissingLabels: Sendable {
                         detections: candidates)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        do { try encoder.encode(file).write(to: url, options: .atomic) } catch {
-            throw InferenceError.io(path: url.path, reason: "cannot write: \(error.localizedDescription)")
-        }
+        try DurableFile.write(try encoder.encode(file), to: url)
     }
 }
