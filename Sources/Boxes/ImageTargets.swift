@@ -1,5 +1,26 @@
 // The ground truth of one image as the batch loader hands it over and the criteria (dense anchor assignment,
-// set matching) read it: boxes in corner form, 0-based classes and COCO-style ignore / crowd flags.
+// set matching) read it: boxes in corner form, 0-based classes, COCO-style ignore / crowd flags, and the areas
+// where a class is only partly labelled.
+
+/// An area of an image where objects of one class may be present without a box (the class is partly labelled
+/// there, as LVIS's `not_exhaustive_category_ids`, or not checked at all): a detection of that class inside it is
+/// neither rewarded nor counted against the network.
+public struct PartialRegion: Sendable, Equatable {
+    /// The area in pixels, `(x1, y1, x2, y2)`.
+    public var box: Box
+    /// The class, 0-based.
+    public var classIndex: Int
+
+    /// The share of a box's area that must lie inside a region for the box to count as inside it (0.5, as the dense
+    /// criterion's crowd regions).
+    public static let coveredShare = 0.5
+
+    /// A region of `classIndex` covering `box`.
+    public init(box: Box, classIndex: Int) {
+        self.box = box
+        self.classIndex = classIndex
+    }
+}
 
 /// The ground truth of one image: boxes `(x1, y1, x2, y2)` in input pixels, their 0-based classes and ignore
 /// flags, as parallel arrays.
@@ -12,14 +33,17 @@ public struct ImageTargets: Sendable, Equatable {
     /// are never matched; the dense criterion ignores the anchors that lie mostly inside them instead of calling
     /// them background.
     public var ignore: [Bool]
+    /// Where a class may hold objects without boxes: the criteria do not penalise that class's scores there.
+    public var partialRegions: [PartialRegion]
 
     /// Ground truth of one image; `ignore` defaults to all `false`. Counts must agree.
-    public init(boxes: [Box], classes: [Int], ignore: [Bool]? = nil) {
+    public init(boxes: [Box], classes: [Int], ignore: [Bool]? = nil, partialRegions: [PartialRegion] = []) {
         precondition(boxes.count == classes.count, "ImageTargets: \(boxes.count) boxes, \(classes.count) classes")
         precondition(ignore == nil || ignore!.count == boxes.count, "ImageTargets: ignore count differs")
         self.boxes = boxes
         self.classes = classes
         self.ignore = ignore ?? [Bool](repeating: false, count: boxes.count)
+        self.partialRegions = partialRegions
     }
 
     /// The image without any box.
@@ -27,4 +51,16 @@ public struct ImageTargets: Sendable, Equatable {
 
     /// Indices of the boxes that take part in matching (not ignored).
     public var activeIndices: [Int] { boxes.indices.filter { !ignore[$0] } }
+
+    /// The classes whose partial regions hold at least `overlap` of `box`'s area (sorted, each once); empty for an
+    /// empty box.
+    public func partialClasses(of box: Box, overlap: Double = PartialRegion.coveredShare) -> [Int] {
+        guard !partialRegions.isEmpty, box.area > 0 else { return [] }
+        var found: [Int] = []
+        for r in partialRegions where !found.contains(r.classIndex) {
+            let w = min(box.x2, r.box.x2) - max(box.x1, r.box.x1), h = min(box.y2, r.box.y2) - max(box.y1, r.box.y1)
+            if w > 0, h > 0, w * h >= overlap * box.area { found.append(r.classIndex) }
+        }
+        return found.sorted()
+    }
 }

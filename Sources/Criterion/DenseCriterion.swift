@@ -97,7 +97,8 @@ public struct DenseCriterion: Sendable {
         // Images are independent: one task each, spread over the cores.
         let perImage = parallelMap(images, parallel: configuration.parallel) { i in
             Result { () throws -> (Double, [Float], Double, Double, [Float]) in
-                let (f, gl) = try focal(logits[i], labels[i], targets[i], scale: configuration.focalWeight / norm)
+                let (f, gl) = try focal(logits[i], labels[i], targets[i], anchors: anchors,
+                                        scale: configuration.focalWeight / norm)
                 let (s, g, gd) = try boxTerms(anchors, deltas[i], labels[i], targets[i], norm: norm)
                 return (f, gl, s, g, gd)
             }
@@ -125,9 +126,12 @@ public struct DenseCriterion: Sendable {
                       normaliser: norm)
     }
 
-    /// Summed focal loss of one image over its non-ignored anchors, and its gradient times `scale`.
+    /// Summed focal loss of one image over its non-ignored anchors, and its gradient times `scale`. A class column
+    /// of an anchor lying mostly (`PartialRegion.coveredShare`) inside a partial region of that class counts only
+    /// where the anchor is a positive of that class: elsewhere there it may sit on an object nobody boxed (the
+    /// federated loss of Zhou et al., "Probabilistic two-stage detection", 2021, drops such classes the same way).
     private func focal(
-        _ logits: [Float], _ labels: [Int], _ t: ImageTargets, scale: Double
+        _ logits: [Float], _ labels: [Int], _ t: ImageTargets, anchors: [Box], scale: Double
     ) throws -> (Double, [Float]) {
         let c = configuration.classes
         var target = [Double](repeating: 0, count: logits.count)
@@ -140,7 +144,9 @@ public struct DenseCriterion: Sendable {
         var sum = 0.0
         var grad = [Float](repeating: 0, count: logits.count)
         for (a, l) in labels.enumerated() where l != AnchorAssigner.ignored {
+            let partial = t.partialClasses(of: anchors[a])
             for k in a * c..<(a + 1) * c {
+                if !partial.isEmpty, partial.contains(k - a * c), l < 0 || t.classes[l] != k - a * c { continue }
                 sum += r.values[k]
                 grad[k] = Float(r.gradients[0][k] * scale)
             }

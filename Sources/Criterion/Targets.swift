@@ -68,6 +68,9 @@ func validate(_ t: ImageTargets, image: Int, classes: Int) throws {
     for (k, b) in t.boxes.enumerated() where ![b.x1, b.y1, b.x2, b.y2].allSatisfy(\.isFinite) {
         throw CriterionError.invalidTarget(image: image, detail: "box \(k) has non-finite coordinates \(b)")
     }
+    for (k, r) in t.partialRegions.enumerated() where r.classIndex < 0 || r.classIndex >= classes {
+        throw CriterionError.invalidTarget(image: image, detail: "partial region \(k) has class \(r.classIndex), expected 0..<\(classes)")
+    }
 }
 
 /// Runs a loss and turns its errors into `CriterionError.nonFiniteTerm` naming `term`.

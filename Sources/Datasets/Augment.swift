@@ -106,7 +106,7 @@ public enum Augmenter {
 
     /// Annotations mapped by `transform`, clipped to the content window `[0, contentWidth] × [0, contentHeight]`,
     /// and dropped when less than `minKeptFraction` of the mapped area remains or the clipped box is smaller
-    /// than `minBoxSize` on a side.
+    /// than `minBoxSize` on a side (partial regions are kept while any of their area is shown).
     public static func mapBoxes(_ annotations: [Annotation], transform: InputTransform, minKeptFraction: Double,
                                 minBoxSize: Double) -> [Annotation] {
         let cw = Double(transform.contentWidth), ch = Double(transform.contentHeight)
@@ -115,6 +115,11 @@ public enum Augmenter {
         for var a in annotations {
             let m = transform.toInput(a.box)
             let c = Box(x1: min(max(m.x1, 0), cw), y1: min(max(m.y1, 0), ch), x2: min(max(m.x2, 0), cw), y2: min(max(m.y2, 0), ch))
+            if a.isPartialRegion {
+                // A region is kept while any of it is shown, however little.
+                if c.width > 0, c.height > 0 { a.box = c; out.append(a) }
+                continue
+            }
             guard c.width >= minBoxSize, c.height >= minBoxSize else { continue }
             guard m.area > 0, c.area >= minKeptFraction * m.area else { continue }
             a.box = c

@@ -3,10 +3,13 @@ import Foundation
 import Imaging
 
 extension ImageTargets {
-    /// Ground truth from annotations (crowd boxes count as ignored), in the annotations' pixels.
+    /// Ground truth from annotations (crowd boxes count as ignored, `isPartialRegion` entries become
+    /// `partialRegions`), in the annotations' pixels.
     public init(_ annotations: [Annotation]) {
-        self.init(boxes: annotations.map(\.box), classes: annotations.map(\.classIndex),
-                  ignore: annotations.map { $0.ignore || $0.isCrowd })
+        let objects = annotations.filter { !$0.isPartialRegion }
+        self.init(boxes: objects.map(\.box), classes: objects.map(\.classIndex),
+                  ignore: objects.map { $0.ignore || $0.isCrowd },
+                  partialRegions: annotations.filter(\.isPartialRegion).map { PartialRegion(box: $0.box, classIndex: $0.classIndex) })
     }
 }
 

@@ -125,18 +125,18 @@ public final class BatchLoader: @unchecked Sendable {
         if mosaics, rng.unit() < config.mosaicProbability {
             // The image and three others drawn from the whole dataset (a bad one skipped leaves its quadrant padded).
             var parts = [MosaicPart(image: d.image, originalSize: (d.originalWidth, d.originalHeight),
-                                    annotations: dataset.images[index].annotations)]
+                                    annotations: dataset.images[index].annotationsWithPartialRegions)]
             for _ in 0..<3 {
                 let other = rng.int(0...(count - 1))
                 guard let e = try decoded(other) else { continue }
                 parts.append(MosaicPart(image: e.image, originalSize: (e.originalWidth, e.originalHeight),
-                                        annotations: dataset.images[other].annotations))
+                                        annotations: dataset.images[other].annotationsWithPartialRegions))
             }
             return Augmenter.mosaic(parts, inputSize: s, inputWidth: shape.w, inputHeight: shape.h, config: config,
                                     rng: &rng)
         }
         return Augmenter.apply(d.image, originalSize: (d.originalWidth, d.originalHeight),
-                               annotations: dataset.images[index].annotations, inputSize: s,
+                               annotations: dataset.images[index].annotationsWithPartialRegions, inputSize: s,
                                inputWidth: shape.w, inputHeight: shape.h, config: config, rng: &rng)
     }
 

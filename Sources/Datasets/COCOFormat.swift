@@ -111,6 +111,11 @@ public enum COCOFormat {
                                             reason: "\(unknownImage.count) annotation(s) refer to an image id not in \"images\"; first: "
                                                 + unknownImage.first.joined(separator: "; "))
         }
+        for (i, m) in imageEntries.enumerated() {
+            let boxed = Set(images[i].annotations.map(\.classIndex))
+            images[i].partialClasses = try partialClasses(of: m, at: "images[\(i)] (id \(images[i].id))", boxed: boxed,
+                                                          classOf: classOf, classes: categories.count, file: file)
+        }
         if options.requireImageFiles && missing.count > 0 {
             throw DatasetError.missingImages(file: file, count: missing.count, offenders: missing.first,
                                              searched: bases.map(\.path))
@@ -150,11 +155,15 @@ public enum COCOFormat {
 
     /// Writes `dataset` as COCO JSON to `url`: one entry per line, keys in a fixed order, numbers in their shortest
     /// round-trip form, so the same dataset always gives the same bytes. `file_name` is each image's `fileName`;
-    /// `category_id` the original category id; `area = w·h`; `ignore` is written only when set.
+    /// `category_id` the original category id; `area = w·h`; `ignore` is written only when set, and an image's
+    /// `partialClasses` only where it has some, as LVIS's `not_exhaustive_category_ids`.
     public static func write(_ dataset: DetectionDataset, to url: URL) throws {
         var s = "{\"images\": [\n"
-        s += dataset.images.map {
-            "{\"id\": \($0.id), \"file_name\": \(quoted($0.fileName)), \"width\": \($0.width), \"height\": \($0.height)}"
+        s += dataset.images.map { image in
+            let partial = image.partialClasses.isEmpty ? "" : ", \"not_exhaustive_category_ids\": ["
+                + image.partialClasses.map { "\(dataset.categories[$0].id)" }.joined(separator: ", ") + "]"
+            return "{\"id\": \(image.id), \"file_name\": \(quoted(image.fileName)), \"width\": \(image.width), "
+                + "\"height\": \(image.height)\(partial)}"
         }.joined(separator: ",\n")
         s += "\n],\n\"annotations\": [\n"
         var lines: [String] = []

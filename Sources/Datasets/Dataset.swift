@@ -12,13 +12,18 @@ public struct Annotation: Sendable, Equatable {
     public var isCrowd: Bool
     /// The object should neither be rewarded nor penalised (COCO `ignore`, or an annotator's doubt).
     public var ignore: Bool
+    /// The box is no object but an area where objects of `classIndex` may lack boxes (a `PartialRegion`). Only the
+    /// training pipeline adds such entries (from `ImageRecord.partialClasses`), so that augmentation moves them with
+    /// the pixels; datasets and evaluation never hold them.
+    public var isPartialRegion: Bool
 
-    /// An annotation; `isCrowd` and `ignore` default to `false`.
-    public init(box: Box, classIndex: Int, isCrowd: Bool = false, ignore: Bool = false) {
+    /// An annotation; `isCrowd`, `ignore` and `isPartialRegion` default to `false`.
+    public init(box: Box, classIndex: Int, isCrowd: Bool = false, ignore: Bool = false, isPartialRegion: Bool = false) {
         self.box = box
         self.classIndex = classIndex
         self.isCrowd = isCrowd
         self.ignore = ignore
+        self.isPartialRegion = isPartialRegion
     }
 }
 
@@ -36,15 +41,29 @@ public struct ImageRecord: Sendable, Equatable {
     public var height: Int
     /// The objects of this image, in file order.
     public var annotations: [Annotation]
+    /// Classes this image labels only in part or not at all (sorted 0-based indices): objects of them may be present
+    /// without boxes, so training does not count detections of them here against the network. From LVIS-style COCO
+    /// fields (`not_exhaustive_category_ids`, and every class neither boxed nor in `neg_category_ids` where that
+    /// field is given) or `PartialLabels.markImagesLackingUsualClasses`.
+    public var partialClasses: [Int]
 
     /// An image record.
-    public init(id: Int, file: URL, fileName: String, width: Int, height: Int, annotations: [Annotation] = []) {
+    public init(id: Int, file: URL, fileName: String, width: Int, height: Int, annotations: [Annotation] = [],
+                partialClasses: [Int] = []) {
         self.id = id
         self.file = file
         self.fileName = fileName
         self.width = width
         self.height = height
         self.annotations = annotations
+        self.partialClasses = partialClasses
+    }
+
+    /// The annotations with one `isPartialRegion` entry covering the whole image per class of `partialClasses`.
+    public var annotationsWithPartialRegions: [Annotation] {
+        guard !partialClasses.isEmpty else { return annotations }
+        let whole = Box(x1: 0, y1: 0, x2: Double(width), y2: Double(height))
+        return annotations + partialClasses.map { Annotation(box: whole, classIndex: $0, isPartialRegion: true) }
     }
 }
 

@@ -25,12 +25,10 @@ public struct DatasetStatistics: Sendable, CustomStringConvertible {
     public var classCounts: [(String, Int)] = []
     /// Images holding at least one box of each class, in class-index order.
     public var classImages: [Int] = []
-    /// For each class that `usualShare` or more of the images hold but not all: the images without it (file names,
-    /// file order). An image lacking a class that nearly every other one holds is often an image whose boxes of that
-    /// class were not drawn (possible missing labels).
+    /// For each class that `DetectionDataset.usualClassShare` or more of the images hold but not all: the images
+    /// without it (file names, file order). An image lacking a class that nearly every other one holds is often an
+    /// image whose boxes of that class were not drawn (possible missing labels).
     public var imagesLackingUsualClass: [(className: String, fileNames: [String])] = []
-    /// The share of images above which a class counts as usual (0.9).
-    public static let usualShare = 0.9
     /// What loading changed or noticed.
     public var report = ValidationReport()
 
@@ -67,10 +65,8 @@ public struct DatasetStatistics: Sendable, CustomStringConvertible {
         classImages = dataset.categories.indices.map { c in
             dataset.images.filter { $0.annotations.contains { $0.classIndex == c } }.count
         }
-        for (c, category) in dataset.categories.enumerated()
-        where classImages[c] < images && Double(classImages[c]) >= Self.usualShare * Double(images) {
-            let lacking = dataset.images.filter { !$0.annotations.contains { $0.classIndex == c } }.map(\.fileName)
-            imagesLackingUsualClass.append((category.name, lacking))
+        imagesLackingUsualClass = dataset.imagesLackingUsualClasses.map { c, lacking in
+            (dataset.categories[c].name, lacking.map { dataset.images[$0].fileName })
         }
         report = dataset.report
     }
@@ -123,6 +119,9 @@ public struct DatasetStatistics: Sendable, CustomStringConvertible {
             let shown = files.prefix(10).joined(separator: ", ") + (files.count > 10 ? ", …" : "")
             s += String(format: "possible missing labels: %d image(s) without %@, which %.0f%% of the images hold: ",
                         files.count, name, 100 * Double(images - files.count) / Double(images)) + shown + "\n"
+        }
+        if !imagesLackingUsualClass.isEmpty {
+            s += "  (detector train --partial-labels trains on them without counting that class's detections there)\n"
         }
         s += "problems: " + report.description
         return s

@@ -64,7 +64,8 @@ public enum COCOField<Value: Sendable>: Sendable {
 /// integer fields (`id`, `image_id`, `category_id`, `width`, `height`) hold a number without fraction below
 /// 9·10¹⁵ or a boolean; `area` a number or boolean; `bbox` an array of exactly 4 numbers or booleans (not
 /// checked for finiteness); `iscrowd` and `ignore` a number (non-zero is true), boolean or `null` (false);
-/// `file_name` and `name` a string. Anything else is `.mistyped` with its text and position. A key that appears
+/// `file_name` and `name` a string; LVIS's `not_exhaustive_category_ids` and `neg_category_ids` arrays of integers.
+/// Anything else is `.mistyped` with its text and position. A key that appears
 /// twice keeps its last value; other keys (`info`, `segmentation`, …) are skipped, their grammar checked.
 ///
 /// What strict JSON forbids but `JSONSerialization` reads is let through and listed in `irregularities`:
@@ -81,6 +82,10 @@ public struct COCOGroundTruthFile: Sendable {
         public var width: COCOField<Int> = .absent
         /// `height`.
         public var height: COCOField<Int> = .absent
+        /// LVIS's `not_exhaustive_category_ids`: categories whose objects in this image are not all boxed.
+        public var notExhaustiveCategoryIDs: COCOField<[Int]> = .absent
+        /// LVIS's `neg_category_ids`: categories checked and absent from this image.
+        public var negativeCategoryIDs: COCOField<[Int]> = .absent
     }
 
     /// One entry of `categories`.
@@ -177,6 +182,8 @@ public struct COCOGroundTruthFile: Sendable {
             case "file_name": image.fileName = try reader.readStringField()
             case "width": image.width = try reader.readIntegerField()
             case "height": image.height = try reader.readIntegerField()
+            case "not_exhaustive_category_ids": image.notExhaustiveCategoryIDs = try reader.readIntegerArrayField()
+            case "neg_category_ids": image.negativeCategoryIDs = try reader.readIntegerArrayField()
             default: try reader.skipValue()
             }
         }
@@ -268,6 +275,20 @@ extension JSONReader {
         if let value = try readNumberOrBoolean(), value == value.rounded(), abs(value) < 9.0e15 {
             return .present(Int(value))
         }
+        position = start
+        return .mistyped(try skipFoundValue())
+    }
+
+    /// An array of integer fields; `.mistyped` with the value when it is not an array or holds anything else.
+    mutating func readIntegerArrayField() throws -> COCOField<[Int]> {
+        skipWhitespace()
+        let start = position
+        guard peek() == UInt8(ascii: "[") else { return .mistyped(try skipFoundValue()) }
+        var values: [Int] = [], allIntegers = true
+        try forEachElement { reader in
+            if case let .present(v) = try reader.readIntegerField() { values.append(v) } else { allIntegers = false }
+        }
+        if allIntegers { return .present(values) }
         position = start
         return .mistyped(try skipFoundValue())
     }

@@ -50,3 +50,52 @@ extension Loss {
         return try reduce(v, [g], reduction, denominator: wsum, loss: name)
     }
 }
+
+extension Loss {
+    /// Softmax cross-entropy against a set of acceptable classes per row, the negative log of the probability the
+    /// row puts on its set: `ℓ_i = −r_i · log Σ_{k ∈ S_i} p_ik` with `p = softmax(x)` row-wise. With one class per
+    /// set it is the ordinary cross-entropy. A partly labelled class makes such a set: a hypothesis matched to no
+    /// box where objects of class `c` may lack boxes is either no object or a `c`, and only their sum is known
+    /// (the marginal likelihood of partial annotation, as in the unified-label-space detector of Zhao et al.,
+    /// "Object Detection with a Unified Label Space from Multiple Datasets", ECCV 2020).
+    ///
+    /// Gradient w.r.t. `x_ik`: `r_i · (p_ik − [k ∈ S_i] · p_ik / P_i)` with `P_i = Σ_{k ∈ S_i} p_ik`, computed from
+    /// the log-probabilities so that a set holding almost nothing stays finite. `.mean` divides by `Σ_i r_i`.
+    /// - Parameters:
+    ///   - logits: `[N × C]`.
+    ///   - classes: C.
+    ///   - sets: `[N]` non-empty sets of class indices in `0..<C`.
+    ///   - rowWeights: optional `[N]` non-negative weights `r_i` (1 without).
+    ///   - reduction: how the `N` values are reduced.
+    /// - Throws: `LossesError` for non-finite logits, a class outside `0..<C`, or a negative or non-finite weight.
+    public static func setCrossEntropy(
+        logits: [Double], classes: Int, sets: [[Int]], rowWeights: [Double]? = nil, reduction: Reduction = .mean
+    ) throws -> LossResult {
+        let name = "set_cross_entropy"
+        precondition(classes > 0 && logits.count == sets.count * classes, "\(name): logits must be [N × C]")
+        precondition(rowWeights == nil || rowWeights!.count == sets.count, "\(name): rowWeights must have N entries")
+        precondition(sets.allSatisfy { !$0.isEmpty }, "\(name): every set must hold a class")
+        try checkFinite(logits, loss: name, input: "logits")
+        try checkClasses(sets.flatMap { $0 }, classes: classes, loss: name)
+        for (i, r) in (rowWeights ?? []).enumerated() where !(r >= 0 && r.isFinite) {
+            throw LossesError.outOfDomain(loss: name, input: "rowWeights", index: i, value: r, expected: "a finite weight ≥ 0")
+        }
+        let (logp, p) = logSoftmax(logits, classes: classes)
+        let c = classes
+        var v = [Double](repeating: 0, count: sets.count), g = [Double](repeating: 0, count: logits.count)
+        var wsum = 0.0
+        for (i, set) in sets.enumerated() {
+            let row = i * c, r = rowWeights?[i] ?? 1
+            let members = Set(set)
+            // log P_i by log-sum-exp over the set's log-probabilities.
+            let top = members.map { logp[row + $0] }.max()!
+            let logMass = top + log(members.reduce(0) { $0 + exp(logp[row + $1] - top) })
+            v[i] = -r * logMass
+            for k in 0..<c {
+                g[row + k] = r * (p[row + k] - (members.contains(k) ? exp(logp[row + k] - logMass) : 0))
+            }
+            wsum += r
+        }
+        return try reduce(v, [g], reduction, denominator: wsum, loss: name)
+    }
+}

@@ -59,6 +59,12 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     /// lets `imgsz` at val/predict differ from training's; here the split picks it). Default true; false in the
     /// `reference` preset.
     public var chooseInputSize = true
+    /// Train on an image lacking a class that 90 % or more of the training images hold as if that class were only
+    /// partly labelled there (`DetectionDataset.markImagesLackingUsualClasses`, the images `detector dataset stats`
+    /// lists): neither head's loss counts that class's detections in it against the network. For data whose
+    /// annotators skipped a class in some images. LVIS-style `not_exhaustive_category_ids` and `neg_category_ids`
+    /// in a COCO file always count. Default false.
+    public var partialLabels = false
 
     /// The defaults.
     public init() {}
@@ -67,10 +73,11 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case epochs, minutes, batchSize, learningRate, weightDecay, warmupSteps, clipNorm, seed, evalEvery, augment
         case saveEvery, emaDecay, emaTau, mosaic, closeMosaic, chooseInputSize, verticalFlip, scaleJitter, mixup
+        case partialLabels
     }
 
-    /// Decodes stored settings; the weight-average, mosaic, input-side, vertical-flip, scale and mixup keys, which older
-    /// checkpoints lack, keep their defaults.
+    /// Decodes stored settings; the weight-average, mosaic, input-side, vertical-flip, scale, mixup and partial-label
+    /// keys, which older checkpoints lack, keep their defaults.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         epochs = try c.decodeIfPresent(Int.self, forKey: .epochs)
@@ -92,6 +99,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         verticalFlip = try c.decodeIfPresent(Double.self, forKey: .verticalFlip) ?? verticalFlip
         scaleJitter = try c.decodeIfPresent(Double.self, forKey: .scaleJitter) ?? scaleJitter
         mixup = try c.decodeIfPresent(Double.self, forKey: .mixup) ?? mixup
+        partialLabels = try c.decodeIfPresent(Bool.self, forKey: .partialLabels) ?? partialLabels
     }
 
     /// The keys (as in JSON) of every setting.

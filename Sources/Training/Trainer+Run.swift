@@ -95,13 +95,14 @@ extension Trainer {
         }
         // Rank 0 loads (and generates the synthetic default) first; the others then read what it wrote.
         if let job, job.rank > 0 { try job.communicator.barrier("rank 0 loading the data", timeout: job.waitTimeout) }
-        let (train, val) = try loadData()
+        var (train, val) = try loadData()
         if let job, job.rank == 0 { try job.communicator.barrier("rank 0 loading the data", timeout: job.waitTimeout) }
         let classes = train.categories.map(\.name)
         let start = try options.resume.map { try restore($0, classes: classes, job: job) }
             ?? startFresh(classes: classes, train: train)
         let (configuration, detector, state) = (start.configuration, start.detector, start.state)
         let t = configuration.training
+        markPartialLabels(&train, settings: t)
         let optimizer = AdamW(weightDecay: Float(t.weightDecay))
         if let saved = start.optimizerState { try optimizer.loadState(saved, parameters: detector.parameters) }
         let average = t.emaDecay > 0

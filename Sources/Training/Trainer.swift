@@ -88,6 +88,20 @@ public final class Trainer {
         try RunConfiguration.resolve(options, classes: classes, train: train, say: say)
     }
 
+    /// With `partialLabels`, marks the training images lacking a usual class as labelling it in part; says what it
+    /// marked, and how many images label some class in part in all.
+    func markPartialLabels(_ train: inout DetectionDataset, settings: TrainSettings) {
+        if settings.partialLabels {
+            for (c, images) in train.markImagesLackingUsualClasses() {
+                say(String(format: "partial labels: %d image(s) without %@, which %.0f%% of the training images hold, "
+                    + "train without counting its detections there", images.count, train.categories[c].name,
+                    100 * Double(train.images.count - images.count) / Double(train.images.count)))
+            }
+        }
+        let partial = train.images.filter { !$0.partialClasses.isEmpty }.count
+        if partial > 0 { say("partial labels: \(partial) training image(s) label some class in part") }
+    }
+
     /// Class-balanced weights from the training set's class counts (nil when β = 0).
     func classWeights(_ data: DetectionDataset, beta: Double) throws -> [Double]? {
         guard beta > 0 else { return nil }

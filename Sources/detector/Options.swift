@@ -56,7 +56,7 @@ enum FlagNames {
         "weightDecay": "--weight-decay", "warmupSteps": "--warmup-steps", "seed": "--seed", "evalEvery": "--eval-every",
         "augment": "--no-augment", "saveEvery": "--save-every", "chooseInputSize": "--choose-input-size",
         "verticalFlip": "--vertical-flip", "scaleJitter": "--scale-jitter", "mosaic": "--mosaic",
-        "closeMosaic": "--close-mosaic", "mixup": "--mixup",
+        "closeMosaic": "--close-mosaic", "mixup": "--mixup", "partialLabels": "--partial-labels",
         // DetectorConfig
         "inputSize": "--input-size", "rectangular": "--rect", "setHead": "--set-head", "hypotheses": "--hypotheses", "matchCost": "--match-cost",
         "querySelection": "--query-selection", "denseAssignment": "--dense-assignment", "anchorSizes": "--anchors",
@@ -212,6 +212,11 @@ struct ScheduleOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo,
           help: "At the end, also validate at input sides 7/8, 9/8 and 5/4 of the trained one and store the best for detect, evaluate and export (default on; off with --config reference).")
     var chooseInputSize: Bool?
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp("Train on an image lacking a class that 90% or more of the "
+        + "training images hold (as `detector dataset stats` lists them) as if that class were only partly labelled "
+        + "there: its detections in that image are not counted against the network (default off). LVIS-style "
+        + "not_exhaustive_category_ids and neg_category_ids in a COCO file always count."))
+    var partialLabels: Bool?
 
     /// The values given, as a patch over the run's settings.
     var patch: SettingPatch<TrainSettings> {
@@ -232,6 +237,7 @@ struct ScheduleOptions: ParsableArguments {
         if let v = mixup { p.set(.mixup, \.mixup, v) }
         if let v = saveEvery { p.set(.saveEvery, \.saveEvery, v) }
         if let v = chooseInputSize { p.set(.chooseInputSize, \.chooseInputSize, v) }
+        if let v = partialLabels { p.set(.partialLabels, \.partialLabels, v) }
         return p
     }
 }

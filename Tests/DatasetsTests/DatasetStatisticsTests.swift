@@ -30,7 +30,7 @@ final class DatasetStatisticsTests: XCTestCase {
         let text = stats.description
         XCTAssertTrue(text.contains("classes: cell 18 in 18 images, rare 5 in 5 images\n"), text)
         XCTAssertTrue(text.contains("possible missing labels: 2 image(s) without cell, which 90% of the images hold: "
-            + "img7.png, img12.png\n"), text)
+            + "img7.png, img12.png\n  (detector train --partial-labels trains on them"), text)
 
         let one = DatasetStatistics(dataset(cellMissingFrom: [7]))
         XCTAssertEqual(one.imagesLackingUsualClass.first?.fileNames, ["img7.png"])
@@ -41,6 +41,7 @@ final class DatasetStatisticsTests: XCTestCase {
         let all = DatasetStatistics(dataset(cellMissingFrom: []))
         XCTAssertTrue(all.imagesLackingUsualClass.isEmpty)
         XCTAssertFalse(all.description.contains("possible missing labels"))
+        XCTAssertFalse(all.description.contains("--partial-labels"))
     }
 
     /// More than ten images lacking the class: the first ten are named, then an ellipsis.

@@ -53,3 +53,40 @@ final class SoftCrossEntropyTests: XCTestCase {
         XCTAssertThrowsError(try Loss.softCrossEntropy(logits: [0, 1], classes: 2, targets: [0, 1], rowWeights: [-1]))
     }
 }
+
+/// `Loss.setCrossEntropy`: the negative log of the probability on a set of classes.
+final class SetCrossEntropyTests: XCTestCase {
+    /// A set of one class is the ordinary cross-entropy; a set's value is `−r log Σ p` (held against Python's `math`:
+    /// `p = softmax([0.5, -1, 2, 0.3])`, `-2 * log(p[1] + p[3])` = 3.668820… with `r = 2`); the gradient matches
+    /// central differences, and a set holding almost no probability stays finite.
+    func testValuesAndGradients() throws {
+        let x = [0.5, -1, 2, 0.3]
+        let one = try Loss.setCrossEntropy(logits: x, classes: 4, sets: [[2]], reduction: .sum)
+        let ce = try Loss.crossEntropy(logits: x, classes: 4, targets: [2], reduction: .sum)
+        XCTAssertEqual(one.value, ce.value, accuracy: 1e-14)
+        assertClose(one.gradients[0], ce.gradients[0], rtol: 1e-12, atol: 1e-15, "one class")
+        let two = try Loss.setCrossEntropy(logits: x, classes: 4, sets: [[1, 3]], rowWeights: [2], reduction: .none)
+        let p = x.map(exp), z = p.reduce(0, +)
+        XCTAssertEqual(two.values[0], -2 * log((p[1] + p[3]) / z), accuracy: 1e-12)
+        XCTAssertEqual(two.values[0], 3.668820499878224, accuracy: 1e-12)
+
+        var rng = SplitMix64(seed: 7)
+        let n = 5, c = 4
+        let logits = (0..<n * c).map { _ in Double.random(in: -3..<3, using: &rng) }
+        let sets = [[0], [1, 3], [0, 1, 2, 3], [2, 3], [3, 0]]
+        let weights = [1, 0.5, 2, 0.1, 1.5]
+        for reduction in [Reduction.sum, .mean] {
+            let out = try Loss.setCrossEntropy(logits: logits, classes: c, sets: sets, rowWeights: weights, reduction: reduction)
+            let numeric = numericalGradient(logits, h: 1e-6) {
+                (try? Loss.setCrossEntropy(logits: $0, classes: c, sets: sets, rowWeights: weights, reduction: reduction).value) ?? .nan
+            }
+            assertClose(out.gradients[0], numeric, rtol: 1e-5, atol: 1e-8, "\(reduction)")
+        }
+        let all = try Loss.setCrossEntropy(logits: logits, classes: c, sets: [[0, 1, 2, 3]] + sets.dropFirst(), reduction: .none)
+        XCTAssertEqual(all.values[0], 0, accuracy: 1e-12, "the whole set holds all the probability")
+        let far = try Loss.setCrossEntropy(logits: [800, -800, 0], classes: 3, sets: [[1]], reduction: .sum)
+        XCTAssertEqual(far.value, 1600, accuracy: 1e-9)
+        XCTAssertTrue(far.gradients[0].allSatisfy(\.isFinite))
+        XCTAssertThrowsError(try Loss.setCrossEntropy(logits: x, classes: 4, sets: [[4]]))
+    }
+}
