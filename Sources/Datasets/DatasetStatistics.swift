@@ -29,6 +29,8 @@ public struct DatasetStatistics: Sendable, CustomStringConvertible {
     /// without it (file names, file order). An image lacking a class that nearly every other one holds is often an
     /// image whose boxes of that class were not drawn (possible missing labels).
     public var imagesLackingUsualClass: [(className: String, fileNames: [String])] = []
+    /// Images that label some class only in part (`ImageRecord.partialClasses`, from LVIS-style fields).
+    public var imagesWithPartialClasses = 0
     /// What loading changed or noticed.
     public var report = ValidationReport()
 
@@ -68,6 +70,7 @@ public struct DatasetStatistics: Sendable, CustomStringConvertible {
         imagesLackingUsualClass = dataset.imagesLackingUsualClasses.map { c, lacking in
             (dataset.categories[c].name, lacking.map { dataset.images[$0].fileName })
         }
+        imagesWithPartialClasses = dataset.images.filter { !$0.partialClasses.isEmpty }.count
         report = dataset.report
     }
 
@@ -119,6 +122,10 @@ public struct DatasetStatistics: Sendable, CustomStringConvertible {
             let shown = files.prefix(10).joined(separator: ", ") + (files.count > 10 ? ", …" : "")
             s += String(format: "possible missing labels: %d image(s) without %@, which %.0f%% of the images hold: ",
                         files.count, name, 100 * Double(images - files.count) / Double(images)) + shown + "\n"
+        }
+        if imagesWithPartialClasses > 0 {
+            s += "partly labelled: \(imagesWithPartialClasses) image(s) label some class in part "
+                + "(not_exhaustive_category_ids / neg_category_ids)\n"
         }
         if !imagesLackingUsualClass.isEmpty {
             s += "  (detector train --partial-labels trains on them without counting that class's detections there)\n"

@@ -38,6 +38,7 @@ final class PartialLabelTests: XCTestCase {
                                   ", \"neg_category_ids\": []", "", ", \"not_exhaustive_category_ids\": [20, 30]"]))
         let ds = try DetectionDataset.load(url, options: noFiles)
         XCTAssertEqual(ds.images.map(\.partialClasses), [[0, 2], [0, 1], [], [1, 2]])
+        XCTAssertTrue(DatasetStatistics(ds).description.contains("partly labelled: 3 image(s) label some class in part"))
         let copy = url.deletingLastPathComponent().appendingPathComponent("copy.json")
         try COCOFormat.write(ds, to: copy)
         let text = try String(contentsOf: copy, encoding: .utf8)
