@@ -90,7 +90,9 @@ public struct DenseCriterion: Sendable {
             try checkFinite(deltas[i], output: "deltas", image: i)
             try validate(targets[i], image: i, classes: c)
         }
-        let labels = parallelMap(images, parallel: configuration.parallel) { configuration.assigner.assign(anchors: anchors, targets: targets[$0]) }
+        let labels = parallelMap(images, parallel: configuration.parallel) {
+            configuration.assigner.assign(anchors: anchors, targets: targets[$0])
+        }
         let positives = labels.reduce(0) { $0 + $1.filter { $0 >= 0 }.count }
         let ignored = labels.reduce(0) { $0 + $1.filter { $0 == AnchorAssigner.ignored }.count }
         let norm = normaliser ?? Double(max(1, positives))

@@ -132,7 +132,8 @@ extension SetCriterion {
                 rows[p.hypothesis] = cfg.classWeights?[cls] ?? 1
             }
             let r = try term("class") {
-                try Loss.softCrossEntropy(logits: logits, classes: c + 1, targets: target, rowWeights: rows, reduction: .none)
+                try Loss.softCrossEntropy(logits: logits, classes: c + 1, targets: target, rowWeights: rows,
+                                          reduction: .none)
             }
             return (r.values, r.gradients[0])
         case .softmax:

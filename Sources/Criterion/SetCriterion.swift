@@ -119,7 +119,8 @@ public struct SetCriterion: Sendable {
             try checkFinite(logits[i], output: "logits", image: i)
             try validate(targets[i], image: i, classes: configuration.classes)
             if let r = ranks?[i], r.count != boxes[i].count / 4 {
-                throw CriterionError.invalidTarget(image: i, detail: "\(r.count) ranks for \(boxes[i].count / 4) hypotheses")
+                throw CriterionError.invalidTarget(image: i,
+                                                   detail: "\(r.count) ranks for \(boxes[i].count / 4) hypotheses")
             }
         }
         let active = targets.map(\.activeIndices)

@@ -69,7 +69,8 @@ func validate(_ t: ImageTargets, image: Int, classes: Int) throws {
         throw CriterionError.invalidTarget(image: image, detail: "box \(k) has non-finite coordinates \(b)")
     }
     for (k, r) in t.partialRegions.enumerated() where r.classIndex < 0 || r.classIndex >= classes {
-        throw CriterionError.invalidTarget(image: image, detail: "partial region \(k) has class \(r.classIndex), expected 0..<\(classes)")
+        throw CriterionError.invalidTarget(
+            image: image, detail: "partial region \(k) has class \(r.classIndex), expected 0..<\(classes)")
     }
 }
 

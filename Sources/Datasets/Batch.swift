@@ -9,14 +9,16 @@ extension ImageTargets {
         let objects = annotations.filter { !$0.isPartialRegion }
         self.init(boxes: objects.map(\.box), classes: objects.map(\.classIndex),
                   ignore: objects.map { $0.ignore || $0.isCrowd },
-                  partialRegions: annotations.filter(\.isPartialRegion).map { PartialRegion(box: $0.box, classIndex: $0.classIndex) })
+                  partialRegions: annotations.filter(\.isPartialRegion).map {
+                      PartialRegion(box: $0.box, classIndex: $0.classIndex)
+                  })
     }
 }
 
 /// A batch ready for the network.
 public struct Batch: Sendable {
-    /// Images as `[N, 3, H, W]` row-major floats (`H = W = S` unless rectangular), normalised `(v / 255 − mean) / std` with the ImageNet mean and
-    /// std (`BatchLoader.mean`, `BatchLoader.std`).
+    /// Images as `[N, 3, H, W]` row-major floats (`H = W = S` unless rectangular), normalised `(v / 255 − mean) / std`
+    /// with the ImageNet mean and std (`BatchLoader.mean`, `BatchLoader.std`).
     public var images: [Float]
     /// Number of images `N` (smaller than the batch size only at the end of an epoch without `dropLast`, or when
     /// bad images were skipped).

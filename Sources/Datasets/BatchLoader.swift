@@ -101,7 +101,8 @@ public final class BatchLoader: @unchecked Sendable {
                 let other = rng.int(0...(count - 1))
                 if let e = try decoded(other) {
                     let second = try prepare(other, e, mosaics: mosaics, shape: (w, h), rng: &rng)
-                    sample = Augmenter.mixup(sample, second, ratio: rng.beta(Augmenter.mixupAlpha, Augmenter.mixupAlpha))
+                    let ratio = rng.beta(Augmenter.mixupAlpha, Augmenter.mixupAlpha)
+                    sample = Augmenter.mixup(sample, second, ratio: ratio)
                 }
             }
             samples.append((index, sample))
@@ -112,7 +113,8 @@ public final class BatchLoader: @unchecked Sendable {
                 sample.1.image.writeCHWFloat(into: buf.baseAddress! + k * plane, mean: Self.mean, std: Self.std)
             }
         }
-        return Batch(images: floats, count: samples.count, inputSize: s, inputHeight: h, inputWidth: w, targets: samples.map { ImageTargets($0.1.annotations) },
+        return Batch(images: floats, count: samples.count, inputSize: s, inputHeight: h, inputWidth: w,
+                     targets: samples.map { ImageTargets($0.1.annotations) },
                      imageIDs: samples.map { dataset.images[$0.0].id }, transforms: samples.map(\.1.transform),
                      epoch: epoch, step: step)
     }
@@ -162,7 +164,8 @@ public final class BatchLoader: @unchecked Sendable {
                                                                              minimumLongSide: minimumLongSide))
         } catch {
             guard options.skipBadImages else {
-                throw DatasetError.badImage(file: record.file.path, reason: ImageHeader.reason(error, file: record.file.path))
+                throw DatasetError.badImage(file: record.file.path,
+                                            reason: ImageHeader.reason(error, file: record.file.path))
             }
             cond.lock()
             skipped.insert(index)

@@ -16,23 +16,27 @@ extension COCOFormat {
             switch field {
             case .absent: return nil
             case let .mistyped(found):
-                throw DatasetError.invalidEntry(file: file, location: location,
-                                                reason: "\"\(key)\" must be an array of category ids, found \(found.text) at \(found.position)")
+                throw DatasetError.invalidEntry(
+                    file: file, location: location,
+                    reason: "\"\(key)\" must be an array of category ids, found \(found.text) at \(found.position)")
             case let .present(ids):
                 return try ids.map { id in
                     guard let c = classOf[id] else {
-                        throw DatasetError.invalidEntry(file: file, location: location,
-                                                        reason: "\"\(key)\" holds category id \(id), which is not in \"categories\"")
+                        throw DatasetError.invalidEntry(
+                            file: file, location: location,
+                            reason: "\"\(key)\" holds category id \(id), which is not in \"categories\"")
                     }
                     return (id, c)
                 }
             }
         }
-        var partial = Set((try indices(entry.notExhaustiveCategoryIDs, "not_exhaustive_category_ids") ?? []).map(\.index))
+        let notExhaustive = try indices(entry.notExhaustiveCategoryIDs, "not_exhaustive_category_ids") ?? []
+        var partial = Set(notExhaustive.map(\.index))
         if let negative = try indices(entry.negativeCategoryIDs, "neg_category_ids") {
             if let c = negative.first(where: { boxed.contains($0.index) }) {
-                throw DatasetError.invalidEntry(file: file, location: location,
-                                                reason: "\"neg_category_ids\" lists category id \(c.id) as absent, but the image has boxes of it")
+                throw DatasetError.invalidEntry(
+                    file: file, location: location,
+                    reason: "\"neg_category_ids\" lists category id \(c.id) as absent, but the image has boxes of it")
             }
             partial.formUnion(Set(0..<classes).subtracting(boxed).subtracting(negative.map(\.index)))
         }

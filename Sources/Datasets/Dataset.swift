@@ -114,7 +114,9 @@ public struct DetectionDataset: Sendable {
     public var classCounts: [Int] {
         var counts = [Int](repeating: 0, count: categories.count)
         for image in images {
-            for a in image.annotations where a.classIndex >= 0 && a.classIndex < counts.count { counts[a.classIndex] += 1 }
+            for a in image.annotations where a.classIndex >= 0 && a.classIndex < counts.count {
+                counts[a.classIndex] += 1
+            }
         }
         return counts
     }

@@ -56,8 +56,8 @@ public struct DatasetStatistics: Sendable, CustomStringConvertible {
         }
         boxes = counts.reduce(0, +)
         let sortedCounts = counts.sorted()
-        boxesPerImage = (images > 0 ? Double(boxes) / Double(images) : 0, Self.percentile(sortedCounts.map(Double.init), 0.5),
-                         sortedCounts.last ?? 0)
+        boxesPerImage = (images > 0 ? Double(boxes) / Double(images) : 0,
+                         Self.percentile(sortedCounts.map(Double.init), 0.5), sortedCounts.last ?? 0)
         widthPercentiles = [0.1, 0.5, 0.9].map { Self.percentile(widths.sorted(), $0) }
         heightPercentiles = [0.1, 0.5, 0.9].map { Self.percentile(heights.sorted(), $0) }
         sidePercentiles = [0.1, 0.5, 0.9].map { Self.percentile(sides.sorted(), $0) }
@@ -110,12 +110,14 @@ public struct DatasetStatistics: Sendable, CustomStringConvertible {
         func pct(_ v: Double) -> String { String(format: "%.1f%%", 100 * v) }
         var s = "images: \(images) (\(imagesWithoutBoxes) without boxes)\n"
         s += "boxes: \(boxes) (crowd/ignore: \(crowdOrIgnored))\n"
-        s += "boxes per image: mean \(f(boxesPerImage.mean)), median \(f(boxesPerImage.median)), max \(boxesPerImage.max)\n"
+        s += "boxes per image: mean \(f(boxesPerImage.mean)), median \(f(boxesPerImage.median)), "
+            + "max \(boxesPerImage.max)\n"
         s += "box sizes (COCO): small \(small), medium \(medium), large \(large)\n"
         s += "box width p10/p50/p90: \(widthPercentiles.map(f).joined(separator: " / ")) px; "
         s += "height: \(heightPercentiles.map(f).joined(separator: " / ")) px; "
         s += "sqrt(area): \(sidePercentiles.map(f).joined(separator: " / ")) px\n"
-        s += "overlap: \(pct(overlapShare03)) of boxes overlap another at IoU > 0.3, \(pct(overlapShare05)) at IoU > 0.5\n"
+        s += "overlap: \(pct(overlapShare03)) of boxes overlap another at IoU > 0.3, "
+            + "\(pct(overlapShare05)) at IoU > 0.5\n"
         s += "classes: " + zip(classCounts, classImages).map { "\($0.0.0) \($0.0.1) in \($0.1) images" }
             .joined(separator: ", ") + "\n"
         for (name, files) in imagesLackingUsualClass {

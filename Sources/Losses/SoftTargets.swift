@@ -28,10 +28,12 @@ extension Loss {
         precondition(rowWeights == nil || rowWeights!.count == n, "\(name): rowWeights must have N entries")
         try checkFinite(logits, loss: name, input: "logits")
         for (i, t) in targets.enumerated() where !(t >= 0 && t.isFinite) {
-            throw LossesError.outOfDomain(loss: name, input: "targets", index: i, value: t, expected: "a finite mass ≥ 0")
+            throw LossesError.outOfDomain(loss: name, input: "targets", index: i, value: t,
+                                          expected: "a finite mass ≥ 0")
         }
         for (i, r) in (rowWeights ?? []).enumerated() where !(r >= 0 && r.isFinite) {
-            throw LossesError.outOfDomain(loss: name, input: "rowWeights", index: i, value: r, expected: "a finite weight ≥ 0")
+            throw LossesError.outOfDomain(loss: name, input: "rowWeights", index: i, value: r,
+                                          expected: "a finite weight ≥ 0")
         }
         let (logp, p) = logSoftmax(logits, classes: c)
         var v = [Double](repeating: 0, count: n), g = [Double](repeating: 0, count: logits.count)
@@ -78,7 +80,8 @@ extension Loss {
         try checkFinite(logits, loss: name, input: "logits")
         try checkClasses(sets.flatMap { $0 }, classes: classes, loss: name)
         for (i, r) in (rowWeights ?? []).enumerated() where !(r >= 0 && r.isFinite) {
-            throw LossesError.outOfDomain(loss: name, input: "rowWeights", index: i, value: r, expected: "a finite weight ≥ 0")
+            throw LossesError.outOfDomain(loss: name, input: "rowWeights", index: i, value: r,
+                                          expected: "a finite weight ≥ 0")
         }
         let (logp, p) = logSoftmax(logits, classes: classes)
         let c = classes

@@ -57,7 +57,8 @@ public final class Trainer {
             let scenes = options.synthetic.config
             if !SyntheticScenes.isGenerated(in: folder, trainCount: options.syntheticTrain, valCount: options.syntheticVal,
                                             seed: 2026, config: scenes) {
-                say("generating the \(options.synthetic.rawValue) dataset in \(folder.path) (\(options.syntheticTrain) train + \(options.syntheticVal) val images)…")
+                say("generating the \(options.synthetic.rawValue) dataset in \(folder.path) "
+                    + "(\(options.syntheticTrain) train + \(options.syntheticVal) val images)…")
                 let report = try SyntheticScenes.generate(to: folder, trainCount: options.syntheticTrain,
                                                           valCount: options.syntheticVal, seed: 2026, config: scenes)
                 say("  \(report)")
@@ -75,7 +76,9 @@ public final class Trainer {
         if let v = valURL {
             let d = try DetectionDataset.load(v, imageDirectory: options.valImages, options: validation)
             guard d.categories.map(\.name) == train.categories.map(\.name) else {
-                throw TrainingError.invalidSetting(key: "val", reason: "\(v.path) has classes \(d.categories.map(\.name)), training data has \(train.categories.map(\.name))")
+                throw TrainingError.invalidSetting(
+                    key: "val",
+                    reason: "\(v.path) has classes \(d.categories.map(\.name)), training data has \(train.categories.map(\.name))")
             }
             say("validation data: \(v.path): \(d.images.count) images, \(d.annotationCount) boxes")
             val = d
@@ -106,7 +109,9 @@ public final class Trainer {
     func classWeights(_ data: DetectionDataset, beta: Double) throws -> [Double]? {
         guard beta > 0 else { return nil }
         let w = try Loss.classBalancedWeights(counts: data.classCounts.map { Double(max($0, 1)) }, beta: beta)
-        say("class-balanced weights (β \(beta)): " + zip(data.categories, w).map { String(format: "%@ %.3f", $0.name as NSString, $1) }.joined(separator: ", "))
+        say("class-balanced weights (β \(beta)): " + zip(data.categories, w).map {
+            String(format: "%@ %.3f", $0.name as NSString, $1)
+        }.joined(separator: ", "))
         return w
     }
 }
