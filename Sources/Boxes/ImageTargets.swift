@@ -3,8 +3,8 @@
 // where a class is only partly labelled.
 
 /// An area of an image where objects of one class may be present without a box (the class is partly labelled
-/// there, as LVIS's `not_exhaustive_category_ids`, or not checked at all): a detection of that class inside it is
-/// neither rewarded nor counted against the network.
+/// there, as LVIS's `not_exhaustive_category_ids`, or not checked at all): the dense criterion does not count that
+/// class's scores inside it against the network.
 public struct PartialRegion: Sendable, Equatable {
     /// The area in pixels, `(x1, y1, x2, y2)`.
     public var box: Box
@@ -33,7 +33,7 @@ public struct ImageTargets: Sendable, Equatable {
     /// are never matched; the dense criterion ignores the anchors that lie mostly inside them instead of calling
     /// them background.
     public var ignore: [Bool]
-    /// Where a class may hold objects without boxes: the criteria do not penalise that class's scores there.
+    /// Where a class may hold objects without boxes: the dense criterion does not penalise that class's scores there.
     public var partialRegions: [PartialRegion]
 
     /// Ground truth of one image; `ignore` defaults to all `false`. Counts must agree.

@@ -63,60 +63,12 @@ extension SetCriterion {
         }
     }
 
-    /// The unmatched hypotheses whose boxes (`[K × 4]` normalised `(cx, cy, w, h)`) lie mostly inside partial
-    /// regions, with those regions' classes.
-    func partialRows(
-        _ boxes: [Double], k: Int, pairs: [SetMatch], targets t: ImageTargets, _ size: (width: Double, height: Double)
-    ) -> [(hypothesis: Int, classes: [Int])] {
-        guard !t.partialRegions.isEmpty else { return [] }
-        let matched = Set(pairs.map(\.hypothesis))
-        return (0..<k).compactMap { h in
-            guard !matched.contains(h) else { return nil }
-            let b = Box(cx: boxes[4 * h] * size.width, cy: boxes[4 * h + 1] * size.height,
-                        w: max(0, boxes[4 * h + 2]) * size.width, h: max(0, boxes[4 * h + 3]) * size.height)
-            let classes = t.partialClasses(of: b)
-            return classes.isEmpty ? nil : (h, classes)
-        }
-    }
-
     /// The summed classification loss of one image and its gradient (not yet divided by the normaliser).
-    ///
-    /// An unmatched hypothesis inside a partial region of class `c` may have found an object nobody boxed: with
-    /// softmax its target is the set {no-object, c} (`Loss.setCrossEntropy`, weighted `eosCoef`, without label
-    /// smoothing); with an objectness score it has no class loss.
     func classification(
         _ logits: [Double], k: Int, pairs: [SetMatch], targets t: ImageTargets, boxes: [Double],
         _ size: (width: Double, height: Double)
     ) throws -> (Double, [Double]) {
         guard k > 0 else { return (0, []) }
-        let (value, gradient) = try plainClassification(logits, k: k, pairs: pairs, targets: t, boxes: boxes, size)
-        let partial = partialRows(boxes, k: k, pairs: pairs, targets: t, size)
-        guard !partial.isEmpty else { return (value.reduce(0, +), gradient) }
-        var values = value, grad = gradient
-        let cfg = configuration, c = cfg.classes
-        if cfg.classification == .softmax {
-            let rows = partial.flatMap { logits[$0.hypothesis * (c + 1)..<($0.hypothesis + 1) * (c + 1)] }
-            let r = try term("class") {
-                try Loss.setCrossEntropy(logits: rows, classes: c + 1, sets: partial.map { $0.classes + [c] },
-                                         rowWeights: [Double](repeating: cfg.eosCoef, count: partial.count),
-                                         reduction: .none)
-            }
-            for (n, p) in partial.enumerated() {
-                values[p.hypothesis] = r.values[n]
-                for j in 0...c { grad[p.hypothesis * (c + 1) + j] = r.gradients[0][n * (c + 1) + j] }
-            }
-        } else {
-            for p in partial { (values[p.hypothesis], grad[p.hypothesis]) = (0, 0) }
-        }
-        return (values.reduce(0, +), grad)
-    }
-
-    /// Per hypothesis, the classification loss of one image as if no class were partly labelled, and the gradient of
-    /// their sum.
-    private func plainClassification(
-        _ logits: [Double], k: Int, pairs: [SetMatch], targets t: ImageTargets, boxes: [Double],
-        _ size: (width: Double, height: Double)
-    ) throws -> ([Double], [Double]) {
         let cfg = configuration, c = cfg.classes
         let quality = cfg.iouTargets ? matchedIoUs(boxes, pairs: pairs, targets: t, size) : nil
         switch cfg.classification {
@@ -133,18 +85,18 @@ extension SetCriterion {
             }
             let r = try term("class") {
                 try Loss.softCrossEntropy(logits: logits, classes: c + 1, targets: target, rowWeights: rows,
-                                          reduction: .none)
+                                          reduction: .sum)
             }
-            return (r.values, r.gradients[0])
+            return (r.value, r.gradients[0])
         case .softmax:
             var classes = [Int](repeating: c, count: k)
             for p in pairs { classes[p.hypothesis] = t.classes[p.box] }
             let weights = (cfg.classWeights ?? [Double](repeating: 1, count: c)) + [cfg.eosCoef]
             let r = try term("class") {
                 try Loss.crossEntropy(logits: logits, classes: c + 1, targets: classes, weights: weights,
-                                      labelSmoothing: cfg.labelSmoothing, reduction: .none)
+                                      labelSmoothing: cfg.labelSmoothing, reduction: .sum)
             }
-            return (r.values, r.gradients[0])
+            return (r.value, r.gradients[0])
         case .objectnessBCE, .objectnessFocal:
             var target = [Double](repeating: 0, count: k), weight = [Double](repeating: cfg.eosCoef, count: k)
             for (n, p) in pairs.enumerated() { (target[p.hypothesis], weight[p.hypothesis]) = (quality?[n] ?? 1, 1) }
@@ -154,7 +106,8 @@ extension SetCriterion {
                 }
                 return try Loss.bceWithLogits(logits: logits, targets: target, reduction: .none)
             }
-            return (zip(r.values, weight).map { $0 * $1 }, zip(r.gradients[0], weight).map { $0 * $1 })
+            let value = zip(r.values, weight).reduce(0) { $0 + $1.0 * $1.1 }
+            return (value, zip(r.gradients[0], weight).map { $0 * $1 })
         }
     }
 

@@ -13,9 +13,9 @@ import Matching
 ///   summed, `/ B`; or `objectness` (one logit): BCE / focal against 1 (matched) or 0 (unmatched, weighted
 ///   `eosCoef`), summed, `/ B`. With `iouTargets` a matched hypothesis's target is soft instead: `q = IoU` of its
 ///   box with its ground truth (a constant, no gradient to the box) on its class and `1 − q` on no-object
-///   (`Loss.softCrossEntropy`, weighted by the class's weight, no label smoothing), or objectness target `q`. An
-///   unmatched hypothesis lying mostly inside a partial region of class `c` (`ImageTargets.partialRegions`) has
-///   the target set {no-object, c} instead (`Loss.setCrossEntropy`), or no objectness loss;
+///   (`Loss.softCrossEntropy`, weighted by the class's weight, no label smoothing), or objectness target `q`.
+///   Partial regions (`ImageTargets.partialRegions`) change nothing here: an unmatched hypothesis keeps the
+///   no-object target there (a set target {no-object, c} cost the set head AP50 in docs/experiments.md);
 /// - `l1`: `Σ ‖b_k − b_g‖₁` over the matched pairs on `(cx, cy, w, h)`, `/ B`;
 /// - `giou`: `Σ (1 − GIoU)` of the matched corner boxes (eps 1e-7, so degenerate boxes stay finite), `/ B`.
 /// Total `= w_class·class + w_L1·l1 + w_giou·giou` (DETR's 1 / 5 / 2). Images with more boxes than

@@ -130,7 +130,7 @@ public struct DatasetStatistics: Sendable, CustomStringConvertible {
                 + "(not_exhaustive_category_ids / neg_category_ids)\n"
         }
         if !imagesLackingUsualClass.isEmpty {
-            s += "  (detector train --partial-labels trains on them without counting that class's detections there)\n"
+            s += "  (detector train --partial-labels trains on them without counting that class's dense scores there)\n"
         }
         s += "problems: " + report.description
         return s

@@ -1,6 +1,6 @@
 /// Images that lack a class nearly every other image holds: the usual sign of an image whose boxes of that class
 /// were never drawn. `detector dataset stats` lists them; `detector train --partial-labels` trains on them without
-/// counting that class's detections there against the network (`ImageRecord.partialClasses`).
+/// counting that class's dense scores there against the network (`ImageRecord.partialClasses`).
 extension DetectionDataset {
     /// The share of images from which a class counts as usual (0.9).
     public static let usualClassShare = 0.9

@@ -61,7 +61,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     public var chooseInputSize = true
     /// Train on an image lacking a class that 90 % or more of the training images hold as if that class were only
     /// partly labelled there (`DetectionDataset.markImagesLackingUsualClasses`, the images `detector dataset stats`
-    /// lists): neither head's loss counts that class's detections in it against the network. For data whose
+    /// lists): the dense head's loss does not count that class's scores in it against the network. For data whose
     /// annotators skipped a class in some images. LVIS-style `not_exhaustive_category_ids` and `neg_category_ids`
     /// in a COCO file always count. Default false.
     public var partialLabels = false

@@ -214,7 +214,7 @@ struct ScheduleOptions: ParsableArguments {
     var chooseInputSize: Bool?
     @Flag(inversion: .prefixedNo, help: ArgumentHelp("Train on an image lacking a class that 90% or more of the "
         + "training images hold (as `detector dataset stats` lists them) as if that class were only partly labelled "
-        + "there: its detections in that image are not counted against the network (default off). LVIS-style "
+        + "there: the dense head's scores of it in that image are not counted against the network (default off). LVIS-style "
         + "not_exhaustive_category_ids and neg_category_ids in a COCO file always count."))
     var partialLabels: Bool?
 
