@@ -16,6 +16,14 @@ public func intersectionAndUnion(_ a: Box, _ b: Box) -> (intersection: Double, u
     return (inter, a.area + b.area - inter)
 }
 
+/// Whether at least `share` of `box`'s area lies inside `region` (never for an empty box or one that does not
+/// overlap it): how crowd regions and partial regions claim the dense head's anchors.
+@inlinable
+public func liesInside(_ box: Box, _ region: Box, share: Double) -> Bool {
+    let inside = intersectionAndUnion(box, region).intersection
+    return box.area > 0 && inside > 0 && inside >= share * box.area
+}
+
 /// Intersection over union, `I / (U + eps)` (Jaccard index; torchvision's loss convention).
 @inlinable
 public func iou(_ a: Box, _ b: Box, eps: Double = 1e-7) -> Double {

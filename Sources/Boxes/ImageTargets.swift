@@ -11,10 +11,6 @@ public struct PartialRegion: Sendable, Equatable {
     /// The class, 0-based.
     public var classIndex: Int
 
-    /// The share of a box's area that must lie inside a region for the box to count as inside it (0.5, as the dense
-    /// criterion's crowd regions).
-    public static let coveredShare = 0.5
-
     /// A region of `classIndex` covering `box`.
     public init(box: Box, classIndex: Int) {
         self.box = box
@@ -52,14 +48,13 @@ public struct ImageTargets: Sendable, Equatable {
     /// Indices of the boxes that take part in matching (not ignored).
     public var activeIndices: [Int] { boxes.indices.filter { !ignore[$0] } }
 
-    /// The classes whose partial regions hold at least `overlap` of `box`'s area (sorted, each once); empty for an
-    /// empty box.
-    public func partialClasses(of box: Box, overlap: Double = PartialRegion.coveredShare) -> [Int] {
-        guard !partialRegions.isEmpty, box.area > 0 else { return [] }
+    /// The classes whose partial regions hold at least `overlap` of `box`'s area (`liesInside`; sorted, each once);
+    /// empty for an empty box.
+    public func partialClasses(of box: Box, overlap: Double) -> [Int] {
+        guard !partialRegions.isEmpty else { return [] }
         var found: [Int] = []
-        for r in partialRegions where !found.contains(r.classIndex) {
-            let w = min(box.x2, r.box.x2) - max(box.x1, r.box.x1), h = min(box.y2, r.box.y2) - max(box.y1, r.box.y1)
-            if w > 0, h > 0, w * h >= overlap * box.area { found.append(r.classIndex) }
+        for r in partialRegions where !found.contains(r.classIndex) && liesInside(box, r.box, share: overlap) {
+            found.append(r.classIndex)
         }
         return found.sorted()
     }

@@ -89,17 +89,9 @@ public struct AnchorAssigner: Sendable, Equatable {
         }
         let regions = targets.boxes.indices.filter { targets.ignore[$0] }.map { targets.boxes[$0] }
         if !regions.isEmpty {
-            for a in anchors.indices where labels[a] == Self.negative {
-                let anchor = anchors[a]
-                guard anchor.area > 0 else { continue }
-                for r in regions {
-                    let w = min(anchor.x2, r.x2) - max(anchor.x1, r.x1)
-                    let h = min(anchor.y2, r.y2) - max(anchor.y1, r.y1)
-                    if w > 0, h > 0, w * h >= ignoreOverlap * anchor.area {
-                        labels[a] = Self.ignored
-                        break
-                    }
-                }
+            for a in anchors.indices where labels[a] == Self.negative
+                && regions.contains(where: { liesInside(anchors[a], $0, share: ignoreOverlap) }) {
+                labels[a] = Self.ignored
             }
         }
         return labels

@@ -129,7 +129,8 @@ public struct DenseCriterion: Sendable {
     }
 
     /// Summed focal loss of one image over its non-ignored anchors, and its gradient times `scale`. A class column
-    /// of an anchor lying mostly (`PartialRegion.coveredShare`) inside a partial region of that class counts only
+    /// of an anchor lying inside a partial region of that class as it would inside a crowd region (the assigner's
+    /// `ignoreOverlap`) counts only
     /// where the anchor is a positive of that class: elsewhere there it may sit on an object nobody boxed (the
     /// federated loss of Zhou et al., "Probabilistic two-stage detection", 2021, drops such classes the same way).
     private func focal(
@@ -146,7 +147,7 @@ public struct DenseCriterion: Sendable {
         var sum = 0.0
         var grad = [Float](repeating: 0, count: logits.count)
         for (a, l) in labels.enumerated() where l != AnchorAssigner.ignored {
-            let partial = t.partialClasses(of: anchors[a])
+            let partial = t.partialClasses(of: anchors[a], overlap: configuration.assigner.ignoreOverlap)
             for k in a * c..<(a + 1) * c {
                 if !partial.isEmpty, partial.contains(k - a * c), l < 0 || t.classes[l] != k - a * c { continue }
                 sum += r.values[k]

@@ -42,9 +42,9 @@ public struct ImageRecord: Sendable, Equatable {
     /// The objects of this image, in file order.
     public var annotations: [Annotation]
     /// Classes this image labels only in part or not at all (sorted 0-based indices): objects of them may be present
-    /// without boxes, so the dense head's loss does not count their scores here against the network. From LVIS-style COCO
-    /// fields (`not_exhaustive_category_ids`, and every class neither boxed nor in `neg_category_ids` where that
-    /// field is given) or `PartialLabels.markImagesLackingUsualClasses`.
+    /// without boxes, so the dense head's loss does not count their scores here against the network. From LVIS-style
+    /// COCO fields (`not_exhaustive_category_ids`, and every class neither boxed nor in `neg_category_ids` where that
+    /// field is given) or `DetectionDataset.markImagesLackingUsualClasses`.
     public var partialClasses: [Int]
 
     /// An image record.

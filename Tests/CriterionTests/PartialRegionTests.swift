@@ -15,11 +15,11 @@ final class PartialRegionTests: XCTestCase {
             PartialRegion(box: Box(x1: 0, y1: 0, x2: 96, y2: 96), classIndex: 0),
             PartialRegion(box: Box(x1: 0, y1: 0, x2: 20, y2: 20), classIndex: 2),
         ])
-        XCTAssertEqual(t.partialClasses(of: Box(x1: 10, y1: 10, x2: 30, y2: 30)), [0, 2])
-        XCTAssertEqual(t.partialClasses(of: Box(x1: 38, y1: 10, x2: 58, y2: 30)), [0, 2], "half inside counts")
-        XCTAssertEqual(t.partialClasses(of: Box(x1: 40, y1: 10, x2: 60, y2: 30)), [0], "40 % inside does not")
-        XCTAssertEqual(t.partialClasses(of: Box(x1: 10, y1: 10, x2: 10, y2: 30)), [], "an empty box")
-        XCTAssertEqual(ImageTargets.empty.partialClasses(of: Box(x1: 0, y1: 0, x2: 9, y2: 9)), [])
+        XCTAssertEqual(t.partialClasses(of: Box(x1: 10, y1: 10, x2: 30, y2: 30), overlap: 0.5), [0, 2])
+        XCTAssertEqual(t.partialClasses(of: Box(x1: 38, y1: 10, x2: 58, y2: 30), overlap: 0.5), [0, 2], "half inside counts")
+        XCTAssertEqual(t.partialClasses(of: Box(x1: 40, y1: 10, x2: 60, y2: 30), overlap: 0.5), [0], "40 % inside does not")
+        XCTAssertEqual(t.partialClasses(of: Box(x1: 10, y1: 10, x2: 10, y2: 30), overlap: 0.5), [], "an empty box")
+        XCTAssertEqual(ImageTargets.empty.partialClasses(of: Box(x1: 0, y1: 0, x2: 9, y2: 9), overlap: 0.5), [])
     }
 
     /// Dense head: a region of class 1 over the left half zeroes the class-1 column of the anchors mostly inside it,
