@@ -35,6 +35,9 @@ public struct AugmentConfig: Sendable, Equatable, Codable {
     /// ultralytics' `mixup`). Default 0 (off); at 0 no draw is made, so the images of a seed are those of a
     /// configuration without the setting.
     public var mixupProbability: Double = 0
+    /// Probability that objects of another training image are pasted onto a sample (`Augmenter.copyPaste`, Ghiasi
+    /// et al. 2021). Default 0 (off); at 0 no draw is made.
+    public var copyPasteProbability: Double = 0
 
     /// The training defaults above.
     public init() {}

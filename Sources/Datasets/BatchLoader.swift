@@ -6,10 +6,10 @@ import Seeding
 /// Turns a dataset into batches: decode, augment, letterbox, normalise, with background prefetching.
 ///
 /// Determinism: the order of epoch `e` is a permutation seeded by `(seed, e)`, and the augmentation of an image
-/// (with its mosaic's and mixup's choice of other images) is seeded by `(seed, e, image index)`, so
+/// (with its mosaic's, copy-paste's and mixup's choice of other images) is seeded by `(seed, e, image index)`, so
 /// `makeBatch(epoch:step:)` is a pure function of its arguments and a run resumed with `start(epoch:step:)` sees
-/// exactly the batches the uninterrupted run would have seen. Mosaics and mixups stop at batch `mosaicEnd` (counted
-/// over epochs), which the training loop may move while batches are prefetched.
+/// exactly the batches the uninterrupted run would have seen. Mosaics, copy-pastes and mixups stop at batch
+/// `mosaicEnd` (counted over epochs), which the training loop may move while batches are prefetched.
 ///
 /// Prefetching: `start` launches `workers` threads; each takes the next batch number, prepares the whole batch
 /// and puts it in a buffer of `prefetch` batches; `next()` hands them out in order and counts the time it waits.
@@ -68,8 +68,8 @@ public final class BatchLoader: @unchecked Sendable {
     }
 
     /// The first batch, counted over epochs (`epoch × batchesPerEpoch + step`), whose samples are single images even
-    /// with `AugmentConfig.mosaicProbability` above 0, and not blended (`mixupProbability`): the closing phase of a
-    /// schedule (ultralytics' `close_mosaic`, which ends both).
+    /// with `AugmentConfig.mosaicProbability` above 0, with nothing pasted (`copyPasteProbability`) and not blended
+    /// (`mixupProbability`): the closing phase of a schedule (ultralytics' `close_mosaic`, which ends all three).
     /// `Int.max` (the default): mosaics to the end. Batches already prefetched keep what they were made with.
     public var mosaicEnd: Int {
         get { cond.lock(); defer { cond.unlock() }; return mosaicEndBatch }
@@ -87,25 +87,10 @@ public final class BatchLoader: @unchecked Sendable {
         let (h, w) = options.rectangular ? shape(of: Array(indices)) : (s, s)
         let plane = 3 * h * w
         var samples: [(Int, PreparedSample)] = []
-        let config = options.augment, count = dataset.images.count
         let closing = epoch * batchesPerEpoch + step >= mosaicEnd
-        let mosaics = config.mosaicProbability > 0 && count > 1 && !closing
-        let mixups = config.mixupProbability > 0 && count > 1 && !closing
         for index in indices {
             guard let d = try decoded(index) else { continue }
-            var rng = SplitMix64(mixing: options.seed, UInt64(epoch), UInt64(index))
-            var sample = try prepare(index, d, mosaics: mosaics, shape: (w, h), rng: &rng)
-            if mixups, rng.unit() < config.mixupProbability {
-                // A second image drawn from the whole dataset, prepared the same way (a bad one skipped leaves the
-                // sample as it is).
-                let other = rng.int(0...(count - 1))
-                if let e = try decoded(other) {
-                    let second = try prepare(other, e, mosaics: mosaics, shape: (w, h), rng: &rng)
-                    let ratio = rng.beta(Augmenter.mixupAlpha, Augmenter.mixupAlpha)
-                    sample = Augmenter.mixup(sample, second, ratio: ratio)
-                }
-            }
-            samples.append((index, sample))
+            samples.append((index, try sample(index, d, epoch: epoch, shape: (w, h), closing: closing)))
         }
         var floats = [Float](repeating: 0, count: samples.count * plane)
         floats.withUnsafeMutableBufferPointer { buf in
@@ -119,29 +104,6 @@ public final class BatchLoader: @unchecked Sendable {
                      epoch: epoch, step: step)
     }
 
-    /// Image `index` (decoded as `d`) prepared for the network: with `mosaics`, a mosaic of it and three others with
-    /// probability `AugmentConfig.mosaicProbability`, else the image alone, augmented with draws from `rng`.
-    private func prepare(_ index: Int, _ d: DecodedImage, mosaics: Bool, shape: (w: Int, h: Int),
-                         rng: inout SplitMix64) throws -> PreparedSample {
-        let config = options.augment, count = dataset.images.count, s = options.inputSize
-        if mosaics, rng.unit() < config.mosaicProbability {
-            // The image and three others drawn from the whole dataset (a bad one skipped leaves its quadrant padded).
-            var parts = [MosaicPart(image: d.image, originalSize: (d.originalWidth, d.originalHeight),
-                                    annotations: dataset.images[index].annotationsWithPartialRegions)]
-            for _ in 0..<3 {
-                let other = rng.int(0...(count - 1))
-                guard let e = try decoded(other) else { continue }
-                parts.append(MosaicPart(image: e.image, originalSize: (e.originalWidth, e.originalHeight),
-                                        annotations: dataset.images[other].annotationsWithPartialRegions))
-            }
-            return Augmenter.mosaic(parts, inputSize: s, inputWidth: shape.w, inputHeight: shape.h, config: config,
-                                    rng: &rng)
-        }
-        return Augmenter.apply(d.image, originalSize: (d.originalWidth, d.originalHeight),
-                               annotations: dataset.images[index].annotationsWithPartialRegions, inputSize: s,
-                               inputWidth: shape.w, inputHeight: shape.h, config: config, rng: &rng)
-    }
-
     /// The longer side a decoded image needs: the input side times the largest augmentation scale. JPEG decoding
     /// may use DCT scaling down to it (`DecodeOptions.minimumLongSide`) unless `reducedDecoding` is off.
     public var minimumLongSide: Int? {
@@ -150,7 +112,7 @@ public final class BatchLoader: @unchecked Sendable {
 
     /// The decoded image `index` (from the cache when enabled), or nil when it is bad and skipped. Decoder warnings
     /// go to `onDecodeWarning` once per image.
-    private func decoded(_ index: Int) throws -> DecodedImage? {
+    func decoded(_ index: Int) throws -> DecodedImage? {
         if options.cacheImages {
             cond.lock()
             let hit = cache[index]

@@ -44,6 +44,10 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     /// With `augment`, the probability that a training sample is blended with a second one (`Augmenter.mixup`,
     /// ultralytics' `mixup`, for which `closeMosaic`'s closing phase also ends it); 0 = off. Default 0.
     public var mixup = 0.0
+    /// With `augment`, the probability that objects of another training image are pasted onto a sample
+    /// (`Augmenter.copyPaste`, Ghiasi et al.'s copy-paste with boxes for masks; `closeMosaic`'s closing phase also
+    /// ends it); 0 = off. Default 0.
+    public var copyPaste = 0.0
     /// Checkpoint interval between epochs (`--save-every 500` steps or `10m`); nil saves after every epoch only.
     /// Default nil.
     public var saveEvery: SaveInterval?
@@ -73,11 +77,11 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     public enum CodingKeys: String, CodingKey, CaseIterable {
         case epochs, minutes, batchSize, learningRate, weightDecay, warmupSteps, clipNorm, seed, evalEvery, augment
         case saveEvery, emaDecay, emaTau, mosaic, closeMosaic, chooseInputSize, verticalFlip, scaleJitter, mixup
-        case partialLabels
+        case partialLabels, copyPaste
     }
 
-    /// Decodes stored settings; the weight-average, mosaic, input-side, vertical-flip, scale, mixup and partial-label
-    /// keys, which older checkpoints lack, keep their defaults.
+    /// Decodes stored settings; the weight-average, mosaic, input-side, vertical-flip, scale, mixup, partial-label and
+    /// copy-paste keys, which older checkpoints lack, keep their defaults.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         epochs = try c.decodeIfPresent(Int.self, forKey: .epochs)
@@ -100,6 +104,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         scaleJitter = try c.decodeIfPresent(Double.self, forKey: .scaleJitter) ?? scaleJitter
         mixup = try c.decodeIfPresent(Double.self, forKey: .mixup) ?? mixup
         partialLabels = try c.decodeIfPresent(Bool.self, forKey: .partialLabels) ?? partialLabels
+        copyPaste = try c.decodeIfPresent(Double.self, forKey: .copyPaste) ?? copyPaste
     }
 
     /// The keys (as in JSON) of every setting.
@@ -124,14 +129,17 @@ public struct TrainSettings: Codable, Equatable, Sendable {
             throw bad(.verticalFlip, "must be a probability in [0, 1], got \(verticalFlip)")
         }
         guard mixup >= 0, mixup <= 1 else { throw bad(.mixup, "must be a probability in [0, 1], got \(mixup)") }
+        guard copyPaste >= 0, copyPaste <= 1 else {
+            throw bad(.copyPaste, "must be a probability in [0, 1], got \(copyPaste)")
+        }
         guard scaleJitter >= 0, scaleJitter < 1 else { throw bad(.scaleJitter, "must be in [0, 1), got \(scaleJitter)") }
         guard closeMosaic >= 0, closeMosaic < 1 else {
             throw bad(.closeMosaic, "must be a fraction of the schedule in [0, 1), got \(closeMosaic)")
         }
     }
 
-    /// The training augmentation these settings give: `AugmentConfig()` with their vertical flip, scale, mosaic and
-    /// mixup probabilities, or `.none` without `augment`.
+    /// The training augmentation these settings give: `AugmentConfig()` with their vertical flip, scale, mosaic,
+    /// mixup and copy-paste probabilities, or `.none` without `augment`.
     public var augmentConfig: AugmentConfig {
         guard augment else { return .none }
         var c = AugmentConfig()
@@ -140,6 +148,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
         c.maxScale = 1 + scaleJitter
         c.mosaicProbability = mosaic
         c.mixupProbability = mixup
+        c.copyPasteProbability = copyPaste
         return c
     }
 

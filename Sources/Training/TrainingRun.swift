@@ -144,10 +144,11 @@ public final class TrainingRun {
     }
 
     /// The first step of the closing phase on single images (`TrainSettings.closeMosaic`) for the schedule's span
-    /// now; nil when the run has neither mosaics nor mixups or keeps them to the end.
+    /// now; nil when the run has no mosaics, copy-pastes or mixups, or keeps them to the end.
     public var mosaicEndStep: Int? {
         let close = configuration.training.closeMosaic, augment = loader.options.augment
-        guard augment.mosaicProbability > 0 || augment.mixupProbability > 0, close > 0 else { return nil }
+        let combines = augment.mosaicProbability > 0 || augment.mixupProbability > 0 || augment.copyPasteProbability > 0
+        guard combines, close > 0 else { return nil }
         return Int((Double(scheduledSteps) * (1 - close)).rounded())
     }
 
@@ -158,7 +159,7 @@ public final class TrainingRun {
         loader.mosaicEnd = state.epoch * batchesPerEpoch + state.stepInEpoch + max(0, end - state.step)
         if !closingAnnounced, state.step >= end {
             closingAnnounced = true
-            progress.log("step \(state.step): single images from here, no mosaics or mixups (the last "
+            progress.log("step \(state.step): single images from here, no mosaics, copy-pastes or mixups (the last "
                          + "\(Int((100 * configuration.training.closeMosaic).rounded())) % of the schedule)")
         }
     }

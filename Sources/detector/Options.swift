@@ -57,6 +57,7 @@ enum FlagNames {
         "augment": "--no-augment", "saveEvery": "--save-every", "chooseInputSize": "--choose-input-size",
         "verticalFlip": "--vertical-flip", "scaleJitter": "--scale-jitter", "mosaic": "--mosaic",
         "closeMosaic": "--close-mosaic", "mixup": "--mixup", "partialLabels": "--partial-labels",
+        "copyPaste": "--copy-paste",
         // DetectorConfig
         "inputSize": "--input-size", "rectangular": "--rect", "setHead": "--set-head", "hypotheses": "--hypotheses", "matchCost": "--match-cost",
         "querySelection": "--query-selection", "denseAssignment": "--dense-assignment", "anchorSizes": "--anchors",

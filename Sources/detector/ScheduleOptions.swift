@@ -33,6 +33,11 @@ struct ScheduleOptions: ParsableArguments {
         + "Beta(32, 32) ratio and the boxes of both kept (mixup, as ultralytics applies it; ended with the mosaics by "
         + "--close-mosaic; default \(TrainSettings().mixup))."))
     var mixup: Double?
+    @Option(help: ArgumentHelp("Probability that objects of another training image, prepared the same way, are "
+        + "pasted onto a sample at their own place, each as its box's rectangle, half of them offered and none hiding "
+        + "more than 30% of a box already there (copy-paste, Ghiasi et al. 2021, with boxes for masks; ended with the "
+        + "mosaics by --close-mosaic; default \(TrainSettings().copyPaste))."))
+    var copyPaste: Double?
     @Option(help: "Save last.safetensors every N steps (500) or minutes (10m) as well as at the end (default: every epoch).")
     var saveEvery: SaveInterval?
     @Flag(inversion: .prefixedNo,
@@ -61,6 +66,7 @@ struct ScheduleOptions: ParsableArguments {
         if let v = mosaic { p.set(.mosaic, \.mosaic, v) }
         if let v = closeMosaic { p.set(.closeMosaic, \.closeMosaic, v) }
         if let v = mixup { p.set(.mixup, \.mixup, v) }
+        if let v = copyPaste { p.set(.copyPaste, \.copyPaste, v) }
         if let v = saveEvery { p.set(.saveEvery, \.saveEvery, v) }
         if let v = chooseInputSize { p.set(.chooseInputSize, \.chooseInputSize, v) }
         if let v = partialLabels { p.set(.partialLabels, \.partialLabels, v) }

@@ -75,19 +75,20 @@ final class SettingsTests: XCTestCase {
     }
 
     /// The augmentation follows the settings: the defaults give `AugmentConfig()` (scale 0.75–1.25, no vertical
-    /// flip, no mixup), a file's `verticalFlip`, `scaleJitter` and `mixup` reach it, and `augment` false gives `.none`;
-    /// stored settings without the three keys (older checkpoints) keep the defaults.
+    /// flip, no mixup, no copy-paste), a file's `verticalFlip`, `scaleJitter`, `mixup` and `copyPaste` reach it, and
+    /// `augment` false gives `.none`; stored settings without the four keys (older checkpoints) keep the defaults.
     func testAugmentationFollowsTheSettings() throws {
         var t = TrainSettings()
         XCTAssertEqual(t.augmentConfig, AugmentConfig())
         let dir = try Fixtures.temporaryDirectory()
         var o = ownData
-        o.config = try write(["verticalFlip": 0.5, "scaleJitter": 0.5, "mixup": 0.2], in: dir)
+        o.config = try write(["verticalFlip": 0.5, "scaleJitter": 0.5, "mixup": 0.2, "copyPaste": 0.3], in: dir)
         t = try RunConfiguration.resolve(o, classes: ["a"]).training
         XCTAssertEqual(t.augmentConfig.verticalFlipProbability, 0.5)
         XCTAssertEqual(t.augmentConfig.minScale, 0.5)
         XCTAssertEqual(t.augmentConfig.maxScale, 1.5)
         XCTAssertEqual(t.augmentConfig.mixupProbability, 0.2)
+        XCTAssertEqual(t.augmentConfig.copyPasteProbability, 0.3)
         XCTAssertEqual(t.augmentConfig.mosaicProbability, Preset.defaultMosaic)
         t.augment = false
         XCTAssertEqual(t.augmentConfig, .none)
@@ -95,6 +96,7 @@ final class SettingsTests: XCTestCase {
         stored["verticalFlip"] = nil
         stored["scaleJitter"] = nil
         stored["mixup"] = nil
+        stored["copyPaste"] = nil
         let old = try JSONDecoder().decode(TrainSettings.self, from: JSONSerialization.data(withJSONObject: stored))
         XCTAssertEqual(old, TrainSettings())
     }
@@ -140,7 +142,8 @@ final class SettingsTests: XCTestCase {
             XCTAssertEqual(($0 as? TrainingError)?.settingKey, "closeMosaic")
         }
         for (key, path, value) in [(TrainSettings.CodingKeys.verticalFlip, \TrainSettings.verticalFlip, 1.5),
-                                   (.scaleJitter, \.scaleJitter, 1), (.mixup, \.mixup, -0.5)] {
+                                   (.scaleJitter, \.scaleJitter, 1), (.mixup, \.mixup, -0.5),
+                                   (.copyPaste, \.copyPaste, 1.5)] {
             o = ownData
             o.training.set(key, path, value)
             XCTAssertThrowsError(try RunConfiguration.resolve(o, classes: ["a"])) {
