@@ -5,10 +5,10 @@ import Imaging
 import Inference
 
 /// `train_batch.png` in the run folder at the start of a fresh run: the first training batch as the network receives
-/// it (augmentation, mosaics and mixups included, normalisation undone), up to 16 images in a grid, each target box in
-/// its class colour and boxes the loss ignores in white, so that what augmentation does to a dataset can be seen
-/// before minutes are spent on it (ultralytics writes `train_batch0.jpg` for the same reason). A resumed run keeps the
-/// picture it has.
+/// it (augmentation, mosaics, pasted objects and mixups included, normalisation undone), up to 16 images in a grid,
+/// each target box in its class colour and boxes the loss ignores in white, so that what augmentation does to a
+/// dataset can be seen before minutes are spent on it (ultralytics writes `train_batch0.jpg` for the same reason). A
+/// resumed run keeps the picture it has.
 public final class TrainingBatchPictureHook: TrainerHook {
     /// The picture's file name in the run folder.
     public static let fileName = "train_batch.png"
