@@ -16,10 +16,9 @@ extension Augmenter {
     /// second sample `b`, prepared the same way and of the same input shape, are pasted onto `a` at their own place,
     /// each as the rectangle of its box. Each of `b`'s objects is offered with probability `share`, in order, and
     /// pasted unless it would cover more than `copyPasteMaxCovered` of any box already on the canvas (covered areas
-    /// add up over pastes, which counts an overlap of two pastes twice: the rule errs on keeping objects visible). Partial regions of `b` are not pasted. The transform is `a`'s.
-    ///
-    /// Without masks the pasted rectangle carries the background around its object; on slides and in crowds that
-    /// background is much like the canvas's.
+    /// add up over pastes, which counts an overlap of two pastes twice: the rule errs on keeping objects visible).
+    /// Partial regions of `b` are not pasted. The transform is `a`'s. Without masks a pasted rectangle carries the
+    /// background around its object.
     public static func copyPaste(_ b: PreparedSample, onto a: PreparedSample, share: Double = copyPasteShare,
                                  rng: inout SplitMix64) -> PreparedSample {
         precondition(a.image.width == b.image.width && a.image.height == b.image.height,

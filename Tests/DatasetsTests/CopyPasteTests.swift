@@ -38,7 +38,8 @@ final class CopyPasteTests: XCTestCase {
         for y in 0..<48 {
             for x in 0..<64 {
                 let start = (y * 64 + x) * 3
-                let isBlue = pasted.contains { Double(x) >= $0.x1 && Double(x) < $0.x2 && Double(y) >= $0.y1 && Double(y) < $0.y2 }
+                let (px, py) = (Double(x), Double(y))
+                let isBlue = pasted.contains { px >= $0.x1 && px < $0.x2 && py >= $0.y1 && py < $0.y2 }
                 let want: [UInt8] = isBlue ? [0, 0, 250] : [200, 0, 0]
                 XCTAssertEqual(Array(out.image.pixels[start..<start + 3]), want, "pixel (\(x), \(y))")
             }
