@@ -130,9 +130,9 @@ public struct DenseCriterion: Sendable {
 
     /// Summed focal loss of one image over its non-ignored anchors, and its gradient times `scale`. A class column
     /// of an anchor lying inside a partial region of that class as it would inside a crowd region (the assigner's
-    /// `ignoreOverlap`) counts only
-    /// where the anchor is a positive of that class: elsewhere there it may sit on an object nobody boxed (the
-    /// federated loss of Zhou et al., "Probabilistic two-stage detection", 2021, drops such classes the same way).
+    /// `ignoreOverlap`) counts only where the anchor is a positive of that class: elsewhere there it may sit on an
+    /// object nobody boxed (the federated loss of Zhou et al., "Probabilistic two-stage detection", 2021, drops such
+    /// classes the same way).
     private func focal(
         _ logits: [Float], _ labels: [Int], _ t: ImageTargets, anchors: [Box], scale: Double
     ) throws -> (Double, [Float]) {

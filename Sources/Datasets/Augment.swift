@@ -39,6 +39,10 @@ public struct AugmentConfig: Sendable, Equatable, Codable {
     /// et al. 2021). Default 0 (off); at 0 no draw is made.
     public var copyPasteProbability: Double = 0
 
+    /// Whether some samples draw other images (mosaic, copy-paste or mixup above 0): what the closing phase of a
+    /// schedule (`BatchLoader.mosaicEnd`) ends.
+    public var combinesImages: Bool { mosaicProbability > 0 || copyPasteProbability > 0 || mixupProbability > 0 }
+
     /// The training defaults above.
     public init() {}
 

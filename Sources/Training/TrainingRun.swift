@@ -146,9 +146,8 @@ public final class TrainingRun {
     /// The first step of the closing phase on single images (`TrainSettings.closeMosaic`) for the schedule's span
     /// now; nil when the run has no mosaics, copy-pastes or mixups, or keeps them to the end.
     public var mosaicEndStep: Int? {
-        let close = configuration.training.closeMosaic, augment = loader.options.augment
-        let combines = augment.mosaicProbability > 0 || augment.mixupProbability > 0 || augment.copyPasteProbability > 0
-        guard combines, close > 0 else { return nil }
+        let close = configuration.training.closeMosaic
+        guard loader.options.augment.combinesImages, close > 0 else { return nil }
         return Int((Double(scheduledSteps) * (1 - close)).rounded())
     }
 

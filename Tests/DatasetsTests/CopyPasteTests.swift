@@ -80,6 +80,20 @@ final class CopyPasteTests: XCTestCase {
         XCTAssertTrue((14...34).contains(out.annotations.count), "\(out.annotations.count) of 48 pasted")
     }
 
+    /// A configuration that pastes combines images, so that the closing phase ends it as it ends mosaics and mixups.
+    func testCopyPasteCountsAsCombiningImages() {
+        var config = AugmentConfig()
+        XCTAssertFalse(config.combinesImages)
+        config.copyPasteProbability = 0.3
+        XCTAssertTrue(config.combinesImages)
+        config = AugmentConfig()
+        config.mosaicProbability = 0.5
+        XCTAssertTrue(config.combinesImages)
+        config = AugmentConfig()
+        config.mixupProbability = 0.1
+        XCTAssertTrue(config.combinesImages)
+    }
+
     /// The loader with `copyPasteProbability` 1: batches are a function of the seed, some sample holds objects of
     /// two images, and probability 0 and the closing phase give the batches of a loader without copy-paste.
     func testLoaderCopyPastesAreDeterministicAndEndWithTheClosingPhase() throws {
