@@ -17,6 +17,9 @@ public struct DetectorOutput {
     public var selected: [[Int]]
     /// Hypotheses per image K (0 without a set head).
     public var hypotheses: Int
+    /// Groups of K hypotheses per image in `setBoxes`, `setLogits` and `selected`: 1, or 2 when the forward pass
+    /// added hybrid matching's one-to-many group (`Detector.oneToManyGroup`) after the K queries.
+    public var setGroups = 1
 
     /// Outputs from their parts.
     public init(denseLogits: Tensor, denseDeltas: Tensor, setBoxes: [Float], setLogits: Tensor, selected: [[Int]], hypotheses: Int) {
@@ -70,7 +73,7 @@ public final class Detector {
         /// Their dense class probabilities, `[N·K·C]`.
         public var scores: [Float]
     }
-    /// The queries of the last forward pass.
+    /// The queries of the last forward pass (with its one-to-many group after each image's K when it had one).
     public private(set) var lastQueries: Queries?
     /// Told, when set, of every layer the forward pass applies and of every layer's gradients the backward pass has
     /// finished (`GradientReadiness`), so that a data-parallel run can start a bucket's allreduce while backward goes
@@ -85,8 +88,13 @@ public final class Detector {
         }
     }
     /// When set, forward uses these queries instead of selecting them (finite-difference tests hold them fixed,
-    /// since the selection is piecewise constant and its inputs carry no gradient).
+    /// since the selection is piecewise constant and its inputs carry no gradient); with `oneToManyGroup` they hold
+    /// both groups, as `lastQueries` does after such a pass.
     public var pinnedQueries: Queries?
+    /// When set (the training step sets it while `config.setOneToMany` is set), forward appends hybrid matching's
+    /// one-to-many group to the query head's K hypotheses: the K anchors with the best dense scores, without proposal
+    /// NMS, attending only among themselves (`DetectorOutput.setGroups` 2). Off: the K queries alone, as in evaluation.
+    public var oneToManyGroup = false
 
     /// A network for `config`, initialised from `seed`.
     public init(config: DetectorConfig, seed: UInt64) throws {
@@ -182,22 +190,32 @@ public final class Detector {
         var out = DetectorOutput(denseLogits: logits, denseDeltas: deltas, setBoxes: [], setLogits: Tensor(shape: [0, config.numClasses + 1]),
                                  selected: [], hypotheses: hypotheses)
         if let head = querySet {
-            let q: Queries
+            let all: Queries, groups = oneToManyGroup ? 2 : 1
             if let pinned = pinnedQueries {
-                q = pinned
+                precondition(pinned.selected.allSatisfy { $0.count == groups * config.hypotheses },
+                             "Detector: pinned queries need \(groups) group(s) of \(config.hypotheses) per image")
+                all = pinned
             } else {
                 let selected = selector.select(logits: logits, deltas: deltas, decoder: decoder)
                 let (proposals, scores) = proposalsFor(selected: selected, logits: logits, deltas: deltas)
-                q = Queries(selected: selected, proposals: proposals, scores: scores)
+                let q = Queries(selected: selected, proposals: proposals, scores: scores)
+                if oneToManyGroup {
+                    let extra = selector.topK(logits: logits, k: config.hypotheses)
+                    let (p, s) = proposalsFor(selected: extra, logits: logits, deltas: deltas)
+                    all = Self.appending(extra, proposals: p, scores: s, to: q, classes: config.numClasses)
+                } else {
+                    all = q
+                }
             }
-            lastQueries = q
-            let (levels, cells) = locate(q.selected)
+            lastQueries = all
+            let (levels, cells) = locate(all.selected)
             let r = head.forward(features: heads.map(\.features), c4: c4, levels: levels, cells: cells,
-                                 strides: config.pyramidStrides, proposals: q.proposals, proposalScores: q.scores,
-                                 fine: config.setFineFeatures ? stages[0] : nil)
+                                 strides: config.pyramidStrides, proposals: all.proposals, proposalScores: all.scores,
+                                 fine: config.setFineFeatures ? stages[0] : nil, groups: groups)
             out.setBoxes = r.boxes
             out.setLogits = r.logits
-            out.selected = q.selected
+            out.selected = all.selected
+            out.setGroups = groups
         } else if let head = globalSet {
             let r = head.forward(c4: c4)
             out.setBoxes = r.boxes
@@ -252,21 +270,5 @@ public final class Detector {
             }
         }
         return (located.map { $0.map(\.0) }, located.map { $0.map(\.1) })
-    }
-
-    /// For the selected anchors: dense boxes decoded and clipped to the input, as normalised `(cx, cy, w, h)`
-    /// (`[N·K·4]`), and dense class probabilities (`[N·K·C]`).
-    func proposalsFor(selected: [[Int]], logits: Tensor, deltas: Tensor) -> (boxes: [Float], scores: [Float]) {
-        let (total, c) = (logits.shape[1], logits.shape[2])
-        let s = Double(config.inputSize)
-        var boxes: [Float] = [], scores: [Float] = []
-        for (b, list) in selected.enumerated() {
-            for i in list {
-                let box = decoder.box(anchor: i, image: b, deltas: deltas)
-                boxes += [Float(box.cx / s), Float(box.cy / s), Float(max(box.width, 1) / s), Float(max(box.height, 1) / s)]
-                for j in 0..<c { scores.append(1 / (1 + exp(-logits.data[(b * total + i) * c + j]))) }
-            }
-        }
-        return (boxes, scores)
     }
 }

@@ -137,6 +137,13 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
     /// default) is off and is left out of the JSON, so the reference configuration's JSON is unchanged and a
     /// checkpoint without the key loads with it off.
     public var setIoUTargets: Bool? = nil
+    /// Hybrid matching of the set head (H-DETR, Jia et al., "DETRs with Hybrid Matching", CVPR 2023): during training
+    /// a second group of K query hypotheses, the K dense anchors with the best scores (no proposal NMS, so an object
+    /// has several), goes through the set head beside the K queries, attends only within its own group, and is
+    /// matched to each image's boxes repeated this many times (at most K / boxes times): more positive hypotheses
+    /// per object, an auxiliary loss for the shared weights. Evaluation, inference and export use the K queries
+    /// alone. nil (the default) is off and is left out of the JSON; a value must be at least 1.
+    public var setOneToMany: Int? = nil
 
     /// The reference configuration with one class named `object`.
     public init() {}
@@ -222,6 +229,12 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
         }
         guard (0..<1).contains(labelSmoothing) else { throw bad(.labelSmoothing, "must be in [0, 1), got \(labelSmoothing)") }
         guard (0..<1).contains(classBalanceBeta) else { throw bad(.classBalanceBeta, "β must be in [0, 1), got \(classBalanceBeta)") }
+        if let repeats = setOneToMany {
+            guard repeats >= 1 else { throw bad(.setOneToMany, "repeats must be at least 1, got \(repeats)") }
+            guard setHead == .query else {
+                throw bad(.setOneToMany, "adds a group of query hypotheses; setHead \(setHead) has none (use query)")
+            }
+        }
     }
 
     /// The keys (as in JSON) of every setting.
@@ -232,7 +245,7 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
     /// fixes.
     public static let objectiveKeys: Set<String> = [
         CodingKeys.denseWeight, .setWeight, .focalAlpha, .focalGamma, .denseAssignment, .matchCost, .eosCoef, .l1Weight,
-        .giouWeight, .classWeight, .labelSmoothing, .classBalanceBeta, .setIoUTargets,
+        .giouWeight, .classWeight, .labelSmoothing, .classBalanceBeta, .setIoUTargets, .setOneToMany,
     ].reduce(into: Set<String>()) { $0.insert($1.stringValue) }
 
     /// The settings whose values differ from `old`'s, in key order.
@@ -265,6 +278,6 @@ extension DetectorConfig {
         case name, inputSize, rectangular, widths, blocksPerStage, headWidth, headConvs, anchorSizes, pyramidStrides, anchorRatios, classNames, setHead
         case hypotheses, setWidth, attentionHeads, feedForward, attentionLayers, setClassPrior, querySelection, setGeometry, setFineFeatures
         case queryNMSIoU, denseWeight, setWeight, focalAlpha, focalGamma, denseAssignment, matchCost, eosCoef, l1Weight
-        case giouWeight, classWeight, labelSmoothing, classBalanceBeta, setIoUTargets
+        case giouWeight, classWeight, labelSmoothing, classBalanceBeta, setIoUTargets, setOneToMany
     }
 }

@@ -114,7 +114,7 @@ public final class QuerySetHead: Layer {
         var cells16: [[Int]], shape16: [Int]
         var cells4: [[Int]], shape4: [Int]
         var boxes: [Float]
-        var n: Int, k: Int
+        var n: Int, k: Int, groups: Int
     }
     var saved: Saved?
 
@@ -137,13 +137,17 @@ public final class QuerySetHead: Layer {
     ///   - proposalScores: `[N·K·C]` dense class probabilities, no gradient.
     ///   - fine: with `fineChannels` above 0, the stride-4 backbone features `[N, fineChannels, H/4, W/4]`, read at the
     ///     cell under each proposal's centre.
+    ///   - groups: the K hypotheses of an image are this many groups of K / groups, one after the other, and attention
+    ///     stays within each group (hybrid matching's second group, `DetectorConfig.setOneToMany`); 1 by default.
     /// - Returns: `boxes: [N·K·4]` normalised `(cx, cy, w, h)` and `logits: [N·K, C + 1]`.
     public func forward(features: [Tensor], c4: Tensor, levels: [[Int]], cells: [[Int]], strides: [Int],
-                        proposals: [Float], proposalScores: [Float], fine: Tensor? = nil) -> (boxes: [Float], logits: Tensor)
+                        proposals: [Float], proposalScores: [Float], fine: Tensor? = nil, groups: Int = 1)
+        -> (boxes: [Float], logits: Tensor)
     {
         precondition((fine?.shape[1] ?? 0) == fineChannels, "QuerySetHead: \(fineChannels) fine channels expected")
         let n = c4.shape[0]
         let k = cells.first?.count ?? 0
+        precondition(groups >= 1 && k % groups == 0, "QuerySetHead: \(k) hypotheses do not split into \(groups) groups")
         if let readiness {
             for layer in [lateral, embed1, embed2] as [Layer] { readiness.used(layer.parameters) }
             for block in blocks { readiness.used(block.parameters) }
@@ -176,8 +180,10 @@ public final class QuerySetHead: Layer {
             }
         }
         var e = embed2.forward(embedReLU.forward(embed1.forward(input)))
-        e = e.reshaped([n, k, e.shape[1]])
-        let maps = geometry ? Self.geometryMaps(boxes: proposals, n: n, k: k) : nil
+        // Each group is a set of its own: tokens are image-major, then group-major, so `[N, K]` is `[N·G, K/G]`.
+        let (sets, perSet) = (n * groups, k / groups)
+        e = e.reshaped([sets, perSet, e.shape[1]])
+        let maps = geometry ? Self.geometryMaps(boxes: proposals, n: sets, k: perSet) : nil
         for block in blocks { e = block.forward(e, geometry: maps) }
         let z = e.reshaped([rows, e.shape[2]])
         let delta = boxOut.forward(z)
@@ -200,7 +206,7 @@ public final class QuerySetHead: Layer {
             boxes[i] = 1 / (1 + exp(-t))
         }
         saved = Saved(levels: levels, cells: cells, shapes: features.map(\.shape), cells16: cells16, shape16: lat.shape,
-                      cells4: cells4, shape4: fine?.shape ?? [], boxes: boxes, n: n, k: k)
+                      cells4: cells4, shape4: fine?.shape ?? [], boxes: boxes, n: n, k: k, groups: groups)
         return (boxes, logits)
     }
 
@@ -248,7 +254,7 @@ public final class QuerySetHead: Layer {
         readiness?.accumulated(classOut.parameters)
         dz.add(boxOut.backward(dDelta))
         readiness?.accumulated(boxOut.parameters)
-        var de = dz.reshaped([s.n, s.k, dz.shape[1]])
+        var de = dz.reshaped([s.n * s.groups, s.k / s.groups, dz.shape[1]])
         for block in blocks.reversed() {
             de = block.backward(de)
             readiness?.accumulated(block.parameters)

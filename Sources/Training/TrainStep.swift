@@ -123,7 +123,9 @@ public final class TrainStep {
         // 1. Forward.
         phaseStart = Date()
         detector.setTraining(true)
+        detector.oneToManyGroup = c.setOneToMany != nil && detector.querySet != nil
         let out = detector.forward(batch.images)
+        detector.oneToManyGroup = false
         lap(.forward)
         // 2. Dense criterion.
         let (a, classes) = (out.denseLogits.shape[1], c.numClasses)
@@ -142,21 +144,20 @@ public final class TrainStep {
         report.positives = denseOut.positives
         report.losses += denseOut.terms.map { ("dense.\($0.name)", c.denseWeight * $0.value * $0.weight) }
         // 3. Set criterion.
-        var setOut: SetCriterion.Output? = nil
+        var setOut: SetCriterion.Output? = nil, oneToMany: SetCriterion.Output? = nil
         let k = out.hypotheses
         if k > 0 {
-            let per = c.numClasses + 1
-            let boxes = (0..<n).map { Array(out.setBoxes[($0 * k * 4)..<(($0 + 1) * k * 4)]) }
-            let setLogits = (0..<n).map { Array(out.setLogits.data[($0 * k * per)..<(($0 + 1) * k * per)]) }
-            let ranks = (0..<n).map { _ in Array(0..<k) }
-            let s = Double(c.inputSize)
             do {
-                setOut = try setCriterion(boxes: boxes, logits: setLogits, targets: batch.targets, imageSize: (s, s), ranks: ranks)
+                setOut = try setCriterion(group: 0, of: out, targets: batch.targets)
+                if out.setGroups == 2, let repeats = c.setOneToMany {
+                    oneToMany = try setCriterion(group: 1, of: out, targets: batch.targets.map { Self.repeated($0, repeats, within: k) })
+                }
             } catch {
                 return try skipping(report, "set criterion: \(error)")
             }
             report.unmatchedBoxes = setOut!.unmatchedBoxes
             report.losses += setOut!.terms.map { ("set.\($0.name)", c.setWeight * $0.value * $0.weight) }
+            report.losses += (oneToMany?.terms ?? []).map { ("set.o2m.\($0.name)", c.setWeight * $0.value * $0.weight) }
         }
         lap(.setCriterion)
         report.total = report.losses.reduce(0) { $0 + $1.value }
@@ -186,8 +187,10 @@ public final class TrainStep {
         }
         var dSetBoxes: [Float] = [], dSetLogits = Tensor(shape: out.setLogits.shape)
         if let s = setOut {
-            dSetBoxes = s.boxGradients.flatMap { $0.map { $0 * sw } }
-            dSetLogits = Tensor(shape: out.setLogits.shape, data: s.logitGradients.flatMap { $0.map { $0 * sw } })
+            let groups = [s] + (oneToMany.map { [$0] } ?? [])
+            dSetBoxes = (0..<n).flatMap { i in groups.flatMap { $0.boxGradients[i].map { $0 * sw } } }
+            dSetLogits = Tensor(shape: out.setLogits.shape,
+                                data: (0..<n).flatMap { i in groups.flatMap { $0.logitGradients[i].map { $0 * sw } } })
         }
         detector.backward(dDenseLogits: dLogits, dDenseDeltas: dDeltas, dSetBoxes: dSetBoxes, dSetLogits: dSetLogits)
         if let coordinator {

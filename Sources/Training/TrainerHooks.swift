@@ -47,7 +47,7 @@ public final class LogHook: TrainerHook {
                     + "the last good checkpoint is \(run.lastCheckpoint.path); try a lower --lr")
             }
         }
-        let terms = record.terms.map { String(format: "%@ %.3f", ($0.name.split(separator: ".").last.map(String.init) ?? $0.name) as NSString, $0.value) }
+        let terms = record.terms.map { String(format: "%@ %.3f", Self.shortName($0.name) as NSString, $0.value) }
         let done = run.budget.map { Int(min($0, run.elapsed)) } ?? run.state.step
         let status = String(format: "epoch %d step %d loss %.3f (", run.state.epoch + 1, run.state.step, record.loss)
             + terms.joined(separator: ", ") + String(format: ") %.1f img/s", run.imagesPerSecond)
@@ -57,6 +57,13 @@ public final class LogHook: TrainerHook {
     /// Ends the progress line.
     public func afterTraining(_ run: TrainingRun) throws {
         run.progress.finish()
+    }
+
+    /// A loss term's name on the progress line: without its head (`dense.focal` → `focal`), but a hybrid matching
+    /// term keeps its group (`set.o2m.class` → `o2m.class`).
+    static func shortName(_ name: String) -> String {
+        let parts = name.split(separator: ".").map(String.init)
+        return parts.count > 1 ? parts.dropFirst().joined(separator: ".") : name
     }
 }
 
