@@ -2,24 +2,67 @@ import Boxes
 import Foundation
 import NeuralNet
 
-/// The query head's inputs: the selected anchors' dense boxes and scores, and hybrid matching's second group.
+/// The query head's inputs: the selected anchors' dense boxes and scores, and the training-only groups after them
+/// (hybrid matching's one-to-many group, the denoising group).
 extension Detector {
-    /// `queries` with, per image, a second group of anchors after its own (`selected`, its `proposals` `[N·K·4]` and
-    /// `scores` `[N·K·C]`), the layout of `QuerySetHead.forward`'s groups.
-    static func appending(_ selected: [[Int]], proposals: [Float], scores: [Float], to queries: Queries, classes: Int) -> Queries {
+    /// `queries` with, per image, the group `extra` after its own (`QuerySetHead.forward`'s layout of groups).
+    static func appending(_ extra: Queries, to queries: Queries, classes: Int) -> Queries {
         var out = Queries(selected: [], proposals: [], scores: [])
         var (p, s) = (0, 0)
-        for (b, second) in selected.enumerated() {
+        for (b, second) in extra.selected.enumerated() {
             let first = queries.selected[b].count
             out.selected.append(queries.selected[b] + second)
             out.proposals += queries.proposals[(p * 4)..<((p + first) * 4)]
-            out.proposals += proposals[(s * 4)..<((s + second.count) * 4)]
+            out.proposals += extra.proposals[(s * 4)..<((s + second.count) * 4)]
             out.scores += queries.scores[(p * classes)..<((p + first) * classes)]
-            out.scores += scores[(s * classes)..<((s + second.count) * classes)]
+            out.scores += extra.scores[(s * classes)..<((s + second.count) * classes)]
             p += first
             s += second.count
         }
         return out
+    }
+
+    /// The queries of the selected anchors: their dense boxes and scores (`proposalsFor`).
+    func queries(_ selected: [[Int]], logits: Tensor, deltas: Tensor) -> Queries {
+        let (proposals, scores) = proposalsFor(selected: selected, logits: logits, deltas: deltas)
+        return Queries(selected: selected, proposals: proposals, scores: scores)
+    }
+
+    /// The denoising group's queries: per image, each box (input pixels, clipped to the input) with the anchor under
+    /// it, whose features it reads, and that anchor's dense class probabilities.
+    func denoisingQueries(_ boxes: [[Box]], logits: Tensor) -> Queries {
+        let (total, c) = (logits.shape[1], logits.shape[2]), s = Double(config.inputSize)
+        var q = Queries(selected: [], proposals: [], scores: [])
+        for (b, list) in boxes.enumerated() {
+            var anchors: [Int] = []
+            for box in list {
+                let clipped = box.clipped(width: Double(inputWidth), height: Double(inputHeight))
+                let i = anchorUnder(clipped)
+                anchors.append(i)
+                q.proposals += [Float(clipped.cx / s), Float(clipped.cy / s), Float(max(clipped.width, 1) / s),
+                                Float(max(clipped.height, 1) / s)]
+                for j in 0..<c { q.scores.append(1 / (1 + exp(-logits.data[(b * total + i) * c + j]))) }
+            }
+            q.selected.append(anchors)
+        }
+        return q
+    }
+
+    /// The anchor under `box`'s centre that overlaps it most: on every level, the anchors of the cell holding the
+    /// centre (ties: the first, level-major).
+    public func anchorUnder(_ box: Box) -> Int {
+        let shapes = config.levelShapes(height: inputHeight, width: inputWidth), a = config.anchorsPerLocation
+        var (best, bestIoU, offset) = (0, -1.0, 0)
+        for (l, shape) in shapes.enumerated() {
+            let stride = Double(config.pyramidStrides[l])
+            let x = min(max(Int(box.cx / stride), 0), shape.width - 1), y = min(max(Int(box.cy / stride), 0), shape.height - 1)
+            for j in 0..<a {
+                let i = offset + (y * shape.width + x) * a + j, v = iou(anchors[i], box, eps: 1e-9)
+                if v > bestIoU { (best, bestIoU) = (i, v) }
+            }
+            offset += shape.height * shape.width * a
+        }
+        return best
     }
 
     /// For the selected anchors: dense boxes decoded and clipped to the input, as normalised `(cx, cy, w, h)`

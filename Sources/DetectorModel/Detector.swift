@@ -17,8 +17,9 @@ public struct DetectorOutput {
     public var selected: [[Int]]
     /// Hypotheses per image K (0 without a set head).
     public var hypotheses: Int
-    /// Groups of K hypotheses per image in `setBoxes`, `setLogits` and `selected`: 1, or 2 when the forward pass
-    /// added hybrid matching's one-to-many group (`Detector.oneToManyGroup`) after the K queries.
+    /// Groups of K hypotheses per image in `setBoxes`, `setLogits` and `selected`: 1, and one more for each group
+    /// the forward pass added after the K queries, in this order: hybrid matching's one-to-many group
+    /// (`Detector.oneToManyGroup`), the denoising group (`Detector.denoisingBoxes`).
     public var setGroups = 1
 
     /// Outputs from their parts.
@@ -95,6 +96,10 @@ public final class Detector {
     /// one-to-many group to the query head's K hypotheses: the K anchors with the best dense scores, without proposal
     /// NMS, attending only among themselves (`DetectorOutput.setGroups` 2). Off: the K queries alone, as in evaluation.
     public var oneToManyGroup = false
+    /// When set (the training step sets it while `config.setDenoising` is set), per image K boxes in input pixels
+    /// that forward appends as a denoising group after the others (DN-DETR): each reads the features of the anchor
+    /// under it (`anchorUnder`) and starts from the box itself and that anchor's dense scores. Nil: no such group.
+    public var denoisingBoxes: [[Box]]?
 
     /// A network for `config`, initialised from `seed`.
     public init(config: DetectorConfig, seed: UInt64) throws {
@@ -190,22 +195,22 @@ public final class Detector {
         var out = DetectorOutput(denseLogits: logits, denseDeltas: deltas, setBoxes: [], setLogits: Tensor(shape: [0, config.numClasses + 1]),
                                  selected: [], hypotheses: hypotheses)
         if let head = querySet {
-            let all: Queries, groups = oneToManyGroup ? 2 : 1
+            let all: Queries, groups = 1 + (oneToManyGroup ? 1 : 0) + (denoisingBoxes == nil ? 0 : 1)
             if let pinned = pinnedQueries {
                 precondition(pinned.selected.allSatisfy { $0.count == groups * config.hypotheses },
                              "Detector: pinned queries need \(groups) group(s) of \(config.hypotheses) per image")
                 all = pinned
             } else {
                 let selected = selector.select(logits: logits, deltas: deltas, decoder: decoder)
-                let (proposals, scores) = proposalsFor(selected: selected, logits: logits, deltas: deltas)
-                let q = Queries(selected: selected, proposals: proposals, scores: scores)
+                var q = queries(selected, logits: logits, deltas: deltas)
                 if oneToManyGroup {
-                    let extra = selector.topK(logits: logits, k: config.hypotheses)
-                    let (p, s) = proposalsFor(selected: extra, logits: logits, deltas: deltas)
-                    all = Self.appending(extra, proposals: p, scores: s, to: q, classes: config.numClasses)
-                } else {
-                    all = q
+                    q = Self.appending(queries(selector.topK(logits: logits, k: config.hypotheses), logits: logits, deltas: deltas),
+                                       to: q, classes: config.numClasses)
                 }
+                if let boxes = denoisingBoxes {
+                    q = Self.appending(denoisingQueries(boxes, logits: logits), to: q, classes: config.numClasses)
+                }
+                all = q
             }
             lastQueries = all
             let (levels, cells) = locate(all.selected)

@@ -144,6 +144,13 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
     /// per object, an auxiliary loss for the shared weights. Evaluation, inference and export use the K queries
     /// alone. nil (the default) is off and is left out of the JSON; a value must be at least 1.
     public var setOneToMany: Int? = nil
+    /// Denoising queries of the set head (DN-DETR, Li et al., CVPR 2022, with DINO's contrastive negatives, Zhang et
+    /// al., ICLR 2023): during training a group of K hypotheses made from each image's boxes with noise goes through
+    /// the set head after the others, attending only within its group. Each corner moves by up to this share of half
+    /// the box's side (λ) for a positive copy, which learns to give back its box and class, and by λ to 2λ for a
+    /// negative copy, which learns no-object. Evaluation, inference and export never see the group. nil (the default)
+    /// is off and is left out of the JSON; a value must be in (0, 1].
+    public var setDenoising: Double? = nil
 
     /// The reference configuration with one class named `object`.
     public init() {}
@@ -235,6 +242,12 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
                 throw bad(.setOneToMany, "adds a group of query hypotheses; setHead \(setHead) has none (use query)")
             }
         }
+        if let noise = setDenoising {
+            guard noise > 0, noise <= 1 else { throw bad(.setDenoising, "the box noise must be in (0, 1], got \(noise)") }
+            guard setHead == .query else {
+                throw bad(.setDenoising, "adds a group of query hypotheses; setHead \(setHead) has none (use query)")
+            }
+        }
     }
 
     /// The keys (as in JSON) of every setting.
@@ -245,7 +258,7 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
     /// fixes.
     public static let objectiveKeys: Set<String> = [
         CodingKeys.denseWeight, .setWeight, .focalAlpha, .focalGamma, .denseAssignment, .matchCost, .eosCoef, .l1Weight,
-        .giouWeight, .classWeight, .labelSmoothing, .classBalanceBeta, .setIoUTargets, .setOneToMany,
+        .giouWeight, .classWeight, .labelSmoothing, .classBalanceBeta, .setIoUTargets, .setOneToMany, .setDenoising,
     ].reduce(into: Set<String>()) { $0.insert($1.stringValue) }
 
     /// The settings whose values differ from `old`'s, in key order.
@@ -278,6 +291,6 @@ extension DetectorConfig {
         case name, inputSize, rectangular, widths, blocksPerStage, headWidth, headConvs, anchorSizes, pyramidStrides, anchorRatios, classNames, setHead
         case hypotheses, setWidth, attentionHeads, feedForward, attentionLayers, setClassPrior, querySelection, setGeometry, setFineFeatures
         case queryNMSIoU, denseWeight, setWeight, focalAlpha, focalGamma, denseAssignment, matchCost, eosCoef, l1Weight
-        case giouWeight, classWeight, labelSmoothing, classBalanceBeta, setIoUTargets, setOneToMany
+        case giouWeight, classWeight, labelSmoothing, classBalanceBeta, setIoUTargets, setOneToMany, setDenoising
     }
 }

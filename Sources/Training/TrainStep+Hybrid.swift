@@ -5,17 +5,18 @@ import DetectorModel
 /// The set criterion on one group of a forward pass's hypotheses, and the repeated targets of hybrid matching's
 /// one-to-many group (H-DETR, Jia et al., CVPR 2023; `DetectorConfig.setOneToMany`).
 extension TrainStep {
-    /// The set criterion on group `group` (0: the K queries; 1: the one-to-many group) of `out`'s hypotheses, ranked
-    /// by their place in the group, against `targets` (with `matches`, held to those pairs).
-    func setCriterion(group: Int, of out: DetectorOutput, targets: [ImageTargets],
-                      matches: [[SetMatch]]? = nil) throws -> SetCriterion.Output {
+    /// The set criterion on group `group` (0: the K queries; then the one-to-many group when there is one, the last
+    /// by their place in the group; 2 after it: the denoising group) of `out`'s hypotheses, ranked by their place in
+    /// the group, against `targets` (with `matches`, held to those pairs; with `normaliser`, divided by it).
+    func setCriterion(group: Int, of out: DetectorOutput, targets: [ImageTargets], matches: [[SetMatch]]? = nil,
+                      normaliser: Double? = nil) throws -> SetCriterion.Output {
         let (n, k, groups) = (targets.count, out.hypotheses, out.setGroups), per = detector.config.numClasses + 1
         let first = (0..<n).map { $0 * groups + group }
         let boxes = first.map { Array(out.setBoxes[($0 * k * 4)..<(($0 + 1) * k * 4)]) }
         let logits = first.map { Array(out.setLogits.data[($0 * k * per)..<(($0 + 1) * k * per)]) }
         let s = Double(detector.config.inputSize)
         return try setCriterion(boxes: boxes, logits: logits, targets: targets, imageSize: (s, s),
-                                ranks: Array(repeating: Array(0..<k), count: n), matches: matches)
+                                ranks: Array(repeating: Array(0..<k), count: n), matches: matches, normaliser: normaliser)
     }
 
     /// `targets` with every box `repeats` times over, or as many times as `k` hypotheses can take them all (at least

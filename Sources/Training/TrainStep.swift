@@ -124,8 +124,13 @@ public final class TrainStep {
         phaseStart = Date()
         detector.setTraining(true)
         detector.oneToManyGroup = c.setOneToMany != nil && detector.querySet != nil
+        let denoising = detector.querySet == nil ? nil : c.setDenoising.map {
+            Denoising.group(batch.targets, k: c.hypotheses, noise: $0, height: Double(batch.images.shape[2]),
+                            width: Double(batch.images.shape[3]))
+        }
+        detector.denoisingBoxes = denoising?.boxes
         let out = detector.forward(batch.images)
-        detector.oneToManyGroup = false
+        (detector.oneToManyGroup, detector.denoisingBoxes) = (false, nil)
         lap(.forward)
         // 2. Dense criterion.
         let (a, classes) = (out.denseLogits.shape[1], c.numClasses)
@@ -144,20 +149,25 @@ public final class TrainStep {
         report.positives = denseOut.positives
         report.losses += denseOut.terms.map { ("dense.\($0.name)", c.denseWeight * $0.value * $0.weight) }
         // 3. Set criterion.
-        var setOut: SetCriterion.Output? = nil, oneToMany: SetCriterion.Output? = nil
+        var setOut: SetCriterion.Output? = nil, extra: [SetCriterion.Output] = []
         let k = out.hypotheses
         if k > 0 {
             do {
                 setOut = try setCriterion(group: 0, of: out, targets: batch.targets)
-                if out.setGroups == 2, let repeats = c.setOneToMany {
-                    oneToMany = try setCriterion(group: 1, of: out, targets: batch.targets.map { Self.repeated($0, repeats, within: k) })
+                report.losses += setOut!.terms.map { ("set.\($0.name)", c.setWeight * $0.value * $0.weight) }
+                if detector.querySet != nil, let repeats = c.setOneToMany {
+                    extra.append(try setCriterion(group: 1, of: out, targets: batch.targets.map { Self.repeated($0, repeats, within: k) }))
+                    report.losses += extra[0].terms.map { ("set.o2m.\($0.name)", c.setWeight * $0.value * $0.weight) }
+                }
+                if let denoising {
+                    extra.append(try setCriterion(group: out.setGroups - 1, of: out, targets: batch.targets, matches: denoising.matches,
+                                                  normaliser: Double(max(1, denoising.positives))))
+                    report.losses += extra.last!.terms.map { ("set.dn.\($0.name)", c.setWeight * $0.value * $0.weight) }
                 }
             } catch {
                 return try skipping(report, "set criterion: \(error)")
             }
             report.unmatchedBoxes = setOut!.unmatchedBoxes
-            report.losses += setOut!.terms.map { ("set.\($0.name)", c.setWeight * $0.value * $0.weight) }
-            report.losses += (oneToMany?.terms ?? []).map { ("set.o2m.\($0.name)", c.setWeight * $0.value * $0.weight) }
         }
         lap(.setCriterion)
         report.total = report.losses.reduce(0) { $0 + $1.value }
@@ -187,7 +197,7 @@ public final class TrainStep {
         }
         var dSetBoxes: [Float] = [], dSetLogits = Tensor(shape: out.setLogits.shape)
         if let s = setOut {
-            let groups = [s] + (oneToMany.map { [$0] } ?? [])
+            let groups = [s] + extra
             dSetBoxes = (0..<n).flatMap { i in groups.flatMap { $0.boxGradients[i].map { $0 * sw } } }
             dSetLogits = Tensor(shape: out.setLogits.shape,
                                 data: (0..<n).flatMap { i in groups.flatMap { $0.logitGradients[i].map { $0 * sw } } })

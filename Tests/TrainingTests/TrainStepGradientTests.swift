@@ -63,14 +63,15 @@ final class TrainStepGradientTests: XCTestCase {
         }
     }
 
-    /// Central differences of `loss` at the first, middle and last element of each parameter named in `picks`
-    /// against the gradients already accumulated in `params`.
-    static func checkGradients(of picks: [String], in params: [Parameter], loss: () -> Double, label: String) throws {
+    /// Central differences of `loss` (steps of `step`) at the first, middle and last element of each parameter named
+    /// in `picks` against the gradients already accumulated in `params`.
+    static func checkGradients(of picks: [String], in params: [Parameter], loss: () -> Double, label: String,
+                               step: Float = 1e-2) throws {
         for name in picks {
             let p = try XCTUnwrap(params.first { $0.name == name }, name)
             for idx in [0, p.value.count / 2, p.value.count - 1] {
                 let analytic = Double(p.grad.data[idx])
-                let numeric = CentralDifference.derivative(of: loss, at: p, index: idx, step: 1e-2)
+                let numeric = CentralDifference.derivative(of: loss, at: p, index: idx, step: step)
                 // Float32 forward and central differences across ReLU kinks: a few per cent of slack; a wrong
                 // backward is off by far more (tens of per cent or a sign).
                 XCTAssertEqual(analytic, numeric, accuracy: 4e-2 * max(1, abs(numeric)) + 2e-3, "\(label) \(name)[\(idx)]")
