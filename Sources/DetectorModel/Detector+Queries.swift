@@ -55,7 +55,8 @@ extension Detector {
         var (best, bestIoU, offset) = (0, -1.0, 0)
         for (l, shape) in shapes.enumerated() {
             let stride = Double(config.pyramidStrides[l])
-            let x = min(max(Int(box.cx / stride), 0), shape.width - 1), y = min(max(Int(box.cy / stride), 0), shape.height - 1)
+            let x = min(max(Int(box.cx / stride), 0), shape.width - 1)
+            let y = min(max(Int(box.cy / stride), 0), shape.height - 1)
             for j in 0..<a {
                 let i = offset + (y * shape.width + x) * a + j, v = iou(anchors[i], box, eps: 1e-9)
                 if v > bestIoU { (best, bestIoU) = (i, v) }

@@ -74,7 +74,7 @@ public final class Detector {
         /// Their dense class probabilities, `[N·K·C]`.
         public var scores: [Float]
     }
-    /// The queries of the last forward pass (with its one-to-many group after each image's K when it had one).
+    /// The queries of the last forward pass (with its training-only groups after each image's K when it had any).
     public private(set) var lastQueries: Queries?
     /// Told, when set, of every layer the forward pass applies and of every layer's gradients the backward pass has
     /// finished (`GradientReadiness`), so that a data-parallel run can start a bucket's allreduce while backward goes
@@ -89,12 +89,13 @@ public final class Detector {
         }
     }
     /// When set, forward uses these queries instead of selecting them (finite-difference tests hold them fixed,
-    /// since the selection is piecewise constant and its inputs carry no gradient); with `oneToManyGroup` they hold
-    /// both groups, as `lastQueries` does after such a pass.
+    /// since the selection is piecewise constant and its inputs carry no gradient); with `oneToManyGroup` or
+    /// `denoisingBoxes` set they hold those groups too, as `lastQueries` does after such a pass.
     public var pinnedQueries: Queries?
     /// When set (the training step sets it while `config.setOneToMany` is set), forward appends hybrid matching's
     /// one-to-many group to the query head's K hypotheses: the K anchors with the best dense scores, without proposal
-    /// NMS, attending only among themselves (`DetectorOutput.setGroups` 2). Off: the K queries alone, as in evaluation.
+    /// NMS, attending only among themselves (one more in `DetectorOutput.setGroups`). Off: the K queries alone, as in
+    /// evaluation.
     public var oneToManyGroup = false
     /// When set (the training step sets it while `config.setDenoising` is set), per image K boxes in input pixels
     /// that forward appends as a denoising group after the others (DN-DETR): each reads the features of the anchor
@@ -204,8 +205,8 @@ public final class Detector {
                 let selected = selector.select(logits: logits, deltas: deltas, decoder: decoder)
                 var q = queries(selected, logits: logits, deltas: deltas)
                 if oneToManyGroup {
-                    q = Self.appending(queries(selector.topK(logits: logits, k: config.hypotheses), logits: logits, deltas: deltas),
-                                       to: q, classes: config.numClasses)
+                    let best = selector.topK(logits: logits, k: config.hypotheses)
+                    q = Self.appending(queries(best, logits: logits, deltas: deltas), to: q, classes: config.numClasses)
                 }
                 if let boxes = denoisingBoxes {
                     q = Self.appending(denoisingQueries(boxes, logits: logits), to: q, classes: config.numClasses)

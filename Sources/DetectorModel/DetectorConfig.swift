@@ -243,7 +243,9 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
             }
         }
         if let noise = setDenoising {
-            guard noise > 0, noise <= 1 else { throw bad(.setDenoising, "the box noise must be in (0, 1], got \(noise)") }
+            guard noise > 0, noise <= 1 else {
+                throw bad(.setDenoising, "the box noise must be in (0, 1], got \(noise)")
+            }
             guard setHead == .query else {
                 throw bad(.setDenoising, "adds a group of query hypotheses; setHead \(setHead) has none (use query)")
             }

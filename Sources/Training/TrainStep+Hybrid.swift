@@ -16,7 +16,8 @@ extension TrainStep {
         let logits = first.map { Array(out.setLogits.data[($0 * k * per)..<(($0 + 1) * k * per)]) }
         let s = Double(detector.config.inputSize)
         return try setCriterion(boxes: boxes, logits: logits, targets: targets, imageSize: (s, s),
-                                ranks: Array(repeating: Array(0..<k), count: n), matches: matches, normaliser: normaliser)
+                                ranks: Array(repeating: Array(0..<k), count: n), matches: matches,
+                                normaliser: normaliser)
     }
 
     /// `targets` with every box `repeats` times over, or as many times as `k` hypotheses can take them all (at least

@@ -156,12 +156,14 @@ public final class TrainStep {
                 setOut = try setCriterion(group: 0, of: out, targets: batch.targets)
                 report.losses += setOut!.terms.map { ("set.\($0.name)", c.setWeight * $0.value * $0.weight) }
                 if detector.querySet != nil, let repeats = c.setOneToMany {
-                    extra.append(try setCriterion(group: 1, of: out, targets: batch.targets.map { Self.repeated($0, repeats, within: k) }))
+                    let repeated = batch.targets.map { Self.repeated($0, repeats, within: k) }
+                    extra.append(try setCriterion(group: 1, of: out, targets: repeated))
                     report.losses += extra[0].terms.map { ("set.o2m.\($0.name)", c.setWeight * $0.value * $0.weight) }
                 }
                 if let denoising {
-                    extra.append(try setCriterion(group: out.setGroups - 1, of: out, targets: batch.targets, matches: denoising.matches,
-                                                  normaliser: Double(max(1, denoising.positives))))
+                    let positives = Double(max(1, denoising.positives))
+                    extra.append(try setCriterion(group: out.setGroups - 1, of: out, targets: batch.targets,
+                                                  matches: denoising.matches, normaliser: positives))
                     report.losses += extra.last!.terms.map { ("set.dn.\($0.name)", c.setWeight * $0.value * $0.weight) }
                 }
             } catch {

@@ -10,7 +10,8 @@ import XCTest
 /// Denoising queries (DN-DETR with DINO's negatives, `DetectorConfig.setDenoising`): noised copies of the boxes as a
 /// training-only group of the set head, positives held to their box and negatives to no-object.
 final class DenoisingTests: XCTestCase {
-    private let boxes = [Box(x1: 10, y1: 10, x2: 30, y2: 20), Box(x1: 40, y1: 5, x2: 52, y2: 35), Box(x1: 0, y1: 0, x2: 8, y2: 8)]
+    private let boxes = [Box(x1: 10, y1: 10, x2: 30, y2: 20), Box(x1: 40, y1: 5, x2: 52, y2: 35),
+                         Box(x1: 0, y1: 0, x2: 8, y2: 8)]
 
     /// How far each corner of `copy` moved from `box`, as a share of half the box's side.
     private func moves(_ copy: Box, _ box: Box) -> [Double] {
@@ -37,7 +38,8 @@ final class DenoisingTests: XCTestCase {
         XCTAssertEqual(Denoising.group([t], k: 12, noise: 0.4, height: 64, width: 64), group)
         var other = t
         other.boxes[0].x1 = 11
-        XCTAssertNotEqual(Denoising.group([other], k: 12, noise: 0.4, height: 64, width: 64).boxes[0][1], group.boxes[0][1])
+        let moved = Denoising.group([other], k: 12, noise: 0.4, height: 64, width: 64)
+        XCTAssertNotEqual(moved.boxes[0][1], group.boxes[0][1])
     }
 
     /// One box gets at most `positivesPerBox` positives; an image without boxes gets K unmatched negatives.
@@ -78,7 +80,9 @@ final class DenoisingTests: XCTestCase {
             XCTAssertEqual(tokens, group.boxes[i].map { d.anchorUnder($0.clipped(width: 64, height: 64)) })
             for r in 0..<k {
                 let (h, p) = (i * 3 * k + r, i * k + r)
-                for j in 0..<per { XCTAssertEqual(all.setLogits.data[h * per + j], plain.setLogits.data[p * per + j], accuracy: 1e-4) }
+                for j in 0..<per {
+                    XCTAssertEqual(all.setLogits.data[h * per + j], plain.setLogits.data[p * per + j], accuracy: 1e-4)
+                }
             }
         }
         // An anchor is the anchor under itself.
@@ -110,27 +114,14 @@ final class DenoisingTests: XCTestCase {
         d.pinnedQueries = d.lastQueries
         (d.oneToManyGroup, d.denoisingBoxes) = (true, group.boxes)
         defer { (d.oneToManyGroup, d.denoisingBoxes) = (false, nil) }
-        let repeated = b.targets.map { TrainStep.repeated($0, 2, within: c.hypotheses) }
-        let first = d.forward(b.images)
-        let matches = try (0..<2).map { g in try step.setCriterion(group: g, of: first, targets: g == 0 ? b.targets : repeated).matches }
-        let loss = { () -> Double in
-            let out = d.forward(b.images)
-            let n = 2, a = out.denseLogits.shape[1], cl = c.numClasses
-            let logits = (0..<n).map { Array(out.denseLogits.data[($0 * a * cl)..<(($0 + 1) * a * cl)]) }
-            let deltas = (0..<n).map { Array(out.denseDeltas.data[($0 * a * 4)..<(($0 + 1) * a * 4)]) }
-            var total = (try! step.denseCriterion(anchors: d.anchors, logits: logits, deltas: deltas, targets: b.targets)).total
-            for g in 0..<2 {
-                total += (try! step.setCriterion(group: g, of: out, targets: g == 0 ? b.targets : repeated, matches: matches[g])).total
-            }
-            total += (try! step.setCriterion(group: 2, of: out, targets: b.targets, matches: group.matches,
-                                             normaliser: Double(group.positives))).total
-            return total
-        }
+        let matches = try HybridMatchingTests.matches(step: step, batch: b, repeats: 2)
+        let loss = { HybridMatchingTests.loss(step: step, batch: b, repeats: 2, matches: matches, denoising: group) }
         let picks = ["backbone.stem.conv.weight", "dense.cls.bias", "set.layer0.attn.q_proj.weight", "set.box.weight",
                      "set.cls.bias", "set.layer0.attn.geometry", "set.lateral.weight"]
         // Steps of 1e-3: the stem's loss curves enough over 1e-2 that its central difference is 7 % off there
         // (it converges to the analytic value as the step shrinks).
-        try TrainStepGradientTests.checkGradients(of: picks, in: d.parameters, loss: loss, label: "denoising", step: 1e-3)
+        try TrainStepGradientTests.checkGradients(of: picks, in: d.parameters, loss: loss, label: "denoising",
+                                                  step: 1e-3)
     }
 
     /// The key is off (nil) by default and absent from the JSON; it must be in (0, 1] and needs the query head; a
@@ -140,7 +131,8 @@ final class DenoisingTests: XCTestCase {
         XCTAssertNil(reference.setDenoising)
         XCTAssertFalse(reference.jsonString().contains("setDenoising"))
         XCTAssertTrue(DetectorConfig.objectiveKeys.contains("setDenoising"))
-        XCTAssertEqual(try DetectorConfig.from(json: #"{"setDenoising": 0.4}"#, source: "dn.json", base: reference).setDenoising, 0.4)
+        let on = try DetectorConfig.from(json: #"{"setDenoising": 0.4}"#, source: "dn.json", base: reference)
+        XCTAssertEqual(on.setDenoising, 0.4)
         for bad in [0, 1.5, -0.1, .nan] {
             var c = reference
             c.setDenoising = bad

@@ -36,18 +36,20 @@ final class HybridMatchingTests: XCTestCase {
         for group in 0..<2 {
             // Rows of image b's group: b·6 + group·3 ..< +3.
             let rows = (0..<2).flatMap { b in (0..<3).map { b * 6 + group * 3 + $0 } }
-            let alone = head.forward(features: [features], c4: c4, levels: levels.map { Array($0[(group * 3)..<(group * 3 + 3)]) },
-                                     cells: cells.map { Array($0[(group * 3)..<(group * 3 + 3)]) }, strides: [8],
+            let part = (group * 3)..<(group * 3 + 3)
+            let alone = head.forward(features: [features], c4: c4, levels: levels.map { Array($0[part]) },
+                                     cells: cells.map { Array($0[part]) }, strides: [8],
                                      proposals: rows.flatMap { proposals[($0 * 4)..<($0 * 4 + 4)] },
                                      proposalScores: rows.flatMap { scores[($0 * 2)..<($0 * 2 + 2)] })
             for (i, r) in rows.enumerated() {
-                for j in 0..<4 { XCTAssertEqual(alone.boxes[i * 4 + j], both.boxes[r * 4 + j], accuracy: 1e-5, "group \(group) row \(r)") }
+                let label = "group \(group) row \(r)"
+                for j in 0..<4 { XCTAssertEqual(alone.boxes[i * 4 + j], both.boxes[r * 4 + j], accuracy: 1e-5, label) }
                 for j in 0..<3 {
-                    XCTAssertEqual(alone.logits.data[i * 3 + j], both.logits.data[r * 3 + j], accuracy: 1e-4, "group \(group) row \(r)")
+                    XCTAssertEqual(alone.logits.data[i * 3 + j], both.logits.data[r * 3 + j], accuracy: 1e-4, label)
                 }
             }
-            let d = head.backward(dBoxes: rows.flatMap { dBoxes[($0 * 4)..<($0 * 4 + 4)] },
-                                  dLogits: Tensor(shape: [6, 3], data: rows.flatMap { dLogits.data[($0 * 3)..<($0 * 3 + 3)] }))
+            let partLogits = Tensor(shape: [6, 3], data: rows.flatMap { dLogits.data[($0 * 3)..<($0 * 3 + 3)] })
+            let d = head.backward(dBoxes: rows.flatMap { dBoxes[($0 * 4)..<($0 * 4 + 4)] }, dLogits: partLogits)
             aloneFeatures.add(d.dFeatures[0])
         }
         for (p, sum) in zip(head.parameters, bothGrads) {
@@ -85,7 +87,9 @@ final class HybridMatchingTests: XCTestCase {
             for r in 0..<k {
                 let (h, p) = ((i * 2 * k) + r, i * k + r)
                 for j in 0..<4 { XCTAssertEqual(hybrid.setBoxes[h * 4 + j], plain.setBoxes[p * 4 + j], accuracy: 1e-5) }
-                for j in 0..<per { XCTAssertEqual(hybrid.setLogits.data[h * per + j], plain.setLogits.data[p * per + j], accuracy: 1e-4) }
+                for j in 0..<per {
+                    XCTAssertEqual(hybrid.setLogits.data[h * per + j], plain.setLogits.data[p * per + j], accuracy: 1e-4)
+                }
             }
         }
         let step = TrainStep(detector: d, optimizer: SGD(momentum: 0), classWeights: nil)
@@ -109,7 +113,8 @@ final class HybridMatchingTests: XCTestCase {
     /// The one-to-many targets repeat every box (ignore flags too) as often as asked, as often as K hypotheses can
     /// take them all when fewer, and at least once.
     func testBoxesRepeatWithinTheHypotheses() {
-        let boxes = [Box(x1: 0, y1: 0, x2: 5, y2: 5), Box(x1: 10, y1: 10, x2: 20, y2: 18), Box(x1: 30, y1: 2, x2: 40, y2: 9)]
+        let boxes = [Box(x1: 0, y1: 0, x2: 5, y2: 5), Box(x1: 10, y1: 10, x2: 20, y2: 18),
+                     Box(x1: 30, y1: 2, x2: 40, y2: 9)]
         let t = ImageTargets(boxes: boxes, classes: [0, 1, 0], ignore: [false, false, true])
         let three = TrainStep.repeated(t, 3, within: 12)  // two active boxes: 12 / 2 = 6 ≥ 3
         XCTAssertEqual(three.boxes, boxes + boxes + boxes)
@@ -135,23 +140,43 @@ final class HybridMatchingTests: XCTestCase {
         d.pinnedQueries = d.lastQueries
         d.oneToManyGroup = true
         defer { d.oneToManyGroup = false }
-        let repeated = b.targets.map { TrainStep.repeated($0, 2, within: c.hypotheses) }
-        let first = d.forward(b.images)
-        let matches = try (0..<2).map { g in try step.setCriterion(group: g, of: first, targets: g == 0 ? b.targets : repeated).matches }
-        let loss = { () -> Double in
-            let out = d.forward(b.images)
-            let n = 2, a = out.denseLogits.shape[1], cl = c.numClasses
-            let logits = (0..<n).map { Array(out.denseLogits.data[($0 * a * cl)..<(($0 + 1) * a * cl)]) }
-            let deltas = (0..<n).map { Array(out.denseDeltas.data[($0 * a * 4)..<(($0 + 1) * a * 4)]) }
-            var total = (try! step.denseCriterion(anchors: d.anchors, logits: logits, deltas: deltas, targets: b.targets)).total
-            for g in 0..<2 {
-                total += (try! step.setCriterion(group: g, of: out, targets: g == 0 ? b.targets : repeated, matches: matches[g])).total
-            }
-            return total
-        }
+        let matches = try Self.matches(step: step, batch: b, repeats: 2)
+        let loss = { Self.loss(step: step, batch: b, repeats: 2, matches: matches, denoising: nil) }
         let picks = ["backbone.stem.conv.weight", "dense.cls.bias", "set.layer0.attn.q_proj.weight", "set.box.weight",
                      "set.cls.bias", "set.layer0.attn.geometry"]
         try TrainStepGradientTests.checkGradients(of: picks, in: d.parameters, loss: loss, label: "hybrid")
+    }
+
+    /// The assignments of the K queries and of the one-to-many group (boxes repeated `repeats` times) in a forward
+    /// pass of `step`'s detector on `b`.
+    static func matches(step: TrainStep, batch b: TrainingBatch, repeats: Int) throws -> [[[SetMatch]]] {
+        let out = step.detector.forward(b.images), k = step.detector.config.hypotheses
+        let repeated = b.targets.map { TrainStep.repeated($0, repeats, within: k) }
+        return try (0..<2).map { g in
+            try step.setCriterion(group: g, of: out, targets: g == 0 ? b.targets : repeated).matches
+        }
+    }
+
+    /// The training loss of a forward pass of `step`'s detector on `b` with the set assignments held to `matches`:
+    /// dense terms, the K queries, the one-to-many group and, when given, the denoising group (its third group).
+    static func loss(step: TrainStep, batch b: TrainingBatch, repeats: Int, matches: [[[SetMatch]]],
+                     denoising: Denoising.Group?) -> Double {
+        let d = step.detector, out = d.forward(b.images)
+        let n = b.targets.count, a = out.denseLogits.shape[1], cl = d.config.numClasses
+        let logits = (0..<n).map { Array(out.denseLogits.data[($0 * a * cl)..<(($0 + 1) * a * cl)]) }
+        let deltas = (0..<n).map { Array(out.denseDeltas.data[($0 * a * 4)..<(($0 + 1) * a * 4)]) }
+        var total = (try! step.denseCriterion(anchors: d.anchors, logits: logits, deltas: deltas,
+                                              targets: b.targets)).total
+        let repeated = b.targets.map { TrainStep.repeated($0, repeats, within: d.config.hypotheses) }
+        for g in 0..<2 {
+            let targets = g == 0 ? b.targets : repeated
+            total += (try! step.setCriterion(group: g, of: out, targets: targets, matches: matches[g])).total
+        }
+        if let denoising {
+            total += (try! step.setCriterion(group: 2, of: out, targets: b.targets, matches: denoising.matches,
+                                             normaliser: Double(denoising.positives))).total
+        }
+        return total
     }
 
     /// The key is off (nil) by default and absent from the JSON; a config file turns it on; it must be at least 1
