@@ -19,6 +19,16 @@ final class DenoisingTests: XCTestCase {
          abs(copy.x2 - box.x2) / (box.width / 2), abs(copy.y2 - box.y2) / (box.height / 2)]
     }
 
+    /// A tiny network with the one-to-many (repeats 2) and denoising (λ 0.4) groups, and a batch of two images.
+    private func threeGroups() throws -> (DetectorConfig, Detector, TrainingBatch) {
+        var c = DetectorFixtures.tinyConfig()
+        c.setClassPrior = true
+        c.setGeometry = true
+        c.setOneToMany = 2
+        c.setDenoising = 0.4
+        return (c, try Detector(config: c, seed: 3), DetectorFixtures.randomBatch(config: c, n: 2, seed: 4))
+    }
+
     /// Tokens cycle over the active boxes; even copies are positives (matched to their box, corners moved by less
     /// than λ), odd ones negatives (moved by λ to 2λ, unmatched); the same targets give the same copies.
     func testCopiesArePositivesAndNegatives() {
@@ -59,13 +69,7 @@ final class DenoisingTests: XCTestCase {
     /// under its box, the K queries' outputs are unchanged, and the step reports the group's terms and leaves the
     /// detector without it.
     func testGroupFollowsTheQueriesInTrainingOnly() throws {
-        var c = DetectorFixtures.tinyConfig()
-        c.setClassPrior = true
-        c.setGeometry = true
-        c.setOneToMany = 2
-        c.setDenoising = 0.4
-        let d = try Detector(config: c, seed: 3)
-        let b = DetectorFixtures.randomBatch(config: c, n: 2, seed: 4)
+        let (c, d, b) = try threeGroups()
         let k = c.hypotheses, per = c.numClasses + 1
         let group = Denoising.group(b.targets, k: k, noise: 0.4, height: 64, width: 64)
         d.setTraining(true)
@@ -100,13 +104,7 @@ final class DenoisingTests: XCTestCase {
     /// The whole network's gradient with the three groups against central differences of the training loss (the
     /// denoising group held to its pairs and divided by its positives).
     func testGradientsMatchFiniteDifferences() throws {
-        var c = DetectorFixtures.tinyConfig()
-        c.setClassPrior = true
-        c.setGeometry = true
-        c.setOneToMany = 2
-        c.setDenoising = 0.4
-        let d = try Detector(config: c, seed: 3)
-        let b = DetectorFixtures.randomBatch(config: c, n: 2, seed: 4)
+        let (c, d, b) = try threeGroups()
         let step = TrainStep(detector: d, optimizer: SGD(momentum: 0), classWeights: nil)
         step.clipNorm = .infinity
         XCTAssertNil(try step.run(b, learningRate: 0).skipped)
