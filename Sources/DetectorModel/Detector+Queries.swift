@@ -31,7 +31,6 @@ extension Detector {
     /// The denoising group's queries: per image, each box (input pixels, clipped to the input) with the anchor under
     /// it, whose features it reads, and that anchor's dense class probabilities.
     func denoisingQueries(_ boxes: [[Box]], logits: Tensor) -> Queries {
-        let (total, c) = (logits.shape[1], logits.shape[2]), s = Double(config.inputSize)
         var q = Queries(selected: [], proposals: [], scores: [])
         for (b, list) in boxes.enumerated() {
             var anchors: [Int] = []
@@ -39,9 +38,8 @@ extension Detector {
                 let clipped = box.clipped(width: Double(inputWidth), height: Double(inputHeight))
                 let i = anchorUnder(clipped)
                 anchors.append(i)
-                q.proposals += [Float(clipped.cx / s), Float(clipped.cy / s), Float(max(clipped.width, 1) / s),
-                                Float(max(clipped.height, 1) / s)]
-                for j in 0..<c { q.scores.append(1 / (1 + exp(-logits.data[(b * total + i) * c + j]))) }
+                q.proposals += proposal(clipped)
+                q.scores += Self.probabilities(logits, image: b, anchor: i)
             }
             q.selected.append(anchors)
         }
@@ -69,16 +67,26 @@ extension Detector {
     /// For the selected anchors: dense boxes decoded and clipped to the input, as normalised `(cx, cy, w, h)`
     /// (`[N·K·4]`), and dense class probabilities (`[N·K·C]`).
     func proposalsFor(selected: [[Int]], logits: Tensor, deltas: Tensor) -> (boxes: [Float], scores: [Float]) {
-        let (total, c) = (logits.shape[1], logits.shape[2])
-        let s = Double(config.inputSize)
         var boxes: [Float] = [], scores: [Float] = []
         for (b, list) in selected.enumerated() {
             for i in list {
-                let box = decoder.box(anchor: i, image: b, deltas: deltas)
-                boxes += [Float(box.cx / s), Float(box.cy / s), Float(max(box.width, 1) / s), Float(max(box.height, 1) / s)]
-                for j in 0..<c { scores.append(1 / (1 + exp(-logits.data[(b * total + i) * c + j]))) }
+                boxes += proposal(decoder.box(anchor: i, image: b, deltas: deltas))
+                scores += Self.probabilities(logits, image: b, anchor: i)
             }
         }
         return (boxes, scores)
+    }
+
+    /// A box in input pixels as the query head reads it: `(cx, cy, w, h)` normalised by `inputSize` (the longer
+    /// side), width and height at least 1 px.
+    func proposal(_ box: Box) -> [Float] {
+        let s = Double(config.inputSize)
+        return [Float(box.cx / s), Float(box.cy / s), Float(max(box.width, 1) / s), Float(max(box.height, 1) / s)]
+    }
+
+    /// Image `b`'s dense class probabilities of `anchor` `i`, from dense logits `[N, A, C]`.
+    static func probabilities(_ logits: Tensor, image b: Int, anchor i: Int) -> [Float] {
+        let (total, c) = (logits.shape[1], logits.shape[2])
+        return (0..<c).map { j in 1 / (1 + exp(-logits.data[(b * total + i) * c + j])) }
     }
 }
