@@ -11,19 +11,26 @@ public struct StepCounts: Equatable, Sendable {
     public var positives: Int, boxes: Int
     /// Ground-truth boxes that found no hypothesis.
     public var unmatchedBoxes: Int
+    /// The divisors of the training-only groups of set hypotheses, in their order (`TrainStep+Hybrid.swift`): the
+    /// one-to-many group's repeated boxes, the denoising group's positives. Every process sends as many.
+    public var groups: [Int]
 
     /// The counts.
-    public init(skipped: Int, positives: Int, boxes: Int, unmatchedBoxes: Int) {
+    public init(skipped: Int, positives: Int, boxes: Int, unmatchedBoxes: Int, groups: [Int] = []) {
         self.skipped = skipped; self.positives = positives; self.boxes = boxes; self.unmatchedBoxes = unmatchedBoxes
+        self.groups = groups
     }
 
     /// All counts 0.
     public static let zero = StepCounts(skipped: 0, positives: 0, boxes: 0, unmatchedBoxes: 0)
 
-    /// The counts of `a` and `b` added field by field.
+    /// The counts of `a` and `b` added field by field (`groups` place by place, the shorter one read as zeros).
     public static func + (a: StepCounts, b: StepCounts) -> StepCounts {
-        StepCounts(skipped: a.skipped + b.skipped, positives: a.positives + b.positives, boxes: a.boxes + b.boxes,
-                   unmatchedBoxes: a.unmatchedBoxes + b.unmatchedBoxes)
+        let groups = (0..<max(a.groups.count, b.groups.count)).map {
+            ($0 < a.groups.count ? a.groups[$0] : 0) + ($0 < b.groups.count ? b.groups[$0] : 0)
+        }
+        return StepCounts(skipped: a.skipped + b.skipped, positives: a.positives + b.positives, boxes: a.boxes + b.boxes,
+                          unmatchedBoxes: a.unmatchedBoxes + b.unmatchedBoxes, groups: groups)
     }
 }
 
@@ -68,10 +75,10 @@ final class MPIStepCoordinator: StepCoordinator {
     }
 
     func combine(_ local: StepCounts) throws -> StepCounts {
-        var v = [local.skipped, local.positives, local.boxes, local.unmatchedBoxes].map(Double.init)
+        var v = ([local.skipped, local.positives, local.boxes, local.unmatchedBoxes] + local.groups).map(Double.init)
         try parallel.communicator.sum(&v)
         let n = v.map { Int($0.rounded()) }
-        return StepCounts(skipped: n[0], positives: n[1], boxes: n[2], unmatchedBoxes: n[3])
+        return StepCounts(skipped: n[0], positives: n[1], boxes: n[2], unmatchedBoxes: n[3], groups: Array(n[4...]))
     }
 
     func reduce(_ parameters: [Parameter], terms: inout [Double]) throws {

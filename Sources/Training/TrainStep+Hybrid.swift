@@ -20,6 +20,14 @@ extension TrainStep {
                                 normaliser: normaliser)
     }
 
+    /// How many training-only groups of set hypotheses a step appends: one for `setOneToMany`, one for
+    /// `setDenoising`, each with a query head only (`StepCounts.groups` holds a count for each).
+    var trainingGroups: Int {
+        let c = detector.config
+        guard detector.querySet != nil, c.hypotheses > 0 else { return 0 }
+        return (c.setOneToMany != nil ? 1 : 0) + (c.setDenoising != nil ? 1 : 0)
+    }
+
     /// `targets` with every box `repeats` times over, or as many times as `k` hypotheses can take them all (at least
     /// once): the one-to-many group's targets, so that the assignment gives each box up to that many hypotheses.
     static func repeated(_ targets: ImageTargets, _ repeats: Int, within k: Int) -> ImageTargets {

@@ -149,7 +149,8 @@ public final class TrainStep {
         report.positives = denseOut.positives
         report.losses += denseOut.terms.map { ("dense.\($0.name)", c.denseWeight * $0.value * $0.weight) }
         // 3. Set criterion.
-        var setOut: SetCriterion.Output? = nil, extra: [SetCriterion.Output] = []
+        // The training-only groups: their outputs, term prefixes and the counts their terms are divided by.
+        var setOut: SetCriterion.Output? = nil, extra: [(out: SetCriterion.Output, prefix: String, count: Int)] = []
         let k = out.hypotheses
         if k > 0 {
             do {
@@ -157,14 +158,17 @@ public final class TrainStep {
                 report.losses += setOut!.terms.map { ("set.\($0.name)", c.setWeight * $0.value * $0.weight) }
                 if detector.querySet != nil, let repeats = c.setOneToMany {
                     let repeated = batch.targets.map { Self.repeated($0, repeats, within: k) }
-                    extra.append(try setCriterion(group: 1, of: out, targets: repeated))
-                    report.losses += extra[0].terms.map { ("set.o2m.\($0.name)", c.setWeight * $0.value * $0.weight) }
+                    let o2m = try setCriterion(group: 1, of: out, targets: repeated)
+                    extra.append((o2m, "set.o2m.", o2m.groundTruth))
                 }
                 if let denoising {
                     let positives = Double(max(1, denoising.positives))
-                    extra.append(try setCriterion(group: out.setGroups - 1, of: out, targets: batch.targets,
-                                                  matches: denoising.matches, normaliser: positives))
-                    report.losses += extra.last!.terms.map { ("set.dn.\($0.name)", c.setWeight * $0.value * $0.weight) }
+                    extra.append((try setCriterion(group: out.setGroups - 1, of: out, targets: batch.targets,
+                                                   matches: denoising.matches, normaliser: positives),
+                                  "set.dn.", denoising.positives))
+                }
+                for group in extra {
+                    report.losses += group.out.terms.map { (group.prefix + $0.name, c.setWeight * $0.value * $0.weight) }
                 }
             } catch {
                 return try skipping(report, "set criterion: \(error)")
@@ -176,17 +180,23 @@ public final class TrainStep {
         if let bad = report.losses.first(where: { !$0.value.isFinite }) {
             return try skipping(report, "non-finite loss term \(bad.name) = \(bad.value)")
         }
-        // Data parallel: every term normalised by the global counts, so that the summed gradients are the global batch's.
-        var scale = (dense: 1.0, set: 1.0)
+        // Data parallel: every term normalised by the global counts, so that the summed gradients are the global
+        // batch's; each training-only group by its own count (repeated boxes, denoising positives).
+        var scale = (dense: 1.0, set: 1.0), groupScales = [Double](repeating: 1, count: extra.count)
         if let coordinator {
             let local = StepCounts(skipped: 0, positives: denseOut.positives, boxes: setOut?.groundTruth ?? 0,
-                                   unmatchedBoxes: report.unmatchedBoxes)
+                                   unmatchedBoxes: report.unmatchedBoxes, groups: extra.map(\.count))
             let all = try coordinator.combine(local)
             guard all.skipped == 0 else { return try skipping(report, Self.agreedSkip, agreed: true) }
             scale = (denseOut.normaliser / Double(max(1, all.positives)), (setOut?.normaliser ?? 1) / Double(max(1, all.boxes)))
+            groupScales = zip(extra, all.groups).map { $0.out.normaliser / Double(max(1, $1)) }
             report.positives = all.positives
             report.unmatchedBoxes = all.unmatchedBoxes
-            report.losses = report.losses.map { ($0.name, $0.value * ($0.name.hasPrefix("dense.") ? scale.dense : scale.set)) }
+            report.losses = report.losses.map { term in
+                if term.name.hasPrefix("dense.") { return (term.name, term.value * scale.dense) }
+                let group = extra.firstIndex { term.name.hasPrefix($0.prefix) }
+                return (term.name, term.value * (group.map { groupScales[$0] } ?? scale.set))
+            }
         }
         // 4. Backward, in reverse order of the forward pass.
         let params = detector.parameters
@@ -199,10 +209,10 @@ public final class TrainStep {
         }
         var dSetBoxes: [Float] = [], dSetLogits = Tensor(shape: out.setLogits.shape)
         if let s = setOut {
-            let groups = [s] + extra
-            dSetBoxes = (0..<n).flatMap { i in groups.flatMap { $0.boxGradients[i].map { $0 * sw } } }
+            let groups = [(s, sw)] + zip(extra, groupScales).map { ($0.out, Float(c.setWeight * $1)) }
+            dSetBoxes = (0..<n).flatMap { i in groups.flatMap { g, w in g.boxGradients[i].map { $0 * w } } }
             dSetLogits = Tensor(shape: out.setLogits.shape,
-                                data: (0..<n).flatMap { i in groups.flatMap { $0.logitGradients[i].map { $0 * sw } } })
+                                data: (0..<n).flatMap { i in groups.flatMap { g, w in g.logitGradients[i].map { $0 * w } } })
         }
         detector.backward(dDenseLogits: dLogits, dDenseDeltas: dDeltas, dSetBoxes: dSetBoxes, dSetLogits: dSetLogits)
         if let coordinator {
@@ -238,7 +248,8 @@ public final class TrainStep {
         var report = report
         report.skipped = reason
         if let coordinator, !agreed {
-            _ = try coordinator.combine(StepCounts(skipped: 1, positives: 0, boxes: 0, unmatchedBoxes: 0))
+            _ = try coordinator.combine(StepCounts(skipped: 1, positives: 0, boxes: 0, unmatchedBoxes: 0,
+                                                   groups: Array(repeating: 0, count: trainingGroups)))
         }
         return report
     }

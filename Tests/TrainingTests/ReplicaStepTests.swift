@@ -31,9 +31,7 @@ final class ReplicaStepTests: XCTestCase {
             _ = try step.gradients(shard)
             counts.append(try XCTUnwrap(coordinator.recorded))
         }
-        coordinator.global = StepCounts(skipped: 0, positives: counts.map(\.positives).reduce(0, +),
-                                        boxes: counts.map(\.boxes).reduce(0, +),
-                                        unmatchedBoxes: counts.map(\.unmatchedBoxes).reduce(0, +))
+        coordinator.global = counts.reduce(.zero, +)
         var sums: [[Float]] = [], report: StepReport?
         for shard in shards {
             let r = try step.gradients(shard)
@@ -81,6 +79,48 @@ final class ReplicaStepTests: XCTestCase {
                 XCTAssertTrue(p.value == q.value, "replica 1's \(p.name) was not updated")
             }
         }
+    }
+
+    /// In a data-parallel step each training-only group's terms and gradients are divided by that group's own
+    /// global count (the one-to-many group's repeated boxes, the denoising group's positives), not by the boxes'.
+    func testTrainingGroupsAreNormalisedByTheirOwnGlobalCounts() throws {
+        var c = DetectorFixtures.tinyConfig()
+        c.setOneToMany = 2
+        c.setDenoising = 0.4
+        let step = TrainStep(detector: try Detector(config: c, seed: 3), optimizer: AdamW())
+        let batch = DetectorFixtures.randomBatch(config: c, n: 2, seed: 4)
+        let coordinator = SerialCoordinator()
+        step.coordinator = coordinator
+        _ = try step.gradients(batch)
+        let local = try XCTUnwrap(coordinator.recorded)
+        XCTAssertEqual(local.groups.count, 2)
+        let (o, d) = (local.groups[0], local.groups[1])
+        XCTAssertGreaterThan(o, 0)
+        XCTAssertGreaterThan(d, 0)
+        /// The step's terms and gradients when the other processes hold the rest of `o2m` and `dn` counts.
+        func run(_ o2m: Int, _ dn: Int) throws -> (terms: [String: Double], gradient: [Float]) {
+            var global = local
+            global.groups = [o2m, dn]
+            coordinator.global = global
+            let report = try step.gradients(batch)
+            XCTAssertNil(report.skipped)
+            let terms = Dictionary(uniqueKeysWithValues: report.losses.map { ($0.name, $0.value) })
+            return (terms, step.detector.parameters.flatMap(\.grad.data))
+        }
+        let alone = try run(o, d), both = try run(2 * o, 4 * d), o2m = try run(2 * o, d), dn = try run(o, 2 * d)
+        for (name, value) in alone.terms {
+            let expected = name.hasPrefix("set.o2m.") ? value / 2 : name.hasPrefix("set.dn.") ? value / 4 : value
+            XCTAssertEqual(try XCTUnwrap(both.terms[name]), expected, accuracy: 1e-12 + 1e-9 * abs(value), name)
+        }
+        // Gradients are linear in each group's scale: G(o, d) − G(2o, 4d) = ½ G_o2m + ¾ G_dn.
+        let halfO2M = zip(alone.gradient, o2m.gradient).map { $0 - $1 }
+        let halfDN = zip(alone.gradient, dn.gradient).map { $0 - $1 }
+        let norm = { (v: [Float]) in v.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot() }
+        XCTAssertGreaterThan(norm(halfO2M), 1e-6 * norm(alone.gradient))
+        XCTAssertGreaterThan(norm(halfDN), 1e-6 * norm(alone.gradient))
+        let lhs = zip(alone.gradient, both.gradient).map { $0 - $1 }
+        let rhs = zip(halfO2M, halfDN).map { $0 + 1.5 * $1 }
+        XCTAssertLessThan(norm(zip(lhs, rhs).map { $0 - $1 }), 1e-4 * norm(lhs))
     }
 
     /// Shards are contiguous and balanced: 5 images in 2 replicas are images 0–1 and 2–4.
