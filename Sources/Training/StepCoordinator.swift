@@ -29,8 +29,8 @@ public struct StepCounts: Equatable, Sendable {
         let groups = (0..<max(a.groups.count, b.groups.count)).map {
             ($0 < a.groups.count ? a.groups[$0] : 0) + ($0 < b.groups.count ? b.groups[$0] : 0)
         }
-        return StepCounts(skipped: a.skipped + b.skipped, positives: a.positives + b.positives, boxes: a.boxes + b.boxes,
-                          unmatchedBoxes: a.unmatchedBoxes + b.unmatchedBoxes, groups: groups)
+        return StepCounts(skipped: a.skipped + b.skipped, positives: a.positives + b.positives,
+                          boxes: a.boxes + b.boxes, unmatchedBoxes: a.unmatchedBoxes + b.unmatchedBoxes, groups: groups)
     }
 }
 

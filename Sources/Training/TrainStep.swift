@@ -168,7 +168,9 @@ public final class TrainStep {
                                   "set.dn.", denoising.positives))
                 }
                 for group in extra {
-                    report.losses += group.out.terms.map { (group.prefix + $0.name, c.setWeight * $0.value * $0.weight) }
+                    report.losses += group.out.terms.map {
+                        (group.prefix + $0.name, c.setWeight * $0.value * $0.weight)
+                    }
                 }
             } catch {
                 return try skipping(report, "set criterion: \(error)")
@@ -211,8 +213,8 @@ public final class TrainStep {
         if let s = setOut {
             let groups = [(s, sw)] + zip(extra, groupScales).map { ($0.out, Float(c.setWeight * $1)) }
             dSetBoxes = (0..<n).flatMap { i in groups.flatMap { g, w in g.boxGradients[i].map { $0 * w } } }
-            dSetLogits = Tensor(shape: out.setLogits.shape,
-                                data: (0..<n).flatMap { i in groups.flatMap { g, w in g.logitGradients[i].map { $0 * w } } })
+            let dLogitsSet = (0..<n).flatMap { i in groups.flatMap { g, w in g.logitGradients[i].map { $0 * w } } }
+            dSetLogits = Tensor(shape: out.setLogits.shape, data: dLogitsSet)
         }
         detector.backward(dDenseLogits: dLogits, dDenseDeltas: dDeltas, dSetBoxes: dSetBoxes, dSetLogits: dSetLogits)
         if let coordinator {

@@ -125,20 +125,7 @@ final class DenoisingTests: XCTestCase {
     /// The key is off (nil) by default and absent from the JSON; it must be in (0, 1] and needs the query head; a
     /// resumed run may change it.
     func testSettingIsOptionalAndChecked() throws {
-        let reference = DetectorConfig.reference(classes: ["a"])
-        XCTAssertNil(reference.setDenoising)
-        XCTAssertFalse(reference.jsonString().contains("setDenoising"))
-        XCTAssertTrue(DetectorConfig.objectiveKeys.contains("setDenoising"))
-        let on = try DetectorConfig.from(json: #"{"setDenoising": 0.4}"#, source: "dn.json", base: reference)
-        XCTAssertEqual(on.setDenoising, 0.4)
-        for bad in [0, 1.5, -0.1, .nan] {
-            var c = reference
-            c.setDenoising = bad
-            XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("setDenoising"), "\(bad): \($0)") }
-        }
-        var fc = reference
-        fc.setDenoising = 0.4
-        fc.setHead = .fc
-        XCTAssertThrowsError(try fc.validate()) { XCTAssertTrue("\($0)".contains("setDenoising"), "\($0)") }
+        try HybridMatchingTests.checkOptionalSetting(\.setDenoising, named: "setDenoising", on: 0.4,
+                                                     bad: [0, 1.5, -0.1, .nan])
     }
 }

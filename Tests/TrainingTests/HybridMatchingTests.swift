@@ -182,17 +182,26 @@ final class HybridMatchingTests: XCTestCase {
     /// The key is off (nil) by default and absent from the JSON; a config file turns it on; it must be at least 1
     /// and needs the query head; a resumed run may change it.
     func testSettingIsOptionalAndChecked() throws {
+        try Self.checkOptionalSetting(\.setOneToMany, named: "setOneToMany", on: 3, bad: [0, -1])
+    }
+
+    /// A training-only group's setting: absent from the reference configuration and its JSON, an objective key, read
+    /// from a config file, and refused at each of `bad` and with the fc set head, the error naming the key.
+    static func checkOptionalSetting<T: Equatable>(_ key: WritableKeyPath<DetectorConfig, T?>, named name: String,
+                                                   on value: T, bad: [T]) throws {
         let reference = DetectorConfig.reference(classes: ["a"])
-        XCTAssertNil(reference.setOneToMany)
-        XCTAssertFalse(reference.jsonString().contains("setOneToMany"))
-        XCTAssertTrue(DetectorConfig.objectiveKeys.contains("setOneToMany"))
-        let on = try DetectorConfig.from(json: #"{"setOneToMany": 3}"#, source: "hybrid.json", base: reference)
-        XCTAssertEqual(on.setOneToMany, 3)
-        var bad = reference
-        bad.setOneToMany = 0
-        XCTAssertThrowsError(try bad.validate()) { XCTAssertTrue("\($0)".contains("setOneToMany"), "\($0)") }
-        bad.setOneToMany = 2
-        bad.setHead = .fc
-        XCTAssertThrowsError(try bad.validate()) { XCTAssertTrue("\($0)".contains("setOneToMany"), "\($0)") }
+        XCTAssertNil(reference[keyPath: key])
+        XCTAssertFalse(reference.jsonString().contains(name))
+        XCTAssertTrue(DetectorConfig.objectiveKeys.contains(name))
+        let on = try DetectorConfig.from(json: "{\"\(name)\": \(value)}", source: "\(name).json", base: reference)
+        XCTAssertEqual(on[keyPath: key], value)
+        for b in bad {
+            var c = reference
+            c[keyPath: key] = b
+            XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains(name), "\(b): \($0)") }
+        }
+        var fc = on
+        fc.setHead = .fc
+        XCTAssertThrowsError(try fc.validate()) { XCTAssertTrue("\($0)".contains(name), "\($0)") }
     }
 }
