@@ -80,16 +80,20 @@ final class AnchorCoderNMSTests: XCTestCase {
 
     func testNMSMatchesBruteForce() {
         var g = SystemRandomNumberGenerator()
-        for trial in 0..<60 {
-            let n = Int.random(in: 0...40, using: &g)
-            let boxes = (0..<n).map { _ in Box(cx: .random(in: 0...60, using: &g), cy: .random(in: 0...60, using: &g),
-                                               w: .random(in: 2...30, using: &g), h: .random(in: 2...30, using: &g)) }
+        for trial in 0..<70 {
+            // The last trials are proposal-sized: hundreds of boxes, of which the first tens are kept.
+            let n = trial < 60 ? Int.random(in: 0...40, using: &g) : Int.random(in: 200...400, using: &g)
+            let span = trial < 60 ? 60.0 : 300.0
+            let boxes = (0..<n).map { _ in
+                Box(cx: .random(in: 0...span, using: &g), cy: .random(in: 0...span, using: &g),
+                    w: .random(in: 2...30, using: &g), h: .random(in: 2...30, using: &g))
+            }
             // Ties on purpose: scores on a coarse grid.
             let scores = (0..<n).map { _ in Double(Int.random(in: 0...5, using: &g)) / 5 }
             let t = [0.3, 0.5, 0.7][trial % 3]
             let all = bruteForceNMS(boxes, scores, t)
             XCTAssertEqual(nms(boxes: boxes, scores: scores, iouThreshold: t), all)
-            let m = trial % 7
+            let m = trial < 60 ? trial % 7 : [1, 10, 50, 100, 1000][trial % 5]
             XCTAssertEqual(nms(boxes: boxes, scores: scores, iouThreshold: t, maxKept: m), Array(all.prefix(m)),
                            "the first \(m) kept")
             let classes = (0..<n).map { _ in Int.random(in: 0...2, using: &g) }
