@@ -6,7 +6,7 @@
 ///
 /// With `maxKept`, suppression stops once that many boxes are kept: the first `maxKept` of the full result, at a
 /// cost of the boxes visited times `maxKept` overlaps at most, and the boxes are drawn by score from a heap instead
-/// of sorted in full (proposal selection keeps K of thousands of anchors and visits a few hundred).
+/// of sorted in full (proposal selection keeps K boxes of thousands of anchors).
 ///
 /// - Returns: the indices of the kept boxes, by descending score.
 public func nms(boxes: [Box], scores: [Double], iouThreshold: Double, maxKept: Int = .max) -> [Int] {
