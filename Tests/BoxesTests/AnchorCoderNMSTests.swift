@@ -81,7 +81,7 @@ final class AnchorCoderNMSTests: XCTestCase {
     func testNMSMatchesBruteForce() {
         var g = SystemRandomNumberGenerator()
         for trial in 0..<70 {
-            // The last trials are proposal-sized: hundreds of boxes, of which the first tens are kept.
+            // The last trials are proposal-sized: hundreds of boxes, the first 1 to 1000 of the kept ones asked for.
             let n = trial < 60 ? Int.random(in: 0...40, using: &g) : Int.random(in: 200...400, using: &g)
             let span = trial < 60 ? 60.0 : 300.0
             let boxes = (0..<n).map { _ in
