@@ -11,11 +11,12 @@
 /// - Returns: the indices of the kept boxes, by descending score.
 public func nms(boxes: [Box], scores: [Double], iouThreshold: Double, maxKept: Int = .max) -> [Int] {
     precondition(boxes.count == scores.count, "\(boxes.count) boxes but \(scores.count) scores")
+    let ranking = ScoreRanking(scores)
     if maxKept < boxes.count {
-        return greedySuppression(order: ScoreHeap(scores), boxes: boxes, iouThreshold: iouThreshold,
+        return greedySuppression(order: ScoreHeap(ranking), boxes: boxes, iouThreshold: iouThreshold,
                                  maxKept: maxKept)
     }
-    return greedySuppression(order: scoreOrder(scores, indices: Array(boxes.indices)), boxes: boxes,
+    return greedySuppression(order: ranking.sorted(Array(boxes.indices)), boxes: boxes,
                              iouThreshold: iouThreshold, maxKept: maxKept)
 }
 
@@ -25,34 +26,42 @@ public func nms(boxes: [Box], scores: [Double], iouThreshold: Double, maxKept: I
 public func batchedNMS(boxes: [Box], scores: [Double], classes: [Int], iouThreshold: Double) -> [Int] {
     precondition(boxes.count == scores.count && boxes.count == classes.count,
                  "\(boxes.count) boxes, \(scores.count) scores, \(classes.count) classes")
+    let ranking = ScoreRanking(scores)
     var groups: [Int: [Int]] = [:]
     for (k, c) in classes.enumerated() { groups[c, default: []].append(k) }
     var kept: [Int] = []
     for (_, members) in groups {
-        kept += greedySuppression(order: scoreOrder(scores, indices: members), boxes: boxes,
-                                  iouThreshold: iouThreshold)
+        kept += greedySuppression(order: ranking.sorted(members), boxes: boxes, iouThreshold: iouThreshold)
     }
-    return scoreOrder(scores, indices: kept)
+    return ranking.sorted(kept)
 }
 
-/// `indices` sorted by descending score, ties by ascending index, `nan` last.
-private func scoreOrder(_ scores: [Double], indices: [Int]) -> [Int] {
-    indices.sorted { a, b in
-        let sa = scores[a].isNaN ? -Double.infinity : scores[a]
-        let sb = scores[b].isNaN ? -Double.infinity : scores[b]
-        return sa != sb ? sa > sb : a < b
-    }
+/// The order NMS visits boxes in: descending score, ties by ascending index, `nan` as −∞ (so last). The one
+/// definition both the full sort and the heap use.
+private struct ScoreRanking {
+    private let keys: [Double]
+
+    init(_ scores: [Double]) { keys = scores.map { $0.isNaN ? -.infinity : $0 } }
+
+    /// The number of scores ranked.
+    var count: Int { keys.count }
+
+    /// Whether index `a` comes before index `b`.
+    func before(_ a: Int, _ b: Int) -> Bool { keys[a] != keys[b] ? keys[a] > keys[b] : a < b }
+
+    /// `indices` in this order.
+    func sorted(_ indices: [Int]) -> [Int] { indices.sorted(by: before) }
 }
 
-/// The indices of `scores` in `scoreOrder`'s order (descending score, ties by ascending index, `nan` last), drawn
-/// one at a time from a binary heap: building it costs `O(n)`, each index drawn `O(log n)`.
+/// The indices of `ScoreRanking`'s scores in its order, drawn one at a time from a binary heap: building it costs
+/// `O(n)`, each index drawn `O(log n)`.
 private struct ScoreHeap: Sequence, IteratorProtocol {
-    private var keys: [Double]
+    private let ranking: ScoreRanking
     private var heap: [Int]
 
-    init(_ scores: [Double]) {
-        keys = scores.map { $0.isNaN ? -.infinity : $0 }
-        heap = Array(scores.indices)
+    init(_ ranking: ScoreRanking) {
+        self.ranking = ranking
+        heap = Array(0..<ranking.count)
         var i = heap.count / 2
         while i > 0 {
             i -= 1
@@ -60,8 +69,7 @@ private struct ScoreHeap: Sequence, IteratorProtocol {
         }
     }
 
-    /// Whether index `a` comes before index `b`.
-    private func before(_ a: Int, _ b: Int) -> Bool { keys[a] != keys[b] ? keys[a] > keys[b] : a < b }
+    private func before(_ a: Int, _ b: Int) -> Bool { ranking.before(a, b) }
 
     private mutating func siftDown(_ start: Int) {
         var i = start
