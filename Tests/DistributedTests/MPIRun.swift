@@ -1,3 +1,4 @@
+import DetectorModel
 import DetectorTestSupport
 import Foundation
 import TestSupport
@@ -80,9 +81,16 @@ struct MPIRun {
         }.sorted()
     }
 
-    /// Training arguments over the committed sample with the small network of the tests (`small.json` in `dir`).
-    static func sampleArguments(in dir: URL) throws -> [String] {
-        let config = try DetectorFixtures.smallConfigFile(in: dir)
+    /// Training arguments over the committed sample with the small network of the tests (`small.json` in `dir`),
+    /// changed by `change` when given (then written as `changed.json`).
+    static func sampleArguments(in dir: URL, change: ((inout DetectorConfig) -> Void)? = nil) throws -> [String] {
+        var config = try DetectorFixtures.smallConfigFile(in: dir)
+        if let change {
+            var c = DetectorFixtures.smallConfig()
+            change(&c)
+            config = dir.appendingPathComponent("changed.json")
+            try c.jsonString().write(to: config, atomically: true, encoding: .utf8)
+        }
         let sample = DetectorFixtures.sample
         return ["train", "--data", sample.appendingPathComponent("train.json").path, "--config", config.path,
                 "--threads", "1", "--warmup-steps", "2", "--eval-every", "0"]
