@@ -21,42 +21,49 @@ extension Image {
         if brightness == 1 && contrast == 1 && saturation == 1 { return self }
         let (wr, wg, wb) = Image.greyWeights
         let count = width * height
+        // Brightness, then contrast, depend on a channel's own value alone: one table of the 256 byte values.
+        var level = (0..<256).map { min(Float($0) * brightness, 255) }
+        if contrast != 1 {
+            // The mean greyscale after brightness, from the histograms of the three channels.
+            var histogram = [Int](repeating: 0, count: 3 * 256)
+            pixels.withUnsafeBufferPointer { src in
+                histogram.withUnsafeMutableBufferPointer { h in
+                    for i in 0..<count {
+                        h[Int(src[3 * i])] += 1
+                        h[256 + Int(src[3 * i + 1])] += 1
+                        h[512 + Int(src[3 * i + 2])] += 1
+                    }
+                }
+            }
+            var sum = 0.0
+            for v in 0..<256 {
+                sum += Double(level[v]) * (Double(wr) * Double(histogram[v]) + Double(wg) * Double(histogram[256 + v])
+                                           + Double(wb) * Double(histogram[512 + v]))
+            }
+            let meanTerm = (1 - contrast) * (count > 0 ? Float(sum / Double(count)) : 0)
+            level = level.map { min(max(contrast * $0 + meanTerm, 0), 255) }
+        }
         var out = [UInt8](repeating: 0, count: pixels.count)
         pixels.withUnsafeBufferPointer { src in
-            let s = src.baseAddress!
-            // Mean greyscale after brightness, needed only when contrast changes anything.
-            var mean: Float = 0
-            if contrast != 1 && count > 0 {
-                var sum: Double = 0
-                for i in 0..<count {
-                    let r = min(Float(s[3 * i]) * brightness, 255)
-                    let g = min(Float(s[3 * i + 1]) * brightness, 255)
-                    let b = min(Float(s[3 * i + 2]) * brightness, 255)
-                    sum += Double(wr * r + wg * g + wb * b)
-                }
-                mean = Float(sum / Double(count))
-            }
-            let meanTerm = (1 - contrast) * mean
             out.withUnsafeMutableBufferPointer { dst in
-                let d = dst.baseAddress!
-                for i in 0..<count {
-                    var r = min(Float(s[3 * i]) * brightness, 255)
-                    var g = min(Float(s[3 * i + 1]) * brightness, 255)
-                    var b = min(Float(s[3 * i + 2]) * brightness, 255)
-                    if contrast != 1 {
-                        r = min(max(contrast * r + meanTerm, 0), 255)
-                        g = min(max(contrast * g + meanTerm, 0), 255)
-                        b = min(max(contrast * b + meanTerm, 0), 255)
+                level.withUnsafeBufferPointer { t in
+                    if saturation == 1 {
+                        // Rounded once per byte value: the image is a table lookup.
+                        let rounded = t.map { UInt8($0 + 0.5) }
+                        rounded.withUnsafeBufferPointer { u in
+                            for i in 0..<src.count { dst[i] = u[Int(src[i])] }
+                        }
+                        return
                     }
-                    if saturation != 1 {
-                        let grey = (1 - saturation) * (wr * r + wg * g + wb * b)
-                        r = min(max(saturation * r + grey, 0), 255)
-                        g = min(max(saturation * g + grey, 0), 255)
-                        b = min(max(saturation * b + grey, 0), 255)
+                    let (sw, sr, sg, sb) = (saturation, (1 - saturation) * wr, (1 - saturation) * wg,
+                                            (1 - saturation) * wb)
+                    for i in 0..<count {
+                        let r = t[Int(src[3 * i])], g = t[Int(src[3 * i + 1])], b = t[Int(src[3 * i + 2])]
+                        let grey = sr * r + sg * g + sb * b
+                        dst[3 * i] = UInt8(min(max(sw * r + grey, 0), 255) + 0.5)
+                        dst[3 * i + 1] = UInt8(min(max(sw * g + grey, 0), 255) + 0.5)
+                        dst[3 * i + 2] = UInt8(min(max(sw * b + grey, 0), 255) + 0.5)
                     }
-                    d[3 * i] = UInt8(r + 0.5)
-                    d[3 * i + 1] = UInt8(g + 0.5)
-                    d[3 * i + 2] = UInt8(b + 0.5)
                 }
             }
         }

@@ -50,6 +50,34 @@ final class ColorTests: XCTestCase {
         }
     }
 
+    /// The three steps together (as training draws them) against the formulas in `Double`, on an image of random
+    /// bytes: each step clamped to [0, 255], the contrast mean over the brightness-adjusted image, one rounding.
+    func testTheThreeStepsTogetherFollowTheFormulas() {
+        var state: UInt64 = 5  // a linear congruential sequence (Knuth's MMIX constants)
+        let (w, h) = (31, 17)
+        let random = Image(width: w, height: h, pixels: (0..<(3 * w * h)).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return UInt8(truncatingIfNeeded: state >> 33)
+        })
+        for (b, c, s) in [(1.3, 0.7, 1.4), (0.6, 1.5, 0.3), (1.0, 0.8, 1.0), (1.8, 1.0, 0.0)] {
+            let out = random.jittered(brightness: Float(b), contrast: Float(c), saturation: Float(s))
+            let bright = random.pixels.map { min(Double($0) * b, 255) }
+            var sum = 0.0
+            for p in stride(from: 0, to: bright.count, by: 3) {
+                sum += 0.2989 * bright[p] + 0.587 * bright[p + 1] + 0.114 * bright[p + 2]
+            }
+            let mean = sum / Double(w * h)
+            let contrasted = bright.map { min(max(c * $0 + (1 - c) * mean, 0), 255) }
+            for p in stride(from: 0, to: bright.count, by: 3) {
+                let grey = 0.2989 * contrasted[p] + 0.587 * contrasted[p + 1] + 0.114 * contrasted[p + 2]
+                for k in 0..<3 {
+                    let expected = min(max(s * contrasted[p + k] + (1 - s) * grey, 0), 255)
+                    XCTAssertEqual(Double(out.pixels[p + k]), expected, accuracy: 0.5 + 1e-3, "\((b, c, s)) at \(p + k)")
+                }
+            }
+        }
+    }
+
     func testToCHWFloatLayoutAndNormalisation() {
         let mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]
         let chw = image.toCHWFloat(mean: mean, std: std)
