@@ -72,7 +72,8 @@ final class ColorTests: XCTestCase {
                 let grey = 0.2989 * contrasted[p] + 0.587 * contrasted[p + 1] + 0.114 * contrasted[p + 2]
                 for k in 0..<3 {
                     let expected = min(max(s * contrasted[p + k] + (1 - s) * grey, 0), 255)
-                    XCTAssertEqual(Double(out.pixels[p + k]), expected, accuracy: 0.5 + 1e-3, "\((b, c, s)) at \(p + k)")
+                    XCTAssertEqual(Double(out.pixels[p + k]), expected, accuracy: 0.5 + 1e-3,
+                                   "\((b, c, s)) at \(p + k)")
                 }
             }
         }
