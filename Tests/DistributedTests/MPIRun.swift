@@ -81,15 +81,17 @@ struct MPIRun {
         }.sorted()
     }
 
-    /// Training arguments over the committed sample with the small network of the tests (`small.json` in `dir`),
-    /// changed by `change` when given (then written as `changed.json`).
+    /// Training arguments over the committed sample with the small network of the tests (`small.json` in `dir`), or
+    /// that network changed by `change` (written as `changed.json` instead).
     static func sampleArguments(in dir: URL, change: ((inout DetectorConfig) -> Void)? = nil) throws -> [String] {
-        var config = try DetectorFixtures.smallConfigFile(in: dir)
+        let config: URL
         if let change {
             var c = DetectorFixtures.smallConfig()
             change(&c)
             config = dir.appendingPathComponent("changed.json")
             try c.jsonString().write(to: config, atomically: true, encoding: .utf8)
+        } else {
+            config = try DetectorFixtures.smallConfigFile(in: dir)
         }
         let sample = DetectorFixtures.sample
         return ["train", "--data", sample.appendingPathComponent("train.json").path, "--config", config.path,

@@ -53,12 +53,10 @@ final class ColorTests: XCTestCase {
     /// The three steps together (as training draws them) against the formulas in `Double`, on an image of random
     /// bytes: each step clamped to [0, 255], the contrast mean over the brightness-adjusted image, one rounding.
     func testTheThreeStepsTogetherFollowTheFormulas() {
-        var state: UInt64 = 5  // a linear congruential sequence (Knuth's MMIX constants)
+        var g = SeededGenerator(seed: 5)
         let (w, h) = (31, 17)
-        let random = Image(width: w, height: h, pixels: (0..<(3 * w * h)).map { _ in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return UInt8(truncatingIfNeeded: state >> 33)
-        })
+        let bytes = (0..<(3 * w * h)).map { _ in UInt8(truncatingIfNeeded: g.next()) }
+        let random = Image(width: w, height: h, pixels: bytes)
         for (b, c, s) in [(1.3, 0.7, 1.4), (0.6, 1.5, 0.3), (1.0, 0.8, 1.0), (1.8, 1.0, 0.0)] {
             let out = random.jittered(brightness: Float(b), contrast: Float(c), saturation: Float(s))
             let bright = random.pixels.map { min(Double($0) * b, 255) }
