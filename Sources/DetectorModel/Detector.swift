@@ -21,6 +21,9 @@ public struct DetectorOutput {
     /// the forward pass added after the K queries, in this order: hybrid matching's one-to-many group
     /// (`Detector.oneToManyGroup`), the denoising group (`Detector.denoisingBoxes`).
     public var setGroups = 1
+    /// With `DetectorConfig.setProgressive` while `Detector.progressiveTraining` is set: the second stage's outputs
+    /// for the K queries (then `setBoxes` and `setLogits` hold the first stage's). Nil otherwise.
+    public var refined: RefinedHypotheses?
 
     /// Outputs from their parts.
     public init(denseLogits: Tensor, denseDeltas: Tensor, setBoxes: [Float], setLogits: Tensor, selected: [[Int]], hypotheses: Int) {
@@ -101,6 +104,11 @@ public final class Detector {
     /// that forward appends as a denoising group after the others (DN-DETR): each reads the features of the anchor
     /// under it (`anchorUnder`) and starts from the box itself and that anchor's dense scores. Nil: no such group.
     public var denoisingBoxes: [[Box]]?
+    /// When set (the training step sets it while `config.setProgressive` is set), forward keeps the two stages of
+    /// progressive acceptance apart: the first stage's outputs in `DetectorOutput.setBoxes`/`setLogits`, the second's
+    /// in `DetectorOutput.refined`. Off (evaluation, inference), the K queries' outputs are merged: an accepted
+    /// hypothesis keeps its first-stage outputs, the others take the second stage's.
+    public var progressiveTraining = false
 
     /// A network for `config`, initialised from `seed`.
     public init(config: DetectorConfig, seed: UInt64) throws {
@@ -122,7 +130,7 @@ public final class Detector {
                 featureWidth: config.headConvs == 0 ? denseIn : config.headWidth, c4Channels: config.widths[3],
                 fineChannels: config.setFineFeatures ? config.widths[1] : 0, classes: config.numClasses, width: config.setWidth, heads: config.attentionHeads,
                 hidden: config.feedForward, layers: config.attentionLayers, classPrior: config.setClassPrior, geometry: config.setGeometry,
-                generator: &g)
+                progressive: config.setProgressive.map(Float.init), generator: &g)
             globalSet = nil
         case .fc:
             querySet = nil
@@ -222,6 +230,13 @@ public final class Detector {
             out.setLogits = r.logits
             out.selected = all.selected
             out.setGroups = groups
+            if let refined = head.refined {
+                if progressiveTraining {
+                    out.refined = refined
+                } else {
+                    Self.merge(refined, into: &out, groups: groups)
+                }
+            }
         } else if let head = globalSet {
             let r = head.forward(c4: c4)
             out.setBoxes = r.boxes
@@ -233,14 +248,17 @@ public final class Detector {
 
     /// The backward pass from the gradients of the loss w.r.t. every output (`dSetBoxes`/`dSetLogits` empty without a
     /// set head); accumulates into the parameters' gradients.
-    public func backward(dDenseLogits: Tensor, dDenseDeltas: Tensor, dSetBoxes: [Float], dSetLogits: Tensor) {
+    /// With progressive acceptance, `dRefinedBoxes`/`dRefinedLogits` are the gradients w.r.t. `DetectorOutput.refined`.
+    public func backward(dDenseLogits: Tensor, dDenseDeltas: Tensor, dSetBoxes: [Float], dSetLogits: Tensor,
+                         dRefinedBoxes: [Float]? = nil, dRefinedLogits: Tensor? = nil) {
         let a = config.anchorsPerLocation, sizes = config.levelShapes(height: inputHeight, width: inputWidth)
         let dLogitsMaps = HeadLayout.fromAnchors(levels: dDenseLogits, anchors: a, shapes: sizes)
         let dDeltasMaps = HeadLayout.fromAnchors(levels: dDenseDeltas, anchors: a, shapes: sizes)
         var dFeatures: [Tensor]? = nil
         var dC4: Tensor, dFine: Tensor? = nil
         if let head = querySet {
-            let r = head.backward(dBoxes: dSetBoxes, dLogits: dSetLogits)
+            let r = head.backward(dBoxes: dSetBoxes, dLogits: dSetLogits, dRefinedBoxes: dRefinedBoxes,
+                                  dRefinedLogits: dRefinedLogits)
             dFeatures = r.dFeatures
             dC4 = r.dC4
             dFine = r.dFine
@@ -260,6 +278,17 @@ public final class Detector {
             stageGradients[1] = dInputs[0]
         }
         backbone.backward(stageGradients: stageGradients)
+    }
+
+    /// Progressive acceptance's outputs: each K-query row (group 0 of `groups`) that the first stage did not accept
+    /// takes the second stage's box and logits.
+    static func merge(_ refined: RefinedHypotheses, into out: inout DetectorOutput, groups: Int) {
+        let n = out.selected.count, per = out.setLogits.shape[1]
+        let rows = QuerySetHead.firstGroupRows(n: n, k: groups * out.hypotheses, groups: groups)
+        for (i, r) in rows.enumerated() where !refined.accepted[i] {
+            for j in 0..<4 { out.setBoxes[r * 4 + j] = refined.boxes[i * 4 + j] }
+            for j in 0..<per { out.setLogits.data[r * per + j] = refined.logits.data[i * per + j] }
+        }
     }
 
     /// The backbone stage (1–3, the index into `widths`) whose output has `stride` (4, 8, 16).

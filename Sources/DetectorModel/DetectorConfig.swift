@@ -151,6 +151,13 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
     /// negative copy, which learns no-object. Evaluation, inference and export never see the group. nil (the default)
     /// is off and is left out of the JSON; a value must be in (0, 1].
     public var setDenoising: Double? = nil
+    /// Progressive acceptance of the query head's hypotheses (after Zheng et al., "Progressive End-to-End Object
+    /// Detection in Crowded Scenes", CVPR 2022): a hypothesis whose best object-class probability exceeds this
+    /// threshold is accepted as it is; the others go through one more attention block (`ProgressiveStage`) that sees
+    /// which hypotheses were accepted, and are trained against the boxes no accepted hypothesis was matched to.
+    /// Inference keeps the accepted hypotheses' outputs and the refined outputs of the rest. nil (the default) is off
+    /// and is left out of the JSON; a value must be in (0, 1). It adds weights, so a checkpoint fixes it.
+    public var setProgressive: Double? = nil
 
     /// The reference configuration with one class named `object`.
     public init() {}
@@ -250,6 +257,14 @@ public struct DetectorConfig: Codable, Equatable, Sendable {
                 throw bad(.setDenoising, "adds a group of query hypotheses; setHead \(setHead) has none (use query)")
             }
         }
+        if let threshold = setProgressive {
+            guard threshold > 0, threshold < 1 else {
+                throw bad(.setProgressive, "the acceptance threshold must be in (0, 1), got \(threshold)")
+            }
+            guard setHead == .query else {
+                throw bad(.setProgressive, "refines query hypotheses; setHead \(setHead) has none (use query)")
+            }
+        }
     }
 
     /// The keys (as in JSON) of every setting.
@@ -294,5 +309,6 @@ extension DetectorConfig {
         case hypotheses, setWidth, attentionHeads, feedForward, attentionLayers, setClassPrior, querySelection, setGeometry, setFineFeatures
         case queryNMSIoU, denseWeight, setWeight, focalAlpha, focalGamma, denseAssignment, matchCost, eosCoef, l1Weight
         case giouWeight, classWeight, labelSmoothing, classBalanceBeta, setIoUTargets, setOneToMany, setDenoising
+        case setProgressive
     }
 }

@@ -78,11 +78,19 @@ public final class QuerySetHead: Layer {
     public let geometry: Bool
     /// Told of each layer's use in forward and of its gradients in backward (data-parallel overlap); nil alone.
     public var readiness: GradientReadiness?
+    /// Progressive acceptance's second stage (`DetectorConfig.setProgressive`), when configured.
+    let progressive: ProgressiveStage?
+    /// The second stage's outputs for the K queries of the last forward pass (group 0), with `progressive`.
+    public private(set) var refined: RefinedHypotheses?
+    /// When set, the second stage takes these first-stage boxes `[N·K·4]` and logits `[N·K, C + 1]` of the K queries
+    /// instead of the pass's own. They enter it without gradient, so finite-difference tests hold them fixed.
+    var pinnedFirstStage: (boxes: [Float], logits: Tensor)?
 
     /// A head for `classes` classes over dense features of `featureWidth` channels and stride-16 features of
     /// `c4Channels` channels (and stride-4 features of `fineChannels` channels when above 0).
     public init(featureWidth: Int, c4Channels: Int, fineChannels: Int = 0, classes: Int, width: Int, heads: Int, hidden: Int,
-                layers: Int, classPrior: Bool = false, geometry: Bool = false, generator: inout SeededGenerator) {
+                layers: Int, classPrior: Bool = false, geometry: Bool = false, progressive: Float? = nil,
+                generator: inout SeededGenerator) {
         self.featureWidth = featureWidth
         self.fineChannels = fineChannels
         self.classPrior = classPrior
@@ -100,12 +108,17 @@ public final class QuerySetHead: Layer {
         self.blocks = blocks
         boxOut = Linear(name: "set.box", inFeatures: width, outFeatures: 4, initializer: .normal(std: 0.001), generator: &generator)
         classOut = Linear(name: "set.cls", inFeatures: width, outFeatures: classes + 1, generator: &generator)
+        self.progressive = progressive.map {
+            ProgressiveStage(threshold: $0, classes: classes, width: width, heads: heads, hidden: hidden,
+                             geometry: geometry, generator: &generator)
+        }
     }
 
     /// All parameters in forward order.
     public var parameters: [Parameter] {
         let front: [Layer] = [lateral, embed1, embed2], back: [Layer] = [boxOut, classOut]
         return front.flatMap(\.parameters) + blocks.flatMap(\.parameters) + back.flatMap(\.parameters)
+            + (progressive?.parameters ?? [])
     }
 
     /// What the forward pass keeps for backward.
@@ -153,6 +166,7 @@ public final class QuerySetHead: Layer {
             for block in blocks { readiness.used(block.parameters) }
             readiness.used(boxOut.parameters)
             readiness.used(classOut.parameters)
+            if let progressive { readiness.used(progressive.parameters) }
         }
         let lat = lateral.forward(c4)
         let (h16, w16) = (lat.shape[2], lat.shape[3])
@@ -207,6 +221,15 @@ public final class QuerySetHead: Layer {
         }
         saved = Saved(levels: levels, cells: cells, shapes: features.map(\.shape), cells16: cells16, shape16: lat.shape,
                       cells4: cells4, shape4: fine?.shape ?? [], boxes: boxes, n: n, k: k, groups: groups)
+        refined = progressive.map { stage in
+            let rows = Self.firstGroupRows(n: n, k: k, groups: groups), d = z.shape[1], per = classes + 1
+            let first = pinnedFirstStage ?? (rows.flatMap { boxes[($0 * 4)..<($0 * 4 + 4)] },
+                                             Tensor(shape: [rows.count, per],
+                                                    data: rows.flatMap { logits.data[($0 * per)..<($0 * per + per)] }))
+            let tokens = Tensor(shape: [rows.count, d], data: rows.flatMap { z.data[($0 * d)..<($0 * d + d)] })
+            let r = stage.forward(tokens: tokens, boxes: first.boxes, logits: first.logits, n: n, k: k / groups)
+            return RefinedHypotheses(boxes: r.boxes, logits: r.logits, accepted: r.accepted)
+        }
         return (boxes, logits)
     }
 
@@ -245,15 +268,32 @@ public final class QuerySetHead: Layer {
 
     /// Gradients w.r.t. the output boxes and logits → gradients w.r.t. the dense features of every level, `c4` and
     /// the stride-4 features (nil without `fineChannels`).
-    public func backward(dBoxes: [Float], dLogits: Tensor) -> (dFeatures: [Tensor], dC4: Tensor, dFine: Tensor?) {
+    /// With `progressive`, `dRefinedBoxes` and `dRefinedLogits` (the gradients w.r.t. `refined`'s boxes and logits)
+    /// go through the second stage first; without them it gets none.
+    public func backward(dBoxes: [Float], dLogits: Tensor, dRefinedBoxes: [Float]? = nil, dRefinedLogits: Tensor? = nil)
+        -> (dFeatures: [Tensor], dC4: Tensor, dFine: Tensor?)
+    {
         guard let s = saved else { preconditionFailure("QuerySetHead.backward before forward") }
         let rows = s.n * s.k
         var dDelta = Tensor(shape: [rows, 4])
         for i in 0..<(rows * 4) { dDelta.data[i] = dBoxes[i] * s.boxes[i] * (1 - s.boxes[i]) }
+        var dTokens: Tensor? = nil
+        if let stage = progressive {
+            if let dRefinedBoxes, let dRefinedLogits {
+                dTokens = stage.backward(dBoxes: dRefinedBoxes, dLogits: dRefinedLogits)
+            }
+            readiness?.accumulated(stage.parameters)
+        }
         var dz = classOut.backward(dLogits)
         readiness?.accumulated(classOut.parameters)
         dz.add(boxOut.backward(dDelta))
         readiness?.accumulated(boxOut.parameters)
+        if let dTokens {
+            let d = dz.shape[1]
+            for (i, r) in Self.firstGroupRows(n: s.n, k: s.k, groups: s.groups).enumerated() {
+                for j in 0..<d { dz.data[r * d + j] += dTokens.data[i * d + j] }
+            }
+        }
         var de = dz.reshaped([s.n * s.groups, s.k / s.groups, dz.shape[1]])
         for block in blocks.reversed() {
             de = block.backward(de)
@@ -281,6 +321,11 @@ public final class QuerySetHead: Layer {
         let dC4 = lateral.backward(dLat)
         readiness?.accumulated(lateral.parameters)
         return (dFeatures, dC4, dFine)
+    }
+
+    /// The rows of the K queries (group 0) among `n` images' `k` tokens in `groups` groups, image-major.
+    static func firstGroupRows(n: Int, k: Int, groups: Int) -> [Int] {
+        (0..<n).flatMap { b in (b * k)..<(b * k + k / groups) }
     }
 
     /// Each token's feature vector from its own level's map: `maps[l]: [N, F, H_l, W_l]`, per image K levels and cells

@@ -129,8 +129,9 @@ public final class TrainStep {
                             width: Double(batch.images.shape[3]))
         }
         detector.denoisingBoxes = denoising?.boxes
+        detector.progressiveTraining = c.setProgressive != nil
         let out = detector.forward(batch.images)
-        (detector.oneToManyGroup, detector.denoisingBoxes) = (false, nil)
+        (detector.oneToManyGroup, detector.denoisingBoxes, detector.progressiveTraining) = (false, nil, false)
         lap(.forward)
         // 2. Dense criterion.
         let (a, classes) = (out.denseLogits.shape[1], c.numClasses)
@@ -151,11 +152,18 @@ public final class TrainStep {
         // 3. Set criterion.
         // The training-only groups: their outputs, term prefixes and the counts their terms are divided by.
         var setOut: SetCriterion.Output? = nil, extra: [(out: SetCriterion.Output, prefix: String, count: Int)] = []
+        var secondStage: SetCriterion.Output? = nil
         let k = out.hypotheses
         if k > 0 {
             do {
                 setOut = try setCriterion(group: 0, of: out, targets: batch.targets)
                 report.losses += setOut!.terms.map { ("set.\($0.name)", c.setWeight * $0.value * $0.weight) }
+                if let refined = out.refined {  // divided as the K queries' terms are
+                    secondStage = try secondStageCriterion(refined, first: setOut!, targets: batch.targets)
+                    report.losses += secondStage!.terms.map {
+                        ("set.stage2.\($0.name)", c.setWeight * $0.value * $0.weight)
+                    }
+                }
                 if detector.querySet != nil, let repeats = c.setOneToMany {
                     let repeated = batch.targets.map { Self.repeated($0, repeats, within: k) }
                     let o2m = try setCriterion(group: 1, of: out, targets: repeated)
@@ -216,7 +224,12 @@ public final class TrainStep {
             let dLogitsSet = (0..<n).flatMap { i in groups.flatMap { g, w in g.logitGradients[i].map { $0 * w } } }
             dSetLogits = Tensor(shape: out.setLogits.shape, data: dLogitsSet)
         }
-        detector.backward(dDenseLogits: dLogits, dDenseDeltas: dDeltas, dSetBoxes: dSetBoxes, dSetLogits: dSetLogits)
+        let dRefinedBoxes = secondStage.map { s in s.boxGradients.flatMap { $0.map { $0 * sw } } }
+        let dRefinedLogits = secondStage.map { s in
+            Tensor(shape: out.refined!.logits.shape, data: s.logitGradients.flatMap { $0.map { $0 * sw } })
+        }
+        detector.backward(dDenseLogits: dLogits, dDenseDeltas: dDeltas, dSetBoxes: dSetBoxes, dSetLogits: dSetLogits,
+                          dRefinedBoxes: dRefinedBoxes, dRefinedLogits: dRefinedLogits)
         if let coordinator {
             var values = report.losses.map(\.value)
             try coordinator.reduce(params, terms: &values)
