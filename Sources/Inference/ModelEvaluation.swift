@@ -90,6 +90,8 @@ public enum ModelEvaluation {
         public var possibleMissing: PossibleMissingLabels, possibleMissingFile: URL
         /// Overlay pictures `overlays/possible_missing/<head>_<image stem>.png` of the images holding most of them.
         public var missingOverlayFiles: [URL]
+        /// The detections at `overlayThreshold` by kind (true positives, duplicates, …) and the boxes missed.
+        public var errors: ErrorBreakdown
     }
 
     /// The outcome of a run.
@@ -214,7 +216,9 @@ public enum ModelEvaluation {
                                       confusionFile: confusionFile, confusionPlotFile: confusionPlotFile,
                                       f1PlotFile: f1PlotFile, possibleMissing: possibleMissing,
                                       possibleMissingFile: possibleMissingFile,
-                                      missingOverlayFiles: missingOverlayFiles))
+                                      missingOverlayFiles: missingOverlayFiles,
+                                      errors: ErrorBreakdown(predictions: predictions, head: path, dataset: dataset,
+                                                             threshold: overlayThreshold)))
         }
         return Report(heads: reports, imageCount: dataset.images.count, skippedImages: skipped,
                       predictSeconds: predictSeconds, notes: notes)

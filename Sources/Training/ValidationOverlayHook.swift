@@ -40,7 +40,10 @@ public final class ValidationOverlayHook: TrainerHook {
         let folder = run.folder.appendingPathComponent("overlays/possible_missing")
         let pictures = try missing.writePictures(run.lastPredictions, head: head, dataset: data,
                                                  count: run.options.validationOverlays, to: folder)
-        run.say("validation, \(head == \ImagePrediction.set ? "set" : "dense") head: " + missing.summary
+        let name = head == \ImagePrediction.set ? "set" : "dense"
+        run.say("validation, \(name) head: detections "
+                + ErrorBreakdown(predictions: run.lastPredictions, head: head, dataset: data, threshold: threshold).summary)
+        run.say("validation, \(name) head: " + missing.summary
                 + "; list: \(file.path)" + (pictures.isEmpty ? "" : "; pictures: \(folder.path)"))
     }
 

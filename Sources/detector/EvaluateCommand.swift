@@ -167,6 +167,7 @@ struct EvaluateCommand: ParsableCommand {
                              h.overlayFiles.count, h.overlayFiles[0].deletingLastPathComponent().path as NSString,
                              h.overlayThreshold))
             }
+            print("detections " + h.errors.summary)
             print(h.possibleMissing.summary + "; list: \(h.possibleMissingFile.path)"
                   + (h.missingOverlayFiles.isEmpty ? "" : "; pictures of the \(h.missingOverlayFiles.count) image(s) "
                       + "with most: \(h.missingOverlayFiles[0].deletingLastPathComponent().path)"))
