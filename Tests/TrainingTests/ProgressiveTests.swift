@@ -159,6 +159,30 @@ final class ProgressiveTests: XCTestCase {
         try TrainStepGradientTests.checkGradients(of: picks, in: d.parameters, loss: loss, label: "progressive")
     }
 
+    /// With hybrid matching's group after the K queries, the second stage reads the K queries alone: its outputs are
+    /// those of a pass without the group, and a training step has both groups' terms.
+    func testSecondStageReadsTheQueriesBesideAnotherGroup() throws {
+        let b = DetectorFixtures.randomBatch(config: DetectorFixtures.tinyConfig(), n: 2, seed: 4)
+        var (c, _) = try Self.configuration(images: b.images, seed: 3)
+        c.setOneToMany = 2
+        let d = try Detector(config: c, seed: 3)
+        d.setTraining(true)
+        d.progressiveTraining = true
+        let alone = try XCTUnwrap(d.forward(b.images).refined)
+        d.oneToManyGroup = true
+        let beside = try XCTUnwrap(d.forward(b.images).refined)
+        (d.oneToManyGroup, d.progressiveTraining) = (false, false)
+        XCTAssertEqual(beside.accepted, alone.accepted)
+        for (x, y) in zip(beside.boxes, alone.boxes) { XCTAssertEqual(x, y, accuracy: 1e-5) }
+        for (x, y) in zip(beside.logits.data, alone.logits.data) { XCTAssertEqual(x, y, accuracy: 1e-4) }
+        let report = try TrainStep(detector: d, optimizer: SGD(momentum: 0), classWeights: nil).run(b, learningRate: 0)
+        XCTAssertNil(report.skipped)
+        for term in ["set.o2m.class", "set.stage2.class", "set.stage2.giou"] {
+            let v = try XCTUnwrap(report.losses.first { $0.name == term }, term).value
+            XCTAssertTrue(v.isFinite && v > 0, "\(term) = \(v)")
+        }
+    }
+
     /// Off by default and absent from the JSON; read from a config file; a threshold must lie in (0, 1) and needs the
     /// query head; it shapes the network (not an objective key).
     func testSettingIsOptionalAndChecked() throws {
