@@ -11,9 +11,9 @@ import Foundation
 /// is the first of these that holds, with IoU threshold `t` (0.5) and background threshold `b` (0.1):
 /// - true positive: IoU ≥ t with a box of its class that no better detection took (the box is then taken);
 /// - duplicate: IoU ≥ t with a box of its class that a better detection took;
-/// - ignored: IoU ≥ t with a crowd or ignored box (as COCO, neither right nor wrong);
-/// - wrong class: IoU ≥ t with a box of another class;
-/// - poorly placed: IoU in [b, t) with some box;
+/// - ignored: IoU ≥ t with a crowd or ignored box of its class (as COCO, neither right nor wrong);
+/// - wrong class: IoU ≥ t with a box of another class (crowd and ignored ones included);
+/// - poorly placed: IoU in [b, t) with some box (of any class, crowd and ignored ones included);
 /// - background: IoU below b with every box (`PossibleMissingLabels` lists these).
 /// Boxes (not crowd, not ignored) that no detection took are missed. Partial regions are not boxes.
 public struct ErrorBreakdown: Sendable, Equatable {
@@ -60,11 +60,13 @@ public struct ErrorBreakdown: Sendable, Equatable {
                 truePositives += 1
             } else if !sameClass.isEmpty {
                 duplicates += 1
-            } else if boxes.indices.contains(where: { !counted[$0] && overlaps[$0] >= iou }) {
+            } else if boxes.indices.contains(where: {
+                !counted[$0] && boxes[$0].classIndex == d.classIndex && overlaps[$0] >= iou
+            }) {
                 ignored += 1
-            } else if boxes.indices.contains(where: { counted[$0] && overlaps[$0] >= iou }) {
+            } else if overlaps.contains(where: { $0 >= iou }) {
                 wrongClass += 1
-            } else if boxes.indices.contains(where: { counted[$0] && overlaps[$0] >= backgroundIoU }) {
+            } else if overlaps.contains(where: { $0 >= backgroundIoU }) {
                 poorlyPlaced += 1
             } else {
                 background += 1

@@ -35,6 +35,7 @@ final class ErrorBreakdownTests: XCTestCase {
             det(box(60), 0.8),         // the ignored cat: ignored
             det(box(91), 0.85),        // the crowd: ignored
             det(box(120), 0.7),        // a cat on the dog: wrong class
+            det(box(60), 0.55, 1),     // a dog on the ignored cat: not ignored (another class), so wrong class
             det(box(36), 0.75),        // 6 px off the cat at 30, IoU 0.25: poorly placed
             det(box(170, 20), 0.65),   // inside the partial region, on no box: background
             det(box(30), 0.2),         // the cat at 30, below the threshold: not counted, so that cat is missed
@@ -42,13 +43,14 @@ final class ErrorBreakdownTests: XCTestCase {
         let predictions = [ImagePrediction(imageID: 1, set: detections, dense: [])]
         let e = ErrorBreakdown(predictions: predictions, head: \.set, dataset: dataset(), threshold: 0.5)
         XCTAssertEqual([e.truePositives, e.duplicates, e.ignored, e.wrongClass, e.poorlyPlaced, e.background],
-                       [1, 1, 2, 1, 1, 1])
+                       [1, 1, 2, 2, 1, 1])
         XCTAssertEqual(e.missed, 3, "the cat at 30, the dog and image 2's cat")
         XCTAssertTrue(e.summary.contains("1 duplicate(s)"), e.summary)
         XCTAssertTrue(e.summary.contains("3 box(es) missed"), e.summary)
         // Lower, the cat at 30 is found and nothing else changes.
         let low = ErrorBreakdown(predictions: predictions, head: \.set, dataset: dataset(), threshold: 0.1)
-        XCTAssertEqual([low.truePositives, low.duplicates, low.poorlyPlaced, low.missed], [2, 1, 1, 2])
+        XCTAssertEqual([low.truePositives, low.duplicates, low.wrongClass, low.poorlyPlaced, low.missed],
+                       [2, 1, 2, 1, 2])
         // The other head predicted nothing: every counted box is missed.
         let dense = ErrorBreakdown(predictions: predictions, head: \.dense, dataset: dataset(), threshold: 0.5)
         XCTAssertEqual([dense.truePositives, dense.duplicates, dense.background, dense.missed], [0, 0, 0, 4])
