@@ -73,11 +73,7 @@ final class ProgressiveStage {
         let delta = boxOut.forward(y)
         var out = classOut.forward(y)
         out.add(logits)
-        var refined = [Float](repeating: 0, count: rows * 4)
-        for i in 0..<(rows * 4) {
-            let p = min(max(boxes[i], 1e-4), 1 - 1e-4)
-            refined[i] = 1 / (1 + exp(-(log(p / (1 - p)) + delta.data[i])))
-        }
+        let refined = QuerySetHead.refined(boxes, by: delta)
         saved = Saved(accepted: accepted, boxes: refined, n: n, k: k)
         return (refined, out, accepted)
     }
@@ -87,10 +83,8 @@ final class ProgressiveStage {
     func backward(dBoxes: [Float], dLogits: Tensor) -> Tensor {
         guard let s = saved else { preconditionFailure("ProgressiveStage.backward before forward") }
         let rows = s.n * s.k
-        var dDelta = Tensor(shape: [rows, 4])
-        for i in 0..<(rows * 4) { dDelta.data[i] = dBoxes[i] * s.boxes[i] * (1 - s.boxes[i]) }
         var dy = classOut.backward(dLogits)
-        dy.add(boxOut.backward(dDelta))
+        dy.add(boxOut.backward(QuerySetHead.offsetGradient(dBoxes, refined: s.boxes)))
         let d = dy.shape[1]
         let dx = block.backward(dy.reshaped([s.n, s.k, d])).reshaped([rows, d])
         for r in 0..<rows where s.accepted[r] {

@@ -213,12 +213,7 @@ public final class QuerySetHead: Layer {
                 }
             }
         }
-        var boxes = [Float](repeating: 0, count: rows * 4)
-        for i in 0..<(rows * 4) {
-            let p = min(max(proposals[i], 1e-4), 1 - 1e-4)
-            let t = log(p / (1 - p)) + delta.data[i]
-            boxes[i] = 1 / (1 + exp(-t))
-        }
+        let boxes = Self.refined(proposals, by: delta)
         saved = Saved(levels: levels, cells: cells, shapes: features.map(\.shape), cells16: cells16, shape16: lat.shape,
                       cells4: cells4, shape4: fine?.shape ?? [], boxes: boxes, n: n, k: k, groups: groups)
         refined = progressive.map { stage in
@@ -275,8 +270,7 @@ public final class QuerySetHead: Layer {
     {
         guard let s = saved else { preconditionFailure("QuerySetHead.backward before forward") }
         let rows = s.n * s.k
-        var dDelta = Tensor(shape: [rows, 4])
-        for i in 0..<(rows * 4) { dDelta.data[i] = dBoxes[i] * s.boxes[i] * (1 - s.boxes[i]) }
+        let dDelta = Self.offsetGradient(dBoxes, refined: s.boxes)
         var dTokens: Tensor? = nil
         if let stage = progressive {
             if let dRefinedBoxes, let dRefinedLogits {
@@ -321,6 +315,22 @@ public final class QuerySetHead: Layer {
         let dC4 = lateral.backward(dLat)
         readiness?.accumulated(lateral.parameters)
         return (dFeatures, dC4, dFine)
+    }
+
+    /// Boxes refined by offsets in logit space: `σ(logit(b) + Δ)` per coordinate, `b` clamped to `[1e-4, 1 − 1e-4]`
+    /// (`boxes`: `[R·4]`, `delta`: `[R, 4]`).
+    static func refined(_ boxes: [Float], by delta: Tensor) -> [Float] {
+        (0..<boxes.count).map { i in
+            let p = min(max(boxes[i], 1e-4), 1 - 1e-4)
+            let t = log(p / (1 - p)) + delta.data[i]
+            return 1 / (1 + exp(-t))
+        }
+    }
+
+    /// The gradient w.r.t. the offsets `Δ` of `refined(_:by:)`, from the gradient w.r.t. its output `refined`.
+    static func offsetGradient(_ dRefined: [Float], refined: [Float]) -> Tensor {
+        let data = (0..<refined.count).map { dRefined[$0] * refined[$0] * (1 - refined[$0]) }
+        return Tensor(shape: [refined.count / 4, 4], data: data)
     }
 
     /// The rows of the K queries (group 0) among `n` images' `k` tokens in `groups` groups, image-major.
