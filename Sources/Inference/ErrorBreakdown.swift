@@ -7,11 +7,13 @@ import Foundation
 /// for and what a set head must learn to leave out, so they are told apart from misplaced boxes, boxes on nothing
 /// labelled and objects missed.
 ///
-/// Per image, the detections scoring at least `threshold` are taken best first (pycocotools' greedy order) and each
-/// is the first of these that holds, with IoU threshold `t` (0.5) and background threshold `b` (0.1):
+/// Per image, the detections scoring at least `threshold` are matched as the precision / recall curve of
+/// `ThresholdDiagnostics` matches them (best first, pycocotools' greedy order), with IoU threshold `t` (0.5) and
+/// background threshold `b` (0.1):
 /// - true positive: IoU ≥ t with a box of its class that no better detection took (the box is then taken);
-/// - duplicate: IoU ≥ t with a box of its class that a better detection took;
-/// - ignored: IoU ≥ t with a crowd or ignored box of its class (as COCO, neither right nor wrong);
+/// - ignored: else IoU ≥ t with a crowd or ignored box of its class (as COCO, neither right nor wrong);
+/// and each false positive is the first of these that holds:
+/// - duplicate: IoU ≥ t with a box of its class (one that a better detection took);
 /// - wrong class: IoU ≥ t with a box of another class (crowd and ignored ones included);
 /// - poorly placed: IoU in [b, t) with some box (of any class, crowd and ignored ones included);
 /// - background: IoU below b with every box (`PossibleMissingLabels` lists these).
@@ -45,31 +47,29 @@ public struct ErrorBreakdown: Sendable, Equatable {
 
     /// Counts one image's detections against its boxes.
     private mutating func count(_ detections: [DetectedObject], _ boxes: [Annotation]) {
-        let order = detections.indices.filter { detections[$0].score >= threshold }
-            .sorted { (detections[$0].score, -$0) > (detections[$1].score, -$1) }
         let counted = boxes.map { !$0.isCrowd && !$0.ignore }
         var taken = [Bool](repeating: false, count: boxes.count)
-        for i in order {
-            let d = detections[i]
-            let overlaps = boxes.map { Boxes.iou(d.box, $0.box) }
-            let sameClass = boxes.indices.filter {
-                counted[$0] && boxes[$0].classIndex == d.classIndex && overlaps[$0] >= iou
-            }
-            if let best = sameClass.filter({ !taken[$0] }).max(by: { overlaps[$0] < overlaps[$1] }) {
-                taken[best] = true
+        let matched = ThresholdDiagnostics.matchByScore(detections.filter { $0.score >= threshold }, boxes, iou: iou)
+        for (d, match) in matched {
+            switch match {
+            case .object(let g):
+                taken[g] = true
                 truePositives += 1
-            } else if !sameClass.isEmpty {
-                duplicates += 1
-            } else if boxes.indices.contains(where: {
-                !counted[$0] && boxes[$0].classIndex == d.classIndex && overlaps[$0] >= iou
-            }) {
+            case .ignored:
                 ignored += 1
-            } else if overlaps.contains(where: { $0 >= iou }) {
-                wrongClass += 1
-            } else if overlaps.contains(where: { $0 >= backgroundIoU }) {
-                poorlyPlaced += 1
-            } else {
-                background += 1
+            case .unmatched:
+                let overlaps = boxes.map { Boxes.iou(d.box, $0.box) }
+                if boxes.indices.contains(where: {
+                    counted[$0] && boxes[$0].classIndex == d.classIndex && overlaps[$0] >= iou
+                }) {
+                    duplicates += 1
+                } else if overlaps.contains(where: { $0 >= iou }) {
+                    wrongClass += 1
+                } else if overlaps.contains(where: { $0 >= backgroundIoU }) {
+                    poorlyPlaced += 1
+                } else {
+                    background += 1
+                }
             }
         }
         missed += boxes.indices.filter { counted[$0] && !taken[$0] }.count

@@ -43,7 +43,9 @@ public struct ThresholdDiagnostics: Sendable {
             let detections = p[keyPath: head]
             objects += gt.filter { !($0.ignore || $0.isCrowd) }.count
             Self.confuse(detections.filter { $0.score >= confusionThreshold }, gt, iou: iouThreshold, into: &matrix)
-            scored += Self.matchByScore(detections, gt, iou: iouThreshold)
+            scored += Self.matchByScore(detections, gt, iou: iouThreshold).compactMap { d, match in
+                match == .ignored ? nil : (d.score, match != .unmatched)
+            }
         }
         confusion = matrix
         thresholds = (1...99).map { Double($0) / 100 }
@@ -88,13 +90,22 @@ public struct ThresholdDiagnostics: Sendable {
         for (d, det) in detections.enumerated() where !usedD.contains(d) { m[det.classIndex][background] += 1 }
     }
 
-    /// Per-class matching by score: each detection's score and whether it is a true positive; detections matched
-    /// to crowd or ignored objects are left out.
+    /// What per-class matching by score made of a detection.
+    enum ScoreMatch: Equatable {
+        /// It took this object (an index into the ground truth), not crowd, not ignored.
+        case object(Int)
+        /// It took no object but overlaps a crowd or ignored object of its class: it counts neither way.
+        case ignored
+        /// A false positive.
+        case unmatched
+    }
+
+    /// Per-class matching by score: the detections, highest score first, each with what it matched.
     static func matchByScore(_ detections: [DetectedObject], _ gt: [Annotation], iou threshold: Double)
-        -> [(score: Double, truePositive: Bool)]
+        -> [(detection: DetectedObject, match: ScoreMatch)]
     {
         var used = [Bool](repeating: false, count: gt.count)
-        var out: [(score: Double, truePositive: Bool)] = []
+        var out: [(detection: DetectedObject, match: ScoreMatch)] = []
         for det in detections.sorted(by: { $0.score > $1.score }) {
             // A real object first (the unmatched one of highest IoU); else an ignored one, which may absorb many.
             var best = -1, bestIoU = threshold
@@ -104,10 +115,12 @@ public struct ThresholdDiagnostics: Sendable {
             }
             if best >= 0 {
                 used[best] = true
-                out.append((det.score, true))
-            } else if !gt.contains(where: { ($0.ignore || $0.isCrowd) && $0.classIndex == det.classIndex
+                out.append((det, .object(best)))
+            } else if gt.contains(where: { ($0.ignore || $0.isCrowd) && $0.classIndex == det.classIndex
                 && iou(det.box, $0.box) >= threshold }) {
-                out.append((det.score, false))
+                out.append((det, .ignored))
+            } else {
+                out.append((det, .unmatched))
             }
         }
         return out
