@@ -23,8 +23,9 @@ public struct ErrorBreakdown: Sendable, Equatable {
     public var threshold: Double
     /// The IoU of a true positive, and the IoU below which a detection touches no labelled object.
     public var iou: Double, backgroundIoU: Double
-    /// Detections of each kind, and boxes missed.
+    /// Detections of each kind.
     public var truePositives = 0, duplicates = 0, ignored = 0, wrongClass = 0, poorlyPlaced = 0, background = 0
+    /// Boxes (not crowd, not ignored) that no detection took.
     public var missed = 0
 
     /// The counts of `head` in `predictions` against `dataset` at `threshold`.
