@@ -89,6 +89,10 @@ def main():
 
     train_coco = json.loads(args.train.read_text())
     categories = sorted(train_coco["categories"], key=lambda c: c["id"])
+    val_ids = sorted(c["id"] for c in json.loads(args.val.read_text())["categories"])
+    if val_ids != [c["id"] for c in categories]:
+        sys.exit(f"{args.val}: category ids {val_ids} differ from those of {args.train} "
+                 f"({[c['id'] for c in categories]}); the peer needs one list of classes")
     class_index = {c["id"]: i for i, c in enumerate(categories)}
     category_of = {i: c["id"] for i, c in enumerate(categories)}
     data = args.work / "data"
