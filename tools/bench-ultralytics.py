@@ -31,10 +31,9 @@ def find_image(json_path: Path, file_name: str, folder):
     sys.exit(f"{json_path}: image {file_name} not found (looked in {', '.join(str(c) for c in candidates)})")
 
 
-def to_yolo(json_path: Path, folder, out: Path, class_index):
-    """Writes `out/images` (links) and `out/labels` (normalised centre, size) for one split; returns the COCO
-    images and the link paths."""
-    coco = json.loads(json_path.read_text())
+def to_yolo(coco, json_path: Path, folder, out: Path, class_index):
+    """Writes `out/images` (links) and `out/labels` (normalised centre, size) for one split, read from `json_path`
+    as `coco`; returns the link of each image id."""
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "labels").mkdir(parents=True, exist_ok=True)
     boxes = {}
@@ -59,7 +58,7 @@ def to_yolo(json_path: Path, folder, out: Path, class_index):
                          f"{bw / w:.6f} {bh / h:.6f}")
         (out / "labels" / f"{stem}.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
         links[img["id"]] = link
-    return coco, links
+    return links
 
 
 def main():
@@ -87,17 +86,17 @@ def main():
     tu.NUM_THREADS = args.threads
     torch.set_num_threads(args.threads)
 
-    train_coco = json.loads(args.train.read_text())
+    train_coco, val_coco = json.loads(args.train.read_text()), json.loads(args.val.read_text())
     categories = sorted(train_coco["categories"], key=lambda c: c["id"])
-    val_ids = sorted(c["id"] for c in json.loads(args.val.read_text())["categories"])
+    val_ids = sorted(c["id"] for c in val_coco["categories"])
     if val_ids != [c["id"] for c in categories]:
         sys.exit(f"{args.val}: category ids {val_ids} differ from those of {args.train} "
                  f"({[c['id'] for c in categories]}); the peer needs one list of classes")
     class_index = {c["id"]: i for i, c in enumerate(categories)}
     category_of = {i: c["id"] for i, c in enumerate(categories)}
     data = args.work / "data"
-    to_yolo(args.train, args.images, data / "train", class_index)
-    val_coco, val_links = to_yolo(args.val, args.val_images, data / "val", class_index)
+    to_yolo(train_coco, args.train, args.images, data / "train", class_index)
+    val_links = to_yolo(val_coco, args.val, args.val_images, data / "val", class_index)
     yaml = args.work / "data.yaml"
     names = "\n".join(f"  {i}: {json.dumps(c['name'])}" for i, c in enumerate(categories))
     yaml.write_text(f"path: {data.resolve()}\ntrain: train/images\nval: val/images\nnames:\n{names}\n")
