@@ -54,6 +54,8 @@ public enum ModelEvaluation {
         /// IoU above which the dense head's NMS drops the lower-scored of two same-class boxes (`PostProcessor.nmsIoU`);
         /// nil: 0.5, torchvision's RetinaNet value.
         public var nmsIoU: Double?
+        /// Test-time flips (`TestTimeFlips`); nil (default): one pass.
+        public var flips: TestTimeFlips?
 
         /// Options with the defaults above.
         public init(model: URL, data: URL, out: URL) {
@@ -157,6 +159,11 @@ public enum ModelEvaluation {
         if let iou = options.nmsIoU { post.nmsIoU = iou }
         let predictor = Predictor(detector: loaded.detector, postProcessor: post, batchSize: options.batchSize)
         predictor.tiling = options.tiling
+        predictor.flips = options.flips
+        if let f = options.flips {
+            notes.append("test-time flips \(f.rawValue): \(f.passes.count) passes an image, merged per class by NMS "
+                + String(format: "at IoU %.2f", post.nmsIoU))
+        }
         let start = Date()
         let (predictions, skipped) = try predictor.predict(dataset: dataset, skipBadImages: options.skipBadImages,
                                                            progress: progress)

@@ -36,6 +36,9 @@ public final class Predictor {
     /// Overlapping tiles for images larger than `tiling.side` (see `Tiling`); nil (default) letterboxes every image
     /// whole. With tiles, images are decoded at full size.
     public var tiling: Tiling?
+    /// Test-time flips (`TestTimeFlips`): every image predicted once per pass and each head's passes merged by NMS
+    /// at `postProcessor.nmsIoU`; nil (default) predicts each image once.
+    public var flips: TestTimeFlips?
     /// One line per image the decoder recovered from corruption (file and libjpeg-turbo's warnings), in the order
     /// met by `predict(dataset:)`.
     public private(set) var decodeWarnings: [String] = []
@@ -54,8 +57,32 @@ public final class Predictor {
 
     /// Predictions for images that may have been decoded at a reduced size: boxes come back in `originalSize`
     /// pixels (the full-resolution size, `DecodedImage.originalWidth × originalHeight`).
-    /// With `tiling`, an image larger than a tile is predicted tile by tile and the tiles' detections merged.
+    /// With `tiling`, an image larger than a tile is predicted tile by tile and the tiles' detections merged; with
+    /// `flips`, each pass's picture is predicted so and the passes merged (`TestTimeFlips.merge`).
     public func predict(decoded images: [(id: Int, image: Image, originalSize: (width: Int, height: Int))])
+        -> [ImagePrediction]
+    {
+        guard let flips else { return predictOnce(images) }
+        let passes = flips.passes.map { pass in
+            predictOnce(images.map { ($0.id, pass.apply($0.image), $0.originalSize) }).enumerated().map { i, p in
+                let (w, h) = (Double(images[i].originalSize.width), Double(images[i].originalSize.height))
+                func back(_ d: DetectedObject) -> DetectedObject {
+                    DetectedObject(box: pass.mapBack(d.box, width: w, height: h), score: d.score,
+                                   classIndex: d.classIndex)
+                }
+                return ImagePrediction(imageID: p.imageID, set: p.set.map(back), dense: p.dense.map(back))
+            }
+        }
+        let (iou, limit) = (postProcessor.nmsIoU, postProcessor.maxDetections)
+        return images.indices.map { i in
+            ImagePrediction(imageID: images[i].id,
+                            set: TestTimeFlips.merge(passes.map { $0[i].set }, iou: iou, maxDetections: limit),
+                            dense: TestTimeFlips.merge(passes.map { $0[i].dense }, iou: iou, maxDetections: limit))
+        }
+    }
+
+    /// One pass over `images`, in their order: tile by tile for images larger than `tiling`'s tiles, else whole.
+    func predictOnce(_ images: [(id: Int, image: Image, originalSize: (width: Int, height: Int))])
         -> [ImagePrediction]
     {
         guard let tiling else { return predictWhole(images) }

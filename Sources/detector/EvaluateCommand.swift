@@ -144,6 +144,7 @@ struct EvaluateCommand: ParsableCommand {
         options.tiling = input.tiling
         options.inputSize = input.inputSize
         options.nmsIoU = input.nmsIoU
+        options.flips = input.tta
         options.skipBadImages = dataOptions.skipBadImages
         var progress: ProgressReporter?
         let report = try ModelEvaluation.run(options) { done, total in
@@ -153,7 +154,8 @@ struct EvaluateCommand: ParsableCommand {
         progress?.finish()
         for note in report.notes { print("note: \(note)") }
         for h in report.heads {
-            print("== \(h.head.rawValue) head\(h.head == .set ? " (no NMS)" : " (NMS)") ==")
+            let merge = input.tta.map { " (\($0.passes.count) flipped passes merged by NMS)" }
+            print("== \(h.head.rawValue) head\(merge ?? (h.head == .set ? " (no NMS)" : " (NMS)")) ==")
             printMetrics(h.evaluation, h.crowd)
             print("results: \(h.resultsFile.path); metrics: \(h.metricsFile.path); chart: \(h.plotFile.path)")
             let d = h.diagnostics, best = d.bestF1

@@ -16,6 +16,7 @@ extension DetectorConfig.QuerySelectionKind: ExpressibleByArgument {}
 extension DetectorConfig.DenseAssignmentKind: ExpressibleByArgument {}
 extension DetectRun.Head: ExpressibleByArgument {}
 extension ModelEvaluation.HeadChoice: ExpressibleByArgument {}
+extension TestTimeFlips: ExpressibleByArgument {}
 
 /// `--anchors`: `auto` (fitted to the training boxes) or comma-separated sides in input pixels.
 enum AnchorChoice: ExpressibleByArgument, Equatable {
@@ -207,6 +208,13 @@ struct InputOptions: ParsableArguments {
             help: ArgumentHelp("Dense head: IoU above which NMS drops the lower-scored of two boxes of a class "
                 + "(torchvision's box_nms_thresh, ultralytics' iou; default 0.5)."))
     var nmsIoU: Double?
+    @Option(name: .customLong("tta"),
+            help: ArgumentHelp("Test-time flips: each image predicted as it is and mirrored left to right "
+                + "(h, 2 passes) or also top to bottom and both (hv, 4 passes, for pictures with no up such as cells), "
+                + "each head's passes merged per class by NMS at --nms-iou, as ultralytics' augment=True "
+                + "(default: one pass).",
+                valueName: "h|hv"))
+    var tta: TestTimeFlips?
 
     func validate() throws {
         if let iou = nmsIoU, !(iou > 0 && iou <= 1) { throw ValidationError("--nms-iou must be in (0, 1], got \(iou)") }

@@ -132,6 +132,20 @@ final class CLITests: XCTestCase {
                                  "--out", "eval-tiles", "--tile", "128"], in: dir)
         XCTAssertEqual(tiledEval.status, 0, tiledEval.err)
         XCTAssertTrue(tiledEval.out.contains("Average Precision"), tiledEval.out)
+        let valJSON = sample.appendingPathComponent("val.json").path
+        let flippedEval = try run(["evaluate", "--model", checkpoint, "--data", valJSON,
+                                   "--out", "eval-flips", "--tta", "hv", "--overlays", "0"], in: dir)
+        XCTAssertEqual(flippedEval.status, 0, flippedEval.err)
+        XCTAssertTrue(flippedEval.out.contains("test-time flips hv: 4 passes an image")
+                      && flippedEval.out.contains("== set head (4 flipped passes merged by NMS) =="), flippedEval.out)
+        let flippedDetect = try run(["detect", "--model", checkpoint, sample.appendingPathComponent("val/images").path,
+                                     "--out", "det-flips", "--threshold", "0.1", "--tta", "h", "--no-overlays"],
+                                    in: dir)
+        XCTAssertEqual(flippedDetect.status, 0, flippedDetect.err)
+        exists(dir.appendingPathComponent("det-flips"), "detections.json")
+        let badFlips = try run(["detect", "--model", checkpoint, "x.png", "--tta", "v"], in: dir)
+        XCTAssertEqual(badFlips.status, 64)
+        XCTAssertTrue(badFlips.err.contains("--tta"), badFlips.err)
         let badOverlap = try run(["detect", "--model", checkpoint, "x.png", "--tile", "128", "--tile-overlap", "128"], in: dir)
         XCTAssertEqual(badOverlap.status, 64)
         XCTAssertTrue(badOverlap.err.contains("--tile-overlap: must be in [0, 128)"), badOverlap.err)
