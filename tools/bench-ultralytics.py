@@ -5,12 +5,13 @@ evaluator as this package's own heads.
 Called by tools/bench-ultralytics, which makes the Python environment and runs `detector train` beside it:
 
     python bench-ultralytics.py --train train.json --val val.json --work DIR --minutes 30 --imgsz 320 \
-        [--model yolov8n] [--threads 1] [--seed 0] [--images DIR] [--val-images DIR]
+        [--model yolov8n] [--threads 1] [--seed 0] [--images DIR] [--val-images DIR] [--augment]
 
 The network is built from its YAML (from scratch: no pretrained weights). Training uses ultralytics' defaults
 (its optimizer, augmentation, mosaic closing, EMA, `time=` schedule); `best.pt` (its choice on the validation split)
 predicts at conf 0.001, NMS IoU 0.7 and 300 detections an image, the settings of ultralytics' own validation.
-Crowd annotations (`iscrowd`) are left out of the YOLO labels, which cannot mark them.
+With `--augment` it predicts a second time with ultralytics' test-time augmentation (`augment=True`) into
+`results_augment.json`. Crowd annotations (`iscrowd`) are left out of the YOLO labels, which cannot mark them.
 """
 import argparse
 import json
@@ -74,6 +75,7 @@ def main():
     p.add_argument("--model", default="yolov8n")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--augment", action="store_true")
     args = p.parse_args()
 
     os.environ.setdefault("YOLO_OFFLINE", "1")
@@ -113,17 +115,24 @@ def main():
     images_seen = epochs * len(train_coco["images"])
 
     net = YOLO(str(best))
-    results = []
+
+    def predict(augment):
+        results = []
+        for image_id, link in val_links.items():
+            r = net.predict(str(link), imgsz=args.imgsz, conf=0.001, iou=0.7, max_det=300, device="cpu",
+                            augment=augment, verbose=False)[0]
+            for (x0, y0, x1, y1), s, c in zip(r.boxes.xyxy.tolist(), r.boxes.conf.tolist(), r.boxes.cls.tolist()):
+                results.append({"image_id": image_id, "category_id": category_of[int(c)],
+                                "bbox": [round(x0, 3), round(y0, 3), round(x1 - x0, 3), round(y1 - y0, 3)],
+                                "score": round(s, 5)})
+        return results
+
     t0 = time.time()
-    for image_id, link in val_links.items():
-        r = net.predict(str(link), imgsz=args.imgsz, conf=0.001, iou=0.7, max_det=300, device="cpu",
-                        verbose=False)[0]
-        for (x0, y0, x1, y1), s, c in zip(r.boxes.xyxy.tolist(), r.boxes.conf.tolist(), r.boxes.cls.tolist()):
-            results.append({"image_id": image_id, "category_id": category_of[int(c)],
-                            "bbox": [round(x0, 3), round(y0, 3), round(x1 - x0, 3), round(y1 - y0, 3)],
-                            "score": round(s, 5)})
+    results = predict(False)
     inference = time.time() - t0
     (args.work / "results.json").write_text(json.dumps(results))
+    if args.augment:
+        (args.work / "results_augment.json").write_text(json.dumps(predict(True)))
     summary = {"ultralytics": ultralytics.__version__, "torch": torch.__version__, "model": args.model,
                "imgsz": args.imgsz, "threads": args.threads, "minutes": trained / 60, "epochs": epochs,
                "images_per_second": images_seen / trained, "best": str(best),

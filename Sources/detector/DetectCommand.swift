@@ -44,6 +44,11 @@ struct DetectCommand: ParsableCommand {
             case .fallback: print(String(format: "score threshold %.2f (the checkpoint stores none; --threshold to change)", detect.threshold))
             case .given: break
             }
+            if let t = input.tta, detect.thresholdSource != .given {
+                print("note: that threshold was chosen on one pass; with --tta \(t.rawValue) the scores run higher "
+                      + "(`detector evaluate --model … --tta \(t.rawValue)` prints the best F1 threshold with "
+                      + "the flips)")
+            }
             let files = try DetectRun.imageFiles(inputs.map { URL(fileURLWithPath: $0) })
             let outDir = URL(fileURLWithPath: out)
             try FileManager.default.createDirectory(at: outDir, withIntermediateDirectories: true)

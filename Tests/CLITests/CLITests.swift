@@ -142,6 +142,11 @@ final class CLITests: XCTestCase {
                                      "--out", "det-flips", "--threshold", "0.1", "--tta", "h", "--no-overlays"],
                                     in: dir)
         XCTAssertEqual(flippedDetect.status, 0, flippedDetect.err)
+        XCTAssertFalse(flippedDetect.out.contains("chosen on one pass"), "a given --threshold needs no note")
+        let storedFlips = try run(["detect", "--model", checkpoint, sample.appendingPathComponent("val/images").path,
+                                   "--out", "det-flips2", "--tta", "hv", "--no-overlays"], in: dir)
+        XCTAssertEqual(storedFlips.status, 0, storedFlips.err)
+        XCTAssertTrue(storedFlips.out.contains("that threshold was chosen on one pass; with --tta hv"), storedFlips.out)
         exists(dir.appendingPathComponent("det-flips"), "detections.json")
         let badFlips = try run(["detect", "--model", checkpoint, "x.png", "--tta", "v"], in: dir)
         XCTAssertEqual(badFlips.status, 64)
