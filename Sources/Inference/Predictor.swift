@@ -58,7 +58,8 @@ public final class Predictor {
     /// Predictions for images that may have been decoded at a reduced size: boxes come back in `originalSize`
     /// pixels (the full-resolution size, `DecodedImage.originalWidth × originalHeight`).
     /// With `tiling`, an image larger than a tile is predicted tile by tile and the tiles' detections merged; with
-    /// `flips`, each pass's picture is predicted so and the passes merged (`TestTimeFlips.merge`).
+    /// `flips`, each image is predicted once per pass (mirrored as the pass says, boxes mirrored back) and the passes
+    /// merged (`TestTimeFlips.merge`).
     public func predict(decoded images: [(id: Int, image: Image, originalSize: (width: Int, height: Int))])
         -> [ImagePrediction]
     {
