@@ -41,8 +41,8 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["Reporting"]),
         .target(name: "DetectorModel", dependencies: ["Boxes", "NeuralNet"]),
         .target(name: "Distributed", dependencies: ["NeuralNet"]),
-        .target(name: "Inference", dependencies: ["Boxes", "NeuralNet", "Imaging", "Datasets", "Evaluation", "Reporting",
-                                                 "DetectorModel"]),
+        .target(name: "Inference", dependencies: ["Boxes", "Matching", "NeuralNet", "Imaging", "Datasets", "Evaluation",
+                                                 "Reporting", "DetectorModel"]),
         .target(
             name: "Training",
             dependencies: ["Boxes", "Matching", "NeuralNet", "Losses", "Datasets", "Imaging", "Criterion", "Evaluation", "Reporting",

@@ -56,6 +56,8 @@ public enum ModelEvaluation {
         public var nmsIoU: Double?
         /// Test-time flips (`TestTimeFlips`); nil (default): one pass.
         public var flips: TestTimeFlips?
+        /// How the flipped passes are merged (`Predictor.flipMerge`). Default `.match`.
+        public var flipMerge = TestTimeFlips.Merge.match
 
         /// Options with the defaults above.
         public init(model: URL, data: URL, out: URL) {
@@ -160,8 +162,10 @@ public enum ModelEvaluation {
         let predictor = Predictor(detector: loaded.detector, postProcessor: post, batchSize: options.batchSize)
         predictor.tiling = options.tiling
         predictor.flips = options.flips
+        predictor.flipMerge = options.flipMerge
         if let f = options.flips {
-            notes.append("test-time flips \(f.rawValue): \(f.passes.count) passes an image, merged per class by NMS "
+            let how = options.flipMerge == .match ? "one to one" : "by NMS"
+            notes.append("test-time flips \(f.rawValue): \(f.passes.count) passes an image, merged per class \(how) "
                 + String(format: "at IoU %.2f", post.nmsIoU))
         }
         let start = Date()

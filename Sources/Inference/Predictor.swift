@@ -36,9 +36,11 @@ public final class Predictor {
     /// Overlapping tiles for images larger than `tiling.side` (see `Tiling`); nil (default) letterboxes every image
     /// whole. With tiles, images are decoded at full size.
     public var tiling: Tiling?
-    /// Test-time flips (`TestTimeFlips`): every image predicted once per pass and each head's passes merged by NMS
-    /// at `postProcessor.nmsIoU`; nil (default) predicts each image once.
+    /// Test-time flips (`TestTimeFlips`): every image predicted once per pass and each head's passes merged by
+    /// `flipMerge` at IoU `postProcessor.nmsIoU`; nil (default) predicts each image once.
     public var flips: TestTimeFlips?
+    /// How `flips`' passes are merged. Default `.match` (one to one, no NMS).
+    public var flipMerge = TestTimeFlips.Merge.match
     /// One line per image the decoder recovered from corruption (file and libjpeg-turbo's warnings), in the order
     /// met by `predict(dataset:)`.
     public private(set) var decodeWarnings: [String] = []
@@ -74,11 +76,12 @@ public final class Predictor {
                 return ImagePrediction(imageID: p.imageID, set: p.set.map(back), dense: p.dense.map(back))
             }
         }
-        let (iou, limit) = (postProcessor.nmsIoU, postProcessor.maxDetections)
+        let (iou, limit, merge) = (postProcessor.nmsIoU, postProcessor.maxDetections, flipMerge)
+        func merged(_ head: KeyPath<ImagePrediction, [DetectedObject]>, _ i: Int) -> [DetectedObject] {
+            TestTimeFlips.merge(passes.map { $0[i][keyPath: head] }, by: merge, iou: iou, maxDetections: limit)
+        }
         return images.indices.map { i in
-            ImagePrediction(imageID: images[i].id,
-                            set: TestTimeFlips.merge(passes.map { $0[i].set }, iou: iou, maxDetections: limit),
-                            dense: TestTimeFlips.merge(passes.map { $0[i].dense }, iou: iou, maxDetections: limit))
+            ImagePrediction(imageID: images[i].id, set: merged(\.set, i), dense: merged(\.dense, i))
         }
     }
 

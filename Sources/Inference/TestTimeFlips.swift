@@ -1,15 +1,17 @@
 import Boxes
 import Foundation
 import Imaging
+import Matching
 
 /// Test-time augmentation by flips: each image is predicted as it is and mirrored, each mirrored pass's boxes are
-/// mirrored back, and each head's detections of all passes are merged per class by NMS (the flips of ultralytics'
+/// mirrored back, and each head's detections of all passes are merged per class (the flips of ultralytics'
 /// `augment=True` and of Detectron2's test-time augmentation, without their rescaled passes, which measured no gain
 /// on BCCD: docs/experiments.md, "Test-time flips").
 ///
-/// The merge is NMS, so the set head's detections lose what it was trained for (no NMS): neighbours that overlap
-/// more than the merge IoU become one detection. Measured on cells (BCCD, `hv`) and heads in crowds (SCUT-HEAD, `h`),
-/// where it gained on both heads or nearly so; objects that overlap each other by more than the IoU lose to it.
+/// Two merges (`Merge`). `match` pairs each pass's detections one to one with those of the passes before it
+/// (the Hungarian assignment of `Matching`, as the set head is trained), so no NMS enters and neighbours in a crowd
+/// stay apart. `nms`, ultralytics' merge, suppresses every box overlapping a better one of its class across all
+/// passes, so the set head then has an NMS.
 public enum TestTimeFlips: String, Sendable, CaseIterable {
     /// As it is and mirrored left to right: 2 passes.
     case horizontal = "h"
@@ -49,12 +51,91 @@ public enum TestTimeFlips: String, Sendable, CaseIterable {
         }
     }
 
-    /// One image's detections from every pass (boxes already in the image's pixels): class-aware NMS at `iou` over
-    /// all of them, best first (ties: pass order, then each pass's order), at most `maxDetections`.
-    public static func merge(_ perPass: [[DetectedObject]], iou: Double, maxDetections: Int) -> [DetectedObject] {
+    /// How the passes' detections of one image become one list.
+    public enum Merge: String, Sendable, CaseIterable {
+        /// One to one across passes (`TestTimeFlips.matched`): no NMS.
+        case match
+        /// Class-aware NMS over every pass's detections (`TestTimeFlips.suppressed`), as ultralytics merges.
+        case nms
+    }
+
+    /// One image's detections from every pass (boxes already in the image's pixels), merged by `merge` at `iou`.
+    public static func merge(_ perPass: [[DetectedObject]], by merge: Merge, iou: Double,
+                             maxDetections: Int) -> [DetectedObject] {
+        switch merge {
+        case .match: return matched(perPass, iou: iou, maxDetections: maxDetections)
+        case .nms: return suppressed(perPass, iou: iou, maxDetections: maxDetections)
+        }
+    }
+
+    /// Class-aware NMS at `iou` over every pass's detections, best first (ties: pass order, then each pass's
+    /// order), at most `maxDetections`.
+    public static func suppressed(_ perPass: [[DetectedObject]], iou: Double, maxDetections: Int) -> [DetectedObject] {
         let all = perPass.flatMap { $0 }
         let keep = batchedNMS(boxes: all.map(\.box), scores: all.map(\.score), classes: all.map(\.classIndex),
                               iouThreshold: iou)
         return keep.prefix(maxDetections).map { all[$0] }
+    }
+
+    /// One-to-one merge, class by class. The first pass's detections start one group each; every later pass's
+    /// detections are assigned to the groups so far by the assignment of greatest total IoU (each group takes one
+    /// detection of a pass at most), a pair with IoU ≥ `iou` joins its group and every other detection starts a group.
+    /// A group becomes one detection: its box the score-weighted mean of its members', its score the sum of their
+    /// scores over the number of passes (a detection found in one pass of four keeps a quarter of its score, so
+    /// agreement ranks first, as weighted box fusion scores, Solovyev et al. 2019). Best first (ties: class, then
+    /// the order groups began), at most `maxDetections`.
+    public static func matched(_ perPass: [[DetectedObject]], iou: Double, maxDetections: Int) -> [DetectedObject] {
+        var groups: [Int: [Group]] = [:]
+        for pass in perPass {
+            let byClass = Dictionary(grouping: pass, by: \.classIndex)
+            for (c, dets) in byClass {
+                var existing = groups[c] ?? []
+                var joined = [Bool](repeating: false, count: dets.count)
+                if !existing.isEmpty {
+                    let overlaps = existing.flatMap { g in dets.map { Boxes.iou(g.box, $0.box) } }
+                    let cost = CostMatrix(rows: existing.count, columns: dets.count, values: overlaps)
+                    // Finite IoUs in [0, 1]: the assignment cannot fail.
+                    if let a = try? linearSumAssignment(cost, maximize: true) {
+                        for (g, j) in a.pairs where overlaps[g * dets.count + j] >= iou {
+                            existing[g].add(dets[j])
+                            joined[j] = true
+                        }
+                    }
+                }
+                for (j, d) in dets.enumerated() where !joined[j] { existing.append(Group(d)) }
+                groups[c] = existing
+            }
+        }
+        let passes = Double(max(perPass.count, 1))
+        let all = groups.keys.sorted().flatMap { c in
+            groups[c]!.map { DetectedObject(box: $0.box, score: $0.scoreSum / passes, classIndex: c) }
+        }
+        let ranked = all.indices.sorted { all[$0].score > all[$1].score || (all[$0].score == all[$1].score && $0 < $1) }
+        return ranked.prefix(maxDetections).map { all[$0] }
+    }
+
+    /// Detections of one class merged so far: the sum of their scores and their score-weighted box.
+    struct Group {
+        var scoreSum = 0.0
+        var weighted = (x1: 0.0, y1: 0.0, x2: 0.0, y2: 0.0)
+        var firstBox: Box
+
+        init(_ d: DetectedObject) {
+            firstBox = d.box
+            add(d)
+        }
+
+        /// The score-weighted mean box (the first member's while every score is 0).
+        var box: Box {
+            guard scoreSum > 0 else { return firstBox }
+            return Box(x1: weighted.x1 / scoreSum, y1: weighted.y1 / scoreSum, x2: weighted.x2 / scoreSum,
+                       y2: weighted.y2 / scoreSum)
+        }
+
+        mutating func add(_ d: DetectedObject) {
+            scoreSum += d.score
+            weighted.x1 += d.score * d.box.x1; weighted.y1 += d.score * d.box.y1
+            weighted.x2 += d.score * d.box.x2; weighted.y2 += d.score * d.box.y2
+        }
     }
 }

@@ -37,6 +37,7 @@ struct DetectCommand: ParsableCommand {
                                        inputSize: input.inputSize)
             detect.predictor.tiling = input.tiling
             detect.predictor.flips = input.tta
+            detect.predictor.flipMerge = input.ttaMerge
             if let iou = input.nmsIoU { detect.predictor.postProcessor.nmsIoU = iou }
             switch detect.thresholdSource {
             case .stored: print(String(format: "score threshold %.2f: the %@ head's best F1 on validation, stored in %@ (--threshold to change)",

@@ -145,6 +145,7 @@ struct EvaluateCommand: ParsableCommand {
         options.inputSize = input.inputSize
         options.nmsIoU = input.nmsIoU
         options.flips = input.tta
+        options.flipMerge = input.ttaMerge
         options.skipBadImages = dataOptions.skipBadImages
         var progress: ProgressReporter?
         let report = try ModelEvaluation.run(options) { done, total in
@@ -154,7 +155,8 @@ struct EvaluateCommand: ParsableCommand {
         progress?.finish()
         for note in report.notes { print("note: \(note)") }
         for h in report.heads {
-            let merge = input.tta.map { " (\($0.passes.count) flipped passes merged by NMS)" }
+            let how = input.ttaMerge == .match ? "one to one" : "by NMS"
+            let merge = input.tta.map { " (\($0.passes.count) flipped passes merged \(how))" }
             print("== \(h.head.rawValue) head\(merge ?? (h.head == .set ? " (no NMS)" : " (NMS)")) ==")
             printMetrics(h.evaluation, h.crowd)
             print("results: \(h.resultsFile.path); metrics: \(h.metricsFile.path); chart: \(h.plotFile.path)")

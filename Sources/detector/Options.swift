@@ -17,6 +17,7 @@ extension DetectorConfig.DenseAssignmentKind: ExpressibleByArgument {}
 extension DetectRun.Head: ExpressibleByArgument {}
 extension ModelEvaluation.HeadChoice: ExpressibleByArgument {}
 extension TestTimeFlips: ExpressibleByArgument {}
+extension TestTimeFlips.Merge: ExpressibleByArgument {}
 
 /// `--anchors`: `auto` (fitted to the training boxes) or comma-separated sides in input pixels.
 enum AnchorChoice: ExpressibleByArgument, Equatable {
@@ -211,14 +212,20 @@ struct InputOptions: ParsableArguments {
     @Option(name: .customLong("tta"),
             help: ArgumentHelp("Test-time flips: each image predicted as it is and mirrored left to right "
                 + "(h, 2 passes) or also top to bottom and both (hv, 4 passes, for pictures with no up such as cells), "
-                + "each head's passes merged per class by NMS at --nms-iou, as ultralytics' augment=True "
-                + "(default: one pass).",
+                + "each head's passes merged per class (see --tta-merge) at IoU --nms-iou, as ultralytics' "
+                + "augment=True (default: one pass).",
                 valueName: "h|hv"))
     var tta: TestTimeFlips?
+    @Option(name: .customLong("tta-merge"),
+            help: ArgumentHelp("How --tta's passes are merged: match (one to one by the Hungarian assignment, no NMS: "
+                + "neighbours stay apart) or nms (every box overlapping a better one of its class dropped, "
+                + "ultralytics' merge)."))
+    var ttaMerge = TestTimeFlips.Merge.match
 
     func validate() throws {
         if let iou = nmsIoU, !(iou > 0 && iou <= 1) { throw ValidationError("--nms-iou must be in (0, 1], got \(iou)") }
         if tile == nil && tileOverlap != nil { throw ValidationError("--tile-overlap needs --tile") }
+        if tta == nil && ttaMerge != .match { throw ValidationError("--tta-merge needs --tta") }
         if let t = tile { _ = try tiling(side: t) }
     }
 

@@ -136,8 +136,17 @@ final class CLITests: XCTestCase {
         let flippedEval = try run(["evaluate", "--model", checkpoint, "--data", valJSON,
                                    "--out", "eval-flips", "--tta", "hv", "--overlays", "0"], in: dir)
         XCTAssertEqual(flippedEval.status, 0, flippedEval.err)
-        XCTAssertTrue(flippedEval.out.contains("test-time flips hv: 4 passes an image")
-                      && flippedEval.out.contains("== set head (4 flipped passes merged by NMS) =="), flippedEval.out)
+        XCTAssertTrue(flippedEval.out.contains("test-time flips hv: 4 passes an image, merged per class one to one"),
+                      flippedEval.out)
+        XCTAssertTrue(flippedEval.out.contains("== set head (4 flipped passes merged one to one) =="), flippedEval.out)
+        let suppressedEval = try run(["evaluate", "--model", checkpoint, "--data", valJSON, "--out", "eval-flips-nms",
+                                      "--tta", "h", "--tta-merge", "nms", "--overlays", "0"], in: dir)
+        XCTAssertEqual(suppressedEval.status, 0, suppressedEval.err)
+        XCTAssertTrue(suppressedEval.out.contains("== dense head (2 flipped passes merged by NMS) =="),
+                      suppressedEval.out)
+        let mergeAlone = try run(["detect", "--model", checkpoint, "x.png", "--tta-merge", "nms"], in: dir)
+        XCTAssertEqual(mergeAlone.status, 64)
+        XCTAssertTrue(mergeAlone.err.contains("--tta-merge needs --tta"), mergeAlone.err)
         let flippedDetect = try run(["detect", "--model", checkpoint, sample.appendingPathComponent("val/images").path,
                                      "--out", "det-flips", "--threshold", "0.1", "--tta", "h", "--no-overlays"],
                                     in: dir)

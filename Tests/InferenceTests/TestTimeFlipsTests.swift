@@ -28,19 +28,49 @@ final class TestTimeFlipsTests: XCTestCase {
         }
     }
 
-    func testMergeKeepsTheBestOfOverlappingBoxesOfAClass() {
+    func testSuppressionKeepsTheBestOfOverlappingBoxesOfAClass() {
         let a = DetectedObject(box: Box(x1: 0, y1: 0, x2: 10, y2: 10), score: 0.6, classIndex: 0)
         let aBetter = DetectedObject(box: Box(x1: 1, y1: 0, x2: 11, y2: 10), score: 0.9, classIndex: 0)   // IoU 0.82
         let otherClass = DetectedObject(box: a.box, score: 0.7, classIndex: 1)
         // IoU 0.5 with aBetter: kept, since NMS drops only boxes above the threshold.
         let halfOver = DetectedObject(box: Box(x1: 1, y1: 0, x2: 11, y2: 5), score: 0.5, classIndex: 0)
         let apart = DetectedObject(box: Box(x1: 50, y1: 50, x2: 60, y2: 60), score: 0.8, classIndex: 0)
-        let merged = TestTimeFlips.merge([[a, otherClass], [aBetter, halfOver, apart]], iou: 0.5, maxDetections: 100)
-        XCTAssertEqual(merged, [aBetter, apart, otherClass, halfOver])
-        XCTAssertEqual(TestTimeFlips.merge([[a, otherClass], [aBetter, halfOver, apart]], iou: 0.5, maxDetections: 2),
-                       [aBetter, apart])
-        XCTAssertEqual(TestTimeFlips.merge([[a], [aBetter]], iou: 0.9, maxDetections: 100), [aBetter, a])
-        XCTAssertEqual(TestTimeFlips.merge([[], []], iou: 0.5, maxDetections: 100), [])
+        let passes = [[a, otherClass], [aBetter, halfOver, apart]]
+        XCTAssertEqual(TestTimeFlips.suppressed(passes, iou: 0.5, maxDetections: 100),
+                       [aBetter, apart, otherClass, halfOver])
+        XCTAssertEqual(TestTimeFlips.merge(passes, by: .nms, iou: 0.5, maxDetections: 2), [aBetter, apart])
+        XCTAssertEqual(TestTimeFlips.suppressed([[a], [aBetter]], iou: 0.9, maxDetections: 100), [aBetter, a])
+        XCTAssertEqual(TestTimeFlips.suppressed([[], []], iou: 0.5, maxDetections: 100), [])
+    }
+
+    /// Two neighbours overlapping each other (IoU 0.54) found by both passes stay two detections, each the
+    /// score-weighted mean of its pair with the mean score; NMS keeps one of the four boxes.
+    func testMatchingKeepsNeighboursApartAndAveragesEachPair() {
+        func det(_ x1: Double, _ x2: Double, _ score: Double, _ c: Int = 0) -> DetectedObject {
+            DetectedObject(box: Box(x1: x1, y1: 0, x2: x2, y2: 10), score: score, classIndex: c)
+        }
+        let first = [det(0, 10, 0.9), det(3, 13, 0.8)], second = [det(1, 11, 0.7), det(3, 13, 0.6)]
+        let merged = TestTimeFlips.merge([first, second], by: .match, iou: 0.5, maxDetections: 100)
+        XCTAssertEqual(merged.count, 2)
+        XCTAssertEqual(merged[0].score, 0.8, accuracy: 1e-12)
+        XCTAssertEqual(merged[0].box.x1, 0.7 / 1.6, accuracy: 1e-12)
+        XCTAssertEqual(merged[0].box.x2, (9 + 7.7) / 1.6, accuracy: 1e-12)
+        XCTAssertEqual(merged[1].score, 0.7, accuracy: 1e-12)
+        XCTAssertEqual(merged[1].box.x1, 3, accuracy: 1e-12)
+        XCTAssertEqual(merged[1].box.x2, 13, accuracy: 1e-12)
+        XCTAssertEqual(TestTimeFlips.merge([first, second], by: .nms, iou: 0.5, maxDetections: 100), [first[0]])
+
+        // Found by one pass of two: half its score. Another class at the same place, or a box of IoU below the
+        // threshold, starts a group of its own.
+        let lone = TestTimeFlips.matched([[det(0, 10, 0.9)], [det(0, 10, 0.4, 1), det(5, 15, 0.6)]], iou: 0.5,
+                                         maxDetections: 100)
+        XCTAssertEqual(lone.map(\.score), [0.45, 0.3, 0.2])
+        XCTAssertEqual(lone.map(\.classIndex), [0, 0, 1])
+        XCTAssertEqual(lone.map(\.box.x1), [0, 5, 0])
+        XCTAssertEqual(TestTimeFlips.matched([[det(0, 10, 0.9)], [det(5, 15, 0.6)]], iou: 0.3, maxDetections: 100)
+            .count, 1, "IoU 0.33 joins at a threshold of 0.3")
+        XCTAssertEqual(TestTimeFlips.matched([first, second], iou: 0.5, maxDetections: 1).count, 1)
+        XCTAssertEqual(TestTimeFlips.matched([[], []], iou: 0.5, maxDetections: 100), [])
     }
 
     /// A picture and its mirror have the same passes, so their flipped predictions are mirrors of each other; without
@@ -53,10 +83,17 @@ final class TestTimeFlipsTests: XCTestCase {
         // One image per forward pass, so that a picture runs the same computation in either prediction.
         let predictor = Predictor(detector: loaded.detector, batchSize: 1)
         let plain = predictor.predict([(id: 0, image: image)])[0]
-        for (flips, mirror) in [(TestTimeFlips.horizontal, TestTimeFlips.Pass(horizontal: true, vertical: false)),
-                                (.all, TestTimeFlips.Pass(horizontal: false, vertical: true)),
-                                (.all, TestTimeFlips.Pass(horizontal: true, vertical: true))] {
+        // With more than two passes the one-to-one merge depends on the order of the passes, so a mirrored picture's
+        // four passes are merged by NMS here.
+        let lr = TestTimeFlips.Pass(horizontal: true, vertical: false)
+        let cases: [(TestTimeFlips, TestTimeFlips.Merge, TestTimeFlips.Pass)] = [
+            (.horizontal, .match, lr), (.horizontal, .nms, lr),
+            (.all, .nms, TestTimeFlips.Pass(horizontal: false, vertical: true)),
+            (.all, .nms, TestTimeFlips.Pass(horizontal: true, vertical: true)),
+        ]
+        for (flips, merge, mirror) in cases {
             predictor.flips = flips
+            predictor.flipMerge = merge
             let p = predictor.predict([(id: 4, image: image), (id: 9, image: mirror.apply(image))])
             XCTAssertEqual(p.map(\.imageID), [4, 9])
             for head in [\ImagePrediction.set, \ImagePrediction.dense] {
