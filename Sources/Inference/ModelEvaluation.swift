@@ -164,9 +164,8 @@ public enum ModelEvaluation {
         predictor.flips = options.flips
         predictor.flipMerge = options.flipMerge
         if let f = options.flips {
-            let how = options.flipMerge == .match ? "one to one" : "by NMS"
-            notes.append("test-time flips \(f.rawValue): \(f.passes.count) passes an image, merged per class \(how) "
-                + String(format: "at IoU %.2f", post.nmsIoU))
+            notes.append("test-time flips \(f.rawValue): \(f.passes.count) passes an image, merged per class "
+                + "\(options.flipMerge.wording) " + String(format: "at IoU %.2f", post.nmsIoU))
         }
         let start = Date()
         let (predictions, skipped) = try predictor.predict(dataset: dataset, skipBadImages: options.skipBadImages,

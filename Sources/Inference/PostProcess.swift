@@ -90,8 +90,11 @@ public struct PostProcessor: Sendable {
     }
 
     /// The `maxDetections` best, by descending score (stable).
-    func top(_ dets: [DetectedObject]) -> [DetectedObject] {
+    func top(_ dets: [DetectedObject]) -> [DetectedObject] { Self.best(dets, limit: maxDetections) }
+
+    /// The `limit` best of `dets`, by descending score (stable: ties keep their order).
+    static func best(_ dets: [DetectedObject], limit: Int) -> [DetectedObject] {
         let sorted = dets.enumerated().sorted { $0.element.score > $1.element.score || ($0.element.score == $1.element.score && $0.offset < $1.offset) }
-        return sorted.prefix(maxDetections).map(\.element)
+        return sorted.prefix(limit).map(\.element)
     }
 }

@@ -57,6 +57,9 @@ public enum TestTimeFlips: String, Sendable, CaseIterable {
         case match
         /// Class-aware NMS over every pass's detections (`TestTimeFlips.suppressed`), as ultralytics merges.
         case nms
+
+        /// How the merge reads in a sentence: "one to one" or "by NMS".
+        public var wording: String { self == .match ? "one to one" : "by NMS" }
     }
 
     /// One image's detections from every pass (boxes already in the image's pixels), merged by `merge` at `iou`.
@@ -110,8 +113,7 @@ public enum TestTimeFlips: String, Sendable, CaseIterable {
         let all = groups.keys.sorted().flatMap { c in
             groups[c]!.map { DetectedObject(box: $0.box, score: $0.scoreSum / passes, classIndex: c) }
         }
-        let ranked = all.indices.sorted { all[$0].score > all[$1].score || (all[$0].score == all[$1].score && $0 < $1) }
-        return ranked.prefix(maxDetections).map { all[$0] }
+        return PostProcessor.best(all, limit: maxDetections)
     }
 
     /// Detections of one class merged so far: the sum of their scores and their score-weighted box.

@@ -154,10 +154,9 @@ struct EvaluateCommand: ParsableCommand {
         }
         progress?.finish()
         for note in report.notes { print("note: \(note)") }
+        let merged = input.tta.map { " (\($0.passes.count) flipped passes merged \(input.ttaMerge.wording))" }
         for h in report.heads {
-            let how = input.ttaMerge == .match ? "one to one" : "by NMS"
-            let merge = input.tta.map { " (\($0.passes.count) flipped passes merged \(how))" }
-            print("== \(h.head.rawValue) head\(merge ?? (h.head == .set ? " (no NMS)" : " (NMS)")) ==")
+            print("== \(h.head.rawValue) head\(merged ?? (h.head == .set ? " (no NMS)" : " (NMS)")) ==")
             printMetrics(h.evaluation, h.crowd)
             print("results: \(h.resultsFile.path); metrics: \(h.metricsFile.path); chart: \(h.plotFile.path)")
             let d = h.diagnostics, best = d.bestF1
