@@ -35,9 +35,12 @@ public struct DetectRun {
 
     /// A run over `checkpoint`; the set head is refused when the model has none. Without a `threshold` the run uses
     /// the head's best-F1 threshold stored in the checkpoint (`ScoreThresholds`), else `ScoreThresholds.fallback`.
-    /// `inputSize` runs the network at another input side than the checkpoint's (`InferenceInput`).
-    public init(checkpoint: URL, threshold given: Double? = nil, head: Head, batchSize: Int = 16, inputSize: Int? = nil) throws {
-        let loaded = try InferenceInput.load(checkpoint, inputSize: inputSize).loaded
+    /// `inputSize` runs the network at another input side than the checkpoint's (`InferenceInput`). `ensemble`: further
+    /// checkpoints whose passes are merged with `checkpoint`'s (`Predictor.ensemble`); the threshold stays the first's.
+    public init(checkpoint: URL, ensemble: [URL] = [], threshold given: Double? = nil, head: Head, batchSize: Int = 16,
+                inputSize: Int? = nil) throws {
+        let members = try InferenceInput.loadEnsemble([checkpoint] + ensemble, inputSize: inputSize)
+        let loaded = members[0].loaded
         if head == .set && loaded.detector.config.setHead == .none {
             throw InferenceError.invalidSetting(key: "head", reason: "\(checkpoint.path) has no set head; use --head dense")
         }
@@ -52,6 +55,7 @@ public struct DetectRun {
         var post = PostProcessor()
         post.scoreThreshold = max(threshold, 1e-6)
         predictor = Predictor(detector: loaded.detector, postProcessor: post, batchSize: batchSize)
+        predictor.ensemble = members.dropFirst().map(\.loaded.detector)
         self.threshold = threshold
         self.head = head
     }

@@ -36,6 +36,32 @@ public enum InferenceInput {
         return (loaded, trained, source)
     }
 
+    /// The checkpoints of a model ensemble (`Predictor.ensemble`), each as `load(_:inputSize:)` gives it, in the
+    /// order given. Throws when one predicts other classes than the first, or has a set head where the first has none
+    /// (or the reverse), naming both files and the key `model`.
+    public static func loadEnsemble(_ urls: [URL], inputSize: Int?) throws
+        -> [(loaded: Checkpoint.Loaded, trainedSize: Int, source: SideSource)] {
+        let members = try urls.map { try load($0, inputSize: inputSize) }
+        guard let first = members.first?.loaded.detector.config else { return members }
+        for (url, member) in zip(urls, members).dropFirst() {
+            let config = member.loaded.detector.config
+            let what: String
+            if config.classNames != first.classNames {
+                what = "predicts [\(config.classNames.joined(separator: ", "))] where \(urls[0].path) predicts "
+                    + "[\(first.classNames.joined(separator: ", "))]"
+            } else if (config.setHead == .none) != (first.setHead == .none) {
+                what = config.setHead == .none ? "has no set head where \(urls[0].path) has one"
+                    : "has a set head where \(urls[0].path) has none"
+            } else {
+                continue
+            }
+            throw InferenceError.invalidSetting(
+                key: "model", reason: "\(url.path) \(what): the models of an ensemble must predict the same classes "
+                    + "with the same heads")
+        }
+        return members
+    }
+
     /// The side stored in a checkpoint's `metadata` by training, nil when there is none; throws when the entry is
     /// not a positive integer, naming `source`.
     public static func storedSize(in metadata: [String: String], source: String) throws -> Int? {

@@ -25,6 +25,9 @@ public enum ModelEvaluation {
     public struct Options: Sendable {
         /// Checkpoint written by `Checkpoint.save`.
         public var model: URL
+        /// Further checkpoints of a model ensemble (`Predictor.ensemble`), their passes merged with `model`'s by
+        /// `passMerge`. Default none.
+        public var ensemble: [URL] = []
         /// Ground truth in COCO JSON.
         public var data: URL
         /// Folder of the images (default: resolved next to `data`, see `COCOFormat.load`).
@@ -56,8 +59,8 @@ public enum ModelEvaluation {
         public var nmsIoU: Double?
         /// Test-time flips (`TestTimeFlips`); nil (default): one pass.
         public var flips: TestTimeFlips?
-        /// How the flipped passes are merged (`Predictor.flipMerge`). Default `.match`.
-        public var flipMerge = TestTimeFlips.Merge.match
+        /// How the passes of `flips` and `ensemble` are merged (`Predictor.passMerge`). Default `.match`.
+        public var passMerge = TestTimeFlips.Merge.match
 
         /// Options with the defaults above.
         public init(model: URL, data: URL, out: URL) {
@@ -116,14 +119,18 @@ public enum ModelEvaluation {
     /// (images done, total) during prediction.
     ///
     /// Errors: unreadable checkpoint or dataset (naming the file), `.set` on a model without set head, a model
-    /// whose class count differs from the dataset's category count, unwritable output files.
+    /// whose class count differs from the dataset's category count, models of an ensemble that predict other classes
+    /// or heads than the first, unwritable output files.
     public static func run(_ options: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Report {
-        let (loaded, trainedSize, sideSource) = try InferenceInput.load(options.model, inputSize: options.inputSize)
-        let config = loaded.detector.config
+        let models = [options.model] + options.ensemble
+        let members = try InferenceInput.loadEnsemble(models, inputSize: options.inputSize)
+        let config = members[0].loaded.detector.config
         var notes: [String] = []
-        if config.inputSize != trainedSize {
+        for (url, (loaded, trainedSize, sideSource)) in zip(models, members)
+        where loaded.detector.config.inputSize != trainedSize {
             let chosen = sideSource == .chosen ? ", chosen on the validation split at the end of training" : ""
-            notes.append("input side \(config.inputSize) (trained at \(trainedSize)\(chosen))")
+            notes.append((models.count > 1 ? "\(url.lastPathComponent): " : "")
+                + "input side \(loaded.detector.config.inputSize) (trained at \(trainedSize)\(chosen))")
         }
         let hasSet = config.setHead != .none
         var heads: [DetectRun.Head]
@@ -159,13 +166,17 @@ public enum ModelEvaluation {
         var post = PostProcessor()
         post.maxDetections = options.maxDetections
         if let iou = options.nmsIoU { post.nmsIoU = iou }
-        let predictor = Predictor(detector: loaded.detector, postProcessor: post, batchSize: options.batchSize)
+        let predictor = Predictor(detector: members[0].loaded.detector, postProcessor: post,
+                                  batchSize: options.batchSize)
         predictor.tiling = options.tiling
         predictor.flips = options.flips
-        predictor.flipMerge = options.flipMerge
-        if let f = options.flips {
-            notes.append("test-time flips \(f.rawValue): \(f.passes.count) passes an image, merged per class "
-                + "\(options.flipMerge.wording) " + String(format: "at IoU %.2f", post.nmsIoU))
+        predictor.ensemble = members.dropFirst().map(\.loaded.detector)
+        predictor.passMerge = options.passMerge
+        if predictor.passCount > 1 {
+            let parts = (options.flips.map { ["test-time flips \($0.rawValue)"] } ?? [])
+                + (models.count > 1 ? ["an ensemble of \(models.count) models"] : [])
+            notes.append(parts.joined(separator: " and ") + ": \(predictor.passCount) passes an image, merged per "
+                + "class \(options.passMerge.wording) " + String(format: "at IoU %.2f", post.nmsIoU))
         }
         let start = Date()
         let (predictions, skipped) = try predictor.predict(dataset: dataset, skipBadImages: options.skipBadImages,

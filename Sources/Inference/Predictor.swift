@@ -37,10 +37,17 @@ public final class Predictor {
     /// whole. With tiles, images are decoded at full size.
     public var tiling: Tiling?
     /// Test-time flips (`TestTimeFlips`): every image predicted once per pass and each head's passes merged by
-    /// `flipMerge` at IoU `postProcessor.nmsIoU`; nil (default) predicts each image once.
+    /// `passMerge` at IoU `postProcessor.nmsIoU`; nil (default) predicts each image once.
     public var flips: TestTimeFlips?
-    /// How `flips`' passes are merged. Default `.match` (one to one, no NMS).
-    public var flipMerge = TestTimeFlips.Merge.match
+    /// Further networks of a model ensemble (YOLOv5's `--weights a.pt b.pt`): every image is predicted by `detector`
+    /// and by each of these, each network at its own input side and with `flips`' passes, and all their passes are
+    /// merged as flipped passes are. They must predict `detector`'s classes (`InferenceInput.loadEnsemble` checks).
+    /// Default none.
+    public var ensemble: [Detector] = []
+    /// How the passes of `flips` and of `ensemble` are merged. Default `.match` (one to one, no NMS).
+    public var passMerge = TestTimeFlips.Merge.match
+    /// Passes an image gets: one per flip (or one) for each network.
+    public var passCount: Int { (flips?.passes.count ?? 1) * (1 + ensemble.count) }
     /// One line per image the decoder recovered from corruption (file and libjpeg-turbo's warnings), in the order
     /// met by `predict(dataset:)`.
     public private(set) var decodeWarnings: [String] = []
@@ -60,23 +67,26 @@ public final class Predictor {
     /// Predictions for images that may have been decoded at a reduced size: boxes come back in `originalSize`
     /// pixels (the full-resolution size, `DecodedImage.originalWidth × originalHeight`).
     /// With `tiling`, an image larger than a tile is predicted tile by tile and the tiles' detections merged; with
-    /// `flips`, each image is predicted once per pass (mirrored as the pass says, boxes mirrored back) and the passes
-    /// merged (`TestTimeFlips.merge`).
+    /// `flips`, each image is predicted once per pass (mirrored as the pass says, boxes mirrored back); with
+    /// `ensemble`, by each network; and the passes merged (`TestTimeFlips.merge`).
     public func predict(decoded images: [(id: Int, image: Image, originalSize: (width: Int, height: Int))])
         -> [ImagePrediction]
     {
-        guard let flips else { return predictOnce(images) }
-        let passes = flips.passes.map { pass in
-            predictOnce(images.map { ($0.id, pass.apply($0.image), $0.originalSize) }).enumerated().map { i, p in
-                let (w, h) = (Double(images[i].originalSize.width), Double(images[i].originalSize.height))
-                func back(_ d: DetectedObject) -> DetectedObject {
-                    DetectedObject(box: pass.mapBack(d.box, width: w, height: h), score: d.score,
-                                   classIndex: d.classIndex)
-                }
-                return ImagePrediction(imageID: p.imageID, set: p.set.map(back), dense: p.dense.map(back))
+        guard passCount > 1 else { return predictOnce(detector, images) }
+        let passes = ([detector] + ensemble).flatMap { model in
+            (flips?.passes ?? [.identity]).map { pass in
+                predictOnce(model, images.map { ($0.id, pass.apply($0.image), $0.originalSize) }).enumerated()
+                    .map { i, p in
+                        let (w, h) = (Double(images[i].originalSize.width), Double(images[i].originalSize.height))
+                        func back(_ d: DetectedObject) -> DetectedObject {
+                            DetectedObject(box: pass.mapBack(d.box, width: w, height: h), score: d.score,
+                                           classIndex: d.classIndex)
+                        }
+                        return ImagePrediction(imageID: p.imageID, set: p.set.map(back), dense: p.dense.map(back))
+                    }
             }
         }
-        let (iou, limit, merge) = (postProcessor.nmsIoU, postProcessor.maxDetections, flipMerge)
+        let (iou, limit, merge) = (postProcessor.nmsIoU, postProcessor.maxDetections, passMerge)
         func merged(_ head: KeyPath<ImagePrediction, [DetectedObject]>, _ i: Int) -> [DetectedObject] {
             TestTimeFlips.merge(passes.map { $0[i][keyPath: head] }, by: merge, iou: iou, maxDetections: limit)
         }
@@ -85,36 +95,37 @@ public final class Predictor {
         }
     }
 
-    /// One pass over `images`, in their order: tile by tile for images larger than `tiling`'s tiles, else whole.
-    func predictOnce(_ images: [(id: Int, image: Image, originalSize: (width: Int, height: Int))])
+    /// One pass of `model` over `images`, in their order: tile by tile for images larger than `tiling`'s tiles, else
+    /// whole.
+    func predictOnce(_ model: Detector, _ images: [(id: Int, image: Image, originalSize: (width: Int, height: Int))])
         -> [ImagePrediction]
     {
-        guard let tiling else { return predictWhole(images) }
+        guard let tiling else { return predictWhole(model, images) }
         var out: [ImagePrediction] = []
         var whole: [(id: Int, image: Image, originalSize: (width: Int, height: Int))] = []
         for item in images {
             if tiling.isTiled(width: item.image.width, height: item.image.height) {
-                out += predictWhole(whole)
+                out += predictWhole(model, whole)
                 whole = []
-                out.append(predictTiled(item, tiling))
+                out.append(predictTiled(model, item, tiling))
             } else {
                 whole.append(item)
             }
         }
-        return out + predictWhole(whole)
+        return out + predictWhole(model, whole)
     }
 
     /// One image cut into `tiling`'s tiles: each tile predicted as an image of its own (in batches), its boxes moved
     /// to the image's pixels, the tiles merged per head (`Tiling.merge`), then scaled to `originalSize`.
-    func predictTiled(_ item: (id: Int, image: Image, originalSize: (width: Int, height: Int)), _ tiling: Tiling)
-        -> ImagePrediction
+    func predictTiled(_ model: Detector, _ item: (id: Int, image: Image, originalSize: (width: Int, height: Int)),
+                      _ tiling: Tiling) -> ImagePrediction
     {
         let tiles = tiling.tiles(width: item.image.width, height: item.image.height)
         let crops = tiles.enumerated().map { t, tile in
             (id: t, image: item.image.cropped(x: tile.x, y: tile.y, width: tile.width, height: tile.height),
              originalSize: (width: tile.width, height: tile.height))
         }
-        let predictions = predictWhole(crops)
+        let predictions = predictWhole(model, crops)
         let sx = Double(item.originalSize.width) / Double(item.image.width)
         let sy = Double(item.originalSize.height) / Double(item.image.height)
         func merged(_ head: KeyPath<ImagePrediction, [DetectedObject]>) -> [DetectedObject] {
@@ -135,21 +146,24 @@ public final class Predictor {
         return ImagePrediction(imageID: item.id, set: merged(\.set), dense: merged(\.dense))
     }
 
-    /// Each image letterboxed whole, forward in batches of `batchSize`.
-    func predictWhole(_ images: [(id: Int, image: Image, originalSize: (width: Int, height: Int))]) -> [ImagePrediction] {
-        let s = detector.config.inputSize
-        detector.setTraining(false)
-        defer { detector.setTraining(true) }
+    /// Each image letterboxed whole for `model`, forward in batches of `batchSize`.
+    func predictWhole(_ model: Detector, _ images: [(id: Int, image: Image, originalSize: (width: Int, height: Int))])
+        -> [ImagePrediction]
+    {
+        let s = model.config.inputSize
+        model.setTraining(false)
+        defer { model.setTraining(true) }
         var out: [ImagePrediction] = []
         var start = 0
         while start < images.count {
             let chunk = images[start..<min(images.count, start + batchSize)]
             let (tensor, transforms) = Self.inputBatch(chunk.map(\.image), originalSizes: chunk.map(\.originalSize),
-                                                       inputSize: s, rectangular: detector.config.rectangular)
-            let result = detector.forward(tensor)
+                                                       inputSize: s, rectangular: model.config.rectangular)
+            let result = model.forward(tensor)
             for (j, item) in chunk.enumerated() {
                 let set = postProcessor.setDetections(result, image: j, transform: transforms[j])
-                let dense = postProcessor.denseDetections(result, image: j, decoder: detector.decoder, transform: transforms[j])
+                let dense = postProcessor.denseDetections(result, image: j, decoder: model.decoder,
+                                                          transform: transforms[j])
                 out.append(ImagePrediction(imageID: item.id, set: set, dense: dense))
             }
             start += chunk.count
@@ -208,11 +222,12 @@ public final class Predictor {
         return (out, skipped)
     }
 
-    /// Decodes `file` no smaller than the input needs (when `reducedDecoding` and no `tiling`), recording decoder
-    /// warnings.
+    /// Decodes `file` no smaller than the largest input needs (when `reducedDecoding` and no `tiling`), recording
+    /// decoder warnings.
     public func decode(_ file: URL) throws -> DecodedImage {
+        let side = ([detector] + ensemble).map(\.config.inputSize).max()!
         let d = try ImageFile.decode(file, options: DecodeOptions(
-            minimumLongSide: reducedDecoding && tiling == nil ? detector.config.inputSize : nil))
+            minimumLongSide: reducedDecoding && tiling == nil ? side : nil))
         if !d.warnings.isEmpty { decodeWarnings.append("\(file.path): " + d.warnings.joined(separator: "; ")) }
         return d
     }

@@ -26,6 +26,9 @@ public enum TestTimeFlips: String, Sendable, CaseIterable {
         /// Mirrored top to bottom.
         public var vertical: Bool
 
+        /// The picture as it is.
+        public static let identity = Pass(horizontal: false, vertical: false)
+
         /// `image` mirrored as this pass says.
         public func apply(_ image: Image) -> Image {
             var out = horizontal ? image.flippedHorizontally() : image
@@ -44,7 +47,7 @@ public enum TestTimeFlips: String, Sendable, CaseIterable {
 
     /// The passes, the unmirrored one first.
     public var passes: [Pass] {
-        let h = [Pass(horizontal: false, vertical: false), Pass(horizontal: true, vertical: false)]
+        let h = [Pass.identity, Pass(horizontal: true, vertical: false)]
         switch self {
         case .horizontal: return h
         case .all: return h + [Pass(horizontal: false, vertical: true), Pass(horizontal: true, vertical: true)]

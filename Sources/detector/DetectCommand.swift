@@ -10,8 +10,9 @@ struct DetectCommand: ParsableCommand {
         abstract: "Detect objects in PNG or JPEG images (files or folders) with a trained checkpoint.",
         discussion: "Example: detector detect --model runs/train/best.safetensors photos/ --out detections")
 
-    @Option(help: "Checkpoint (.safetensors) written by `detector train`.")
-    var model: String
+    @Option(help: ArgumentHelp("Checkpoint (.safetensors) written by `detector train`; given again, a model ensemble "
+        + "whose passes are merged (see --tta-merge), as YOLOv5's --weights a.pt b.pt."))
+    var model: [String] = []
     @Argument(help: "PNG or JPEG files, or folders of them (.png, .jpg, .jpeg).")
     var inputs: [String]
     @Option(help: "Minimum score reported (default: the head's best-F1 threshold on validation, stored in the checkpoint by `detector train`; 0.3 when it holds none).")
@@ -28,27 +29,30 @@ struct DetectCommand: ParsableCommand {
     func validate() throws {
         if let t = threshold, !(0...1).contains(t) { throw ValidationError("--threshold must be in [0, 1], got \(t)") }
         guard !inputs.isEmpty else { throw ValidationError("give at least one image or folder") }
+        guard !model.isEmpty else { throw ValidationError("give a checkpoint: --model runs/train/best.safetensors") }
+        try input.checkMerge(models: model.count)
     }
 
     func run() throws {
         try reportingErrors {
             runtime.apply()
-            let detect = try DetectRun(checkpoint: URL(fileURLWithPath: model), threshold: threshold, head: head,
-                                       inputSize: input.inputSize)
+            let detect = try DetectRun(checkpoint: URL(fileURLWithPath: model[0]),
+                                       ensemble: model.dropFirst().map { URL(fileURLWithPath: $0) },
+                                       threshold: threshold, head: head, inputSize: input.inputSize)
             detect.predictor.tiling = input.tiling
             detect.predictor.flips = input.tta
-            detect.predictor.flipMerge = input.ttaMerge
+            detect.predictor.passMerge = input.ttaMerge
             if let iou = input.nmsIoU { detect.predictor.postProcessor.nmsIoU = iou }
             switch detect.thresholdSource {
             case .stored: print(String(format: "score threshold %.2f: the %@ head's best F1 on validation, stored in %@ (--threshold to change)",
-                                       detect.threshold, head.rawValue as NSString, model as NSString))
+                                       detect.threshold, head.rawValue as NSString, model[0] as NSString))
             case .fallback: print(String(format: "score threshold %.2f (the checkpoint stores none; --threshold to change)", detect.threshold))
             case .given: break
             }
-            if let t = input.tta, detect.thresholdSource != .given {
-                print("note: that threshold was chosen on one pass; with --tta \(t.rawValue) the scores run higher "
-                      + "(`detector evaluate --model … --tta \(t.rawValue)` prints the best F1 threshold with "
-                      + "the flips)")
+            if detect.predictor.passCount > 1, detect.thresholdSource != .given {
+                print("note: that threshold was chosen on one pass of \(model[0]); the \(detect.predictor.passCount) "
+                      + "merged passes score otherwise (`detector evaluate` with the same --model and --tta prints "
+                      + "their best F1 threshold)")
             }
             let files = try DetectRun.imageFiles(inputs.map { URL(fileURLWithPath: $0) })
             let outDir = URL(fileURLWithPath: out)

@@ -35,8 +35,9 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Add each category's AP50 curve to the chart (with --results).")
     var plotPerCategory = false
 
-    @Option(help: "Checkpoint (.safetensors) to run over --data.")
-    var model: String?
+    @Option(help: ArgumentHelp("Checkpoint (.safetensors) to run over --data; given again, a model ensemble whose "
+        + "passes are merged (see --tta-merge), as YOLOv5's --weights a.pt b.pt."))
+    var model: [String] = []
 
     @OptionGroup var dataOptions: DataOptions
 
@@ -60,7 +61,7 @@ struct EvaluateCommand: ParsableCommand {
         guard maxDets >= 100 else { throw ValidationError("--max-dets must be at least 100 (pycocotools' default), got \(maxDets)") }
         let fileMode = groundTruth != nil || results != nil
         let (data, images, skipBadImages) = (dataOptions.data, dataOptions.images, dataOptions.skipBadImages)
-        let modelMode = model != nil || data != nil
+        let modelMode = !model.isEmpty || data != nil
         if fileMode && modelMode {
             throw ValidationError("use either --gt with --results (evaluate a results file) or --model with --data "
                 + "(run a checkpoint), not both")
@@ -73,9 +74,11 @@ struct EvaluateCommand: ParsableCommand {
                 throw ValidationError("--images and --skip-bad-images apply to --model/--data, not to --gt/--results")
             }
         } else if modelMode {
-            guard model != nil, data != nil else {
-                throw ValidationError(model == nil ? "--data needs --model (a checkpoint)" : "--model needs --data (a COCO dataset)")
+            guard !model.isEmpty, data != nil else {
+                throw ValidationError(model.isEmpty ? "--data needs --model (a checkpoint)"
+                                          : "--model needs --data (a COCO dataset)")
             }
+            try input.checkMerge(models: model.count)
             if json != nil || plot != nil || plotPerCategory {
                 throw ValidationError("--json, --plot and --plot-per-category apply to --gt/--results; with --model "
                     + "the metrics and charts go to --out")
@@ -88,7 +91,7 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            if let model, let data = dataOptions.data { try runModel(model: model, data: data) } else { try runResultsFile() }
+            if let data = dataOptions.data, !model.isEmpty { try runModel(data: data) } else { try runResultsFile() }
         }
     }
 
@@ -133,9 +136,10 @@ struct EvaluateCommand: ParsableCommand {
         print(evaluation.categoryTable, terminator: "")
     }
 
-    func runModel(model: String, data: String) throws {
-        var options = ModelEvaluation.Options(model: URL(fileURLWithPath: model), data: URL(fileURLWithPath: data),
+    func runModel(data: String) throws {
+        var options = ModelEvaluation.Options(model: URL(fileURLWithPath: model[0]), data: URL(fileURLWithPath: data),
                                               out: URL(fileURLWithPath: out))
+        options.ensemble = model.dropFirst().map { URL(fileURLWithPath: $0) }
         runtime.apply()
         options.images = dataOptions.imagesURL
         options.heads = head
@@ -145,7 +149,7 @@ struct EvaluateCommand: ParsableCommand {
         options.inputSize = input.inputSize
         options.nmsIoU = input.nmsIoU
         options.flips = input.tta
-        options.flipMerge = input.ttaMerge
+        options.passMerge = input.ttaMerge
         options.skipBadImages = dataOptions.skipBadImages
         var progress: ProgressReporter?
         let report = try ModelEvaluation.run(options) { done, total in
@@ -154,7 +158,9 @@ struct EvaluateCommand: ParsableCommand {
         }
         progress?.finish()
         for note in report.notes { print("note: \(note)") }
-        let merged = input.tta.map { " (\($0.passes.count) flipped passes merged \(input.ttaMerge.wording))" }
+        let passes = (input.tta?.passes.count ?? 1) * model.count
+        let kind = input.tta == nil ? "" : model.count > 1 ? "flipped and ensembled " : "flipped "
+        let merged = passes > 1 ? " (\(passes) \(kind)passes merged \(input.ttaMerge.wording))" : nil
         for h in report.heads {
             print("== \(h.head.rawValue) head\(merged ?? (h.head == .set ? " (no NMS)" : " (NMS)")) ==")
             printMetrics(h.evaluation, h.crowd)

@@ -217,7 +217,8 @@ struct InputOptions: ParsableArguments {
                 valueName: "h|hv"))
     var tta: TestTimeFlips?
     @Option(name: .customLong("tta-merge"),
-            help: ArgumentHelp("How --tta's passes are merged: match (one to one by the Hungarian assignment, no NMS: "
+            help: ArgumentHelp("How the passes of --tta and of several --model are merged: match (one to one by the "
+                + "Hungarian assignment, no NMS: "
                 + "neighbours stay apart) or nms (every box overlapping a better one of its class dropped, "
                 + "ultralytics' merge)."))
     var ttaMerge = TestTimeFlips.Merge.match
@@ -225,13 +226,19 @@ struct InputOptions: ParsableArguments {
     func validate() throws {
         if let iou = nmsIoU, !(iou > 0 && iou <= 1) { throw ValidationError("--nms-iou must be in (0, 1], got \(iou)") }
         if tile == nil && tileOverlap != nil { throw ValidationError("--tile-overlap needs --tile") }
-        if tta == nil && ttaMerge != .match { throw ValidationError("--tta-merge needs --tta") }
         if let t = tile { _ = try tiling(side: t) }
     }
 
     private func tiling(side: Int) throws -> Tiling {
         do { return try Tiling(side: side, overlap: tileOverlap ?? side / 5) } catch let error as InferenceError {
             throw ValidationError(FlagNames.describe(error))
+        }
+    }
+
+    /// Refuses `--tta-merge` when there is nothing to merge: no `--tta` and fewer than two models.
+    func checkMerge(models: Int) throws {
+        if tta == nil && models < 2 && ttaMerge != .match {
+            throw ValidationError("--tta-merge needs --tta or a second --model")
         }
     }
 

@@ -144,9 +144,22 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(suppressedEval.status, 0, suppressedEval.err)
         XCTAssertTrue(suppressedEval.out.contains("== dense head (2 flipped passes merged by NMS) =="),
                       suppressedEval.out)
+        let ensembleEval = try run(["evaluate", "--model", checkpoint, "--model", checkpoint, "--data", valJSON,
+                                    "--out", "eval-ensemble", "--tta", "h", "--overlays", "0"], in: dir)
+        XCTAssertEqual(ensembleEval.status, 0, ensembleEval.err)
+        XCTAssertTrue(ensembleEval.out.contains("test-time flips h and an ensemble of 2 models: 4 passes an image, "
+                                                + "merged per class one to one"), ensembleEval.out)
+        XCTAssertTrue(ensembleEval.out.contains("== set head (4 flipped and ensembled passes merged one to one) =="),
+                      ensembleEval.out)
+        let ensembleDetect = try run(["detect", "--model", checkpoint, "--model", checkpoint,
+                                      sample.appendingPathComponent("val/images").path, "--out", "det-ensemble",
+                                      "--tta-merge", "nms", "--no-overlays"], in: dir)
+        XCTAssertEqual(ensembleDetect.status, 0, ensembleDetect.err)
+        XCTAssertTrue(ensembleDetect.out.contains("chosen on one pass of \(checkpoint); the 2 merged passes"),
+                      ensembleDetect.out)
         let mergeAlone = try run(["detect", "--model", checkpoint, "x.png", "--tta-merge", "nms"], in: dir)
         XCTAssertEqual(mergeAlone.status, 64)
-        XCTAssertTrue(mergeAlone.err.contains("--tta-merge needs --tta"), mergeAlone.err)
+        XCTAssertTrue(mergeAlone.err.contains("--tta-merge needs --tta or a second --model"), mergeAlone.err)
         let flippedDetect = try run(["detect", "--model", checkpoint, sample.appendingPathComponent("val/images").path,
                                      "--out", "det-flips", "--threshold", "0.1", "--tta", "h", "--no-overlays"],
                                     in: dir)
@@ -155,7 +168,8 @@ final class CLITests: XCTestCase {
         let storedFlips = try run(["detect", "--model", checkpoint, sample.appendingPathComponent("val/images").path,
                                    "--out", "det-flips2", "--tta", "hv", "--no-overlays"], in: dir)
         XCTAssertEqual(storedFlips.status, 0, storedFlips.err)
-        XCTAssertTrue(storedFlips.out.contains("that threshold was chosen on one pass; with --tta hv"), storedFlips.out)
+        XCTAssertTrue(storedFlips.out.contains("that threshold was chosen on one pass of \(checkpoint); the 4 merged "
+                                               + "passes"), storedFlips.out)
         exists(dir.appendingPathComponent("det-flips"), "detections.json")
         let badFlips = try run(["detect", "--model", checkpoint, "x.png", "--tta", "v"], in: dir)
         XCTAssertEqual(badFlips.status, 64)

@@ -93,7 +93,7 @@ final class TestTimeFlipsTests: XCTestCase {
         ]
         for (flips, merge, mirror) in cases {
             predictor.flips = flips
-            predictor.flipMerge = merge
+            predictor.passMerge = merge
             let p = predictor.predict([(id: 4, image: image), (id: 9, image: mirror.apply(image))])
             XCTAssertEqual(p.map(\.imageID), [4, 9])
             for head in [\ImagePrediction.set, \ImagePrediction.dense] {
