@@ -113,6 +113,10 @@ public enum ModelEvaluation {
         public var predictSeconds: Double
         /// Things the user should know (a head left out, class names that differ, …).
         public var notes: [String]
+        /// What each head's detections are when an image had more than one pass (`Predictor.passCount`): "4 flipped
+        /// passes merged one to one", "2 passes merged by NMS" (an ensemble), "8 flipped and ensembled passes …";
+        /// nil for one pass.
+        public var merged: String?
     }
 
     /// Loads the checkpoint and the dataset, predicts, evaluates and writes the files. `progress` gets
@@ -172,11 +176,14 @@ public enum ModelEvaluation {
         predictor.flips = options.flips
         predictor.ensemble = members.dropFirst().map(\.loaded.detector)
         predictor.passMerge = options.passMerge
+        var merged: String?
         if predictor.passCount > 1 {
             let parts = (options.flips.map { ["test-time flips \($0.rawValue)"] } ?? [])
                 + (models.count > 1 ? ["an ensemble of \(models.count) models"] : [])
             notes.append(parts.joined(separator: " and ") + ": \(predictor.passCount) passes an image, merged per "
                 + "class \(options.passMerge.wording) " + String(format: "at IoU %.2f", post.nmsIoU))
+            let kind = options.flips == nil ? "" : models.count > 1 ? "flipped and ensembled " : "flipped "
+            merged = "\(predictor.passCount) \(kind)passes merged \(options.passMerge.wording)"
         }
         let start = Date()
         let (predictions, skipped) = try predictor.predict(dataset: dataset, skipBadImages: options.skipBadImages,
@@ -242,7 +249,7 @@ public enum ModelEvaluation {
                                                              threshold: overlayThreshold)))
         }
         return Report(heads: reports, imageCount: dataset.images.count, skippedImages: skipped,
-                      predictSeconds: predictSeconds, notes: notes)
+                      predictSeconds: predictSeconds, notes: notes, merged: merged)
     }
 
     /// Overlay pictures `out/overlays/<head>_<image stem>.png` of the first `options.overlays` predicted images:

@@ -46,8 +46,10 @@ public final class Predictor {
     public var ensemble: [Detector] = []
     /// How the passes of `flips` and of `ensemble` are merged. Default `.match` (one to one, no NMS).
     public var passMerge = TestTimeFlips.Merge.match
+    /// `detector`, then `ensemble`.
+    public var networks: [Detector] { [detector] + ensemble }
     /// Passes an image gets: one per flip (or one) for each network.
-    public var passCount: Int { (flips?.passes.count ?? 1) * (1 + ensemble.count) }
+    public var passCount: Int { (flips?.passes.count ?? 1) * networks.count }
     /// One line per image the decoder recovered from corruption (file and libjpeg-turbo's warnings), in the order
     /// met by `predict(dataset:)`.
     public private(set) var decodeWarnings: [String] = []
@@ -73,18 +75,8 @@ public final class Predictor {
         -> [ImagePrediction]
     {
         guard passCount > 1 else { return predictOnce(detector, images) }
-        let passes = ([detector] + ensemble).flatMap { model in
-            (flips?.passes ?? [.identity]).map { pass in
-                predictOnce(model, images.map { ($0.id, pass.apply($0.image), $0.originalSize) }).enumerated()
-                    .map { i, p in
-                        let (w, h) = (Double(images[i].originalSize.width), Double(images[i].originalSize.height))
-                        func back(_ d: DetectedObject) -> DetectedObject {
-                            DetectedObject(box: pass.mapBack(d.box, width: w, height: h), score: d.score,
-                                           classIndex: d.classIndex)
-                        }
-                        return ImagePrediction(imageID: p.imageID, set: p.set.map(back), dense: p.dense.map(back))
-                    }
-            }
+        let passes = networks.flatMap { model in
+            (flips?.passes ?? [.identity]).map { predictPass(model, $0, images) }
         }
         let (iou, limit, merge) = (postProcessor.nmsIoU, postProcessor.maxDetections, passMerge)
         func merged(_ head: KeyPath<ImagePrediction, [DetectedObject]>, _ i: Int) -> [DetectedObject] {
@@ -92,6 +84,20 @@ public final class Predictor {
         }
         return images.indices.map { i in
             ImagePrediction(imageID: images[i].id, set: merged(\.set, i), dense: merged(\.dense, i))
+        }
+    }
+
+    /// `model`'s predictions of `images` mirrored as `pass` says, their boxes mirrored back to the images' pixels.
+    func predictPass(_ model: Detector, _ pass: TestTimeFlips.Pass,
+                     _ images: [(id: Int, image: Image, originalSize: (width: Int, height: Int))])
+        -> [ImagePrediction]
+    {
+        predictOnce(model, images.map { ($0.id, pass.apply($0.image), $0.originalSize) }).enumerated().map { i, p in
+            let (w, h) = (Double(images[i].originalSize.width), Double(images[i].originalSize.height))
+            func back(_ d: DetectedObject) -> DetectedObject {
+                DetectedObject(box: pass.mapBack(d.box, width: w, height: h), score: d.score, classIndex: d.classIndex)
+            }
+            return ImagePrediction(imageID: p.imageID, set: p.set.map(back), dense: p.dense.map(back))
         }
     }
 
@@ -225,7 +231,7 @@ public final class Predictor {
     /// Decodes `file` no smaller than the largest input needs (when `reducedDecoding` and no `tiling`), recording
     /// decoder warnings.
     public func decode(_ file: URL) throws -> DecodedImage {
-        let side = ([detector] + ensemble).map(\.config.inputSize).max()!
+        let side = networks.map(\.config.inputSize).max()!
         let d = try ImageFile.decode(file, options: DecodeOptions(
             minimumLongSide: reducedDecoding && tiling == nil ? side : nil))
         if !d.warnings.isEmpty { decodeWarnings.append("\(file.path): " + d.warnings.joined(separator: "; ")) }

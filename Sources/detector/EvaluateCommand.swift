@@ -158,11 +158,8 @@ struct EvaluateCommand: ParsableCommand {
         }
         progress?.finish()
         for note in report.notes { print("note: \(note)") }
-        let passes = (input.tta?.passes.count ?? 1) * model.count
-        let kind = input.tta == nil ? "" : model.count > 1 ? "flipped and ensembled " : "flipped "
-        let merged = passes > 1 ? " (\(passes) \(kind)passes merged \(input.ttaMerge.wording))" : nil
         for h in report.heads {
-            print("== \(h.head.rawValue) head\(merged ?? (h.head == .set ? " (no NMS)" : " (NMS)")) ==")
+            print("== \(h.head.rawValue) head (\(report.merged ?? (h.head == .set ? "no NMS" : "NMS"))) ==")
             printMetrics(h.evaluation, h.crowd)
             print("results: \(h.resultsFile.path); metrics: \(h.metricsFile.path); chart: \(h.plotFile.path)")
             let d = h.diagnostics, best = d.bestF1
